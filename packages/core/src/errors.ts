@@ -1,0 +1,70 @@
+/**
+ * Every error code a presign-pipeline part raises on purpose.
+ *
+ * - `INVALID_OPTION`: an option failed validation before any side effect (see also the TypeError/RangeError thrown for options).
+ * - `SOURCE_FAILED`: the key source threw; `cause` holds the original error.
+ * - `PRESIGN_FAILED`: one key could not be presigned (reported per item, never fatal on its own).
+ * - `INVALID_KEY`: a source yielded something that is not a usable key (a non-string, an empty string).
+ * - `MANIFEST_WRITE_FAILED`: the manifest writer could not store the manifest; `cause` holds the original error.
+ * - `ABORTED`: the run was aborted through its signal.
+ * - `DEADLINE_REACHED`: the run stopped pulling keys because its deadline came.
+ * - `CREDENTIALS_EXPIRE_TOO_SOON`: the signing credentials expire before the URLs would.
+ * - `NO_ENDPOINT`: no S3 endpoint could be started or found (minio-testing).
+ */
+export type PresignPipelineErrorCode =
+  | 'INVALID_OPTION'
+  | 'SOURCE_FAILED'
+  | 'PRESIGN_FAILED'
+  | 'INVALID_KEY'
+  | 'MANIFEST_WRITE_FAILED'
+  | 'ABORTED'
+  | 'DEADLINE_REACHED'
+  | 'CREDENTIALS_EXPIRE_TOO_SOON'
+  | 'NO_ENDPOINT';
+
+const BRAND = Symbol.for('presign-pipeline.error');
+
+/** Options accepted by {@link PresignPipelineError}. */
+export interface PresignPipelineErrorOptions {
+  /** The error that caused this one. */
+  cause?: unknown;
+  /** The object key the error concerns, for per-item errors. */
+  key?: string;
+}
+
+/**
+ * The one error type of presign-pipeline, discriminated by {@link PresignPipelineError.code}.
+ * Use {@link isPresignPipelineError} rather than `instanceof`, which fails across duplicated copies of the package.
+ */
+export class PresignPipelineError extends Error {
+  /** What went wrong, as a stable machine-readable code. */
+  readonly code: PresignPipelineErrorCode;
+  /** The object key this error concerns, when it concerns one. */
+  readonly key?: string;
+
+  constructor(code: PresignPipelineErrorCode, message: string, options: PresignPipelineErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PresignPipelineError';
+    this.code = code;
+    if (options.key !== undefined) this.key = options.key;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/** True for a {@link PresignPipelineError} from any copy of this package (ESM or CJS, any version). */
+export function isPresignPipelineError(value: unknown): value is PresignPipelineError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    ((value as Record<PropertyKey, unknown>)[BRAND] === true || (value as Error).name === 'PresignPipelineError') &&
+    typeof (value as PresignPipelineError).code === 'string'
+  );
+}
+
+/** Creates the `AbortError` a run rejects with when its signal aborts (the same name `fetch` and Node streams use). */
+export function abortError(reason?: unknown): Error {
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  const error = new Error('The presign pipeline was aborted', reason === undefined ? undefined : { cause: reason });
+  error.name = 'AbortError';
+  return error;
+}

@@ -1,0 +1,47 @@
+export { presignPipeline } from './pipeline.js';
+export {
+  PresignPipelineError,
+  isPresignPipelineError,
+  abortError,
+} from './errors.js';
+export type { PresignPipelineErrorCode, PresignPipelineErrorOptions } from './errors.js';
+export type {
+  ObjectRef,
+  KeySource,
+  KeySourceContext,
+  KeyPage,
+  Presigner,
+  PresignOptions,
+  ManifestEntry,
+  ManifestInfo,
+  ManifestContext,
+  ManifestWriter,
+  Reporter,
+  PipelineEventEmitter,
+  PresignPipelineEvents,
+  PipelineStartedEvent,
+  PageListedEvent,
+  ItemErrorEvent,
+  ExpiryCappedEvent,
+  ManifestCompletedEvent,
+  PipelineCompletedEvent,
+  PipelineFailedEvent,
+  PresignPipelineOptions,
+  PipelineResult,
+} from './types.js';
+export { arrayKeySource } from './sources/array-key-source.js';
+export type { ArrayKeySourceOptions } from './sources/array-key-source.js';
+export { suffixFilter } from './sources/filters.js';
+export type { KeyFilter } from './sources/filters.js';
+export { memoryManifestWriter } from './manifest/memory-manifest-writer.js';
+export type { MemoryManifestWriter } from './manifest/memory-manifest-writer.js';
+export { fileManifestWriter } from './manifest/file-manifest-writer.js';
+export type { FileManifestWriterOptions } from './manifest/file-manifest-writer.js';
+export { jsonLogReporter } from './reporters/json-log-reporter.js';
+export type { JsonLogReporterOptions } from './reporters/json-log-reporter.js';
+export { s3ListSource } from './s3/s3-list-source.js';
+export type { S3ListSourceOptions } from './s3/s3-list-source.js';
+export { sdkPresigner } from './s3/sdk-presigner.js';
+export type { SdkPresignerOptions } from './s3/sdk-presigner.js';
+export { s3ManifestWriter } from './s3/s3-manifest-writer.js';
+export type { S3ManifestWriterOptions } from './s3/s3-manifest-writer.js';
