@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The README's main job on a local default: start an S3 endpoint, seed sample
+// PDFs, run the documented handler through the local runner, print the result
+// and where the manifest is, and stop everything it started.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startS3Endpoint } from '@presign-pipeline/minio-testing';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bucket = process.env.DEMO_BUCKET ?? 'presign-pipeline-demo';
+const prefix = '2026/04/';
+const samples = Number(process.env.DEMO_OBJECTS ?? 250);
+
+const s3 = await startS3Endpoint({ log: (line) => process.stderr.write(`${line}\n`) });
+let exitCode = 1;
+try {
+  await s3.createBucket(bucket);
+  const entries = [];
+  for (let i = 0; i < samples; i++) {
+    const name = `${prefix}report-${String(i).padStart(4, '0')}${i % 10 === 9 ? '.txt' : '.pdf'}`;
+    entries.push({ key: name, body: `%PDF-1.4 sample ${i}\n` });
+  }
+  entries.push({ key: `${prefix}Quarterly Summary (final).PDF`, body: '%PDF-1.4 summary\n' });
+  process.stderr.write(`Seeding ${entries.length} objects into s3://${bucket}/${prefix} on the ${s3.kind} endpoint…\n`);
+  await s3.seed(bucket, entries);
+
+  const event = JSON.stringify({ bucket, prefix, expiry_seconds: 900 });
+  exitCode = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`${root}packages/lambda/dist/cli.js`, '--event-json', event, ...process.argv.slice(2)], {
+      cwd: root,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        S3_ENDPOINT_URL: s3.endpoint,
+        AWS_REGION: s3.region,
+        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+} finally {
+  await s3.stop();
+}
+process.exit(exitCode);
