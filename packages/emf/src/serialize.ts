@@ -1,0 +1,200 @@
+import { MAX_DIMENSIONS_PER_SET, MAX_DOCUMENT_BYTES, MAX_METRICS_PER_DIRECTIVE, MAX_VALUES_PER_METRIC } from './constants.js';
+import type { EmfStorageResolution, EmfUnit } from './constants.js';
+import {
+  inferEmfUnit,
+  metricValues,
+  propertyJson,
+  quote,
+  validateDimension,
+  validateMetricName,
+  validateNamespace,
+  validateStorageResolution,
+  validateUnit,
+} from './validate.js';
+
+/** One metric handed to {@link serializeEmf}. Entries sharing a name are merged into one series of values. */
+export interface EmfMetricInput {
+  /** The metric name, 1..1024 characters. */
+  readonly name: string;
+  /** One value, or several (a series); every value a finite number. */
+  readonly value: number | readonly number[];
+  /** The unit. Default: inferred from the name (`…Bytes` → `Bytes`, else `Count`). */
+  readonly unit?: EmfUnit;
+  /** 1 for a high-resolution metric. Default: 60 (standard resolution, not written). */
+  readonly storageResolution?: EmfStorageResolution;
+}
+
+/** Metrics by name, each with one value or a series; units are inferred from the names. */
+export type EmfMetricMap = Readonly<Record<string, number | readonly number[]>>;
+
+/** Everything one EMF emission holds; see {@link serializeEmf}. */
+export interface SerializeEmfInput {
+  /** The CloudWatch namespace, 1..255 printable ASCII characters. */
+  readonly namespace: string;
+  /** Dimension names and values, forming the one dimension set of every document. Default: none. */
+  readonly dimensions?: Readonly<Record<string, string>>;
+  /** The metrics, as a list (units and resolutions per entry) or as a map of name to value(s). */
+  readonly metrics: readonly EmfMetricInput[] | EmfMetricMap;
+  /** Extra top-level fields that are not metrics (searchable in Logs Insights, not billed as metrics). */
+  readonly properties?: Readonly<Record<string, unknown>>;
+  /** When the metrics were taken, in epoch milliseconds. */
+  readonly timestamp: number;
+}
+
+/** A validated metric: a name, its unit and resolution, and every value recorded for it. */
+export interface MetricSeries {
+  name: string;
+  unit: EmfUnit;
+  resolution: EmfStorageResolution;
+  values: number[];
+}
+
+/** Validates one metric entry and adds its values to `series`, merging with an earlier entry of the same name. */
+export function addToSeries(
+  series: Map<string, MetricSeries>,
+  name: unknown,
+  value: unknown,
+  unit?: unknown,
+  resolution?: unknown,
+): MetricSeries {
+  validateMetricName(name);
+  const values = metricValues(name, value);
+  const resolvedUnit = unit === undefined ? inferEmfUnit(name) : unit;
+  validateUnit(name, resolvedUnit);
+  const resolvedResolution = resolution === undefined ? 60 : resolution;
+  validateStorageResolution(name, resolvedResolution);
+  const existing = series.get(name);
+  if (existing) {
+    if (existing.unit !== resolvedUnit) {
+      throw new RangeError(
+        `EMF metric ${quote(name)}: unit ${resolvedUnit} conflicts with unit ${existing.unit} recorded earlier`,
+      );
+    }
+    if (existing.resolution !== resolvedResolution) {
+      throw new RangeError(
+        `EMF metric ${quote(name)}: storage resolution ${resolvedResolution} conflicts with ${existing.resolution} recorded earlier`,
+      );
+    }
+    existing.values.push(...values);
+    return existing;
+  }
+  const created: MetricSeries = { name, unit: resolvedUnit, resolution: resolvedResolution, values };
+  series.set(name, created);
+  return created;
+}
+
+function toSeries(metrics: SerializeEmfInput['metrics']): MetricSeries[] {
+  const series = new Map<string, MetricSeries>();
+  if (Array.isArray(metrics)) {
+    for (const entry of metrics as readonly EmfMetricInput[]) {
+      if (entry === null || typeof entry !== 'object') {
+        throw new TypeError(`EMF metrics list holds a ${entry === null ? 'null' : typeof entry}, not a metric object`);
+      }
+      addToSeries(series, entry.name, entry.value, entry.unit, entry.storageResolution);
+    }
+  } else if (metrics !== null && typeof metrics === 'object') {
+    for (const [name, value] of Object.entries(metrics)) addToSeries(series, name, value);
+  } else {
+    throw new TypeError(`EMF metrics must be a list or a map, got ${metrics === null ? 'null' : typeof metrics}`);
+  }
+  return [...series.values()];
+}
+
+const json = JSON.stringify;
+const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/**
+ * Builds the EMF document(s) for one emission: one JSON line per document, without a newline.
+ *
+ * Everything fits in one document unless a limit forces a split: more than {@link MAX_METRICS_PER_DIRECTIVE} metrics,
+ * more than {@link MAX_VALUES_PER_METRIC} values of one metric, or more than {@link MAX_DOCUMENT_BYTES} bytes. Every
+ * document is valid on its own and repeats the dimensions and properties. Returns an empty list when there are no
+ * metrics, so nothing is written for an empty invocation.
+ *
+ * Top-level members come in the order dimensions, metrics, properties.
+ *
+ * @throws TypeError or RangeError naming the offending namespace, dimension, metric or property; nothing is returned
+ *   for invalid input, so an invalid value is never written.
+ */
+export function serializeEmf(input: SerializeEmfInput): string[] {
+  if (input === null || typeof input !== 'object') throw new TypeError('serializeEmf needs an input object');
+  validateNamespace(input.namespace);
+  const { timestamp } = input;
+  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) {
+    throw new RangeError(`EMF timestamp must be epoch milliseconds, got ${String(timestamp)}`);
+  }
+
+  const dimensions = Object.entries(input.dimensions ?? {});
+  dimensions.forEach(([name, value], index) => {
+    validateDimension(name, value);
+    if (index >= MAX_DIMENSIONS_PER_SET) {
+      throw new RangeError(
+        `EMF dimension ${quote(name)} is dimension ${index + 1} of the set; at most ${MAX_DIMENSIONS_PER_SET} are allowed`,
+      );
+    }
+  });
+  const dimensionNames = new Set(dimensions.map(([name]) => name));
+
+  const properties = Object.entries(input.properties ?? {}).map(([name, value]) => {
+    const text = propertyJson(name, value);
+    if (dimensionNames.has(name)) {
+      throw new RangeError(`EMF property ${quote(name)} has the name of a dimension`);
+    }
+    return [name, text] as const;
+  });
+  const propertyNames = new Set(properties.map(([name]) => name));
+
+  const series = toSeries(input.metrics);
+  for (const { name } of series) {
+    if (dimensionNames.has(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a dimension`);
+    if (propertyNames.has(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a property`);
+  }
+  if (series.length === 0) return [];
+
+  const head =
+    `{"_aws":{"Timestamp":${Math.round(timestamp)},"CloudWatchMetrics":[{"Namespace":${json(input.namespace)},` +
+    `"Dimensions":[${json([...dimensionNames])}],"Metrics":[`;
+  const middle = `]}]}${dimensions.map(([name, value]) => `,${json(name)}:${json(value)}`).join('')}`;
+  const tail = `${properties.map(([name, text]) => `,${json(name)}:${text}`).join('')}}`;
+  const baseBytes = byteLength(head) + byteLength(middle) + byteLength(tail);
+  if (baseBytes > MAX_DOCUMENT_BYTES) {
+    let largest = properties[0];
+    for (const entry of properties) if (largest && entry[1].length > largest[1].length) largest = entry;
+    const culprit = largest ? `property ${quote(largest[0])} (${byteLength(largest[1])} bytes)` : 'its dimensions';
+    throw new RangeError(
+      `EMF document would hold ${baseBytes} bytes before any metric, over the ${MAX_DOCUMENT_BYTES}-byte limit; the largest part is ${culprit}`,
+    );
+  }
+
+  const offsets = new Map<MetricSeries, number>(series.map((s) => [s, 0]));
+  const documents: string[] = [];
+  while (series.some((s) => (offsets.get(s) ?? 0) < s.values.length)) {
+    const definitions: string[] = [];
+    const members: string[] = [];
+    let bytes = baseBytes;
+    for (const s of series) {
+      if (definitions.length >= MAX_METRICS_PER_DIRECTIVE) break;
+      const offset = offsets.get(s) ?? 0;
+      if (offset >= s.values.length) continue;
+      const chunk = s.values.slice(offset, offset + MAX_VALUES_PER_METRIC);
+      const definition = json(
+        s.resolution === 1 ? { Name: s.name, Unit: s.unit, StorageResolution: 1 } : { Name: s.name, Unit: s.unit },
+      );
+      const member = `,${json(s.name)}:${chunk.length === 1 ? json(chunk[0]) : json(chunk)}`;
+      // One byte more than needed for the separating comma of the first definition: an upper bound is enough.
+      const cost = byteLength(definition) + 1 + byteLength(member);
+      if (bytes + cost > MAX_DOCUMENT_BYTES) {
+        if (definitions.length === 0) {
+          throw new RangeError(`EMF metric ${quote(s.name)} does not fit in a ${MAX_DOCUMENT_BYTES}-byte document`);
+        }
+        break;
+      }
+      bytes += cost;
+      definitions.push(definition);
+      members.push(member);
+      offsets.set(s, offset + chunk.length);
+    }
+    documents.push(head + definitions.join(',') + middle + members.join('') + tail);
+  }
+  return documents;
+}
