@@ -56,6 +56,12 @@ export interface Presigner {
   /** Presigns a GET of `object` valid for `options.expiresIn` seconds. */
   presign(object: ObjectRef, options: PresignOptions): Promise<string>;
   /**
+   * Optional synchronous fast path for presigners whose work is pure computation: returns the URL, or `undefined`
+   * when it cannot answer synchronously right now (say, credentials need a refresh), in which case the pipeline
+   * calls {@link Presigner.presign}. Saves a promise per key; may throw like `presign` rejects.
+   */
+  presignSync?(object: ObjectRef, options: PresignOptions): string | undefined;
+  /**
    * When the credentials that sign the URLs expire, if they do (temporary credentials always do). A URL dies with
    * its credentials whatever its `expiresIn`, so the pipeline compares the two. Optional.
    */

@@ -1,13 +1,99 @@
-import type { Reporter } from '../types.js';
+import { messageOf, nameOf, redactSecrets } from '../redact.js';
+import type { PipelineEventEmitter, PresignPipelineEvents, Reporter } from '../types.js';
+import { invalidType } from '../validate.js';
 
 /** Options of {@link jsonLogReporter}. */
 export interface JsonLogReporterOptions {
-  /** Where each line goes. Default: synchronous write to stdout. */
+  /**
+   * Receives each log line, a JSON object without the trailing newline. Default: a synchronous write of the line and
+   * a newline to stdout, so lines are out before a Lambda freezes.
+   */
   write?: (line: string) => void;
 }
 
-/** Logs a run as one JSON object per line. (Stub.) */
-export function jsonLogReporter(options?: JsonLogReporterOptions): Reporter {
-  void options;
-  throw new Error('not implemented');
+function writeStdout(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function round2(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/**
+ * Logs a run as one JSON object per line, with the reference handler's events and field names: `presign_error` per
+ * failed key, `expiry_capped`, then `complete` or `error`. Lines never hold a presigned URL or a credential: the
+ * manifest's URL is not logged, and URL-like text with SigV4 parameters is masked in every message.
+ *
+ * @example
+ * ```ts
+ * await presignPipeline({ source, presigner, manifest, reporters: [jsonLogReporter()] });
+ * // {"event":"complete","request_id":"…","count":120,"errors":0,"pages":1,"duration_ms":41.07,…}
+ * ```
+ */
+export function jsonLogReporter(options: JsonLogReporterOptions = {}): Reporter {
+  if (options.write !== undefined && typeof options.write !== 'function') {
+    invalidType('jsonLogReporter', 'write', 'a function', options.write);
+  }
+  const write = options.write ?? writeStdout;
+  const log = (fields: Record<string, unknown>): void => write(JSON.stringify(fields));
+
+  const onItemError = (e: PresignPipelineEvents['item-error'][0]): void =>
+    log({ event: 'presign_error', request_id: e.requestId, key: redactSecrets(e.key), error: redactSecrets(e.message) });
+
+  const onExpiryCapped = (e: PresignPipelineEvents['expiry-capped'][0]): void =>
+    log({
+      event: 'expiry_capped',
+      request_id: e.requestId,
+      requested_expiry_seconds: e.requestedExpiresIn,
+      effective_expiry_seconds: e.effectiveExpiresIn,
+      credentials_expire_at: e.credentialsExpireAt.toISOString(),
+    });
+
+  const onCompleted = (e: PresignPipelineEvents['pipeline-completed'][0]): void => {
+    const r = e.result;
+    // Never r.manifest.url: a presigned URL is a bearer credential.
+    log({
+      event: 'complete',
+      request_id: e.requestId,
+      count: r.count,
+      errors: r.errors,
+      pages: r.pages,
+      duration_ms: round2(r.durationMs),
+      effective_expiry_seconds: r.effectiveExpiresIn,
+      complete: r.complete,
+      ...(r.nextStartAfter !== undefined ? { next_start_after: redactSecrets(r.nextStartAfter) } : {}),
+      manifest_key: r.manifest.key,
+      ...(r.manifest.key === undefined && r.manifest.location !== undefined
+        ? { manifest_location: redactSecrets(r.manifest.location) }
+        : {}),
+      manifest_bytes: r.manifest.bytes,
+    });
+  };
+
+  const onFailed = (e: PresignPipelineEvents['pipeline-failed'][0]): void =>
+    log({
+      event: 'error',
+      request_id: e.requestId,
+      error: redactSecrets(messageOf(e.error)),
+      error_name: nameOf(e.error),
+      count: e.count,
+      errors: e.errors,
+      pages: e.pages,
+      duration_ms: round2(e.durationMs),
+    });
+
+  return {
+    subscribe(events: PipelineEventEmitter): () => void {
+      events.on('item-error', onItemError);
+      events.on('expiry-capped', onExpiryCapped);
+      events.on('pipeline-completed', onCompleted);
+      events.on('pipeline-failed', onFailed);
+      return () => {
+        events.off('item-error', onItemError);
+        events.off('expiry-capped', onExpiryCapped);
+        events.off('pipeline-completed', onCompleted);
+        events.off('pipeline-failed', onFailed);
+      };
+    },
+  };
 }
