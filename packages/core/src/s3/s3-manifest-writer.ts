@@ -1,5 +1,17 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { ManifestWriter } from '../types.js';
+import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+} from '@aws-sdk/client-s3';
+import type { PutObjectCommandInput, S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { PresignPipelineError, abortError } from '../errors.js';
+import type { ManifestContext, ManifestEntry, ManifestInfo, ManifestWriter, Presigner } from '../types.js';
+import { sdkPresigner } from './sdk-presigner.js';
+import { assertS3Client, describe } from './validate.js';
 
 /** Options of {@link s3ManifestWriter}. */
 export interface S3ManifestWriterOptions {
@@ -7,12 +19,345 @@ export interface S3ManifestWriterOptions {
   client: S3Client;
   /** The bucket the manifest goes to. */
   bucket: string;
-  /** Prefix of the manifest key. Default `manifests/`. */
+  /** Prefix of the manifest key; the key is `${keyPrefix}${randomUUID()}.jsonl`. Default `manifests/`. */
   keyPrefix?: string;
+  /**
+   * Bytes per multipart part, at least 5 MiB (S3's minimum). Default 8 MiB. A multipart upload has at most
+   * 10,000 parts and the manifest's length is unknown up front, so this caps the manifest at 10,000 × partSize
+   * (78.1 GiB by default, tens of millions of lines).
+   */
+  partSize?: number;
+  /**
+   * Parts uploaded at once, an integer ≥ 1. Default 4. Memory held by the writer is about
+   * partSize × (queueSize + 1): the parts in flight plus the one being filled.
+   */
+  queueSize?: number;
+  /** Content type of the manifest object. Default `application/x-ndjson`. */
+  contentType?: string;
+  /**
+   * Server-side encryption of the manifest object (`AES256`, `aws:kms`, …). The manifest holds bearer URLs, so
+   * encrypting it at rest may be required. Default: the bucket's default encryption.
+   */
+  serverSideEncryption?: ServerSideEncryption;
+  /** The KMS key id for `serverSideEncryption: 'aws:kms'`. */
+  sseKmsKeyId?: string;
+  /** Presigns the finished manifest. Default: {@link sdkPresigner} on `client`. */
+  presigner?: Presigner;
 }
 
-/** Streams the JSONL manifest to S3 with a multipart upload. (Stub.) */
+const MIB = 1024 * 1024;
+/** S3's smallest part (every part but the last). */
+const MIN_PART_SIZE = 5 * MIB;
+/** S3's largest part. */
+const MAX_PART_SIZE = 5 * 1024 * MIB;
+const DEFAULT_PART_SIZE = 8 * MIB;
+const DEFAULT_QUEUE_SIZE = 4;
+/** Bytes the stream between `write` and the upload may buffer before `write` waits for it to drain. */
+const STREAM_BUFFER = MIB;
+
+type State = 'new' | 'open' | 'closing' | 'closed' | 'aborted';
+
+/**
+ * Streams the JSONL manifest (`{"key":…,"url":…}` per line) to S3 through `@aws-sdk/lib-storage`'s multipart
+ * `Upload`, then presigns it.
+ *
+ * - Memory stays flat whatever the manifest's size: `write` resolves only once the upload has room (about
+ *   partSize × (queueSize + 1) bytes are held), so a fast producer waits for S3 instead of buffering.
+ * - A manifest smaller than one part (including an empty one) is stored with a single PutObject.
+ * - `close` completes the upload and returns `{ key, url, bytes, location }`; the URL lives `expiresIn` seconds
+ *   (from the run), `bytes` counts UTF-8 bytes.
+ * - `abort`, and any failure, leave nothing behind: in-flight requests are cancelled, then the multipart upload is
+ *   aborted with AbortMultipartUpload (also when lib-storage already did, tolerating `NoSuchUpload`); if the upload
+ *   was being created at that moment, ListMultipartUploads finds it by key. After the upload fails on its own
+ *   (an S3 error), the next `write` or `close` rejects with that error.
+ * - One writer writes one manifest: `open` may be called once.
+ *
+ * @example
+ * ```ts
+ * const manifest = s3ManifestWriter({ client, bucket: 'my-company-reports-bucket', keyPrefix: 'manifests/' });
+ * const result = await presignPipeline({ source, presigner, manifest });
+ * console.log(result.manifest.location); // s3://my-company-reports-bucket/manifests/<uuid>.jsonl
+ * ```
+ */
 export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWriter {
-  void options;
-  throw new Error('not implemented');
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`s3ManifestWriter: options must be an object, got ${describe(options)}`);
+  }
+  const {
+    client,
+    bucket,
+    keyPrefix = 'manifests/',
+    partSize = DEFAULT_PART_SIZE,
+    queueSize = DEFAULT_QUEUE_SIZE,
+    contentType = 'application/x-ndjson',
+    serverSideEncryption,
+    sseKmsKeyId,
+  } = options;
+  assertS3Client('s3ManifestWriter', client);
+  if (typeof bucket !== 'string' || bucket.length === 0) {
+    throw new TypeError(`s3ManifestWriter: bucket must be a non-empty string, got ${describe(bucket)}`);
+  }
+  if (typeof keyPrefix !== 'string') {
+    throw new TypeError(`s3ManifestWriter: keyPrefix must be a string, got ${describe(keyPrefix)}`);
+  }
+  if (typeof partSize !== 'number') {
+    throw new TypeError(`s3ManifestWriter: partSize must be a number, got ${describe(partSize)}`);
+  }
+  if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
+    throw new RangeError(
+      `s3ManifestWriter: partSize must be an integer in ${MIN_PART_SIZE}..${MAX_PART_SIZE} bytes (5 MiB..5 GiB), got ${partSize}`,
+    );
+  }
+  if (typeof queueSize !== 'number') {
+    throw new TypeError(`s3ManifestWriter: queueSize must be a number, got ${describe(queueSize)}`);
+  }
+  if (!Number.isInteger(queueSize) || queueSize < 1) {
+    throw new RangeError(`s3ManifestWriter: queueSize must be an integer ≥ 1, got ${queueSize}`);
+  }
+  if (typeof contentType !== 'string' || contentType.length === 0) {
+    throw new TypeError(`s3ManifestWriter: contentType must be a non-empty string, got ${describe(contentType)}`);
+  }
+  if (serverSideEncryption !== undefined && (typeof serverSideEncryption !== 'string' || (serverSideEncryption as string) === '')) {
+    throw new TypeError(
+      `s3ManifestWriter: serverSideEncryption must be a non-empty string, got ${describe(serverSideEncryption)}`,
+    );
+  }
+  if (sseKmsKeyId !== undefined && (typeof sseKmsKeyId !== 'string' || sseKmsKeyId === '')) {
+    throw new TypeError(`s3ManifestWriter: sseKmsKeyId must be a non-empty string, got ${describe(sseKmsKeyId)}`);
+  }
+  const presignerOption: unknown = options.presigner;
+  if (
+    presignerOption !== undefined &&
+    (typeof presignerOption !== 'object' ||
+      presignerOption === null ||
+      typeof (presignerOption as Presigner).presign !== 'function')
+  ) {
+    throw new TypeError(`s3ManifestWriter: presigner must be an object with presign(), got ${describe(presignerOption)}`);
+  }
+  const presigner = options.presigner ?? sdkPresigner({ client });
+
+  let state: State = 'new';
+  let context: ManifestContext | undefined;
+  let key = '';
+  let bytes = 0;
+  let stream: PassThrough | undefined;
+  let upload: Upload | undefined;
+  let uploadSettled: Promise<void> = Promise.resolve();
+  /** The upload's own failure (an S3 error), once it happened. */
+  let failure: { error: unknown } | undefined;
+  /** Wakes a `write` waiting for room when the upload fails or is aborted. */
+  let wakeWaiter: ((error: unknown) => void) | undefined;
+  let abortPromise: Promise<void> | undefined;
+  let cleanupPromise: Promise<void> | undefined;
+
+  /** Cancels the requests the Upload makes; AbortMultipartUpload is exempt so lib-storage can still clean up. */
+  const requests = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+  let multipartRequested = false;
+  let uploadId: string | undefined;
+
+  // The Upload talks to S3 through this view of the client, which sees every request: it learns the UploadId
+  // without reading lib-storage's internals, and it cancels in-flight requests on abort.
+  const uploadClient = Object.create(client) as S3Client;
+  const send = (command: { input?: unknown }, sendOptions?: { abortSignal?: AbortSignal }): Promise<unknown> => {
+    const name = commandName(command);
+    if (name === 'AbortMultipartUploadCommand') {
+      return track((client.send as (c: unknown, o?: unknown) => Promise<unknown>).call(client, command, sendOptions));
+    }
+    if (requests.signal.aborted) return Promise.reject(abortError(requests.signal.reason));
+    if (name === 'CreateMultipartUploadCommand') multipartRequested = true;
+    const sent = (client.send as (c: unknown, o?: unknown) => Promise<unknown>).call(client, command, {
+      ...sendOptions,
+      abortSignal: requests.signal,
+    });
+    if (name !== 'CreateMultipartUploadCommand') return track(sent);
+    return track(
+      sent.then((output) => {
+        const id = (output as { UploadId?: unknown } | undefined)?.UploadId;
+        if (typeof id === 'string') uploadId = id;
+        return output;
+      }),
+    );
+  };
+  Object.defineProperty(uploadClient, 'send', { value: send, enumerable: false });
+
+  function track<T>(promise: Promise<T>): Promise<T> {
+    inFlight.add(promise);
+    const forget = (): void => {
+      inFlight.delete(promise);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  // Read through a function: TypeScript would otherwise keep a narrowing that an await has made stale.
+  const currentFailure = (): { error: unknown } | undefined => failure;
+
+  function fail(error: unknown): void {
+    failure ??= { error };
+    stream?.destroy();
+    wakeWaiter?.(error);
+  }
+
+  /** Removes every trace of the upload: aborts the multipart upload, finding it by key if its id never arrived. */
+  function cleanup(): Promise<void> {
+    cleanupPromise ??= (async () => {
+      requests.abort();
+      stream?.destroy();
+      void upload?.abort();
+      await uploadSettled;
+      await Promise.allSettled([...inFlight]);
+      if (!multipartRequested) return;
+      const ids = new Set<string>();
+      let cleanupError: unknown;
+      if (uploadId !== undefined) {
+        ids.add(uploadId);
+      } else {
+        try {
+          const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+          for (const found of listed.Uploads ?? []) {
+            if (found.Key === key && found.UploadId) ids.add(found.UploadId);
+          }
+        } catch (error) {
+          cleanupError = error;
+        }
+      }
+      for (const id of ids) {
+        try {
+          await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id }));
+        } catch (error) {
+          if (!isNoSuchUpload(error)) cleanupError ??= error;
+        }
+      }
+      if (cleanupError !== undefined) {
+        throw new PresignPipelineError(
+          'MANIFEST_WRITE_FAILED',
+          `s3ManifestWriter: could not abort the multipart upload of s3://${bucket}/${key}; it may be left behind`,
+          { cause: cleanupError },
+        );
+      }
+    })();
+    return cleanupPromise;
+  }
+
+  function waitForRoom(target: PassThrough): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: unknown): void => {
+        target.off('drain', onDrain);
+        wakeWaiter = undefined;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onDrain = (): void => done();
+      target.on('drain', onDrain);
+      wakeWaiter = (error) => done(error);
+    });
+  }
+
+  return {
+    open(manifestContext: ManifestContext): void {
+      if (state !== 'new') throw new Error('s3ManifestWriter: open() may be called once per writer');
+      const expiresIn = manifestContext?.expiresIn;
+      if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
+        throw new RangeError(`s3ManifestWriter: expiresIn must be an integer in 1..604800, got ${describe(expiresIn)}`);
+      }
+      context = manifestContext;
+      key = `${keyPrefix}${randomUUID()}.jsonl`;
+      const body = new PassThrough({ highWaterMark: STREAM_BUFFER });
+      // Stream errors surface through the upload; this listener only keeps them from being uncaught.
+      body.on('error', () => undefined);
+      stream = body;
+      const params: PutObjectCommandInput = { Bucket: bucket, Key: key, Body: body, ContentType: contentType };
+      if (serverSideEncryption !== undefined) params.ServerSideEncryption = serverSideEncryption;
+      if (sseKmsKeyId !== undefined) params.SSEKMSKeyId = sseKmsKeyId;
+      upload = new Upload({ client: uploadClient, params, partSize, queueSize, leavePartsOnError: false });
+      state = 'open';
+      uploadSettled = upload.done().then(
+        () => undefined,
+        (error: unknown) => fail(error),
+      );
+    },
+
+    async write(entries: readonly ManifestEntry[]): Promise<void> {
+      if (failure) throw failure.error;
+      if (state !== 'open' || stream === undefined) {
+        throw new Error(`s3ManifestWriter: write() ${state === 'new' ? 'before open()' : `after ${state === 'aborted' ? 'abort()' : 'close()'}`}`);
+      }
+      if (!Array.isArray(entries)) {
+        throw new TypeError(`s3ManifestWriter: write() takes an array of entries, got ${describe(entries)}`);
+      }
+      if (entries.length === 0) return;
+      let text = '';
+      for (const entry of entries) {
+        if (typeof entry?.key !== 'string' || typeof entry.url !== 'string') {
+          throw new TypeError('s3ManifestWriter: every entry needs a string key and a string url');
+        }
+        text += `${JSON.stringify({ key: entry.key, url: entry.url })}\n`;
+      }
+      const chunk = Buffer.from(text, 'utf8');
+      bytes += chunk.length;
+      if (!stream.write(chunk)) await waitForRoom(stream);
+      const failedMeanwhile = currentFailure();
+      if (failedMeanwhile) throw failedMeanwhile.error;
+    },
+
+    async close(): Promise<ManifestInfo> {
+      if (failure) {
+        await cleanup().catch(() => undefined);
+        throw failure.error;
+      }
+      if (state !== 'open' || stream === undefined || context === undefined) {
+        throw new Error(`s3ManifestWriter: close() ${state === 'new' ? 'before open()' : `after ${state === 'aborted' ? 'abort()' : 'close()'}`}`);
+      }
+      state = 'closing';
+      stream.end();
+      await uploadSettled;
+      const failedMeanwhile = currentFailure();
+      if (failedMeanwhile) {
+        await cleanup().catch(() => undefined);
+        throw failedMeanwhile.error;
+      }
+      let url: string;
+      try {
+        url = await presigner.presign({ bucket, key }, { expiresIn: context.expiresIn });
+      } catch (error) {
+        // A manifest nobody can be handed is removed rather than left behind.
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+        state = 'aborted';
+        throw error;
+      }
+      if (state !== 'closing') {
+        // Aborted while the manifest was being presigned: the run failed, so the manifest goes.
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+        throw abortError();
+      }
+      state = 'closed';
+      return { key, url, bytes, location: `s3://${bucket}/${key}` };
+    },
+
+    abort(reason?: unknown): Promise<void> {
+      abortPromise ??= (async () => {
+        if (state === 'closed') return; // The manifest was completed and handed over; it is not ours to delete.
+        const wasStarted = state !== 'new';
+        state = 'aborted';
+        if (!wasStarted) return;
+        wakeWaiter?.(abortError(reason));
+        await cleanup();
+      })();
+      return abortPromise;
+    },
+  };
+}
+
+function commandName(command: unknown): string | undefined {
+  if (command instanceof CreateMultipartUploadCommand) return 'CreateMultipartUploadCommand';
+  if (command instanceof AbortMultipartUploadCommand) return 'AbortMultipartUploadCommand';
+  // Another copy of @aws-sdk/client-s3 (lib-storage resolving its own) still names its classes the same.
+  const name = (command as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function isNoSuchUpload(error: unknown): boolean {
+  const e = error as { name?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
+  return e?.name === 'NoSuchUpload' || e?.Code === 'NoSuchUpload' || e?.$metadata?.httpStatusCode === 404;
 }

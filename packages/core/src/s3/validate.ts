@@ -1,0 +1,38 @@
+/**
+ * Option checks shared by the S3 parts. S3 clients are recognised by shape, not `instanceof`, so a client from
+ * another copy of `@aws-sdk/client-s3` (a bundled Lambda layer, a second version) is accepted.
+ * @internal
+ */
+
+/** Describes a value for an error message without echoing it (it could be a secret). @internal */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : 'a Date';
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  return typeof value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Throws unless `client` can `send` commands. @internal */
+export function assertSendingClient(factory: string, client: unknown): void {
+  if (!isObject(client) || typeof client.send !== 'function') {
+    throw new TypeError(`${factory}: client must be an S3Client (an object with send()), got ${describe(client)}`);
+  }
+}
+
+/** Throws unless `client` looks like an AWS SDK v3 S3 client: `send`, a resolved `config` and a middleware stack. @internal */
+export function assertS3Client(factory: string, client: unknown): void {
+  assertSendingClient(factory, client);
+  const c = client as Record<string, unknown>;
+  const stack = c.middlewareStack;
+  if (!isObject(c.config) || !isObject(stack) || typeof stack.clone !== 'function' || typeof stack.add !== 'function') {
+    throw new TypeError(
+      `${factory}: client must be an S3Client from @aws-sdk/client-s3 (with config and middlewareStack), got an object without them`,
+    );
+  }
+}
