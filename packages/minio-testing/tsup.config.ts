@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/global-setup.ts', 'src/vitest.ts'],
   format: ['esm', 'cjs'],
   // tsup 8.5 passes baseUrl to the declaration build, which TypeScript 6 flags as deprecated.
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
@@ -9,4 +9,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url locates the Dockerfile; the shim makes it work in the CJS build too.
+  shims: true,
+  // vitest is the caller's (the helpers run inside it); never bundle it.
+  external: ['vitest', 'vitest/node'],
 });
