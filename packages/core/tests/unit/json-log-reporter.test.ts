@@ -1,0 +1,179 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { memoryManifestWriter } from '../../src/manifest/memory-manifest-writer.js';
+import { presignPipeline } from '../../src/pipeline.js';
+import { jsonLogReporter } from '../../src/reporters/json-log-reporter.js';
+import type { ManifestInfo, ObjectRef } from '../../src/types.js';
+import { fakePresigner, rejectionOf, scriptedSource, spyWriter, urlFor } from './pipeline-helpers.js';
+
+const SIGNED_URL =
+  'https://reports.s3.us-east-1.amazonaws.com/a%20b.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256' +
+  '&X-Amz-Credential=ASIAEXAMPLEEXAMPLE12%2F20261127%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261127T000000Z' +
+  '&X-Amz-Expires=900&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEXAMPLETOKEN&X-Amz-SignedHeaders=host' +
+  '&X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
+const SECRETS = ['0123456789abcdef0123456789abcdef', 'ASIAEXAMPLEEXAMPLE12', 'IQoJb3JpZ2luX2VjEXAMPLETOKEN', 'X-Amz-Signature=0'];
+
+function capture() {
+  const lines: string[] = [];
+  return { lines, reporter: jsonLogReporter({ write: (line) => lines.push(line) }), parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('jsonLogReporter', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('logs the complete event with the reference fields, request_id first, and never the manifest URL', async () => {
+    const { lines, reporter, parsed } = capture();
+    const info: ManifestInfo = { key: 'manifests/abc.jsonl', url: SIGNED_URL, bytes: 1234, location: 's3://reports/manifests/abc.jsonl' };
+    await presignPipeline({
+      source: scriptedSource([['a', 'b'], ['c']]),
+      presigner: fakePresigner(),
+      manifest: spyWriter({ info }),
+      reporters: [reporter],
+      requestId: 'req-1',
+    });
+    expect(lines).toHaveLength(1);
+    const [complete] = parsed();
+    expect(Object.keys(complete ?? {})).toEqual([
+      'event',
+      'request_id',
+      'count',
+      'errors',
+      'pages',
+      'duration_ms',
+      'effective_expiry_seconds',
+      'complete',
+      'manifest_key',
+      'manifest_bytes',
+    ]);
+    expect(complete).toMatchObject({
+      event: 'complete',
+      request_id: 'req-1',
+      count: 3,
+      errors: 0,
+      pages: 2,
+      effective_expiry_seconds: 900,
+      complete: true,
+      manifest_key: 'manifests/abc.jsonl',
+      manifest_bytes: 1234,
+    });
+    const duration = complete?.duration_ms as number;
+    expect(Math.round(duration * 100) / 100).toBe(duration);
+    for (const secret of SECRETS) expect(lines.join('\n')).not.toContain(secret);
+  });
+
+  it('logs the file location when the manifest has no S3 key, and the resume cursor of a partial run', async () => {
+    const { parsed, reporter } = capture();
+    await presignPipeline({
+      source: scriptedSource([['a']]),
+      presigner: fakePresigner(),
+      manifest: memoryManifestWriter(),
+      reporters: [reporter],
+      deadline: Date.now() - 1,
+    });
+    expect(parsed()[0]).toMatchObject({ event: 'complete', complete: false, manifest_location: 'memory', manifest_bytes: 0 });
+    expect(parsed()[0]).not.toHaveProperty('manifest_key');
+  });
+
+  it('logs presign errors with key and message, scrubbing a presigned URL embedded in the message', async () => {
+    const { lines, parsed, reporter } = capture();
+    const presigner = {
+      async presign(object: ObjectRef): Promise<string> {
+        if (object.key === 'a b.pdf') throw new Error(`signing failed for ${SIGNED_URL} (retry later)`);
+        return urlFor(object);
+      },
+    };
+    await presignPipeline({
+      source: scriptedSource([['ok.pdf', 'a b.pdf']]),
+      presigner,
+      manifest: memoryManifestWriter(),
+      reporters: [reporter],
+      requestId: 'req-2',
+    });
+    const errorLine = parsed().find((l) => l.event === 'presign_error');
+    expect(Object.keys(errorLine ?? {})).toEqual(['event', 'request_id', 'key', 'error']);
+    expect(errorLine).toMatchObject({ request_id: 'req-2', key: 'a b.pdf' });
+    expect(errorLine?.error).toBe('signing failed for https://reports.s3.us-east-1.amazonaws.com/a%20b.pdf?[redacted] (retry later)');
+    for (const secret of SECRETS) expect(lines.join('\n')).not.toContain(secret);
+  });
+
+  it('scrubs stray SigV4 parameters and access key ids that are not part of a full URL', async () => {
+    const { lines, reporter } = capture();
+    const presigner = fakePresigner({
+      failFor: () => new Error('bad query X-Amz-Signature=0123456789abcdef0123456789abcdef from key ASIAEXAMPLEEXAMPLE12'),
+    });
+    await presignPipeline({ source: scriptedSource([['k']]), presigner, manifest: memoryManifestWriter(), reporters: [reporter] });
+    expect(lines[0]).toContain('X-Amz-Signature=[redacted]');
+    for (const secret of SECRETS) expect(lines.join('\n')).not.toContain(secret);
+  });
+
+  it('logs a failed run as an error event with the error name and counts', async () => {
+    const { lines, parsed, reporter } = capture();
+    const denied = Object.assign(new Error(`Access Denied for ${SIGNED_URL}`), { name: 'AccessDenied' });
+    await rejectionOf(
+      presignPipeline({
+        source: scriptedSource([['a'], ['b']], { failAt: { page: 1, error: denied } }),
+        presigner: fakePresigner(),
+        manifest: memoryManifestWriter(),
+        reporters: [reporter],
+        requestId: 'req-3',
+      }),
+    );
+    const [error] = parsed();
+    expect(Object.keys(error ?? {})).toEqual(['event', 'request_id', 'error', 'error_name', 'count', 'errors', 'pages', 'duration_ms']);
+    expect(error).toMatchObject({ event: 'error', request_id: 'req-3', error_name: 'AccessDenied', errors: 0, pages: 1 });
+    expect(error?.error).toMatch(/^Access Denied for https:\/\/reports\.s3\.us-east-1\.amazonaws\.com\/a%20b\.pdf\?\[redacted\]$/);
+    for (const secret of SECRETS) expect(lines.join('\n')).not.toContain(secret);
+  });
+
+  it('logs capped expiry', async () => {
+    const { parsed, reporter } = capture();
+    const expiresAt = new Date(Date.now() + 120_000);
+    await presignPipeline({
+      source: scriptedSource([['a']]),
+      presigner: fakePresigner({ credentialsExpiration: async () => expiresAt }),
+      manifest: memoryManifestWriter(),
+      reporters: [reporter],
+      requestId: 'req-4',
+      expiresIn: 900,
+    });
+    const capped = parsed().find((l) => l.event === 'expiry_capped');
+    expect(Object.keys(capped ?? {})).toEqual([
+      'event',
+      'request_id',
+      'requested_expiry_seconds',
+      'effective_expiry_seconds',
+      'credentials_expire_at',
+    ]);
+    expect(capped).toMatchObject({ request_id: 'req-4', requested_expiry_seconds: 900, credentials_expire_at: expiresAt.toISOString() });
+    expect(capped?.effective_expiry_seconds).toBeLessThanOrEqual(120);
+  });
+
+  it('writes one line per event to stdout by default', async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    await presignPipeline({
+      source: scriptedSource([['a']]),
+      presigner: fakePresigner(),
+      manifest: memoryManifestWriter(),
+      reporters: [jsonLogReporter()],
+    });
+    vi.restoreAllMocks();
+    const ours = writes.filter((w) => w.startsWith('{"event":'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]?.endsWith('}\n')).toBe(true);
+    expect(ours[0]?.split('\n')).toHaveLength(2);
+  });
+
+  it('stops logging once detached, and validates its write option', async () => {
+    const { lines, reporter } = capture();
+    const { EventEmitter } = await import('eventemitter3');
+    const emitter = new EventEmitter();
+    const detach = reporter.subscribe(emitter as never) as () => void;
+    detach();
+    expect(emitter.listenerCount('pipeline-completed')).toBe(0);
+    expect(lines).toEqual([]);
+    expect(() => jsonLogReporter({ write: 'stdout' as never })).toThrow('jsonLogReporter: option "write" must be a function');
+  });
+});
