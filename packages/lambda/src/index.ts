@@ -1,2 +1,16 @@
+export { createPresignHandler, handler, DEFAULT_FUNCTION_NAME, DEFAULT_NAMESPACE } from './handler.js';
+export type { PresignHandler, PresignHandlerOptions, PresignResponse, PresignSuccessBody } from './handler.js';
+export { resolveConfig, parsePythonInt, isPythonFalsy, bucketNameProblem, DEFAULTS, MAX_EXPIRY_SECONDS } from './config.js';
+export type { ConfigResult, HandlerEnv, PresignConfig, PresignEvent, RequestRejection, ResolveConfigOptions, ValueSource } from './config.js';
+export { checkAccess, parseList, resolveAccessPolicy } from './access.js';
+export type { AccessPolicy } from './access.js';
+export type { PresignerChoice } from './clients.js';
+export { DEFAULT_IDEMPOTENCY_MARGIN_SECONDS, DEFAULT_IDEMPOTENCY_TTL_SECONDS, recordLifetimeSeconds } from './idempotency.js';
+export type { IdempotencyOptions, IdempotencySettings, JobKey, StoredResult } from './idempotency.js';
+export { createSqsHandler, SqsJobError } from './sqs.js';
+export type { SqsHandler, SqsHandlerOptions } from './sqs.js';
+export { ensureManifestLifecycle, MANIFEST_LIFECYCLE_RULE_ID } from './lifecycle.js';
+export type { ManifestLifecycleOptions, ManifestLifecycleResult } from './lifecycle.js';
+
 /** The package version. */
 export const VERSION = '0.1.0';

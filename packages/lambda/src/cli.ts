@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createPresignHandler } from './handler.js';
+import { asSqsEvent, captureInvocation, maskPresignedUrls, progressReporter, renderPanels, stubContext } from './runner.js';
+import { createSqsHandler } from './sqs.js';
+
+const USAGE = `Usage: presign-local [--event FILE | --event-json JSON] [--handler presign|sqs] [--json] [--timeout-ms N] [--quiet]
+
+Invokes the presign handler in this process with a stub Lambda context, captures what it prints, and shows
+the result, the structured logs and the EMF metrics. Configuration comes from the event and the environment
+(BUCKET_NAME, PREFIX, URL_EXPIRY_SECONDS, QUEUE_MAX, S3_ENDPOINT_URL, S3_PUBLIC_ENDPOINT_URL, ...).
+
+  --event FILE        read the event from a JSON file ("-" for stdin)
+  --event-json JSON   the event inline (default: {})
+  --handler NAME      presign (default) or sqs (a plain event is sent as a one-message batch)
+  --json              print one JSON object {result, logs, metrics} instead of the panels
+  --timeout-ms N      the stub context's time budget; the run is abandoned after it (default 900000)
+  --quiet             no progress on stderr
+  --help              this text
+
+Exit status: 0 for a 200 response (or an SQS batch without failures), 2 for any other response,
+1 when the handler throws or times out, 64 for bad arguments.`;
+
+function fail(message: string): never {
+  process.stderr.write(`presign-local: ${message}\n\n${USAGE}\n`);
+  process.exit(64);
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        event: { type: 'string' },
+        'event-json': { type: 'string' },
+        handler: { type: 'string', default: 'presign' },
+        json: { type: 'boolean', default: false },
+        'timeout-ms': { type: 'string', default: '900000' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.event !== undefined && values['event-json'] !== undefined) fail('give --event or --event-json, not both');
+  const handlerName = values.handler ?? 'presign';
+  if (handlerName !== 'presign' && handlerName !== 'sqs') fail(`--handler must be presign or sqs (got ${handlerName})`);
+  const timeoutText = values['timeout-ms'] ?? '900000';
+  const timeoutMs = Number(timeoutText);
+  if (!/^\d+$/.test(timeoutText) || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1) fail(`--timeout-ms must be a positive integer (got ${timeoutText})`);
+
+  let eventText = values['event-json'] ?? '{}';
+  if (values.event !== undefined) {
+    try {
+      eventText = readFileSync(values.event === '-' ? 0 : values.event, 'utf8');
+    } catch (error) {
+      fail(`cannot read ${values.event}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  let event: unknown;
+  try {
+    event = JSON.parse(eventText);
+  } catch (error) {
+    fail(`the event is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  const progress = progressReporter();
+  const options = { reporters: [progress] };
+  const context = stubContext(process.env.AWS_LAMBDA_FUNCTION_NAME || 'presign-local', timeoutMs);
+  const invoke =
+    handlerName === 'sqs'
+      ? () => createSqsHandler(options)(asSqsEvent(event), context)
+      : () => createPresignHandler(options)(event, context);
+
+  const started = Date.now();
+  const ticker =
+    values.quiet === true
+      ? undefined
+      : setInterval(() => {
+          const seconds = ((Date.now() - started) / 1000).toFixed(0);
+          process.stderr.write(`presign-local: ${seconds}s, ${progress.pages()} pages listed, ${progress.keys()} keys kept\n`);
+        }, 1000);
+  ticker?.unref();
+  const run = await captureInvocation(invoke, timeoutMs);
+  if (ticker !== undefined) clearInterval(ticker);
+
+  if (values.json === true) {
+    process.stdout.write(
+      `${JSON.stringify({
+        result: run.result ?? null,
+        ...(run.error !== undefined ? { error: run.error } : {}),
+        ...(run.timedOut ? { timedOut: true } : {}),
+        logs: JSON.parse(maskPresignedUrls(JSON.stringify(run.logs))) as unknown,
+        metrics: run.metrics.map(({ name, unit, value, namespace, dimensions }) => ({ name, unit, value, namespace, dimensions })),
+      })}\n`,
+    );
+  } else {
+    process.stdout.write(renderPanels(run));
+  }
+
+  if (run.timedOut || run.error !== undefined) return 1;
+  const result = run.result as { statusCode?: unknown; batchItemFailures?: unknown[] } | undefined;
+  if (handlerName === 'sqs') return Array.isArray(result?.batchItemFailures) && result.batchItemFailures.length === 0 ? 0 : 2;
+  return result?.statusCode === 200 ? 0 : 2;
+}
+
+main().then(
+  (code) => {
+    // Exits explicitly: an abandoned (timed-out) run may still hold sockets open.
+    process.exitCode = code;
+    setImmediate(() => process.exit(code));
+  },
+  (error: unknown) => {
+    process.stderr.write(`presign-local: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

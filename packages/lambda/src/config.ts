@@ -1,0 +1,275 @@
+/**
+ * Turning an invocation event plus the environment into a validated run configuration, with the reference handler's
+ * semantics: `event.get(x) or env.get(X, default)` and Python's `int()` for numbers.
+ */
+
+/** The environment the handler reads, one variable per key (`process.env` by default). */
+export type HandlerEnv = Readonly<Record<string, string | undefined>>;
+
+/** The event of one presign job. Every field is optional; unknown fields are ignored. */
+export interface PresignEvent {
+  /** The bucket to list. Falls back to `BUCKET_NAME`, then `my-company-reports-bucket`. */
+  readonly bucket?: unknown;
+  /** The prefix to list. Falls back to `PREFIX`, then `2026/04/`. */
+  readonly prefix?: unknown;
+  /** URL lifetime in seconds, 1..604800. Falls back to `URL_EXPIRY_SECONDS`, then 900. */
+  readonly expiry_seconds?: unknown;
+  /** Keys per ListObjectsV2 page, 1..1000. Default 1000. */
+  readonly page_size?: unknown;
+  /** Presign calls in flight, 1..256. Default 4. */
+  readonly concurrency?: unknown;
+}
+
+/** Where a configuration value came from: the event, an environment variable, or the built-in default. */
+export type ValueSource = 'event' | 'env' | 'default';
+
+/** A validated run configuration. */
+export interface PresignConfig {
+  /** The bucket to list (and to write the manifest to). */
+  readonly bucket: string;
+  /** The prefix to list; may be empty (the whole bucket). */
+  readonly prefix: string;
+  /** Requested URL lifetime in seconds. */
+  readonly expirySeconds: number;
+  /** Keys per ListObjectsV2 page. */
+  readonly pageSize: number;
+  /** Presign calls in flight. */
+  readonly concurrency: number;
+  /** Most keys buffered between listing and presigning. */
+  readonly queueMax: number;
+  /** The endpoint the handler talks to (`S3_ENDPOINT_URL`), when not AWS's own. */
+  readonly endpoint?: string;
+  /** The endpoint URLs are signed for (`S3_PUBLIC_ENDPOINT_URL` or the `publicEndpoint` option). */
+  readonly publicEndpoint?: string;
+  /** Where `bucket` and `prefix` came from, so errors name the right field. */
+  readonly sources: { readonly bucket: ValueSource; readonly prefix: ValueSource; readonly expirySeconds: ValueSource };
+}
+
+/** Why a request is refused: the HTTP-like status, the field (event name or environment variable) and a message. */
+export interface RequestRejection {
+  /** 400 for a malformed value, 403 for a value outside the allow-list. */
+  readonly statusCode: 400 | 403;
+  /** The event field or environment variable at fault. */
+  readonly field: string;
+  /** What is wrong, safe to return and to log. */
+  readonly error: string;
+}
+
+/** The defaults of the reference handler. */
+export const DEFAULTS = {
+  bucket: 'my-company-reports-bucket',
+  prefix: '2026/04/',
+  expirySeconds: 900,
+  pageSize: 1000,
+  concurrency: 4,
+  queueMax: 2000,
+} as const;
+
+/** SigV4's longest presigned URL lifetime: seven days. */
+export const MAX_EXPIRY_SECONDS = 604_800;
+const MAX_PAGE_SIZE = 1000;
+const MAX_CONCURRENCY = 256;
+const MAX_QUEUE_MAX = 1_000_000;
+const MAX_PREFIX_BYTES = 1024;
+
+/** Options of {@link resolveConfig} that do not come from the event or the environment. */
+export interface ResolveConfigOptions {
+  /** Overrides `S3_PUBLIC_ENDPOINT_URL`. */
+  readonly publicEndpoint?: string;
+}
+
+/** A resolution outcome: either a configuration or the reason it was refused. */
+export type ConfigResult =
+  | { readonly ok: true; readonly config: PresignConfig }
+  | { readonly ok: false; readonly rejection: RequestRejection };
+
+/**
+ * Python's truthiness for JSON values: `None`, `False`, `0`, `""`, `[]` and `{}` are falsy, so `event.get(x) or …`
+ * falls back for each of them.
+ */
+export function isPythonFalsy(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === '') return true;
+  if (typeof value === 'number' && Number.isNaN(value)) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (isPlainObject(value)) return Object.keys(value).length === 0;
+  return false;
+}
+
+/** True for `{}`-like objects (not arrays, not class instances such as Date or Buffer). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+// Python's str.strip() whitespace (ASCII separators 0x1c-0x1f and NEL included, BOM excluded).
+const PY_WHITESPACE = '[\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const PY_STRIP = new RegExp(`^${PY_WHITESPACE}+|${PY_WHITESPACE}+$`, 'g');
+const PY_INT = /^[+-]?[0-9]+(?:_[0-9]+)*$/;
+
+/**
+ * Parses a value the way the reference's `int()` did for what an event or the environment can carry: a JSON integer,
+ * or a string of ASCII digits with optional surrounding whitespace, sign and `_` separators (`" 900 "`, `"+900"`,
+ * `"1_000"`). Refuses fractions (`9.5`, `"9.5"`), exponents (`"1e3"`), booleans and everything else.
+ */
+export function parsePythonInt(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const text = value.replace(PY_STRIP, '');
+  if (!PY_INT.test(text)) return undefined;
+  const parsed = Number(text.replaceAll('_', ''));
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+/**
+ * Why `name` is not a usable S3 bucket name (general-purpose or directory bucket), or undefined when it is.
+ * The rules of the S3 user guide: 3..63 characters of lowercase letters, digits, dots and hyphens, starting and
+ * ending with a letter or digit, no `..`, not an IPv4 address, and none of the reserved prefixes and suffixes.
+ */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return 'must be 3 to 63 characters long';
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'may contain only lowercase letters, digits, dots and hyphens';
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return 'must start and end with a letter or a digit';
+  if (name.includes('..')) return 'must not contain two adjacent dots';
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(name)) return 'must not be formatted as an IP address';
+  for (const prefix of ['xn--', 'sthree-', 'amzn-s3-demo-']) {
+    if (name.startsWith(prefix)) return `must not start with the reserved prefix "${prefix}"`;
+  }
+  for (const suffix of ['-s3alias', '--ol-s3', '.mrap', '--table-s3']) {
+    if (name.endsWith(suffix)) return `must not end with the reserved suffix "${suffix}"`;
+  }
+  return undefined;
+}
+
+function show(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function reject(field: string, error: string, statusCode: 400 | 403 = 400): ConfigResult {
+  return { ok: false, rejection: { statusCode, field, error } };
+}
+
+interface Picked {
+  readonly value: unknown;
+  readonly field: string;
+  readonly source: ValueSource;
+}
+
+/** `event.get(name) or env.get(envName, default)`, remembering where the value came from. */
+function pick(event: Record<string, unknown>, name: string, env: HandlerEnv, envName: string | undefined, fallback: unknown): Picked {
+  const fromEvent = event[name];
+  if (!isPythonFalsy(fromEvent)) return { value: fromEvent, field: name, source: 'event' };
+  if (envName !== undefined) {
+    const fromEnv = env[envName];
+    if (fromEnv !== undefined) return { value: fromEnv, field: envName, source: 'env' };
+  }
+  return { value: fallback, field: envName ?? name, source: 'default' };
+}
+
+function integerIn(picked: Picked, min: number, max: number): number | ConfigResult {
+  const parsed = parsePythonInt(picked.value);
+  if (parsed === undefined || parsed < min || parsed > max) {
+    return reject(picked.field, `${picked.field} must be an integer from ${min} to ${max} (got ${show(picked.value)})`);
+  }
+  return parsed;
+}
+
+function endpointProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute http:// or https:// URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an absolute http:// or https:// URL';
+  if (url.username !== '' || url.password !== '') return 'must not carry credentials';
+  if (url.search !== '' || url.hash !== '') return 'must not carry a query or a fragment';
+  return undefined;
+}
+
+/**
+ * Resolves the run configuration from an event and the environment, validating every value before anything touches
+ * S3. Missing (or Python-falsy) event fields fall back to the environment, then to the reference defaults. A bad value
+ * is reported with the name it arrived under: the event field (`expiry_seconds`) or the variable (`URL_EXPIRY_SECONDS`).
+ */
+export function resolveConfig(rawEvent: unknown, env: HandlerEnv, options: ResolveConfigOptions = {}): ConfigResult {
+  if (rawEvent !== undefined && rawEvent !== null && !isPlainObject(rawEvent)) {
+    const kind = Array.isArray(rawEvent) ? 'an array' : typeof rawEvent === 'object' ? 'a non-plain object' : `a ${typeof rawEvent}`;
+    return reject('event', `The event must be a JSON object, got ${kind}`);
+  }
+  const event: Record<string, unknown> = rawEvent ?? {};
+
+  const bucketPick = pick(event, 'bucket', env, 'BUCKET_NAME', DEFAULTS.bucket);
+  if (typeof bucketPick.value !== 'string') {
+    return reject(bucketPick.field, `${bucketPick.field} must be a string (got ${show(bucketPick.value)})`);
+  }
+  const bucketProblem = bucketNameProblem(bucketPick.value);
+  if (bucketProblem !== undefined) {
+    return reject(bucketPick.field, `${bucketPick.field} is not a valid S3 bucket name: it ${bucketProblem} (got ${show(bucketPick.value)})`);
+  }
+
+  const prefixPick = pick(event, 'prefix', env, 'PREFIX', DEFAULTS.prefix);
+  if (typeof prefixPick.value !== 'string') {
+    return reject(prefixPick.field, `${prefixPick.field} must be a string (got ${show(prefixPick.value)})`);
+  }
+  if (Buffer.byteLength(prefixPick.value, 'utf8') > MAX_PREFIX_BYTES) {
+    return reject(prefixPick.field, `${prefixPick.field} must be at most ${MAX_PREFIX_BYTES} bytes long, the longest S3 key`);
+  }
+
+  const expiryPick = pick(event, 'expiry_seconds', env, 'URL_EXPIRY_SECONDS', DEFAULTS.expirySeconds);
+  const expiry = integerIn(expiryPick, 1, MAX_EXPIRY_SECONDS);
+  if (typeof expiry !== 'number') return expiry;
+
+  const pageSize = integerIn(pick(event, 'page_size', env, undefined, DEFAULTS.pageSize), 1, MAX_PAGE_SIZE);
+  if (typeof pageSize !== 'number') return pageSize;
+
+  const concurrency = integerIn(pick(event, 'concurrency', env, undefined, DEFAULTS.concurrency), 1, MAX_CONCURRENCY);
+  if (typeof concurrency !== 'number') return concurrency;
+
+  const queueMaxValue = env.QUEUE_MAX;
+  const queueMax =
+    queueMaxValue === undefined
+      ? DEFAULTS.queueMax
+      : integerIn({ value: queueMaxValue, field: 'QUEUE_MAX', source: 'env' }, 1, MAX_QUEUE_MAX);
+  if (typeof queueMax !== 'number') return queueMax;
+
+  // `os.environ.get("S3_ENDPOINT_URL") or None`: an empty value means "not set".
+  const endpoint = env.S3_ENDPOINT_URL || undefined;
+  if (endpoint !== undefined) {
+    const problem = endpointProblem(endpoint);
+    if (problem !== undefined) return reject('S3_ENDPOINT_URL', `S3_ENDPOINT_URL ${problem}`);
+  }
+  const publicField = options.publicEndpoint !== undefined ? 'publicEndpoint' : 'S3_PUBLIC_ENDPOINT_URL';
+  const publicEndpoint = options.publicEndpoint || env.S3_PUBLIC_ENDPOINT_URL || undefined;
+  if (publicEndpoint !== undefined) {
+    const problem = endpointProblem(publicEndpoint);
+    if (problem !== undefined) return reject(publicField, `${publicField} ${problem}`);
+  }
+
+  return {
+    ok: true,
+    config: {
+      bucket: bucketPick.value,
+      prefix: prefixPick.value,
+      expirySeconds: expiry,
+      pageSize,
+      concurrency,
+      queueMax,
+      ...(endpoint !== undefined ? { endpoint } : {}),
+      ...(publicEndpoint !== undefined ? { publicEndpoint } : {}),
+      sources: { bucket: bucketPick.source, prefix: prefixPick.source, expirySeconds: expiryPick.source },
+    },
+  };
+}
+
+/** Field name a configuration value is reported under, given where it came from. */
+export function fieldName(eventName: 'bucket' | 'prefix' | 'expiry_seconds', source: ValueSource): string {
+  if (source === 'event') return eventName;
+  return eventName === 'bucket' ? 'BUCKET_NAME' : eventName === 'prefix' ? 'PREFIX' : 'URL_EXPIRY_SECONDS';
+}

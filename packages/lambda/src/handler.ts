@@ -1,0 +1,372 @@
+import { randomUUID } from 'node:crypto';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  isPresignPipelineError,
+  jsonLogReporter,
+  presignPipeline,
+  s3ListSource,
+  s3ManifestWriter,
+  suffixFilter,
+  type PipelineEventEmitter,
+  type PipelineResult,
+  type Presigner,
+  type Reporter,
+} from '@presign-pipeline/core';
+import { emfReporter, type EmfReporter } from '@presign-pipeline/emf';
+import type { Context } from 'aws-lambda';
+import { checkAccess, resolveAccessPolicy } from './access.js';
+import { createClientCache, type PresignerChoice } from './clients.js';
+import { resolveConfig, type HandlerEnv, type PresignConfig, type RequestRejection } from './config.js';
+import {
+  createIdempotencyRunner,
+  recordLifetimeSeconds,
+  resolveIdempotencySettings,
+  type IdempotencyOptions,
+  type IdempotencySettings,
+  type JobKey,
+  type StoredResult,
+} from './idempotency.js';
+
+/** What the handler returns: an API-Gateway-style status and a JSON body. */
+export interface PresignResponse {
+  /** 200 on success, 400 for a malformed request, 403 outside the allow-list, 409 while a duplicate runs. */
+  statusCode: number;
+  /** The JSON body: `{count, errors, manifest_key, manifest_url}` on 200, `{error, field}` otherwise. */
+  body: string;
+}
+
+/** The body of a 200 response, keys in this order. */
+export interface PresignSuccessBody {
+  /** Keys presigned. */
+  count: number;
+  /** Keys that failed to presign. */
+  errors: number;
+  /** The manifest's key in the listed bucket. */
+  manifest_key: string;
+  /** A presigned GET URL of the manifest. */
+  manifest_url: string;
+}
+
+/** A Lambda handler for presign jobs. The context is optional so the handler can be called from plain code and tests. */
+export type PresignHandler = (event: unknown, context?: Context) => Promise<PresignResponse>;
+
+/** Options of {@link createPresignHandler}. Every option has the reference handler's default. */
+export interface PresignHandlerOptions {
+  /** CloudWatch namespace of the EMF document. Default `eth/sign_pdfs_optimized`. */
+  namespace?: string;
+  /** Value of the `Function` dimension. Default `sign_pdfs_optimized`. */
+  functionName?: string;
+  /** The endpoint URLs are signed for, when consumers reach S3 by another host than the function (overrides `S3_PUBLIC_ENDPOINT_URL`). */
+  publicEndpoint?: string;
+  /** A ready S3 client for listing and uploading; `S3_ENDPOINT_URL` is then ignored. */
+  s3Client?: S3Client;
+  /** Configuration merged into the S3 clients the handler builds (region, credentials, retries, request timeouts…). */
+  clientConfig?: S3ClientConfig;
+  /** Which presigner signs URLs: `'fast'`, `'sdk'` (default) or a factory given the signing client. */
+  presigner?: PresignerChoice;
+  /** Deduplicate jobs through DynamoDB (see {@link IdempotencyOptions}); default: on when `IDEMPOTENCY_TABLE` is set. `false` turns it off. */
+  idempotency?: IdempotencyOptions | false;
+  /** Where log lines and EMF documents go, one JSON object per call, without newline. Default: stdout. */
+  write?: (line: string) => void;
+  /** The environment, read on every invocation. Default `process.env`. */
+  env?: HandlerEnv;
+  /** Buckets events may name (overrides `ALLOWED_BUCKETS`). Default: any bucket the role can read. */
+  allowedBuckets?: readonly string[];
+  /** Prefixes an event's prefix must start with (overrides `ALLOWED_PREFIXES`). Default: any prefix. */
+  allowedPrefixes?: readonly string[];
+  /** Keys kept are those ending with this, case-insensitively. Default `.pdf`. */
+  suffix?: string;
+  /** Where manifests are written in the listed bucket. Default `manifests/`. */
+  manifestPrefix?: string;
+  /** More reporters subscribed to every run (progress displays, your own metrics). */
+  reporters?: readonly Reporter[];
+}
+
+/** The reference handler's CloudWatch namespace. */
+export const DEFAULT_NAMESPACE = 'eth/sign_pdfs_optimized';
+/** The reference handler's `Function` dimension value. */
+export const DEFAULT_FUNCTION_NAME = 'sign_pdfs_optimized';
+
+const defaultWrite = (line: string): void => {
+  // Looked up on every call so a local runner can capture stdout around one invocation.
+  process.stdout.write(`${line}\n`);
+};
+
+/** Runs one job; shared by the direct handler and the SQS handler. @internal */
+export type JobRunner = (event: unknown, context: Context | undefined, requestId?: string) => Promise<PresignResponse>;
+
+function jsonResponse(statusCode: number, body: unknown): PresignResponse {
+  return { statusCode, body: JSON.stringify(body) };
+}
+
+/** The 200 body, exactly the reference's four keys in its order. */
+function successBody(count: number, errors: number, manifestKey: string, manifestUrl: string): PresignSuccessBody {
+  // Deadline continuation (`complete`, `next_start_after`) is the one planned addition to this body.
+  return { count, errors, manifest_key: manifestKey, manifest_url: manifestUrl };
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+/** True for an error raised by an AWS service (an S3 error code as its name). */
+function isServiceError(error: unknown): error is Error {
+  return error instanceof Error && typeof error === 'object' && ('$metadata' in error || '$fault' in error);
+}
+
+/**
+ * The error the invocation fails with: S3's own error, named by its code (`NoSuchBucket`, `AccessDenied`, `SlowDown`…)
+ * so Lambda retries it and Step Functions can Retry/Catch on it, also when a pipeline error wraps it.
+ */
+function toInvocationError(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(`The invocation failed: ${String(error)}`);
+  if (isPresignPipelineError(error) && isServiceError(error.cause)) {
+    const wrapped = new Error(error.message, { cause: error });
+    wrapped.name = error.cause.name;
+    return wrapped;
+  }
+  return error;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Builds the job runner behind {@link createPresignHandler} and {@link createSqsHandler}. @internal */
+export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner {
+  if (options === null || typeof options !== 'object') throw new TypeError('createPresignHandler: options must be an object');
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  const functionName = options.functionName ?? DEFAULT_FUNCTION_NAME;
+  const suffix = options.suffix ?? '.pdf';
+  const manifestPrefix = options.manifestPrefix ?? 'manifests/';
+  const write = options.write ?? defaultWrite;
+  if (typeof write !== 'function') throw new TypeError('createPresignHandler: write must be a function');
+  if (typeof functionName !== 'string' || functionName === '') throw new TypeError('createPresignHandler: functionName must be a non-empty string');
+  if (typeof suffix !== 'string' || suffix === '') throw new TypeError('createPresignHandler: suffix must be a non-empty string');
+  if (typeof manifestPrefix !== 'string') throw new TypeError('createPresignHandler: manifestPrefix must be a string');
+  const newMetrics = (): EmfReporter =>
+    emfReporter({
+      namespace,
+      dimensions: { Function: functionName },
+      metrics: (summary) => ({
+        PDFsProcessed: summary.count,
+        S3ListPages: summary.pages,
+        PresignCount: summary.count,
+        ManifestBytes: summary.bytes,
+      }),
+      deferPublish: true,
+      write,
+      onError: (error) => write(JSON.stringify({ event: 'metrics_error', error: messageOf(error) })),
+    });
+  // Fails at cold start, not on the first invocation, when the namespace or function name is unusable.
+  newMetrics();
+  const envOf = (): HandlerEnv => options.env ?? process.env;
+  const clientsFor = createClientCache({
+    ...(options.s3Client !== undefined ? { s3Client: options.s3Client } : {}),
+    ...(options.clientConfig !== undefined ? { clientConfig: options.clientConfig } : {}),
+    ...(options.presigner !== undefined ? { presigner: options.presigner } : {}),
+  });
+  const idempotency = createIdempotencyRunner(() => {
+    const env = envOf();
+    return env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  });
+  const extraReporters = options.reporters ?? [];
+
+  return async (rawEvent, context, requestIdOverride) => {
+    const requestId = requestIdOverride ?? (context?.awsRequestId || randomUUID());
+    const env = envOf();
+    const log = (fields: Record<string, unknown>): void => write(JSON.stringify(fields));
+    const metrics = newMetrics();
+    let responseBody: string | undefined;
+    let workRecorded = false;
+    let failureLogged = false;
+
+    // Tells the handler what the run's own reporters already covered.
+    const observer: Reporter = {
+      subscribe(events: PipelineEventEmitter) {
+        const onCompleted = (): void => {
+          workRecorded = true;
+        };
+        const onFailed = (): void => {
+          workRecorded = true;
+          failureLogged = true;
+        };
+        events.on('pipeline-completed', onCompleted);
+        events.on('pipeline-failed', onFailed);
+        return () => {
+          events.off('pipeline-completed', onCompleted);
+          events.off('pipeline-failed', onFailed);
+        };
+      },
+    };
+
+    const respond = (statusCode: number, body: unknown): PresignResponse => {
+      const response = jsonResponse(statusCode, body);
+      responseBody = response.body;
+      return response;
+    };
+    const refuse = (rejection: RequestRejection): PresignResponse => {
+      log({
+        event: rejection.statusCode === 403 ? 'forbidden_request' : 'invalid_request',
+        request_id: requestId,
+        field: rejection.field,
+        error: rejection.error,
+      });
+      return respond(rejection.statusCode, { error: rejection.error, field: rejection.field });
+    };
+
+    try {
+      const resolved = resolveConfig(rawEvent, env, options.publicEndpoint !== undefined ? { publicEndpoint: options.publicEndpoint } : {});
+      if (!resolved.ok) return refuse(resolved.rejection);
+      const config = resolved.config;
+      const denied = checkAccess(
+        config,
+        resolveAccessPolicy(env, {
+          ...(options.allowedBuckets !== undefined ? { allowedBuckets: options.allowedBuckets } : {}),
+          ...(options.allowedPrefixes !== undefined ? { allowedPrefixes: options.allowedPrefixes } : {}),
+        }),
+      );
+      if (denied !== undefined) return refuse(denied);
+      const dedup = resolveIdempotencySettings(env, options.idempotency);
+      if (dedup !== undefined && 'statusCode' in dedup) return refuse(dedup);
+
+      const clients = clientsFor(env, config.endpoint, config.publicEndpoint);
+
+      const run = async (): Promise<{ result: PipelineResult; key: string }> => {
+        const result = await presignPipeline({
+          source: s3ListSource({
+            client: clients.client,
+            bucket: config.bucket,
+            prefix: config.prefix,
+            pageSize: config.pageSize,
+            filter: suffixFilter(suffix),
+          }),
+          presigner: clients.presigner,
+          manifest: s3ManifestWriter({
+            client: clients.client,
+            bucket: config.bucket,
+            keyPrefix: manifestPrefix,
+            presigner: clients.presigner,
+          }),
+          concurrency: config.concurrency,
+          queueMax: config.queueMax,
+          expiresIn: config.expirySeconds,
+          requestId,
+          reporters: [jsonLogReporter({ write }), metrics, observer, ...extraReporters],
+        });
+        const key = result.manifest.key;
+        if (key === undefined) throw new Error('The manifest writer did not report a manifest key');
+        return { result, key };
+      };
+
+      if (dedup === undefined) {
+        const { result, key } = await run();
+        const url = result.manifest.url ?? (await clients.presigner.presign({ bucket: config.bucket, key }, { expiresIn: result.effectiveExpiresIn }));
+        return respond(200, successBody(result.count, result.errors, key, url));
+      }
+
+      return await runDeduplicated(config, dedup, clients.presigner, run);
+    } catch (error) {
+      if (!failureLogged) {
+        log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
+      }
+      throw toInvocationError(error);
+    } finally {
+      try {
+        if (!workRecorded) {
+          for (const name of ['PDFsProcessed', 'S3ListPages', 'PresignCount', 'ManifestBytes']) metrics.addMetric(name, 0);
+        }
+        if (responseBody !== undefined) metrics.addMetric('ResponseBytes', Buffer.byteLength(responseBody, 'utf8'), 'Bytes');
+        metrics.publish();
+      } catch (error) {
+        log({ event: 'metrics_error', request_id: requestId, error: messageOf(error) });
+      }
+    }
+
+    async function runDeduplicated(
+      config: PresignConfig,
+      settings: IdempotencySettings,
+      presigner: Presigner,
+      runJob: () => Promise<{ result: PipelineResult; key: string }>,
+    ): Promise<PresignResponse> {
+      let freshUrl: string | undefined;
+      const job = async (): Promise<StoredResult> => {
+        const { result, key } = await runJob();
+        freshUrl = result.manifest.url;
+        return {
+          count: result.count,
+          errors: result.errors,
+          pages: result.pages,
+          manifest_key: key,
+          manifest_bytes: result.manifest.bytes,
+          urls_expire_at: Math.floor(Date.now() / 1000) + result.effectiveExpiresIn,
+        };
+      };
+      const credentialsExpireAt = presigner.credentialsExpiration === undefined ? undefined : await presigner.credentialsExpiration();
+      const lifetime = recordLifetimeSeconds(settings, config.expirySeconds, credentialsExpireAt);
+      if (lifetime <= 0) {
+        // URLs this short-lived are not worth reusing: run without a record.
+        const stored = await job();
+        const url = freshUrl ?? (await presigner.presign({ bucket: config.bucket, key: stored.manifest_key }, { expiresIn: config.expirySeconds }));
+        return respond(200, successBody(stored.count, stored.errors, stored.manifest_key, url));
+      }
+      const key: JobKey = { bucket: config.bucket, prefix: config.prefix, expiry_seconds: config.expirySeconds, suffix };
+      const keyPrefix = env.AWS_LAMBDA_FUNCTION_NAME || functionName;
+      let outcome;
+      try {
+        outcome = await idempotency.run(settings, key, keyPrefix, lifetime, context, job);
+      } catch (error) {
+        if (errorName(error) === 'IdempotencyAlreadyInProgressError') {
+          log({ event: 'in_progress', request_id: requestId, bucket: config.bucket, prefix: config.prefix });
+          return respond(409, {
+            error: 'in progress: a run for the same bucket, prefix and expiry_seconds has not finished yet; retry later',
+            field: null,
+          });
+        }
+        throw error;
+      }
+      const { stored, replay } = outcome;
+      if (!replay) {
+        const url = freshUrl ?? (await presigner.presign({ bucket: config.bucket, key: stored.manifest_key }, { expiresIn: config.expirySeconds }));
+        return respond(200, successBody(stored.count, stored.errors, stored.manifest_key, url));
+      }
+      // A stored result: re-presign the manifest for no longer than the URLs inside it live.
+      const remaining = Math.max(1, Math.min(config.expirySeconds, stored.urls_expire_at - Math.floor(Date.now() / 1000)));
+      const url = await presigner.presign({ bucket: config.bucket, key: stored.manifest_key }, { expiresIn: remaining });
+      log({
+        event: 'idempotent_replay',
+        request_id: requestId,
+        count: stored.count,
+        errors: stored.errors,
+        manifest_key: stored.manifest_key,
+        url_remaining_seconds: remaining,
+      });
+      metrics.addMetric('IdempotentReplays', 1);
+      return respond(200, successBody(stored.count, stored.errors, stored.manifest_key, url));
+    }
+  };
+}
+
+/**
+ * Creates the documented presign handler: lists `bucket`/`prefix`, presigns every `.pdf` key, streams a JSONL
+ * manifest to `manifests/<uuid>.jsonl` in the same bucket and returns
+ * `{ statusCode: 200, body: '{"count":…,"errors":…,"manifest_key":…,"manifest_url":…}' }`.
+ *
+ * Clients are built once per endpoint configuration and reused while the Lambda is warm; the event and the
+ * environment are read on every invocation. Bad input gets 400 (403 outside the allow-list) before any S3 call.
+ * S3 failures throw an error named by S3's error code, after an `{"event":"error"}` log line. One EMF document is
+ * written per invocation, on success and on failure.
+ *
+ * @example
+ * ```ts
+ * import { createPresignHandler } from '@presign-pipeline/lambda';
+ * export const handler = createPresignHandler({ allowedBuckets: ['my-company-reports-bucket'] });
+ * ```
+ */
+export function createPresignHandler(options: PresignHandlerOptions = {}): PresignHandler {
+  const runJob = createJobRunner(options);
+  return (event, context) => runJob(event, context);
+}
+
+/** The documented handler with the reference defaults: `export { handler } from '@presign-pipeline/lambda'` deploys as is. */
+export const handler: PresignHandler = createPresignHandler();

@@ -1,0 +1,228 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Context } from 'aws-lambda';
+import { parsePythonInt, type HandlerEnv, type RequestRejection } from './config.js';
+
+/** Opt-in deduplication of jobs through a DynamoDB table (hash key `id`, a string), built on Powertools idempotency. */
+export interface IdempotencyOptions {
+  /** The DynamoDB table. Its hash key must be `id` (S); enable its TTL on the `expiration` attribute. */
+  readonly tableName: string;
+  /**
+   * Longest time a result is reused, in seconds. Default 3600. A record never outlives the URLs it points to: the
+   * record lives `min(ttlSeconds, expiry − marginSeconds, credentials' remaining life − marginSeconds)`.
+   */
+  readonly ttlSeconds?: number;
+  /** Seconds of URL life a reused result must still have. Default 60. */
+  readonly marginSeconds?: number;
+  /** The DynamoDB client; default: one built for `endpoint` (or `DYNAMODB_ENDPOINT_URL`) and the function's region. */
+  readonly client?: DynamoDBClient;
+  /** A DynamoDB endpoint (a local one in tests); default `DYNAMODB_ENDPOINT_URL`. */
+  readonly endpoint?: string;
+}
+
+/** The identity of a job: the same identity within the TTL gets the stored result. */
+export interface JobKey {
+  /** The listed bucket. */
+  readonly bucket: string;
+  /** The listed prefix. */
+  readonly prefix: string;
+  /** The requested URL lifetime. */
+  readonly expiry_seconds: number;
+  /** The key suffix the job keeps. */
+  readonly suffix: string;
+}
+
+/**
+ * What is stored for a finished job: small, and free of URLs. The manifest URL is presigned again for every caller,
+ * so a stored result can never hand out a dead link to the manifest itself.
+ */
+export interface StoredResult {
+  /** Keys presigned. */
+  readonly count: number;
+  /** Keys that failed to presign. */
+  readonly errors: number;
+  /** Pages listed. */
+  readonly pages: number;
+  /** The manifest's key in the job's bucket. */
+  readonly manifest_key: string;
+  /** The manifest's size in bytes. */
+  readonly manifest_bytes: number;
+  /** When the URLs inside the manifest die, in epoch seconds. */
+  readonly urls_expire_at: number;
+}
+
+/** Settings resolved for one invocation. */
+export interface IdempotencySettings {
+  /** The table. */
+  readonly tableName: string;
+  /** The configured TTL in seconds. */
+  readonly ttlSeconds: number;
+  /** The margin in seconds. */
+  readonly marginSeconds: number;
+  /** The endpoint, if not AWS's. */
+  readonly endpoint?: string;
+  /** A caller-supplied client. */
+  readonly client?: DynamoDBClient;
+}
+
+/** Default record lifetime (Powertools' own default). */
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 3600;
+/** Default URL life a reused result must still have. */
+export const DEFAULT_IDEMPOTENCY_MARGIN_SECONDS = 60;
+// Without a Lambda context (local runs) an in-progress lock expires after Lambda's longest run.
+const FALLBACK_REMAINING_MS = 15 * 60 * 1000;
+const MAX_WRAPPERS = 64;
+
+/** The idempotency settings in force for an invocation, undefined when off, or a rejection naming a bad variable. */
+export function resolveIdempotencySettings(
+  env: HandlerEnv,
+  option: IdempotencyOptions | false | undefined,
+): IdempotencySettings | undefined | RequestRejection {
+  if (option === false) return undefined;
+  const tableName = option?.tableName ?? (env.IDEMPOTENCY_TABLE || undefined);
+  if (tableName === undefined) return undefined;
+  let ttlSeconds = option?.ttlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS;
+  if (option?.ttlSeconds === undefined && env.IDEMPOTENCY_TTL_SECONDS !== undefined) {
+    const parsed = parsePythonInt(env.IDEMPOTENCY_TTL_SECONDS);
+    if (parsed === undefined || parsed < 1) {
+      return {
+        statusCode: 400,
+        field: 'IDEMPOTENCY_TTL_SECONDS',
+        error: `IDEMPOTENCY_TTL_SECONDS must be a positive integer (got ${JSON.stringify(env.IDEMPOTENCY_TTL_SECONDS)})`,
+      };
+    }
+    ttlSeconds = parsed;
+  }
+  const endpoint = option?.endpoint ?? (env.DYNAMODB_ENDPOINT_URL || undefined);
+  return {
+    tableName,
+    ttlSeconds,
+    marginSeconds: option?.marginSeconds ?? DEFAULT_IDEMPOTENCY_MARGIN_SECONDS,
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(option?.client !== undefined ? { client: option.client } : {}),
+  };
+}
+
+/**
+ * How long a record for this job may live: `min(ttl, expiry − margin, credentials' remaining life − margin)`, in
+ * whole seconds. Zero or less means "do not deduplicate this call" (its URLs would be too short-lived to reuse).
+ */
+export function recordLifetimeSeconds(
+  settings: Pick<IdempotencySettings, 'ttlSeconds' | 'marginSeconds'>,
+  expirySeconds: number,
+  credentialsExpireAt: Date | undefined,
+  now = Date.now(),
+): number {
+  let lifetime = Math.min(settings.ttlSeconds, expirySeconds - settings.marginSeconds);
+  if (credentialsExpireAt !== undefined) {
+    lifetime = Math.min(lifetime, Math.floor((credentialsExpireAt.getTime() - now) / 1000) - settings.marginSeconds);
+  }
+  return Math.floor(lifetime);
+}
+
+/** Thrown inside the idempotent function for a result that must be returned but not stored (it had item errors). */
+class UncachedResult extends Error {
+  constructor(readonly stored: StoredResult) {
+    super('result not stored');
+    this.name = 'UncachedResult';
+  }
+}
+
+interface Call {
+  ran: boolean;
+  readonly job: () => Promise<StoredResult>;
+}
+
+/** The outcome of a deduplicated job. */
+export interface DedupOutcome {
+  /** The result, fresh or stored. */
+  readonly stored: StoredResult;
+  /** True when the stored result of an earlier run was returned (nothing was listed). */
+  readonly replay: boolean;
+}
+
+/** Runs jobs through Powertools idempotency, one persistence layer per (table, endpoint, key prefix, lifetime). */
+export interface IdempotencyRunner {
+  /**
+   * Runs `job` unless a run with the same key finished within the record's lifetime (then returns its stored result)
+   * or is in progress (then rejects with Powertools' `IdempotencyAlreadyInProgressError`). A job that throws leaves no
+   * record; a job whose result has item errors (`errors > 0`) is returned but not stored, so a retry tries again.
+   */
+  run(
+    settings: IdempotencySettings,
+    key: JobKey,
+    keyPrefix: string,
+    lifetimeSeconds: number,
+    context: Context | undefined,
+    job: () => Promise<StoredResult>,
+  ): Promise<DedupOutcome>;
+}
+
+type Wrapped = (key: JobKey, call: Call) => Promise<StoredResult>;
+
+/** Creates the cache of DynamoDB clients and idempotent wrappers a handler keeps across warm invocations. */
+export function createIdempotencyRunner(region: () => string): IdempotencyRunner {
+  const clients = new Map<string, DynamoDBClient>();
+  const wrappers = new Map<string, { fn: Wrapped; config: IdempotencyConfig }>();
+
+  const clientFor = (settings: IdempotencySettings): DynamoDBClient => {
+    if (settings.client !== undefined) return settings.client;
+    const cacheKey = settings.endpoint ?? '';
+    let client = clients.get(cacheKey);
+    if (client === undefined) {
+      client = new DynamoDBClient({ region: region(), ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}) });
+      clients.set(cacheKey, client);
+    }
+    return client;
+  };
+
+  const wrapperFor = (settings: IdempotencySettings, keyPrefix: string, lifetime: number) => {
+    const cacheKey = JSON.stringify([settings.tableName, settings.endpoint ?? '', settings.client !== undefined, keyPrefix, lifetime]);
+    let entry = wrappers.get(cacheKey);
+    if (entry !== undefined) {
+      // Refresh its position: the map iterates oldest first.
+      wrappers.delete(cacheKey);
+      wrappers.set(cacheKey, entry);
+      return entry;
+    }
+    const config = new IdempotencyConfig({ expiresAfterSeconds: lifetime });
+    const persistenceStore = new DynamoDBPersistenceLayer({ tableName: settings.tableName, awsSdkV3Client: clientFor(settings) });
+    const fn = makeIdempotent(
+      async (_key: JobKey, call: Call): Promise<StoredResult> => {
+        call.ran = true;
+        const stored = await call.job();
+        if (stored.errors > 0) throw new UncachedResult(stored);
+        return stored;
+      },
+      { persistenceStore, config, keyPrefix },
+    ) as Wrapped;
+    entry = { fn, config };
+    if (wrappers.size >= MAX_WRAPPERS) {
+      const oldest = wrappers.keys().next();
+      if (oldest.done !== true) wrappers.delete(oldest.value);
+    }
+    wrappers.set(cacheKey, entry);
+    return entry;
+  };
+
+  return {
+    async run(settings, key, keyPrefix, lifetimeSeconds, context, job) {
+      const { fn, config } = wrapperFor(settings, keyPrefix, lifetimeSeconds);
+      // The in-progress lock expires when this invocation would time out.
+      config.registerLambdaContext(
+        typeof context?.getRemainingTimeInMillis === 'function'
+          ? context
+          : ({ getRemainingTimeInMillis: () => FALLBACK_REMAINING_MS } as unknown as Context),
+      );
+      const call: Call = { ran: false, job };
+      try {
+        const stored = await fn(key, call);
+        return { stored, replay: !call.ran };
+      } catch (error) {
+        if (error instanceof UncachedResult) return { stored: error.stored, replay: false };
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import {
+  BatchProcessor,
+  EventType,
+  processPartialResponse,
+  SqsFifoPartialProcessorAsync,
+} from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createJobRunner, type PresignHandlerOptions, type PresignResponse } from './handler.js';
+
+/** Options of {@link createSqsHandler}: the presign handler's, plus how many messages run at once. */
+export interface SqsHandlerOptions extends PresignHandlerOptions {
+  /**
+   * Jobs (messages) run at once within one batch, an integer from 1 to 10. Default 1: one job after the other, so
+   * memory stays that of one job and a slow batch does not multiply S3 load. FIFO queues always run in order.
+   */
+  recordConcurrency?: number;
+}
+
+/** An SQS-triggered Lambda handler that reports partial batch failures. */
+export type SqsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+/** The error a failed message is recorded with; its message names the status and the field at fault. */
+export class SqsJobError extends Error {
+  /** The handler's response for the message, when it produced one (a 400, 403 or 409). */
+  readonly response?: PresignResponse;
+
+  constructor(message: string, response?: PresignResponse) {
+    super(message);
+    this.name = 'SqsJobError';
+    if (response !== undefined) this.response = response;
+  }
+}
+
+const MAX_RECORD_CONCURRENCY = 10;
+
+function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/**
+ * Creates a handler for an SQS event source mapping with `ReportBatchItemFailures` on: each message body is one
+ * presign event (the same JSON the direct handler takes), and the response names only the messages that failed, so
+ * SQS redelivers those alone.
+ *
+ * A message fails when its body is not a JSON object, when the job is refused (400, 403), when a duplicate is still
+ * in progress (409: the redelivery then gets the stored result), or when the job throws (an S3 error). When every
+ * message fails, all are listed in `batchItemFailures` rather than thrown, so the response always says which.
+ * Each job logs and writes its EMF document with the message id as its `request_id`.
+ *
+ * @example
+ * ```ts
+ * import { createSqsHandler } from '@presign-pipeline/lambda';
+ * export const handler = createSqsHandler({ recordConcurrency: 2 });
+ * ```
+ */
+export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
+  const recordConcurrency = options.recordConcurrency ?? 1;
+  if (!Number.isInteger(recordConcurrency) || recordConcurrency < 1 || recordConcurrency > MAX_RECORD_CONCURRENCY) {
+    throw new RangeError(`createSqsHandler: recordConcurrency must be an integer from 1 to ${MAX_RECORD_CONCURRENCY} (got ${String(recordConcurrency)})`);
+  }
+  const runJob = createJobRunner(options);
+  const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
+
+  const processMessage = async (record: SQSRecord, context: Context | undefined): Promise<PresignResponse> => {
+    let event: unknown;
+    try {
+      event = JSON.parse(record.body);
+    } catch {
+      const error = 'The message body is not valid JSON';
+      write(JSON.stringify({ event: 'invalid_request', request_id: record.messageId, field: 'body', error }));
+      throw new SqsJobError(`Message ${record.messageId}: ${error}`);
+    }
+    const response = await runJob(event, context, record.messageId);
+    if (response.statusCode !== 200) {
+      let detail = '';
+      try {
+        const body = JSON.parse(response.body) as { error?: unknown; field?: unknown };
+        detail = `: ${String(body.error)}${typeof body.field === 'string' ? ` (field ${body.field})` : ''}`;
+      } catch {
+        // The body is ours and always JSON; nothing to add otherwise.
+      }
+      throw new SqsJobError(`Message ${record.messageId} got status ${response.statusCode}${detail}`, response);
+    }
+    return response;
+  };
+
+  return async (event, context) => {
+    const records = (event as Partial<SQSEvent> | undefined)?.Records;
+    const fifo = Array.isArray(records) && records.some((record) => record?.attributes?.MessageGroupId !== undefined);
+    if (fifo) {
+      const processor = new SqsFifoPartialProcessorAsync();
+      return processPartialResponse(event, (record: SQSRecord) => processMessage(record, context), processor, {
+        ...(context !== undefined ? { context } : {}),
+        skipGroupOnError: true,
+        throwOnFullBatchFailure: false,
+      });
+    }
+    const processor = new BatchProcessor(EventType.SQS);
+    const limit = limiter(recordConcurrency);
+    return processPartialResponse(event, (record: SQSRecord) => limit(() => processMessage(record, context)), processor, {
+      ...(context !== undefined ? { context } : {}),
+      processInParallel: recordConcurrency > 1,
+      throwOnFullBatchFailure: false,
+    });
+  };
+}
