@@ -162,7 +162,7 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
   const send = (command: { input?: unknown }, sendOptions?: { abortSignal?: AbortSignal }): Promise<unknown> => {
     const name = commandName(command);
     if (name === 'AbortMultipartUploadCommand') {
-      return track((client.send as (c: unknown, o?: unknown) => Promise<unknown>).call(client, command, sendOptions));
+      return track((client.send as (c: unknown, o?: unknown) => Promise<unknown>).call(client, command, sendOptions), false);
     }
     if (requests.signal.aborted) return Promise.reject(abortError(requests.signal.reason));
     if (name === 'CreateMultipartUploadCommand') multipartRequested = true;
@@ -181,12 +181,18 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
   };
   Object.defineProperty(uploadClient, 'send', { value: send, enumerable: false });
 
-  function track<T>(promise: Promise<T>): Promise<T> {
+  function track<T>(promise: Promise<T>, fatal = true): Promise<T> {
     inFlight.add(promise);
     const forget = (): void => {
       inFlight.delete(promise);
     };
-    promise.then(forget, forget);
+    promise.then(forget, (error: unknown) => {
+      forget();
+      // The SDK has already retried: a request that still fails dooms the upload. lib-storage itself would only
+      // notice once every uploader has stopped (at close, or when all have failed), so writes would go on into a
+      // doomed upload; failing now stops them and unblocks the other uploaders (the stream is destroyed).
+      if (fatal && !requests.signal.aborted) fail(error);
+    });
     return promise;
   }
 

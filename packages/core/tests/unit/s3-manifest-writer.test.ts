@@ -1,0 +1,552 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isPresignPipelineError } from '../../src/errors.js';
+import { s3ManifestWriter } from '../../src/s3/s3-manifest-writer.js';
+import type { ManifestContext, ManifestEntry, ManifestWriter, Presigner } from '../../src/types.js';
+
+const MIB = 1024 * 1024;
+const PART = 5 * MIB;
+
+interface Call {
+  readonly name: string;
+  readonly input: Record<string, unknown>;
+}
+
+type Handler = (name: string, input: Record<string, unknown>, signal: AbortSignal | undefined) => Promise<unknown>;
+
+/** Answers like S3 for the calls a manifest upload makes. */
+const s3Like: Handler = async (name, input) => {
+  switch (name) {
+    case 'CreateMultipartUpload':
+      return { UploadId: 'up-1' };
+    case 'UploadPart':
+      return { ETag: `"etag-${String(input.PartNumber)}"` };
+    case 'ListMultipartUploads':
+      return { Uploads: [] };
+    default:
+      return {};
+  }
+};
+
+/**
+ * A real S3Client (its resolved config is what lib-storage reads) whose transport is replaced: every command is
+ * recorded and answered by `handler`, which also sees the request's abort signal.
+ */
+function fakeS3(handler: Handler = s3Like): { client: S3Client; calls: Call[] } {
+  const client = new S3Client({
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:9',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const calls: Call[] = [];
+  Object.defineProperty(client, 'send', {
+    value: async (command: { input: Record<string, unknown> }, options?: { abortSignal?: AbortSignal }) => {
+      const name = command.constructor.name.replace(/Command$/, '');
+      calls.push({ name, input: command.input });
+      return handler(name, command.input, options?.abortSignal);
+    },
+  });
+  return { client, calls };
+}
+
+function context(expiresIn = 300): ManifestContext {
+  return { requestId: 'req-1', expiresIn, signal: new AbortController().signal };
+}
+
+/** `count` entries whose lines are `lineBytes` long (ASCII), so sizes are easy to reason about. */
+function entries(count: number, lineBytes = 1024, start = 0): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  for (let i = start; i < start + count; i++) {
+    const key = `k/${String(i).padStart(8, '0')}.pdf`;
+    const overhead = JSON.stringify({ key, url: '' }).length + 1;
+    out.push({ key, url: `https://h/${'u'.repeat(lineBytes - overhead - 'https://h/'.length)}` });
+  }
+  return out;
+}
+
+function jsonl(list: readonly ManifestEntry[]): string {
+  return list.map((e) => `${JSON.stringify({ key: e.key, url: e.url })}\n`).join('');
+}
+
+function bodyText(body: unknown): string {
+  return Buffer.from(body as Uint8Array).toString('utf8');
+}
+
+function named(calls: readonly Call[], name: string): Call[] {
+  return calls.filter((c) => c.name === name);
+}
+
+/** Lets streams and promises move until nothing is left to run right now. */
+async function settle(rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function deferred<T = unknown>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+function s3Error(name: string, status: number): Error {
+  return Object.assign(new Error(`${name} (mock)`), { name, $metadata: { httpStatusCode: status } });
+}
+
+const open = async (writer: ManifestWriter, ctx = context()): Promise<void> => {
+  await writer.open?.(ctx);
+};
+
+describe('s3ManifestWriter', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  describe('options', () => {
+    const { client } = fakeS3();
+    it.each([
+      ['client', { client: {} }, TypeError],
+      ['bucket', { bucket: '' }, TypeError],
+      ['keyPrefix', { keyPrefix: 3 }, TypeError],
+      ['partSize', { partSize: PART - 1 }, RangeError],
+      ['partSize', { partSize: 5.5 * MIB + 0.5 }, RangeError],
+      ['partSize', { partSize: '8MB' }, TypeError],
+      ['queueSize', { queueSize: 0 }, RangeError],
+      ['queueSize', { queueSize: 1.5 }, RangeError],
+      ['contentType', { contentType: '' }, TypeError],
+      ['serverSideEncryption', { serverSideEncryption: 7 }, TypeError],
+      ['sseKmsKeyId', { sseKmsKeyId: '' }, TypeError],
+      ['presigner', { presigner: { sign: () => '' } }, TypeError],
+    ])('rejects a bad %s at creation, naming it', (name, bad, type) => {
+      const options = { client, bucket: 'b', ...bad } as never;
+      expect(() => s3ManifestWriter(options)).toThrow(type);
+      expect(() => s3ManifestWriter(options)).toThrow(new RegExp(`\\b${name}\\b`));
+    });
+
+    it('rejects an expiresIn the manifest URL cannot have, at open, before any request', async () => {
+      const { client: c, calls } = fakeS3();
+      expect(() => s3ManifestWriter({ client: c, bucket: 'b' }).open?.(context(604_801))).toThrow(/expiresIn/);
+      expect(calls).toEqual([]);
+    });
+  });
+
+  describe('a manifest smaller than one part', () => {
+    it('is one PutObject of JSONL lines, key first, under keyPrefix/<uuid>.jsonl, and presigned', async () => {
+      // Prepare
+      const { client, calls } = fakeS3();
+      const writer = s3ManifestWriter({ client, bucket: 'reports' });
+      const written: ManifestEntry[] = [
+        { url: 'https://example/1', key: 'a.pdf' } as ManifestEntry,
+        { key: 'ü/€ "quoted".pdf', url: 'https://example/2?x=1&y=2' },
+      ];
+
+      // Act
+      await open(writer, context(1234));
+      await writer.write(written.slice(0, 1));
+      await writer.write([]);
+      await writer.write(written.slice(1));
+      const info = await writer.close();
+
+      // Assess
+      expect(named(calls, 'CreateMultipartUpload')).toEqual([]);
+      const [put] = named(calls, 'PutObject');
+      const text = bodyText(put?.input.Body);
+      expect(text).toBe(
+        '{"key":"a.pdf","url":"https://example/1"}\n{"key":"ü/€ \\"quoted\\".pdf","url":"https://example/2?x=1&y=2"}\n',
+      );
+      expect(put?.input).toMatchObject({ Bucket: 'reports', ContentType: 'application/x-ndjson' });
+      expect(info.key).toMatch(/^manifests\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jsonl$/);
+      expect(put?.input.Key).toBe(info.key);
+      expect(info.location).toBe(`s3://reports/${info.key}`);
+      expect(info.bytes).toBe(Buffer.byteLength(text, 'utf8'));
+      expect(info.bytes).toBeGreaterThan(text.length); // UTF-8 bytes, not UTF-16 units
+      const url = new URL(info.url ?? '');
+      expect(url.pathname).toBe(`/reports/${info.key}`);
+      expect(url.searchParams.get('X-Amz-Expires')).toBe('1234');
+    });
+
+    it('writes an empty manifest as an empty object', async () => {
+      const { client, calls } = fakeS3();
+      const writer = s3ManifestWriter({ client, bucket: 'b' });
+      await open(writer);
+      const info = await writer.close();
+      expect(info.bytes).toBe(0);
+      expect(named(calls, 'PutObject')).toHaveLength(1);
+      expect(bodyText(named(calls, 'PutObject')[0]?.input.Body)).toBe('');
+    });
+
+    it('passes keyPrefix, contentType, SSE and the KMS key through, and presigns with the given presigner', async () => {
+      // Prepare
+      const { client, calls } = fakeS3();
+      const presign = vi.fn(async () => 'https://signed.example/manifest');
+      const presigner: Presigner = { presign };
+      const writer = s3ManifestWriter({
+        client,
+        bucket: 'b',
+        keyPrefix: 'runs/2026/',
+        contentType: 'application/jsonl',
+        serverSideEncryption: 'aws:kms',
+        sseKmsKeyId: 'alias/manifests',
+        presigner,
+      });
+
+      // Act
+      await open(writer, context(77));
+      await writer.write(entries(2));
+      const info = await writer.close();
+
+      // Assess
+      expect(named(calls, 'PutObject')[0]?.input).toMatchObject({
+        ContentType: 'application/jsonl',
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: 'alias/manifests',
+      });
+      expect(info.key).toMatch(/^runs\/2026\/.+\.jsonl$/);
+      expect(presign).toHaveBeenCalledWith({ bucket: 'b', key: info.key }, { expiresIn: 77 });
+      expect(info.url).toBe('https://signed.example/manifest');
+    });
+
+    it('uses a new key for every writer', async () => {
+      const keys = new Set<string | undefined>();
+      for (let i = 0; i < 3; i++) {
+        const writer = s3ManifestWriter({ client: fakeS3().client, bucket: 'b' });
+        await open(writer);
+        keys.add((await writer.close()).key);
+      }
+      expect(keys.size).toBe(3);
+    });
+  });
+
+  describe('a manifest larger than one part', () => {
+    it('is a multipart upload of partSize parts whose bytes are the JSONL in order', async () => {
+      // Prepare
+      const { client, calls } = fakeS3();
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART, queueSize: 2, serverSideEncryption: 'AES256' });
+      const list = entries(12 * 1024); // 12 MiB
+
+      // Act
+      await open(writer);
+      for (let i = 0; i < list.length; i += 500) await writer.write(list.slice(i, i + 500));
+      const info = await writer.close();
+
+      // Assess
+      expect(named(calls, 'PutObject')).toEqual([]);
+      expect(named(calls, 'CreateMultipartUpload')).toHaveLength(1);
+      expect(named(calls, 'CreateMultipartUpload')[0]?.input).toMatchObject({
+        ContentType: 'application/x-ndjson',
+        ServerSideEncryption: 'AES256',
+      });
+      const parts = named(calls, 'UploadPart').sort((a, b) => Number(a.input.PartNumber) - Number(b.input.PartNumber));
+      expect(parts.map((p) => (p.input.Body as Uint8Array).byteLength)).toEqual([PART, PART, 2 * MIB]);
+      expect(parts.map((p) => bodyText(p.input.Body)).join('')).toBe(jsonl(list));
+      const [complete] = named(calls, 'CompleteMultipartUpload');
+      expect(complete?.input).toMatchObject({ UploadId: 'up-1', MultipartUpload: { Parts: [{ PartNumber: 1 }, { PartNumber: 2 }, { PartNumber: 3 }] } });
+      expect(info.bytes).toBe(12 * MIB);
+      expect(named(calls, 'AbortMultipartUpload')).toEqual([]);
+    });
+  });
+
+  describe('backpressure', () => {
+    it('stops accepting writes while the upload is busy, and holds about partSize × (queueSize + 1)', async () => {
+      // Prepare: UploadPart answers only when released.
+      const held: Array<() => void> = [];
+      let release = false;
+      const { client, calls } = fakeS3(async (name, input, signal) => {
+        if (name === 'UploadPart' && !release) {
+          await new Promise<void>((resolve) => held.push(resolve));
+          if (signal?.aborted) throw s3Error('AbortError', 0);
+        }
+        return s3Like(name, input, signal);
+      });
+      const queueSize = 1;
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART, queueSize });
+      await open(writer);
+
+      // Act: write 256 KiB batches until one is not accepted.
+      let accepted = 0;
+      let pending: Promise<void> | undefined;
+      let batch = 0;
+      while (accepted < 64 * MIB) {
+        let done = false;
+        const writing = Promise.resolve(writer.write(entries(256, 1024, batch * 256))).then(() => {
+          done = true;
+        });
+        batch += 1;
+        await settle();
+        if (!done) {
+          pending = writing;
+          break;
+        }
+        accepted += 256 * 1024;
+      }
+
+      // Assess: it stopped, within the documented bound (plus the two 1 MiB stream buffers and one batch).
+      expect(pending).toBeDefined();
+      expect(accepted).toBeGreaterThanOrEqual(PART);
+      expect(accepted).toBeLessThanOrEqual(PART * (queueSize + 1) + 2 * MIB + 256 * 1024);
+      expect(named(calls, 'UploadPart').length).toBeLessThanOrEqual(queueSize);
+
+      // Act: S3 catches up.
+      release = true;
+      for (const go of held.splice(0)) go();
+      await pending;
+      const info = await writer.close();
+
+      // Assess
+      expect(info.bytes).toBe(accepted + 256 * 1024);
+      expect(named(calls, 'CompleteMultipartUpload')).toHaveLength(1);
+    });
+  });
+
+  describe('abort', () => {
+    it('aborts the multipart upload with its UploadId (aws-sdk-client-mock), once however often it is called', async () => {
+      // Prepare
+      const client = new S3Client({
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:9',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      const mock = mockClient(client);
+      mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'mpu-42' });
+      mock.on(UploadPartCommand).resolves({ ETag: '"e"' });
+      mock.on(AbortMultipartUploadCommand).resolves({});
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      await open(writer);
+      await writer.write(entries(7 * 1024)); // 7 MiB: the first part went out
+      await vi.waitFor(() => expect(mock.commandCalls(UploadPartCommand).length).toBeGreaterThan(0));
+
+      // Act
+      const first = writer.abort(new Error('run failed'));
+      const second = writer.abort();
+      await Promise.all([first, second]);
+      const abortsAfterFirst = mock.commandCalls(AbortMultipartUploadCommand).length;
+      await writer.abort();
+
+      // Assess
+      const aborts = mock.commandCalls(AbortMultipartUploadCommand);
+      expect(aborts.length).toBeGreaterThan(0);
+      for (const call of aborts) expect(call.args[0].input).toMatchObject({ Bucket: 'b', UploadId: 'mpu-42' });
+      expect(mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(abortsAfterFirst);
+      expect(mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+      expect(mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+      await expect(writer.write(entries(1))).rejects.toThrow(/abort/);
+      await expect(writer.close()).rejects.toThrow();
+      mock.restore();
+    });
+
+    it('sends nothing when nothing was opened, and never aborts a manifest already handed over', async () => {
+      const { client, calls } = fakeS3();
+      await s3ManifestWriter({ client, bucket: 'b' }).abort();
+      const writer = s3ManifestWriter({ client, bucket: 'b' });
+      await open(writer);
+      await writer.close();
+      const before = calls.length;
+      await writer.abort();
+      expect(calls.length).toBe(before);
+      expect(named(calls, 'DeleteObject')).toEqual([]);
+    });
+
+    it('tolerates NoSuchUpload (lib-storage may have aborted first)', async () => {
+      const { client, calls } = fakeS3(async (name, input, signal) => {
+        if (name === 'AbortMultipartUpload') throw s3Error('NoSuchUpload', 404);
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      await open(writer);
+      await writer.write(entries(6 * 1024));
+      await vi.waitFor(() => expect(named(calls, 'UploadPart').length).toBeGreaterThan(0));
+      await expect(writer.abort()).resolves.toBeUndefined();
+      expect(named(calls, 'AbortMultipartUpload').length).toBeGreaterThan(0);
+    });
+
+    it('rejects with MANIFEST_WRITE_FAILED when the upload cannot be aborted (something may be left)', async () => {
+      const denied = s3Error('AccessDenied', 403);
+      const { client, calls } = fakeS3(async (name, input, signal) => {
+        if (name === 'AbortMultipartUpload') throw denied;
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      await open(writer);
+      await writer.write(entries(6 * 1024));
+      await vi.waitFor(() => expect(named(calls, 'UploadPart').length).toBeGreaterThan(0));
+      const error = await writer.abort().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
+      expect((error as Error).cause).toBe(denied);
+    });
+
+    it('cancels requests in flight and, when the upload was being created, finds it by key and aborts it', async () => {
+      // Prepare: CreateMultipartUpload reaches the server (which creates "ghost") but the answer never comes.
+      let manifestKey = '';
+      const { client, calls } = fakeS3(async (name, input, signal) => {
+        if (name === 'CreateMultipartUpload') {
+          manifestKey = String(input.Key);
+          return new Promise((_resolve, reject) => {
+            signal?.addEventListener('abort', () => reject(s3Error('AbortError', 0)));
+          });
+        }
+        if (name === 'ListMultipartUploads') {
+          return { Uploads: [{ Key: manifestKey, UploadId: 'ghost' }, { Key: `${manifestKey}.other`, UploadId: 'not-ours' }] };
+        }
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      await open(writer);
+      await writer.write(entries(6 * 1024));
+      await vi.waitFor(() => expect(named(calls, 'CreateMultipartUpload')).toHaveLength(1));
+
+      // Act
+      await writer.abort();
+
+      // Assess
+      expect(named(calls, 'ListMultipartUploads')[0]?.input).toEqual({ Bucket: 'b', Prefix: manifestKey });
+      expect(named(calls, 'AbortMultipartUpload').map((c) => c.input)).toEqual([
+        { Bucket: 'b', Key: manifestKey, UploadId: 'ghost' },
+      ]);
+      expect(named(calls, 'UploadPart')).toEqual([]);
+    });
+
+    it('wakes a write that waits for room: it rejects with an AbortError', async () => {
+      const { client, calls } = fakeS3(async (name, input, signal) => {
+        if (name === 'UploadPart') {
+          return new Promise((_resolve, reject) => {
+            signal?.addEventListener('abort', () => reject(s3Error('AbortError', 0)));
+          });
+        }
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART, queueSize: 1 });
+      await open(writer);
+      let waiting: Promise<void> | undefined;
+      for (let i = 0; i < 200 && !waiting; i++) {
+        let done = false;
+        const w = Promise.resolve(writer.write(entries(256, 1024, i * 256))).then(() => {
+          done = true;
+        });
+        await settle();
+        if (!done) waiting = w;
+      }
+      expect(waiting).toBeDefined();
+      const outcome = waiting?.then(
+        () => 'resolved',
+        (e: unknown) => (e as Error).name,
+      );
+      await writer.abort();
+      expect(await outcome).toBe('AbortError');
+      expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toContain('up-1');
+    });
+  });
+
+  describe('when the upload fails on its own', () => {
+    it('rejects the next write and close with the S3 error, and leaves no upload behind', async () => {
+      // Prepare
+      const failure = s3Error('InternalError', 500);
+      const { client, calls } = fakeS3(async (name, input, signal) => {
+        if (name === 'UploadPart') throw failure;
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      await open(writer);
+      await writer.write(entries(6 * 1024));
+
+      // Act
+      await vi.waitFor(() => expect(named(calls, 'AbortMultipartUpload').length).toBeGreaterThan(0));
+      const write = writer.write(entries(1));
+      const close = writer.close();
+
+      // Assess
+      await expect(write).rejects.toBe(failure);
+      await expect(close).rejects.toBe(failure);
+      await expect(writer.abort()).resolves.toBeUndefined();
+      for (const call of named(calls, 'AbortMultipartUpload')) expect(call.input.UploadId).toBe('up-1');
+      expect(named(calls, 'CompleteMultipartUpload')).toEqual([]);
+    });
+
+    it('rejects a write that waits for room instead of hanging', async () => {
+      // Prepare: parts hang, then fail.
+      const failure = s3Error('SlowDown', 503);
+      const gate = deferred<never>();
+      gate.promise.catch(() => undefined);
+      const { client } = fakeS3(async (name, input, signal) => (name === 'UploadPart' ? gate.promise : s3Like(name, input, signal)));
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART, queueSize: 1 });
+      await open(writer);
+      let waiting: Promise<void> | undefined;
+      for (let i = 0; i < 200 && !waiting; i++) {
+        let done = false;
+        const w = Promise.resolve(writer.write(entries(256, 1024, i * 256))).then(() => {
+          done = true;
+        });
+        await settle();
+        if (!done) waiting = w;
+      }
+      expect(waiting).toBeDefined();
+
+      // Act
+      gate.reject(failure);
+
+      // Assess
+      await expect(waiting).rejects.toBe(failure);
+      await writer.abort();
+    });
+
+    it('rejects close with the error of the single PutObject (e.g. NoSuchBucket)', async () => {
+      const missing = s3Error('NoSuchBucket', 404);
+      const { client } = fakeS3(async (name, input, signal) => {
+        if (name === 'PutObject') throw missing;
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'nope' });
+      await open(writer);
+      await writer.write(entries(3));
+      await expect(writer.close()).rejects.toBe(missing);
+    });
+
+    it('deletes the manifest when it cannot be presigned, and rejects', async () => {
+      const { client, calls } = fakeS3();
+      const broken = new Error('no credentials');
+      const writer = s3ManifestWriter({ client, bucket: 'b', presigner: { presign: async () => Promise.reject(broken) } });
+      await open(writer);
+      await writer.write(entries(1));
+      await expect(writer.close()).rejects.toBe(broken);
+      const key = named(calls, 'PutObject')[0]?.input.Key;
+      expect(named(calls, 'DeleteObject').map((c) => c.input)).toEqual([{ Bucket: 'b', Key: key }]);
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('refuses writes before open and after close, a second open, and entries without string key and url', async () => {
+      const writer = s3ManifestWriter({ client: fakeS3().client, bucket: 'b' });
+      await expect(writer.write(entries(1))).rejects.toThrow(/before open/);
+      await open(writer);
+      expect(() => writer.open?.(context())).toThrow(/once/);
+      await expect(writer.write([{ key: 'k' } as ManifestEntry])).rejects.toThrow(TypeError);
+      await writer.close();
+      await expect(writer.write(entries(1))).rejects.toThrow(/after close/);
+    });
+  });
+
+  it('does not list uploads when it knows the UploadId (ListMultipartUploads is only for an id that never arrived)', async () => {
+    const { client, calls } = fakeS3();
+    const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+    await open(writer);
+    await writer.write(entries(6 * 1024));
+    await vi.waitFor(() => expect(named(calls, 'UploadPart').length).toBeGreaterThan(0));
+    await writer.abort();
+    expect(named(calls, 'ListMultipartUploads')).toEqual([]);
+    expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toContain('up-1');
+  });
+});
