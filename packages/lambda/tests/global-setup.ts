@@ -1,0 +1,1 @@
+export { default } from '@presign-pipeline/minio-testing/global-setup';

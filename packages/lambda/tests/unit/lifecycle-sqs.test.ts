@@ -1,0 +1,64 @@
+import type { SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { ensureManifestLifecycle } from '../../src/lifecycle.js';
+import { createSqsHandler } from '../../src/sqs.js';
+import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
+
+describe('ensureManifestLifecycle: arguments', () => {
+  it.each([
+    [{ bucket: 'Bad_Bucket' }, /bucket/],
+    [{ bucket: 'good-bucket', prefix: '' }, /prefix/],
+    [{ bucket: 'good-bucket', days: 0 }, /days/],
+    [{ bucket: 'good-bucket', days: 1.5 }, /days/],
+  ])('refuses %j before any S3 call', async (options, message) => {
+    const s3 = countingS3Client();
+    await expect(ensureManifestLifecycle({ client: s3.client, ...options } as never)).rejects.toThrow(message);
+    expect(s3.calls()).toBe(0);
+  });
+
+  it('refuses a missing client', async () => {
+    await expect(ensureManifestLifecycle({ client: undefined as never, bucket: 'good-bucket' })).rejects.toThrow(/client/);
+  });
+});
+
+const message = (messageId: string, body: string): SQSEvent['Records'][number] => ({
+  messageId,
+  receiptHandle: 'r',
+  body,
+  attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
+  awsRegion: 'us-east-1',
+});
+
+describe('createSqsHandler: bad messages', () => {
+  it('reports every bad message as a failure, without crashing or calling S3', async () => {
+    const s3 = countingS3Client();
+    const sink = lineSink();
+    const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {} });
+    const response = await handler({
+      Records: [message('m1', 'not json'), message('m2', '"a string"'), message('m3', '{"bucket":"Bad_Name"}'), message('m4', '{"expiry_seconds":0.5}')],
+    });
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(s3.calls()).toBe(0);
+    const invalid = readCaptured(sink.lines).logs.filter((l) => l.event === 'invalid_request');
+    expect(invalid.map((l) => [l.request_id, l.field])).toEqual([
+      ['m1', 'body'],
+      ['m2', 'event'],
+      ['m3', 'bucket'],
+      ['m4', 'expiry_seconds'],
+    ]);
+  });
+
+  it('refuses a bad recordConcurrency', () => {
+    expect(() => createSqsHandler({ recordConcurrency: 0 })).toThrow(/recordConcurrency/);
+    expect(() => createSqsHandler({ recordConcurrency: 11 })).toThrow(/recordConcurrency/);
+  });
+
+  it('throws for an event that is not an SQS batch', async () => {
+    const handler = createSqsHandler({ env: {}, write: () => undefined });
+    await expect(handler({} as SQSEvent)).rejects.toThrow();
+  });
+});
