@@ -43,5 +43,7 @@ export { s3ListSource } from './s3/s3-list-source.js';
 export type { S3ListSourceOptions } from './s3/s3-list-source.js';
 export { sdkPresigner } from './s3/sdk-presigner.js';
 export type { SdkPresignerOptions } from './s3/sdk-presigner.js';
+export { fastPresigner } from './s3/fast-presigner.js';
+export type { FastPresigner, FastPresignerOptions } from './s3/fast-presigner.js';
 export { s3ManifestWriter } from './s3/s3-manifest-writer.js';
 export type { S3ManifestWriterOptions } from './s3/s3-manifest-writer.js';

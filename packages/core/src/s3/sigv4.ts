@@ -1,0 +1,95 @@
+/**
+ * The SigV4 arithmetic behind {@link fastPresigner}: key encoding, dates, the derived signing key and the two hashes.
+ * Everything here is synchronous and allocation-light; the presigner calls it once per URL.
+ * @internal
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { PresignPipelineError } from '../errors.js';
+
+/** The only SigV4 algorithm the fast path signs with. */
+export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
+
+/** Characters `encodeURIComponent` leaves alone but RFC 3986 (and so SigV4) reserves. */
+const EXTRA_RESERVED = /[!'()*]/g;
+/** Keys made only of these characters need no encoding at all (the common case, tested first). */
+const PLAIN_KEY = /^[A-Za-z0-9\-._~/]*$/;
+const SLASH = /%2F/g;
+/** An unpaired UTF-16 surrogate: it has no UTF-8 form, so it cannot appear in a URL (or in an S3 key). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function percentEncodeExtra(character: string): string {
+  return `%${character.charCodeAt(0).toString(16).toUpperCase()}`;
+}
+
+/** RFC 3986 encoding of one query name or value, as SigV4 canonicalises it. */
+export function uriEscape(value: string): string {
+  return encodeURIComponent(value).replace(EXTRA_RESERVED, percentEncodeExtra);
+}
+
+/**
+ * Encodes an S3 key for the URL path the way the SDK does: every `/`-separated segment RFC 3986-encoded, the slashes
+ * kept, nothing normalised (`//`, `.` and `..` stay as they are: they are part of the key). S3 signs this path as is.
+ * Throws a `PresignPipelineError` (`INVALID_KEY`) for a key holding an unpaired surrogate, which no URL can carry.
+ */
+export function encodeS3Key(key: string): string {
+  if (PLAIN_KEY.test(key)) return key;
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(key);
+  } catch {
+    const match = LONE_SURROGATE.exec(key);
+    throw new PresignPipelineError(
+      'INVALID_KEY',
+      `key is not valid Unicode: it holds an unpaired UTF-16 surrogate${match ? ` at index ${match.index}` : ''}, which cannot be encoded in a URL`,
+      { key },
+    );
+  }
+  return encoded.replace(SLASH, '/').replace(EXTRA_RESERVED, percentEncodeExtra);
+}
+
+/** The two date forms SigV4 uses: `YYYYMMDDTHHMMSSZ` and `YYYYMMDD`. */
+export interface AmzDate {
+  /** `YYYYMMDDTHHMMSSZ`. */
+  readonly long: string;
+  /** `YYYYMMDD`, the credential scope's date. */
+  readonly short: string;
+}
+
+function pad2(value: number): string {
+  return value < 10 ? `0${value}` : String(value);
+}
+
+/** Formats epoch milliseconds as SigV4 dates (UTC, whole seconds). */
+export function formatAmzDate(epochMs: number): AmzDate {
+  const date = new Date(epochMs);
+  const year = date.getUTCFullYear();
+  if (year < 1000 || year > 9999) throw new RangeError(`signing date must fall in years 1000..9999, got ${year}`);
+  const short = `${year}${pad2(date.getUTCMonth() + 1)}${pad2(date.getUTCDate())}`;
+  return { short, long: `${short}T${pad2(date.getUTCHours())}${pad2(date.getUTCMinutes())}${pad2(date.getUTCSeconds())}Z` };
+}
+
+/** Parses `YYYYMMDDTHHMMSSZ` back into epoch milliseconds (NaN when malformed). */
+export function parseAmzDate(long: string): number {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(long);
+  if (!match) return Number.NaN;
+  const [, y, mo, d, h, mi, s] = match as unknown as [string, string, string, string, string, string, string];
+  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+}
+
+/** `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`. */
+export function deriveSigningKey(secretAccessKey: string, shortDate: string, region: string, service: string): Buffer {
+  const kDate = createHmac('sha256', `AWS4${secretAccessKey}`).update(shortDate, 'utf8').digest();
+  const kRegion = createHmac('sha256', kDate).update(region, 'utf8').digest();
+  const kService = createHmac('sha256', kRegion).update(service, 'utf8').digest();
+  return createHmac('sha256', kService).update('aws4_request', 'utf8').digest();
+}
+
+/** Lowercase hex SHA-256 of a UTF-8 string. */
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** Lowercase hex HMAC-SHA256 of a UTF-8 string. */
+export function hmacHex(key: Buffer, value: string): string {
+  return createHmac('sha256', key).update(value, 'utf8').digest('hex');
+}
