@@ -25,3 +25,14 @@ export type { MotoServer, MotoServerOptions } from './moto.js';
 export { DEFAULT_RUNTIME_TIMEOUT_MS, detectContainerRuntime, pinnedMinioImage } from './runtime.js';
 export type { ContainerRuntimeStatus } from './runtime.js';
 export { PROVIDED_S3_ENDPOINT_KEY } from './provided-context.js';
+export { classifyS3Request, S3_OPERATIONS, startFaultProxy } from './fault-proxy.js';
+export type {
+  FaultKind,
+  FaultProxy,
+  FaultProxyHits,
+  FaultProxyOptions,
+  FaultRule,
+  FaultRuleHits,
+  S3Operation,
+  S3RequestInfo,
+} from './fault-proxy.js';

@@ -1,0 +1,523 @@
+import { randomBytes } from 'node:crypto';
+import {
+  Agent as HttpAgent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * The S3 operations the proxy tells apart, from the method, the path (path-style:
+ * `/bucket/key`) and the query. Anything else is `Other`.
+ */
+export type S3Operation =
+  | 'ListBuckets'
+  | 'CreateBucket'
+  | 'DeleteBucket'
+  | 'HeadBucket'
+  | 'ListObjects'
+  | 'ListObjectsV2'
+  | 'ListMultipartUploads'
+  | 'DeleteObjects'
+  | 'GetObject'
+  | 'HeadObject'
+  | 'PutObject'
+  | 'CopyObject'
+  | 'DeleteObject'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'UploadPartCopy'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts'
+  | 'Other';
+
+/** Every value of {@link S3Operation}, for validation and iteration. */
+export const S3_OPERATIONS: readonly S3Operation[] = [
+  'ListBuckets',
+  'CreateBucket',
+  'DeleteBucket',
+  'HeadBucket',
+  'ListObjects',
+  'ListObjectsV2',
+  'ListMultipartUploads',
+  'DeleteObjects',
+  'GetObject',
+  'HeadObject',
+  'PutObject',
+  'CopyObject',
+  'DeleteObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+  'AbortMultipartUpload',
+  'ListParts',
+  'Other',
+];
+
+/** What the proxy knows about a request when it applies rules. */
+export interface S3RequestInfo {
+  /** HTTP method, upper case. */
+  readonly method: string;
+  /** Path and query as received. */
+  readonly url: string;
+  /** The operation, from {@link classifyS3Request}. */
+  readonly operation: S3Operation;
+  /** Bucket name (path-style), if any. */
+  readonly bucket?: string;
+  /** Object key, decoded, if any. */
+  readonly key?: string;
+}
+
+/** Sub-resources that turn a bucket or object request into some other, unmodelled operation. */
+const OTHER_SUBRESOURCES = [
+  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold',
+  'lifecycle', 'location', 'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'policy',
+  'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select', 'tagging',
+  'torrent', 'versioning', 'versions', 'website',
+];
+
+/**
+ * Names the S3 operation of a path-style request, e.g. `GET /b?list-type=2` is
+ * `ListObjectsV2` and `PUT /b/k?partNumber=1&uploadId=u` is `UploadPart`.
+ * @param method HTTP method.
+ * @param url path and query (`/bucket/key?…`) or a full URL.
+ * @param headers request headers; only `x-amz-copy-source` is read (copies look like puts otherwise).
+ */
+export function classifyS3Request(method: string, url: string, headers: IncomingHttpHeaders = {}): S3Operation {
+  return parseRequest(method, url, headers).operation;
+}
+
+function parseRequest(method: string, url: string, headers: IncomingHttpHeaders): S3RequestInfo {
+  const verb = method.toUpperCase();
+  const parsed = new URL(url, 'http://s3.invalid');
+  const query = parsed.searchParams;
+  const path = parsed.pathname;
+  const slash = path.indexOf('/', 1);
+  const bucket = safeDecode(slash < 0 ? path.slice(1) : path.slice(1, slash));
+  const key = slash < 0 ? '' : safeDecode(path.slice(slash + 1));
+  const base = { method: verb, url, ...(bucket ? { bucket } : {}), ...(key ? { key } : {}) };
+  const has = (name: string): boolean => query.has(name);
+  const other = OTHER_SUBRESOURCES.some(has);
+  const copy = headers['x-amz-copy-source'] !== undefined;
+  let operation: S3Operation = 'Other';
+  if (!bucket) {
+    if (verb === 'GET') operation = 'ListBuckets';
+  } else if (!key) {
+    if (verb === 'GET' && has('uploads')) operation = 'ListMultipartUploads';
+    else if (other) operation = 'Other';
+    else if (verb === 'GET') operation = query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects';
+    else if (verb === 'PUT') operation = 'CreateBucket';
+    else if (verb === 'DELETE') operation = 'DeleteBucket';
+    else if (verb === 'HEAD') operation = 'HeadBucket';
+    else if (verb === 'POST' && has('delete')) operation = 'DeleteObjects';
+  } else if (verb === 'GET') {
+    operation = has('uploadId') ? 'ListParts' : other ? 'Other' : 'GetObject';
+  } else if (verb === 'HEAD') {
+    operation = 'HeadObject';
+  } else if (verb === 'PUT') {
+    if (has('partNumber') && has('uploadId')) operation = copy ? 'UploadPartCopy' : 'UploadPart';
+    else if (!other) operation = copy ? 'CopyObject' : 'PutObject';
+  } else if (verb === 'POST') {
+    if (has('uploads')) operation = 'CreateMultipartUpload';
+    else if (has('uploadId')) operation = 'CompleteMultipartUpload';
+  } else if (verb === 'DELETE') {
+    operation = has('uploadId') ? 'AbortMultipartUpload' : other ? 'Other' : 'DeleteObject';
+  }
+  return { ...base, operation };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * What a rule does to a matching request:
+ * - `slow-down`: HTTP 503 with an S3 `SlowDown` error body (throttling; the SDK retries it).
+ * - `internal-error`: HTTP 500 with an S3 `InternalError` body (transient; the SDK retries it).
+ * - `reset`: the connection is reset (TCP RST) without a response.
+ * - `delay`: the request waits `delayMs` and then proceeds; delays add up with other rules.
+ */
+export type FaultKind = 'slow-down' | 'internal-error' | 'reset' | 'delay';
+
+/** One injection rule. Every rule counts every request it matches; the first eligible non-delay rule wins. */
+export interface FaultRule {
+  /** What to inject. */
+  readonly fault: FaultKind;
+  /** Operations this rule applies to; all when omitted. */
+  readonly operation?: S3Operation | readonly S3Operation[];
+  /** A further test on the request, e.g. on the key. */
+  readonly match?: (request: S3RequestInfo) => boolean;
+  /** Let this many matching requests through untouched first. Default 0. */
+  readonly after?: number;
+  /** Inject at most this many times, then let requests through. Default: no limit. */
+  readonly times?: number;
+  /** Milliseconds to wait, for `delay` (required there). */
+  readonly delayMs?: number;
+  /**
+   * When to inject: `request` (default) before S3 sees the request, or `response` after
+   * S3 has carried it out, so the client fails although the operation took effect.
+   */
+  readonly phase?: 'request' | 'response';
+}
+
+/** Counters for one rule, in the order of the rules. */
+export interface FaultRuleHits {
+  /** Requests the rule matched. */
+  readonly matched: number;
+  /** Times it injected its fault. */
+  readonly injected: number;
+}
+
+/** A snapshot of what the proxy has seen since it started (or since `resetHits`). */
+export interface FaultProxyHits {
+  /** Requests received. */
+  readonly total: number;
+  /** Requests received, per operation. */
+  readonly byOperation: Readonly<Partial<Record<S3Operation, number>>>;
+  /** Faults injected (delays included), per operation. */
+  readonly injectedByOperation: Readonly<Partial<Record<S3Operation, number>>>;
+  /** Faults injected in all, delays included. */
+  readonly injected: number;
+  /** Per-rule counters, in rule order; reset by `setRules`. */
+  readonly rules: readonly FaultRuleHits[];
+}
+
+/** Options of {@link startFaultProxy}. */
+export interface FaultProxyOptions {
+  /** The S3 endpoint to forward to: a URL or anything with an `endpoint` URL (e.g. an `S3Endpoint`). */
+  readonly target: string | { readonly endpoint: string };
+  /** Initial rules; none means a transparent proxy. */
+  readonly rules?: readonly FaultRule[];
+  /** Port on 127.0.0.1; default a free one. */
+  readonly port?: number;
+  /**
+   * Send the target's host in the `Host` header instead of the client's. Off by default:
+   * SigV4 signs the client's `Host`, and servers that check signatures (MinIO) need it kept.
+   */
+  readonly rewriteHost?: boolean;
+}
+
+/** A running fault-injection proxy. */
+export interface FaultProxy extends AsyncDisposable {
+  /** Base URL of the proxy, `http://127.0.0.1:<port>`: point an S3 client here. */
+  readonly endpoint: string;
+  /** What the proxy has seen so far (a fresh snapshot on each read). */
+  readonly hits: FaultProxyHits;
+  /** Replaces the rules and their counters. */
+  setRules(rules: readonly FaultRule[]): void;
+  /** Zeroes every counter. */
+  resetHits(): void;
+  /** Closes the proxy: stops listening, drops open connections and pending delays. */
+  stop(): Promise<void>;
+}
+
+const FAULT_KINDS: readonly FaultKind[] = ['slow-down', 'internal-error', 'reset', 'delay'];
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
+
+interface RuleState {
+  readonly rule: FaultRule;
+  readonly operations: ReadonlySet<S3Operation> | undefined;
+  matched: number;
+  injected: number;
+}
+
+/**
+ * Starts a loopback HTTP proxy in front of an S3 endpoint that forwards every request
+ * (path and query unchanged) and injects faults by rule: throttling (503 SlowDown),
+ * 500 InternalError, connection resets and delays, on chosen operations, after the
+ * first n matching requests, at most m times. Clients must use path-style addressing.
+ * @example
+ * ```ts
+ * const proxy = await startFaultProxy({
+ *   target: endpoint,
+ *   rules: [{ fault: 'slow-down', operation: 'UploadPart', times: 2 }],
+ * });
+ * const client = createS3Client({ ...endpoint, endpoint: proxy.endpoint }, { maxAttempts: 3 });
+ * ```
+ */
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  const targetUrl = parseTarget(options?.target);
+  let states = compileRules(options.rules ?? []);
+  const secure = targetUrl.protocol === 'https:';
+  const agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const send = secure ? httpsRequest : httpRequest;
+  const targetHost = targetUrl.host;
+  const basePath = targetUrl.pathname.replace(/\/+$/, '');
+
+  let total = 0;
+  let injected = 0;
+  let byOperation: Partial<Record<S3Operation, number>> = {};
+  let injectedByOperation: Partial<Record<S3Operation, number>> = {};
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let stopped = false;
+
+  const wait = (ms: number, res: ServerResponse): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (ms <= 0) return resolve(!res.destroyed);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        res.off('close', onClose);
+        resolve(!res.destroyed && !stopped);
+      }, ms);
+      const onClose = (): void => {
+        clearTimeout(timer);
+        timers.delete(timer);
+        resolve(false);
+      };
+      timers.add(timer);
+      res.once('close', onClose);
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const info = parseRequest(req.method ?? 'GET', req.url ?? '/', req.headers);
+    total++;
+    byOperation[info.operation] = (byOperation[info.operation] ?? 0) + 1;
+
+    let delayBefore = 0;
+    let delayAfter = 0;
+    let fault: { kind: Exclude<FaultKind, 'delay'>; phase: 'request' | 'response' } | undefined;
+    for (const state of states) {
+      if (state.operations && !state.operations.has(info.operation)) continue;
+      if (state.rule.match && !state.rule.match(info)) continue;
+      state.matched++;
+      const eligible = state.matched > (state.rule.after ?? 0) && state.injected < (state.rule.times ?? Infinity);
+      if (!eligible) continue;
+      if (state.rule.fault === 'delay') {
+        state.injected++;
+        if (state.rule.phase === 'response') delayAfter += state.rule.delayMs ?? 0;
+        else delayBefore += state.rule.delayMs ?? 0;
+      } else if (!fault) {
+        state.injected++;
+        fault = { kind: state.rule.fault, phase: state.rule.phase ?? 'request' };
+      } else {
+        continue;
+      }
+      injected++;
+      injectedByOperation[info.operation] = (injectedByOperation[info.operation] ?? 0) + 1;
+    }
+
+    if (!(await wait(delayBefore, res))) return;
+    if (fault?.phase === 'request') {
+      if (fault.kind === 'reset') return reset(req);
+      await drain(req);
+      return sendError(req, res, fault.kind);
+    }
+
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    }
+    if (options.rewriteHost) headers.host = targetHost;
+    const upstream = send({
+      protocol: targetUrl.protocol,
+      hostname: targetUrl.hostname,
+      port: targetUrl.port,
+      method: req.method,
+      path: basePath + (req.url ?? '/'),
+      headers,
+      agent,
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    upstream.once('error', () => {
+      if (res.destroyed) return;
+      if (res.headersSent) return void res.destroy();
+      sendError(req, res, 'bad-gateway');
+    });
+    upstream.once('response', (upstreamRes) => {
+      void (async () => {
+        if (fault) {
+          // The target has done the work; the client is told otherwise.
+          await drain(upstreamRes);
+          if (fault.kind === 'reset') return reset(req);
+          return sendError(req, res, fault.kind);
+        }
+        if (!(await wait(delayAfter, res))) return void upstreamRes.destroy();
+        const responseHeaders: OutgoingHttpHeaders = {};
+        for (const [name, value] of Object.entries(upstreamRes.headers)) {
+          if (value !== undefined && !HOP_BY_HOP.has(name)) responseHeaders[name] = value;
+        }
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, responseHeaders);
+        upstreamRes.pipe(res);
+        upstreamRes.once('error', () => res.destroy());
+      })();
+    });
+    req.pipe(upstream);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.destroyed) res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= new Promise<void>((resolve) => {
+      stopped = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+      agent.destroy();
+    });
+    return stopping;
+  };
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get hits(): FaultProxyHits {
+      return {
+        total,
+        injected,
+        byOperation: { ...byOperation },
+        injectedByOperation: { ...injectedByOperation },
+        rules: states.map((s) => ({ matched: s.matched, injected: s.injected })),
+      };
+    },
+    setRules(rules) {
+      states = compileRules(rules);
+    },
+    resetHits() {
+      total = 0;
+      injected = 0;
+      byOperation = {};
+      injectedByOperation = {};
+      for (const state of states) {
+        state.matched = 0;
+        state.injected = 0;
+      }
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+function parseTarget(target: FaultProxyOptions['target'] | undefined): URL {
+  const raw = typeof target === 'string' ? target : target?.endpoint;
+  if (typeof raw !== 'string' || raw === '') {
+    throw new TypeError('startFaultProxy: target must be an endpoint URL or an object with an endpoint URL');
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new TypeError(`startFaultProxy: target is not a URL: ${JSON.stringify(raw)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`startFaultProxy: target must be http(s), got ${url.protocol}`);
+  }
+  return url;
+}
+
+function compileRules(rules: readonly FaultRule[]): RuleState[] {
+  if (!Array.isArray(rules)) throw new TypeError('startFaultProxy: rules must be an array');
+  return rules.map((rule: FaultRule, i) => {
+    const at = `rules[${i}]`;
+    if (typeof rule !== 'object' || rule === null) throw new TypeError(`${at} must be an object`);
+    if (!FAULT_KINDS.includes(rule.fault)) {
+      throw new TypeError(`${at}.fault must be one of ${FAULT_KINDS.join(', ')}, got ${JSON.stringify(rule.fault)}`);
+    }
+    const operations = rule.operation === undefined ? undefined : typeof rule.operation === 'string' ? [rule.operation] : rule.operation;
+    if (operations !== undefined) {
+      if (!Array.isArray(operations) || operations.length === 0) throw new TypeError(`${at}.operation must be an operation or a non-empty array`);
+      for (const op of operations) {
+        if (!S3_OPERATIONS.includes(op)) throw new TypeError(`${at}.operation: unknown S3 operation ${JSON.stringify(op)}`);
+      }
+    }
+    if (rule.after !== undefined && (!Number.isInteger(rule.after) || rule.after < 0)) {
+      throw new RangeError(`${at}.after must be an integer >= 0, got ${String(rule.after)}`);
+    }
+    if (rule.times !== undefined && (!Number.isInteger(rule.times) || rule.times < 1)) {
+      throw new RangeError(`${at}.times must be an integer >= 1, got ${String(rule.times)}`);
+    }
+    if (rule.fault === 'delay' && (typeof rule.delayMs !== 'number' || !Number.isFinite(rule.delayMs) || rule.delayMs < 0)) {
+      throw new RangeError(`${at}.delayMs must be a number >= 0 for a delay rule, got ${String(rule.delayMs)}`);
+    }
+    if (rule.phase !== undefined && rule.phase !== 'request' && rule.phase !== 'response') {
+      throw new TypeError(`${at}.phase must be 'request' or 'response'`);
+    }
+    if (rule.match !== undefined && typeof rule.match !== 'function') throw new TypeError(`${at}.match must be a function`);
+    return { rule, operations: operations && new Set(operations), matched: 0, injected: 0 };
+  });
+}
+
+const ERRORS = {
+  'slow-down': { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' },
+  'internal-error': { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' },
+  'bad-gateway': { status: 502, code: 'BadGateway', message: 'The fault proxy could not reach the S3 endpoint.' },
+} as const;
+
+function sendError(req: IncomingMessage, res: ServerResponse, kind: keyof typeof ERRORS): void {
+  if (res.destroyed || res.headersSent) return;
+  const { status, code, message } = ERRORS[kind];
+  const requestId = randomBytes(8).toString('hex').toUpperCase();
+  const resource = escapeXml(new URL(req.url ?? '/', 'http://s3.invalid').pathname);
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<Error><Code>${code}</Code><Message>${message}</Message><Resource>${resource}</Resource>` +
+    `<RequestId>${requestId}</RequestId><HostId>fault-proxy</HostId></Error>`;
+  res.writeHead(status, {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(body),
+    'x-amz-request-id': requestId,
+    'x-amz-id-2': 'fault-proxy',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function reset(req: IncomingMessage): void {
+  const socket = req.socket;
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else socket.destroy();
+}
+
+function drain(stream: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.complete || stream.readableEnded) return resolve();
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+    stream.resume();
+  });
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}

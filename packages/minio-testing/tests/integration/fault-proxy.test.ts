@@ -1,0 +1,227 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client, startFaultProxy, type FaultProxy, type S3Endpoint } from '../../src/index.js';
+import { useS3Endpoint } from '../../src/vitest.js';
+import { bucketName } from '../helpers/s3.js';
+
+/** The S3 error an SDK call rejected with, or a failure if it did not reject. */
+async function failure(promise: Promise<unknown>): Promise<{ name: string; code?: string; status?: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as { name: string; code?: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, code: e.code, status: e.$metadata?.httpStatusCode, message: e.message };
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('startFaultProxy against a real S3 endpoint', () => {
+  let endpoint: S3Endpoint;
+  let bucket: string;
+  let proxy: FaultProxy;
+  const clients: S3Client[] = [];
+  /** A client that goes through the proxy, with a given number of attempts. */
+  const viaProxy = (maxAttempts: number, extra: Parameters<typeof createS3Client>[1] = {}): S3Client => {
+    const client = createS3Client({ ...endpoint, endpoint: proxy.endpoint }, { maxAttempts, ...extra });
+    clients.push(client);
+    return client;
+  };
+  const exists = async (key: string): Promise<boolean> =>
+    endpoint.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+      () => true,
+      (error: { name?: string }) => (error.name === 'NotFound' ? false : Promise.reject(error)),
+    );
+
+  beforeAll(async () => {
+    endpoint = useS3Endpoint();
+    bucket = bucketName('faults');
+    await endpoint.createBucket(bucket);
+    await endpoint.seed(bucket, ['list/a', 'list/b', 'list/c', 'get/one']);
+    proxy = await startFaultProxy({ target: endpoint });
+  });
+  afterEach(() => {
+    proxy.setRules([]);
+    proxy.resetHits();
+    for (const client of clients.splice(0)) client.destroy();
+  });
+  afterAll(async () => {
+    await proxy.stop();
+    await endpoint.stop();
+  });
+
+  it('forwards requests untouched when no rule matches, and counts them by operation', async () => {
+    const client = viaProxy(1);
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'plain/x.txt', Body: 'through the proxy' }));
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'plain/x.txt' }));
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/' }));
+
+    expect(await got.Body?.transformToString()).toBe('through the proxy');
+    expect(listed.Contents?.map((o) => o.Key)).toEqual(['list/a', 'list/b', 'list/c']);
+    expect(proxy.hits).toMatchObject({ total: 3, injected: 0, byOperation: { PutObject: 1, GetObject: 1, ListObjectsV2: 1 } });
+  });
+
+  it('503 SlowDown on PutObject: one attempt fails with SlowDown, three attempts recover', async () => {
+    proxy.setRules([{ fault: 'slow-down', operation: 'PutObject', times: 1 }]);
+    const single = await failure(viaProxy(1).send(new PutObjectCommand({ Bucket: bucket, Key: 'slow/1', Body: 'x' })));
+    expect(single).toMatchObject({ name: 'SlowDown', status: 503 });
+    expect(await exists('slow/1')).toBe(false);
+
+    proxy.setRules([{ fault: 'slow-down', operation: 'PutObject', times: 2 }]);
+    await viaProxy(3).send(new PutObjectCommand({ Bucket: bucket, Key: 'slow/2', Body: 'x' }));
+    expect(await exists('slow/2')).toBe(true);
+    expect(proxy.hits.rules).toEqual([{ matched: 3, injected: 2 }]);
+    expect(proxy.hits.injectedByOperation).toEqual({ PutObject: 3 });
+  });
+
+  it('500 InternalError on ListObjectsV2: one attempt fails, three attempts list every key', async () => {
+    proxy.setRules([{ fault: 'internal-error', operation: 'ListObjectsV2', times: 2 }]);
+    expect(await failure(viaProxy(1).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/' })))).toMatchObject({
+      name: 'InternalError',
+      status: 500,
+    });
+    const listed = await viaProxy(3).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/' }));
+    expect(listed.Contents?.map((o) => o.Key)).toEqual(['list/a', 'list/b', 'list/c']);
+    expect(proxy.hits.rules).toEqual([{ matched: 3, injected: 2 }]);
+  });
+
+  it('connection reset on UploadPart: one attempt fails with ECONNRESET, three attempts complete the upload', async () => {
+    const key = 'multipart/reset.bin';
+    const create = await endpoint.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const part = { Bucket: bucket, Key: key, UploadId: create.UploadId, PartNumber: 1, Body: 'part one' };
+    proxy.setRules([{ fault: 'reset', operation: 'UploadPart', times: 1 }]);
+
+    const single = await failure(viaProxy(1).send(new UploadPartCommand(part)));
+    expect(single.code ?? single.name).toMatch(/ECONNRESET|socket hang up/i);
+
+    proxy.setRules([{ fault: 'reset', operation: 'UploadPart', times: 2 }]);
+    const client = viaProxy(3);
+    const uploaded = await client.send(new UploadPartCommand(part));
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: create.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: uploaded.ETag }] },
+      }),
+    );
+    expect(await exists(key)).toBe(true);
+    expect(proxy.hits.rules).toEqual([{ matched: 3, injected: 2 }]);
+  });
+
+  it("phase 'response': CompleteMultipartUpload takes effect on the server while the client sees a 500", async () => {
+    const key = 'multipart/after.bin';
+    const create = await endpoint.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const part = await endpoint.client.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: create.UploadId, PartNumber: 1, Body: 'only part' }),
+    );
+    proxy.setRules([{ fault: 'internal-error', operation: 'CompleteMultipartUpload', phase: 'response' }]);
+
+    const error = await failure(
+      viaProxy(1).send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: create.UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+        }),
+      ),
+    );
+
+    expect(error).toMatchObject({ name: 'InternalError', status: 500 });
+    expect(await exists(key)).toBe(true);
+  });
+
+  it("'after' lets the first n matching requests through: CreateMultipartUpload fails only the second time", async () => {
+    proxy.setRules([{ fault: 'slow-down', operation: 'CreateMultipartUpload', after: 1, times: 1 }]);
+    const client = viaProxy(1);
+    const first = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'after/1' }));
+    const second = await failure(client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'after/2' })));
+    const third = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'after/3' }));
+
+    expect(first.UploadId).toBeTruthy();
+    expect(second).toMatchObject({ name: 'SlowDown', status: 503 });
+    expect(third.UploadId).toBeTruthy();
+    expect(proxy.hits.rules).toEqual([{ matched: 3, injected: 1 }]);
+
+    // AbortMultipartUpload is a separate operation a rule can target.
+    proxy.setRules([{ fault: 'internal-error', operation: 'AbortMultipartUpload', times: 1 }]);
+    const abort = (k: string, id: string | undefined) => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: k, UploadId: id }));
+    expect(await failure(abort('after/1', first.UploadId))).toMatchObject({ name: 'InternalError' });
+    await abort('after/1', first.UploadId);
+    await abort('after/3', third.UploadId);
+    const left = await endpoint.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'after/' }));
+    expect(left.Uploads ?? []).toEqual([]);
+  });
+
+  it('a match predicate narrows a rule to chosen keys', async () => {
+    proxy.setRules([{ fault: 'internal-error', operation: 'GetObject', match: (r) => r.key === 'list/b' }]);
+    const client = viaProxy(1);
+    const a = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'list/a' }));
+    await a.Body?.transformToString();
+    expect(await failure(client.send(new GetObjectCommand({ Bucket: bucket, Key: 'list/b' })))).toMatchObject({ status: 500 });
+    expect(proxy.hits.rules).toEqual([{ matched: 1, injected: 1 }]);
+  });
+
+  it('a delay rule slows matching responses, enough to trip a client request timeout', async () => {
+    proxy.setRules([{ fault: 'delay', operation: 'GetObject', delayMs: 2_000 }]);
+    const impatient = viaProxy(1, { requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true } });
+    const error = await failure(impatient.send(new GetObjectCommand({ Bucket: bucket, Key: 'get/one' })));
+    expect(error.name).toMatch(/TimeoutError/);
+
+    proxy.setRules([{ fault: 'delay', operation: 'GetObject', delayMs: 300 }]);
+    const started = performance.now();
+    const got = await viaProxy(1).send(new GetObjectCommand({ Bucket: bucket, Key: 'get/one' }));
+    await got.Body?.transformToString();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('a rule without an operation adds latency to every request and combines with a fault', async () => {
+    proxy.setRules([
+      { fault: 'delay', delayMs: 50 },
+      { fault: 'slow-down', operation: 'HeadObject', times: 1 },
+    ]);
+    const client = viaProxy(3);
+    const started = performance.now();
+    await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'get/one' }));
+    await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/' }));
+    const elapsed = performance.now() - started;
+
+    // HeadObject: one 503 and one retry, then one list: three requests, each delayed.
+    expect(proxy.hits.rules).toEqual([
+      { matched: 3, injected: 3 },
+      { matched: 2, injected: 1 },
+    ]);
+    expect(proxy.hits.injected).toBe(4);
+    expect(elapsed).toBeGreaterThanOrEqual(145);
+  });
+});
+
+describe('FaultProxy lifecycle', () => {
+  it('stop() drops pending delayed requests and refuses new connections', async () => {
+    const endpoint = useS3Endpoint();
+    const proxy = await startFaultProxy({ target: endpoint.endpoint, rules: [{ fault: 'delay', delayMs: 60_000 }] });
+    const client = createS3Client({ ...endpoint, endpoint: proxy.endpoint }, { maxAttempts: 1 });
+    try {
+      const pending = client.send(new ListObjectsV2Command({ Bucket: 'whatever' }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await proxy.stop();
+      await expect(pending).rejects.toThrow();
+      await expect(fetch(`${proxy.endpoint}/`)).rejects.toThrow();
+      expect(proxy.hits.total).toBe(1);
+    } finally {
+      client.destroy();
+      await endpoint.stop();
+    }
+  }, 10_000);
+});
