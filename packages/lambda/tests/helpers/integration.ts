@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Endpoint } from '@presign-pipeline/minio-testing';
+import type { Context } from 'aws-lambda';
+import { createPresignHandler, type PresignHandlerOptions } from '../../src/handler.js';
+import { lineSink } from './capture.js';
+
+/** A bucket name no other test file uses. */
+export function uniqueBucket(label: string): string {
+  return `lambda-${label}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A Lambda-like context with a fixed request id. */
+export function lambdaContext(requestId: string, remainingMs = 120_000): Context {
+  return {
+    awsRequestId: requestId,
+    functionName: 'sign_pdfs_optimized',
+    getRemainingTimeInMillis: () => remainingMs,
+  } as unknown as Context;
+}
+
+/** The body every seeded object gets, so a URL's download can be checked against its key. */
+export function bodyOf(key: string): string {
+  return `%PDF-1.4 body of ${key}\n`;
+}
+
+/**
+ * Seeds `prefix` with `pdfs` PDF objects (some with an upper-case `.PDF` suffix and awkward characters), `others`
+ * objects with other suffixes, and two PDFs outside the prefix. Returns the keys the handler must keep.
+ */
+export async function seedReports(endpoint: S3Endpoint, bucket: string, prefix: string, pdfs: number, others = 3): Promise<string[]> {
+  await endpoint.createBucket(bucket);
+  const kept: string[] = [];
+  const entries: Array<{ key: string; body: string }> = [];
+  for (let i = 0; i < pdfs; i++) {
+    const name =
+      i % 7 === 3 ? `Quarterly report ${i} (final).PDF` : i % 11 === 5 ? `déjà vu+${i}#%.pdf` : `report-${String(i).padStart(4, '0')}.pdf`;
+    const key = `${prefix}${name}`;
+    kept.push(key);
+    entries.push({ key, body: bodyOf(key) });
+  }
+  for (let i = 0; i < others; i++) entries.push({ key: `${prefix}notes-${i}.txt`, body: 'not a pdf' });
+  entries.push({ key: `elsewhere/outside-1.pdf`, body: 'outside' }, { key: `${prefix.slice(0, -1)}-sibling/outside-2.pdf`, body: 'outside' });
+  await endpoint.seed(bucket, entries);
+  return kept.sort();
+}
+
+/** Options that point a handler at the test endpoint and collect its output. */
+export function handlerOn(endpoint: S3Endpoint, options: PresignHandlerOptions & { env?: Record<string, string | undefined> } = {}) {
+  const sink = lineSink();
+  const clientConfig: S3ClientConfig = { region: endpoint.region, credentials: endpoint.credentials, maxAttempts: 2 };
+  const handler = createPresignHandler({
+    write: sink.write,
+    clientConfig,
+    ...options,
+    env: { S3_ENDPOINT_URL: endpoint.endpoint, AWS_REGION: endpoint.region, ...options.env },
+  });
+  return { handler, sink };
+}
+
+/** Reads an object as text. */
+export async function readText(client: S3Client, bucket: string, key: string): Promise<string> {
+  const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (await response.Body?.transformToString('utf8')) ?? '';
+}
+
+/** Every key under a prefix. */
+export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return keys;
+}
+
+/**
+ * A real S3 client for the endpoint whose commands are counted by name (a pass-through middleware), and which can be
+ * told to fail the n-th call of an operation with a named S3 error, the way S3 itself would answer.
+ */
+export function observedClient(endpoint: S3Endpoint, failures: Record<string, { call: number; name: string }> = {}) {
+  const counts: Record<string, number> = {};
+  const client = new S3Client({
+    endpoint: endpoint.endpoint,
+    region: endpoint.region,
+    credentials: endpoint.credentials,
+    forcePathStyle: true,
+    maxAttempts: 1,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName).replace(/Command$/, '');
+      counts[name] = (counts[name] ?? 0) + 1;
+      const failure = failures[name];
+      if (failure !== undefined && failure.call === counts[name]) {
+        const error = Object.assign(new Error(`Injected ${failure.name} on ${name} call ${counts[name]}`), {
+          name: failure.name,
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        });
+        throw error;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'observeCommands' },
+  );
+  return { client, counts, count: (name: string) => counts[name] ?? 0 };
+}
