@@ -4,7 +4,10 @@
 // and where the manifest is, and stop everything it started.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startS3Endpoint } from '@presign-pipeline/minio-testing';
+
+// The AWS SDK prints a Node-version notice once per process on Node 20; set before the SDK loads.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { startS3Endpoint } = await import('@presign-pipeline/minio-testing');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bucket = process.env.DEMO_BUCKET ?? 'presign-pipeline-demo';
