@@ -369,8 +369,13 @@ describe('presignPipeline: abort', () => {
 
   it('stops an endless synchronous source with a synchronous presigner (the abort timer gets to run)', async () => {
     let produced = 0;
+    const startedAt = performance.now();
     function* endless(): Generator<string> {
-      for (;;) yield `key-${produced++}`;
+      for (;;) {
+        // Timers cannot fire if the pipeline starves the event loop, so the deadline lives here.
+        if (produced % 1000 === 0 && performance.now() - startedAt > 3_000) throw new Error('test deadline: abort never fired');
+        yield `key-${produced++}`;
+      }
     }
     const controller = new AbortController();
     const presigner: Presigner = {

@@ -71,9 +71,14 @@ describe('arrayKeySource', () => {
   it('runs inside the pipeline over an endless generator until aborted, and closes the generator', async () => {
     let closed = false;
     let produced = 0;
+    const startedAt = performance.now();
     function* endless(): Generator<string> {
       try {
-        for (;;) yield `key-${produced++}`;
+        for (;;) {
+          // Timers cannot fire if the pipeline starves the event loop, so the deadline lives here.
+          if (produced % 1000 === 0 && performance.now() - startedAt > 3_000) throw new Error('test deadline: abort never fired');
+          yield `key-${produced++}`;
+        }
       } finally {
         closed = true;
       }
