@@ -87,19 +87,57 @@ export async function startMotoServer(options: MotoServerOptions = {}): Promise<
   throw lastError ?? new Error(`moto_server did not answer within ${timeoutMs} ms`);
 }
 
+/**
+ * Runs the server under a small POSIX shell guard. The guard's stdin is a pipe from this
+ * process that is never written: when this process ends, however it ends (even SIGKILL,
+ * which runs no exit handler), the pipe closes and the guard stops the server.
+ * SIGTERM to the guard stops the server too. The guard prints the server's pid first.
+ */
+const GUARD = [
+  'exec 3<&0',
+  '"$0" "$@" </dev/null 3<&- &',
+  'pid=$!',
+  '( while read -r _; do :; done; kill -TERM "$pid" 2>/dev/null ) <&3 &',
+  'watch=$!',
+  'exec 3<&-',
+  'echo "moto-testing-pid:$pid"',
+  'trap \'kill -TERM "$pid" 2>/dev/null\' TERM INT HUP',
+  'status=0',
+  'while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done',
+  'kill "$watch" 2>/dev/null',
+  'exit "$status"',
+].join('\n');
+
 async function launch(executable: string, port: number, deadline: number): Promise<MotoServer> {
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(executable, ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
-  });
+  const args = ['-H', '127.0.0.1', '-p', String(port)];
+  const guarded = process.platform !== 'win32';
+  const child = guarded
+    ? spawn('/bin/sh', ['-c', GUARD, executable, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } })
+    : spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  // The guard's stdin is held open, unused, until stop(); errors on it (EPIPE) are expected.
+  child.stdin?.on('error', () => undefined);
+
   // moto logs every request; the pipes must be drained or it blocks. Keep a tail for errors.
   let tail = '';
-  const keepTail = (chunk: Buffer): void => {
-    tail = (tail + chunk.toString('utf8')).slice(-2_000);
+  let serverPid = guarded ? undefined : child.pid;
+  let head = '';
+  const onStdout = (chunk: Buffer): void => {
+    const text = chunk.toString('utf8');
+    if (serverPid === undefined) {
+      head += text;
+      const match = /^moto-testing-pid:(\d+)$/m.exec(head);
+      if (match?.[1]) {
+        serverPid = Number(match[1]);
+        head = '';
+      }
+    }
+    tail = (tail + text).slice(-2_000);
   };
-  child.stdout?.on('data', keepTail);
-  child.stderr?.on('data', keepTail);
+  child.stdout?.on('data', onStdout);
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-2_000);
+  });
 
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;
@@ -114,21 +152,33 @@ async function launch(executable: string, port: number, deadline: number): Promi
       resolve();
     });
   });
+  const killServer = (signal: NodeJS.Signals): void => {
+    if (serverPid !== undefined && serverPid !== child.pid) {
+      try {
+        process.kill(serverPid, signal);
+      } catch {
+        // already gone
+      }
+    }
+    if (!exit) child.kill(signal);
+  };
+  // Exit handlers must be synchronous: no waiting, just the strongest signal.
   const killOnExit = (): void => {
-    if (!exit) child.kill('SIGKILL');
+    if (!exit) killServer('SIGKILL');
   };
   process.once('exit', killOnExit);
 
   const stop = async (): Promise<void> => {
     if (!exit) {
-      child.kill('SIGTERM');
+      killServer('SIGTERM');
       const grace = setTimeout(() => {
-        if (!exit) child.kill('SIGKILL');
+        if (!exit) killServer('SIGKILL');
       }, STOP_GRACE_MS);
       await exited;
       clearTimeout(grace);
     }
     process.removeListener('exit', killOnExit);
+    child.stdin?.destroy();
     child.stdout?.destroy();
     child.stderr?.destroy();
   };
@@ -137,9 +187,11 @@ async function launch(executable: string, port: number, deadline: number): Promi
     for (;;) {
       if (spawnError) throw new Error(`moto_server could not start: ${spawnError.message}`);
       if (exit) {
-        throw new Error(`moto_server exited early (code ${String(exit.code)}, signal ${String(exit.signal)}): ${tail.trim().split('\n').slice(-3).join(' | ')}`);
+        throw new Error(
+          `moto_server exited early (code ${String(exit.code)}, signal ${String(exit.signal)}): ${tail.trim().split('\n').slice(-3).join(' | ')}`,
+        );
       }
-      if (await answers(`${endpoint}/moto-api/`)) break;
+      if (serverPid !== undefined && (await answers(`${endpoint}/moto-api/`))) break;
       if (Date.now() >= deadline) throw new Error(`moto_server did not answer on ${endpoint} in time`);
       await Promise.race([sleep(50), exited]);
     }
@@ -147,8 +199,7 @@ async function launch(executable: string, port: number, deadline: number): Promi
     await stop();
     throw error;
   }
-  if (child.pid === undefined) throw new Error('moto_server has no pid');
-  return { endpoint, pid: child.pid, stop };
+  return { endpoint, pid: serverPid, stop };
 }
 
 function answers(url: string): Promise<boolean> {
