@@ -1,10 +1,10 @@
-import { createHash, createHmac } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { describe, expect, it, vi } from 'vitest';
 import { DROP_X_ID_MIDDLEWARE } from '../../src/s3/presign-client.js';
 import { sdkPresigner } from '../../src/s3/sdk-presigner.js';
+import { expectedSignature, s3EncodeKey } from './s3-sigv4-reference.js';
 
 const SIGNING_DATE = new Date('2026-04-01T12:34:56Z');
 const STATIC = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
@@ -16,44 +16,6 @@ function client(config: S3ClientConfig = {}): S3Client {
 
 function names(url: string): string[] {
   return [...new URL(url).searchParams.keys()];
-}
-
-/** S3's key encoding: every UTF-8 byte except A-Z a-z 0-9 - . _ ~ and the path separator `/` as %XX. */
-function s3EncodeKey(key: string): string {
-  return [...Buffer.from(key, 'utf8')]
-    .map((byte) => {
-      const c = String.fromCharCode(byte);
-      return /[A-Za-z0-9\-._~/]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-    })
-    .join('');
-}
-
-/** RFC 3986 encoding SigV4 uses for query names and values. */
-function rfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/**
- * Recomputes a presigned URL's SigV4 signature from scratch (an independent implementation of the algorithm),
- * so a test can tell that the URL, as handed out, is signed correctly: a parameter removed after signing
- * would make the signatures differ.
- */
-function expectedSignature(url: string, secretAccessKey: string): string {
-  const u = new URL(url);
-  const params = [...u.searchParams.entries()].filter(([k]) => k !== 'X-Amz-Signature');
-  const query = params
-    .map(([k, v]) => [rfc3986(k), rfc3986(v)] as const)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&');
-  const canonical = ['GET', u.pathname, query, `host:${u.host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n');
-  const amzDate = u.searchParams.get('X-Amz-Date') ?? '';
-  const scope = (u.searchParams.get('X-Amz-Credential') ?? '').split('/').slice(1).join('/');
-  const [day = '', region = '', service = ''] = scope.split('/');
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
-  const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
-  const signingKey = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), service), 'aws4_request');
-  return createHmac('sha256', signingKey).update(toSign).digest('hex');
 }
 
 describe('sdkPresigner', () => {
