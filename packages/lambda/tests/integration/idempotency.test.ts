@@ -1,0 +1,278 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { DeleteObjectsCommand as S3DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { startMotoServer, type MotoServer } from '@presign-pipeline/minio-testing';
+import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
+import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPresignHandler, type PresignResponse } from '../../src/handler.js';
+import { lineSink, readCaptured } from '../helpers/capture.js';
+import { lambdaContext, listKeys, observedClient, readText, seedReports, uniqueBucket } from '../helpers/integration.js';
+
+const endpoint = useS3Endpoint();
+const bucket = uniqueBucket('idem');
+const prefix = 'jobs/';
+let dynamo: DynamoDBClient;
+let ownMoto: MotoServer | undefined;
+
+/** A DynamoDB API: moto_server serves it on the S3 endpoint's port; with MinIO, a moto_server of our own. */
+async function dynamoEndpoint(): Promise<string> {
+  if (inject('s3Endpoint').kind === 'moto') return endpoint.endpoint;
+  ownMoto = await startMotoServer();
+  return ownMoto.endpoint;
+}
+
+async function createTable(): Promise<string> {
+  const tableName = `idempotency-${randomBytes(4).toString('hex')}`;
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await waitUntilTableExists({ client: dynamo, maxWaitTime: 30, minDelay: 1 }, { TableName: tableName });
+  return tableName;
+}
+
+async function records(tableName: string): Promise<Array<Record<string, { S?: string; N?: string; M?: unknown }>>> {
+  const scan = await dynamo.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+  return (scan.Items ?? []) as Array<Record<string, { S?: string; N?: string; M?: unknown }>>;
+}
+
+function parse(response: PresignResponse): Record<string, unknown> {
+  return JSON.parse(response.body) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  await seedReports(endpoint, bucket, prefix, 12, 1);
+  const url = await dynamoEndpoint();
+  dynamo = new DynamoDBClient({ endpoint: url, region: endpoint.region, credentials: endpoint.credentials });
+}, 60_000);
+
+afterAll(async () => {
+  dynamo?.destroy();
+  await ownMoto?.stop();
+  await endpoint.stop();
+});
+
+function dedupHandler(tableName: string, extra: Parameters<typeof createPresignHandler>[0] = {}) {
+  const observed = observedClient(endpoint);
+  const sink = lineSink();
+  const handler = createPresignHandler({
+    s3Client: observed.client,
+    write: sink.write,
+    env: {},
+    idempotency: { tableName, client: dynamo },
+    ...extra,
+  });
+  return { handler, sink, observed };
+}
+
+describe('idempotency on a real DynamoDB API (Powertools persistence layer)', () => {
+  it('returns the stored result for the same (bucket, prefix, expiry) without listing, with a freshly presigned manifest URL', async () => {
+    const tableName = await createTable();
+    const { handler, sink, observed } = dedupHandler(tableName);
+
+    const first = await handler({ bucket, prefix, expiry_seconds: 900 }, lambdaContext('first'));
+    expect(first.statusCode).toBe(200);
+    const firstBody = parse(first);
+    expect(firstBody.count).toBe(12);
+    const listsAfterFirst = observed.count('ListObjectsV2');
+    expect(listsAfterFirst).toBeGreaterThan(0);
+
+    // Make a re-run observable: remove the PDFs. A replay still reports 12 and lists nothing.
+    const kept = (await listKeys(endpoint.client, bucket, prefix)).filter((key) => key.endsWith('.pdf') || key.endsWith('.PDF'));
+    const snapshot = await Promise.all(kept.map(async (key) => ({ key, body: await readText(endpoint.client, bucket, key) })));
+    await endpoint.client.send(new S3DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: kept.map((Key) => ({ Key })) } }));
+    try {
+      // A different page_size or concurrency is the same job.
+      const second = await handler({ bucket, prefix, expiry_seconds: '900', page_size: 3 }, lambdaContext('second'));
+      expect(second.statusCode).toBe(200);
+      const secondBody = parse(second);
+      expect(Object.keys(secondBody)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url']);
+      expect(secondBody.count).toBe(12);
+      expect(secondBody.errors).toBe(0);
+      expect(secondBody.manifest_key).toBe(firstBody.manifest_key);
+      expect(observed.count('ListObjectsV2')).toBe(listsAfterFirst);
+
+      // The manifest URL is signed again, never older than the URLs inside, and serves the stored manifest.
+      const url = new URL(String(secondBody.manifest_url));
+      expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(900);
+      expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeGreaterThan(800);
+      const manifest = await (await fetch(url)).text();
+      expect(manifest.split('\n').filter(Boolean)).toHaveLength(12);
+
+      const { logs, metrics } = readCaptured(sink.lines);
+      expect(logs.filter((line) => line.event === 'complete')).toHaveLength(1);
+      expect(logs.find((line) => line.event === 'idempotent_replay')).toMatchObject({
+        request_id: 'second',
+        count: 12,
+        manifest_key: firstBody.manifest_key,
+      });
+      // Two EMF documents: the run's, then the replay's (no work, one replay).
+      const replayMetrics = Object.fromEntries(metrics.slice(5).map((m) => [m.name, m.value]));
+      expect(replayMetrics).toEqual({
+        PDFsProcessed: 0,
+        S3ListPages: 0,
+        PresignCount: 0,
+        ManifestBytes: 0,
+        IdempotentReplays: 1,
+        ResponseBytes: Buffer.byteLength(second.body),
+      });
+
+      // The stored record holds no URL, and lives no longer than the URLs: min(3600, 900 - 60) = 840 s.
+      const [record] = await records(tableName);
+      expect(record?.status?.S).toBe('COMPLETED');
+      expect(JSON.stringify(record?.data)).toContain(String(firstBody.manifest_key));
+      expect(JSON.stringify(record)).not.toContain('X-Amz');
+      const lifetime = Number(record?.expiration?.N) - Date.now() / 1000;
+      expect(lifetime).toBeGreaterThan(820);
+      expect(lifetime).toBeLessThanOrEqual(841);
+
+      // A different expiry is a different job: it lists again (and now finds no PDFs).
+      const other = await handler({ bucket, prefix, expiry_seconds: 600 }, lambdaContext('third'));
+      expect(parse(other).count).toBe(0);
+      expect(observed.count('ListObjectsV2')).toBeGreaterThan(listsAfterFirst);
+    } finally {
+      await endpoint.seed(bucket, snapshot);
+    }
+  });
+
+  it('answers 409 to a duplicate that arrives while the first run is in progress', async () => {
+    const tableName = await createTable();
+    let duplicate: Promise<PresignResponse> | undefined;
+    let inProgressRecord: Promise<Array<Record<string, { S?: string; N?: string; M?: unknown }>>> | undefined;
+    const sink = lineSink();
+    const handler = createPresignHandler({
+      s3Client: observedClient(endpoint).client,
+      write: sink.write,
+      env: {},
+      idempotency: { tableName, client: dynamo },
+      reporters: [
+        {
+          // Fires once the first run holds the lock and has started listing.
+          subscribe(events) {
+            events.once('pipeline-started', () => {
+              if (duplicate !== undefined) return;
+              inProgressRecord = records(tableName);
+              duplicate = handler({ bucket, prefix }, lambdaContext('duplicate', 30_000));
+            });
+          },
+        },
+      ],
+    });
+    const started = Date.now();
+    const first = await handler({ bucket, prefix }, lambdaContext('original', 60_000));
+    expect(first.statusCode).toBe(200);
+    expect(duplicate).toBeDefined();
+    const second = await duplicate!;
+    expect(second.statusCode).toBe(409);
+    expect(parse(second)).toEqual({
+      error: 'in progress: a run for the same bucket, prefix and expiry_seconds has not finished yet; retry later',
+      field: null,
+    });
+    expect(readCaptured(sink.lines).logs.find((line) => line.event === 'in_progress')).toMatchObject({ request_id: 'duplicate' });
+
+    // The lock expires when the first invocation would have timed out (registerLambdaContext: 60 s remaining).
+    const [lock] = await inProgressRecord!;
+    expect(lock?.status?.S).toBe('INPROGRESS');
+    const lockExpiry = Number(lock?.in_progress_expiration?.N);
+    expect(lockExpiry).toBeGreaterThanOrEqual(started + 59_000);
+    expect(lockExpiry).toBeLessThanOrEqual(Date.now() + 60_000);
+
+    // After the first run completes, the same request gets the stored result.
+    const third = await handler({ bucket, prefix }, lambdaContext('after'));
+    expect(third.statusCode).toBe(200);
+    expect(parse(third).manifest_key).toBe(parse(first).manifest_key);
+  });
+
+  it('does not store a failed run: the retry lists again and succeeds', async () => {
+    const tableName = await createTable();
+    const observed = observedClient(endpoint, { ListObjectsV2: { call: 1, name: 'SlowDown' } });
+    const handler = createPresignHandler({ s3Client: observed.client, write: () => undefined, env: {}, idempotency: { tableName, client: dynamo } });
+    await expect(handler({ bucket, prefix }, lambdaContext('fails'))).rejects.toMatchObject({ name: 'SlowDown' });
+    expect(await records(tableName)).toEqual([]);
+    const retry = await handler({ bucket, prefix }, lambdaContext('retry'));
+    expect(retry.statusCode).toBe(200);
+    expect(parse(retry).count).toBe(12);
+    expect(observed.count('ListObjectsV2')).toBe(2);
+    expect((await records(tableName)).map((r) => r.status?.S)).toEqual(['COMPLETED']);
+  });
+
+  it('skips deduplication when the URLs are too short-lived to reuse (expiry_seconds <= margin)', async () => {
+    const tableName = await createTable();
+    const { handler, observed } = dedupHandler(tableName);
+    const first = await handler({ bucket, prefix, expiry_seconds: 60 }, lambdaContext('a'));
+    const second = await handler({ bucket, prefix, expiry_seconds: 60 }, lambdaContext('b'));
+    expect(parse(first).manifest_key).not.toBe(parse(second).manifest_key);
+    expect(observed.count('ListObjectsV2')).toBe(2);
+    expect(await records(tableName)).toEqual([]);
+  });
+
+  it('is configured by IDEMPOTENCY_TABLE, IDEMPOTENCY_TTL_SECONDS and DYNAMODB_ENDPOINT_URL', async () => {
+    const tableName = await createTable();
+    const observed = observedClient(endpoint);
+    const handler = createPresignHandler({
+      s3Client: observed.client,
+      write: () => undefined,
+      env: {
+        IDEMPOTENCY_TABLE: tableName,
+        IDEMPOTENCY_TTL_SECONDS: '120',
+        DYNAMODB_ENDPOINT_URL: String(await dynamo.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`)),
+        AWS_REGION: endpoint.region,
+      },
+      clientConfig: { credentials: endpoint.credentials },
+    });
+    // The env-built DynamoDB client takes credentials from the default chain, which reads process.env.
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = endpoint.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = endpoint.credentials.secretAccessKey;
+    try {
+      await handler({ bucket, prefix }, lambdaContext('env-1'));
+      await handler({ bucket, prefix }, lambdaContext('env-2'));
+    } finally {
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+    expect(observed.count('ListObjectsV2')).toBe(1);
+    const [record] = await records(tableName);
+    const lifetime = Number(record?.expiration?.N) - Date.now() / 1000;
+    expect(lifetime).toBeGreaterThan(100);
+    expect(lifetime).toBeLessThanOrEqual(121);
+    expect(record?.id?.S).toMatch(/^sign_pdfs_optimized#/);
+  });
+
+  it('does not store a run with item errors, so a retry tries again', async () => {
+    const tableName = await createTable();
+    const observed = observedClient(endpoint);
+    let calls = 0;
+    const handler = createPresignHandler({
+      s3Client: observed.client,
+      write: () => undefined,
+      env: {},
+      idempotency: { tableName, client: dynamo },
+      presigner: () => ({
+        presign: async (object) => {
+          calls++;
+          if (calls === 1) throw new Error('signing failed once');
+          return `https://signed.invalid/${object.bucket}/${encodeURIComponent(object.key)}`;
+        },
+      }),
+    });
+    const first = parse(await handler({ bucket, prefix }, lambdaContext('partial')));
+    expect(first).toMatchObject({ count: 11, errors: 1 });
+    expect(await records(tableName)).toEqual([]);
+    const second = parse(await handler({ bucket, prefix }, lambdaContext('again')));
+    expect(second).toMatchObject({ count: 12, errors: 0 });
+    expect(observed.count('ListObjectsV2')).toBe(2);
+  });
+});
