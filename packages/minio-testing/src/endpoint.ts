@@ -27,7 +27,10 @@ export interface S3Endpoint extends S3EndpointInfo, AsyncDisposable {
 
 /** Options of {@link startS3Endpoint}. */
 export interface StartS3EndpointOptions {
-  /** The ways to try, in order. Default `['external', 'minio', 'moto']`. */
+  /**
+   * The ways to try, in order. Default: the comma-separated `S3_ENDPOINT_PREFER` from the
+   * environment (e.g. `moto` to skip the container check on CI), else `['external', 'minio', 'moto']`.
+   */
   readonly prefer?: readonly S3EndpointKind[];
   /** How long to wait for a container runtime to answer, default 5 s. */
   readonly runtimeTimeoutMs?: number;
@@ -70,15 +73,17 @@ class EndpointConfigError extends TypeError {}
  * @throws TypeError when `prefer` or `S3_ENDPOINT_URL` is malformed (no fallback hides a typo).
  */
 export async function startS3Endpoint(options: StartS3EndpointOptions = {}): Promise<S3Endpoint> {
-  const order = options.prefer ?? DEFAULT_ENDPOINT_ORDER;
-  if (!Array.isArray(order) || order.length === 0 || order.some((k) => !KINDS.includes(k))) {
-    throw new TypeError(`startS3Endpoint: prefer must be a non-empty array of ${KINDS.map((k) => `'${k}'`).join(', ')}`);
-  }
   const env = options.env ?? process.env;
+  const fromEnv = env.S3_ENDPOINT_PREFER?.trim();
+  const order = options.prefer ?? (fromEnv ? fromEnv.split(',').map((k) => k.trim()) : DEFAULT_ENDPOINT_ORDER);
+  if (!Array.isArray(order) || order.length === 0 || order.some((k) => !KINDS.includes(k as S3EndpointKind))) {
+    const field = options.prefer ? 'prefer' : 'S3_ENDPOINT_PREFER';
+    throw new TypeError(`startS3Endpoint: ${field} must list one or more of ${KINDS.map((k) => `'${k}'`).join(', ')}`);
+  }
   const log = options.log === false ? undefined : (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
   const attempts: S3EndpointAttempt[] = [];
 
-  for (const kind of order) {
+  for (const kind of order as readonly S3EndpointKind[]) {
     let started: Started;
     try {
       started = await tryKind(kind, options, env);
@@ -88,10 +93,23 @@ export async function startS3Endpoint(options: StartS3EndpointOptions = {}): Pro
       continue;
     }
     const skipped = attempts.length ? `; skipped ${attempts.map((a) => `${a.kind} (${a.reason})`).join(', ')}` : '';
-    log?.(`[minio-testing] S3 endpoint: ${kind} at ${started.info.endpoint}${started.detail}${skipped}`);
+    log?.(`[minio-testing] S3 endpoint: ${kind} at ${redact(started.info.endpoint)}${started.detail}${skipped}`);
     return makeHandle(kind, started.info, started.stop, options.clientOverrides, started.pid);
   }
   throw new S3EndpointUnavailableError(attempts);
+}
+
+/** The URL without user info, so a password in `S3_ENDPOINT_URL` never reaches a log line. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(unparseable URL)';
+  }
 }
 
 async function tryKind(

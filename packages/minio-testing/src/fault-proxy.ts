@@ -196,7 +196,10 @@ export interface FaultProxyHits {
 /** Options of {@link startFaultProxy}. */
 export interface FaultProxyOptions {
   /** The S3 endpoint to forward to: a URL or anything with an `endpoint` URL (e.g. an `S3Endpoint`). */
-  readonly target: string | { readonly endpoint: string };
+  readonly target: string | {
+    /** Base URL of the endpoint. */
+    readonly endpoint: string;
+  };
   /** Initial rules; none means a transparent proxy. */
   readonly rules?: readonly FaultRule[];
   /** Port on 127.0.0.1; default a free one. */

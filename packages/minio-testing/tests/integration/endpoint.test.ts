@@ -182,6 +182,30 @@ describe('startS3Endpoint selection', () => {
     expect((error as S3EndpointUnavailableError).attempts).toEqual([{ kind: 'moto', reason: 'moto_server is not on PATH' }]);
   });
 
+  it('S3_ENDPOINT_PREFER sets the order when the prefer option is absent', async () => {
+    const lines: string[] = [];
+    const endpoint = await startS3Endpoint({ env: { S3_ENDPOINT_PREFER: ' moto ' }, log: (line) => lines.push(line) });
+    try {
+      expect(endpoint.kind).toBe('moto');
+      expect(lines[0]).not.toContain('skipped');
+    } finally {
+      await endpoint.stop();
+    }
+    await expect(startS3Endpoint({ env: { S3_ENDPOINT_PREFER: 'moto,docker' }, log: false })).rejects.toThrow(/S3_ENDPOINT_PREFER/);
+  });
+
+  it('never logs credentials embedded in S3_ENDPOINT_URL', async () => {
+    const lines: string[] = [];
+    const endpoint = await startS3Endpoint({
+      env: { S3_ENDPOINT_URL: 'http://user:s3cr3t@127.0.0.1:9000' },
+      log: (line) => lines.push(line),
+    });
+    await endpoint.stop();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('http://127.0.0.1:9000');
+    expect(lines[0]).not.toContain('s3cr3t');
+  });
+
   it('rejects an unknown kind in prefer, naming the option', async () => {
     await expect(startS3Endpoint({ prefer: ['docker' as 'minio'] })).rejects.toThrow(/prefer/);
     await expect(startS3Endpoint({ prefer: [] })).rejects.toThrow(/prefer/);

@@ -164,6 +164,20 @@ describe('startFaultProxy against a real S3 endpoint', () => {
     expect(left.Uploads ?? []).toEqual([]);
   });
 
+  it('a 6 MiB body passes through intact, and a reset before them is retried', async () => {
+    const body = new Uint8Array(6 * 1024 * 1024).map((_, i) => i % 251);
+    proxy.setRules([{ fault: 'reset', operation: 'PutObject', times: 1 }]);
+    const client = viaProxy(3);
+
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'large/six-mib.bin', Body: body }));
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'large/six-mib.bin' }));
+    const bytes = await got.Body!.transformToByteArray();
+
+    expect(bytes.length).toBe(body.length);
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(body))).toBe(0);
+    expect(proxy.hits.rules).toEqual([{ matched: 2, injected: 1 }]);
+  });
+
   it('a match predicate narrows a rule to chosen keys', async () => {
     proxy.setRules([{ fault: 'internal-error', operation: 'GetObject', match: (r) => r.key === 'list/b' }]);
     const client = viaProxy(1);
