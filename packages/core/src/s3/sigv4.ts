@@ -3,6 +3,7 @@
  * Everything here is synchronous and allocation-light; the presigner calls it once per URL.
  * @internal
  */
+import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
 import { PresignPipelineError } from '../errors.js';
 
@@ -13,7 +14,7 @@ export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
 const EXTRA_RESERVED = /[!'()*]/g;
 /** Keys made only of these characters need no encoding at all (the common case, tested first). */
 const PLAIN_KEY = /^[A-Za-z0-9\-._~/]*$/;
-const SLASH = /%2F/g;
+const HAS_EXTRA_RESERVED = /[!'()*]/;
 /** An unpaired UTF-16 surrogate: it has no UTF-8 form, so it cannot appear in a URL (or in an S3 key). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -44,7 +45,9 @@ export function encodeS3Key(key: string): string {
       { key },
     );
   }
-  return encoded.replace(SLASH, '/').replace(EXTRA_RESERVED, percentEncodeExtra);
+  // A literal "%2F" in a key was encoded as "%252F" above, so only real slashes come back.
+  encoded = encoded.replaceAll('%2F', '/');
+  return HAS_EXTRA_RESERVED.test(encoded) ? encoded.replace(EXTRA_RESERVED, percentEncodeExtra) : encoded;
 }
 
 /** The two date forms SigV4 uses: `YYYYMMDDTHHMMSSZ` and `YYYYMMDD`. */
@@ -84,10 +87,15 @@ export function deriveSigningKey(secretAccessKey: string, shortDate: string, reg
   return createHmac('sha256', kService).update('aws4_request', 'utf8').digest();
 }
 
+type OneShotHash = (algorithm: string, data: string, outputEncoding: 'hex') => string;
+/** `crypto.hash` (Node ≥ 20.12): a one-shot digest without a Hash object, about twice as fast for short inputs. */
+const oneShotHash = (crypto as unknown as { hash?: OneShotHash }).hash;
+
 /** Lowercase hex SHA-256 of a UTF-8 string. */
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
+export const sha256Hex: (value: string) => string =
+  typeof oneShotHash === 'function'
+    ? (value) => oneShotHash('sha256', value, 'hex')
+    : (value) => createHash('sha256').update(value, 'utf8').digest('hex');
 
 /** Lowercase hex HMAC-SHA256 of a UTF-8 string. */
 export function hmacHex(key: Buffer, value: string): string {

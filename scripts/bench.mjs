@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+// `npm run bench`: measures the presigners, the pipeline and the S3 path, prints the ratios, and rewrites
+// docs/performance.md and its charts (docs/images/*.svg) with the numbers of this run.
+//
+//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e] [--no-write]
+//
+// --quick uses small sizes (a smoke test of the scripts; its numbers are not written to the docs unless --write).
+// Benchmarks are not tests: nothing here passes or fails on speed; the targets are reported next to the numbers.
+import { execSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem, release, platform } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchPresigners } from './bench/presigners.mjs';
+import { benchEndToEnd, runChild } from './bench/e2e.mjs';
+import { renderPerformanceDoc } from './bench/report.mjs';
+import { coreRequire } from './bench/load.mjs';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    skip: { type: 'string', default: '' },
+    'no-write': { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick;
+const skip = new Set(values.skip.split(',').filter(Boolean));
+const write = values.write || (!quick && !values['no-write']);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const log = (line) => process.stdout.write(`${line}\n`);
+
+function packageVersion(name, from = coreRequire) {
+  try {
+    const path = from.resolve(`${name}/package.json`);
+    return JSON.parse(readFileSync(path, 'utf8')).version;
+  } catch {
+    // Packages whose exports map hides package.json: walk up from the entry point.
+    let dir = from.resolve(name);
+    for (let i = 0; i < 6; i += 1) {
+      dir = dir.slice(0, dir.lastIndexOf('/'));
+      try {
+        const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
+        if (pkg.name === name) return pkg.version;
+      } catch {
+        // keep walking
+      }
+    }
+    return 'unknown';
+  }
+}
+
+function machine() {
+  const cpu = cpus();
+  const model = cpu[0]?.model?.trim() || 'unknown';
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    // not Linux
+  }
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpu: model,
+    cores: cpu.length,
+    shaExtensions: / sha_ni/.test(flags),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    openssl: process.versions.openssl,
+    commit,
+    date: new Date().toISOString(),
+    loadAverageStart: loadavg()[0],
+    versions: {
+      '@presign-pipeline/core': JSON.parse(readFileSync(`${root}packages/core/package.json`, 'utf8')).version,
+      '@aws-sdk/client-s3': packageVersion('@aws-sdk/client-s3'),
+      '@aws-sdk/s3-request-presigner': packageVersion('@aws-sdk/s3-request-presigner'),
+      '@smithy/signature-v4': packageVersion('@smithy/signature-v4'),
+      '@aws-sdk/lib-storage': packageVersion('@aws-sdk/lib-storage'),
+    },
+  };
+}
+
+const results = { quick, machine: machine() };
+log(`presign-pipeline bench — ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${quick ? ' (quick)' : ''}`);
+log(`load average at start: ${results.machine.loadAverageStart.toFixed(2)} (other work on the machine slows every number below)`);
+
+if (!skip.has('presigners')) {
+  log('\n(a) presigners, µs per URL (one process, sequential, distinct keys, session token)');
+  results.presigners = await benchPresigners({ rounds: quick ? 2 : 5, scale: quick ? 0.1 : 1, log });
+  const r = results.presigners.results;
+  log(`  URLs identical across the three: ${results.presigners.identical ? 'yes' : 'NO'}`);
+  log(`  ratios: sdkPresigner / fastPresigner = ${(r.sdkPresigner.usPerUrl / r.fastPresigner.usPerUrl).toFixed(0)}×,` +
+      ` signature-v4 / fastPresigner = ${(r['signature-v4'].usPerUrl / r.fastPresigner.usPerUrl).toFixed(1)}×,` +
+      ` sdkPresigner / signature-v4 = ${(r.sdkPresigner.usPerUrl / r['signature-v4'].usPerUrl).toFixed(1)}×`);
+  log(`  targets: fastPresigner ≥ 50× sdkPresigner (${r.sdkPresigner.usPerUrl / r.fastPresigner.usPerUrl >= 50 ? 'met' : 'MISSED'}),` +
+      ` ≤ 10 µs/URL (${r.fastPresigner.usPerUrl <= 10 ? 'met' : 'MISSED'})`);
+}
+
+if (!skip.has('pipeline')) {
+  const sizes = quick ? [10_000, 100_000] : [100_000, 300_000, 1_000_000];
+  log('\n(b) pipeline: arrayKeySource → fastPresigner → fileManifestWriter, one child process per size');
+  results.pipeline = [];
+  for (const n of sizes) {
+    const run = await runChild(['--keys', String(n)]);
+    results.pipeline.push(run);
+    log(`  ${String(n).padStart(9)} keys: ${Math.round(run.keysPerSec).toLocaleString('en-US').padStart(9)} keys/s, ` +
+        `${(run.ms / 1000).toFixed(2)} s, CPU ${(run.cpuMs / 1000).toFixed(2)} s, peak RSS ${run.peakRssMB.toFixed(1)} MB, ` +
+        `manifest ${(run.manifestBytes / 2 ** 20).toFixed(0)} MiB`);
+  }
+  const first = results.pipeline[0];
+  const last = results.pipeline[results.pipeline.length - 1];
+  const growth = (last.peakRssMB / first.peakRssMB - 1) * 100;
+  log(`  peak RSS growth ${first.keys} → ${last.keys}: ${growth.toFixed(1)} %`);
+  log(`  targets at ${last.keys} keys: ≥ 100,000 keys/s (${last.keysPerSec >= 100_000 ? 'met' : 'MISSED'}), peak RSS < 150 MB ` +
+      `(${last.peakRssMB < 150 ? 'met' : 'MISSED'}), growth ≤ 25 % (${growth <= 25 ? 'met' : 'MISSED'})`);
+}
+
+if (!skip.has('concurrency')) {
+  log('\n(d) concurrency: what more workers buy');
+  results.concurrency = [];
+  const cpuKeys = quick ? 50_000 : 300_000;
+  const remoteKeys = quick ? 1_000 : 5_000;
+  for (const concurrency of [1, 4, 16]) {
+    const run = await runChild(['--keys', String(cpuKeys), '--concurrency', String(concurrency)]);
+    results.concurrency.push(run);
+    log(`  fastPresigner (CPU-bound)       c=${String(concurrency).padEnd(3)} ${Math.round(run.keysPerSec).toLocaleString('en-US').padStart(9)} keys/s`);
+  }
+  for (const concurrency of [1, 4, 16, 64]) {
+    const run = await runChild(['--keys', String(remoteKeys), '--concurrency', String(concurrency), '--presigner', 'remote', '--latency-ms', '1']);
+    results.concurrency.push(run);
+    log(`  remote signer (1 ms latency)    c=${String(concurrency).padEnd(3)} ${Math.round(run.keysPerSec).toLocaleString('en-US').padStart(9)} keys/s`);
+  }
+}
+
+if (!skip.has('e2e')) {
+  log('\n(c) end to end on a real S3 API over HTTP');
+  results.e2e = await benchEndToEnd({
+    objects: quick ? 500 : 5_000,
+    passes: quick ? 4 : 20,
+    bigKeys: quick ? 50_000 : 1_000_000,
+    log,
+  });
+}
+
+results.machine.loadAverageEnd = loadavg()[0];
+log(`\nload average at end: ${results.machine.loadAverageEnd.toFixed(2)}`);
+
+if (write) {
+  mkdirSync(`${root}docs/images`, { recursive: true });
+  const { markdown, images } = renderPerformanceDoc(results);
+  for (const [name, svg] of Object.entries(images)) writeFileSync(`${root}docs/images/${name}`, svg);
+  writeFileSync(`${root}docs/performance.md`, markdown);
+  writeFileSync(`${root}docs/images/bench-results.json`, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote docs/performance.md and docs/images/{${Object.keys(images).join(',')}}`);
+}

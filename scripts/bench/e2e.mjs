@@ -1,0 +1,154 @@
+// (c) End to end against a real S3 API over HTTP (startS3Endpoint: S3_ENDPOINT_URL, MinIO, or moto_server here):
+// listing, presigning and uploading timed apart, then the whole pipeline.
+//
+// moto stores about 180 objects/s, so seeding 100,000 objects would take ten minutes. Instead `objects` keys are
+// seeded once and the source lists that prefix `passes` times over (really listing, page by page, over HTTP), which
+// gives objects × passes listed keys. Listing cost per page is the same whether the page repeats or not.
+import { performance } from 'node:perf_hooks';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { coreRequire, core, minioTesting } from './load.mjs';
+
+const { S3Client } = coreRequire('@aws-sdk/client-s3');
+
+/** A key source that lists `inner` again and again: `passes` full listings of the same prefix. */
+function repeatedSource(makeInner, passes) {
+  const first = makeInner();
+  return {
+    bucket: first.bucket,
+    async *pages(context) {
+      for (let pass = 0; pass < passes; pass += 1) {
+        if (context.signal.aborted) return;
+        yield* (pass === 0 ? first : makeInner()).pages(context);
+      }
+    },
+  };
+}
+
+async function drain(source) {
+  const controller = new AbortController();
+  let keys = 0;
+  let pages = 0;
+  const all = [];
+  for await (const page of source.pages({ signal: controller.signal })) {
+    pages += 1;
+    keys += page.keys.length;
+    for (const key of page.keys) all.push(key);
+  }
+  return { keys, pages, all };
+}
+
+/** Runs one pipeline in a child process (its peak RSS is its own) writing to the S3 endpoint. */
+export function runChild(args, env = {}) {
+  const script = fileURLToPath(new URL('./pipeline-run.mjs', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`pipeline-run ${args.join(' ')} exited with ${code}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()));
+    });
+  });
+}
+
+export async function benchEndToEnd({ objects = 5_000, passes = 20, bigKeys = 1_000_000, log = () => {} } = {}) {
+  const { startS3Endpoint } = await minioTesting();
+  const { presignPipeline, s3ListSource, s3ManifestWriter, fastPresigner } = core();
+  const s3 = await startS3Endpoint({ log });
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: s3.credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  try {
+    const bucket = 'presign-bench';
+    const prefix = 'bench/';
+    await s3.createBucket(bucket);
+    const seedStart = performance.now();
+    const keys = Array.from({ length: objects }, (_, i) => `${prefix}${String(i % 50).padStart(2, '0')}/document-${i}.pdf`);
+    await s3.seed(bucket, keys);
+    const seedMs = performance.now() - seedStart;
+    log(`  seeded ${objects} objects in ${(seedMs / 1000).toFixed(1)} s (${s3.kind})`);
+
+    const source = () => repeatedSource(() => s3ListSource({ client, bucket, prefix, pageSize: 1000 }), passes);
+
+    // 1. Listing alone.
+    let start = performance.now();
+    const listed = await drain(source());
+    const listMs = performance.now() - start;
+    log(`  listing:    ${listed.keys} keys, ${listed.pages} pages in ${(listMs / 1000).toFixed(2)} s`);
+
+    // 2. Presigning alone (the same keys, in memory).
+    const presigner = fastPresigner({ client });
+    await presigner.presign({ bucket, key: listed.all[0] }, { expiresIn: 900 });
+    const entries = [];
+    start = performance.now();
+    for (const key of listed.all) {
+      const url = presigner.presignSync({ bucket, key }, { expiresIn: 900 }) ?? (await presigner.presign({ bucket, key }, { expiresIn: 900 }));
+      entries.push({ key, url });
+    }
+    const presignMs = performance.now() - start;
+    log(`  presigning: ${entries.length} URLs in ${(presignMs / 1000).toFixed(2)} s`);
+
+    // 3. Uploading alone: the manifest through s3ManifestWriter, in the pipeline's batch size.
+    const writer = s3ManifestWriter({ client, bucket, keyPrefix: 'bench-manifests/' });
+    const controller = new AbortController();
+    start = performance.now();
+    await writer.open?.({ requestId: 'bench-upload', expiresIn: 900, signal: controller.signal });
+    for (let i = 0; i < entries.length; i += 1000) await writer.write(entries.slice(i, i + 1000));
+    const uploaded = await writer.close();
+    const uploadMs = performance.now() - start;
+    log(`  uploading:  ${uploaded.bytes} bytes in ${(uploadMs / 1000).toFixed(2)} s`);
+    entries.length = 0;
+
+    // 4. The whole pipeline: listing, presigning and uploading overlap.
+    start = performance.now();
+    const result = await presignPipeline({
+      source: source(),
+      presigner: fastPresigner({ client }),
+      manifest: s3ManifestWriter({ client, bucket, keyPrefix: 'bench-manifests/' }),
+      expiresIn: 900,
+    });
+    const pipelineMs = performance.now() - start;
+    if (result.count !== objects * passes) throw new Error(`expected ${objects * passes} URLs, got ${result.count}`);
+    log(`  pipeline:   ${result.count} keys in ${(pipelineMs / 1000).toFixed(2)} s`);
+
+    // 5. 1M generated keys to the S3 endpoint (no listing), in a child process: the S3 writer's pace and memory.
+    let big;
+    if (bigKeys > 0) {
+      big = await runChild(['--keys', String(bigKeys), '--manifest', 's3'], {
+        S3_ENDPOINT_URL: s3.endpoint,
+        AWS_REGION: s3.region,
+        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+        BENCH_BUCKET: bucket,
+      });
+      log(`  ${bigKeys} keys → S3 manifest: ${Math.round(big.keysPerSec)} keys/s, peak RSS ${big.peakRssMB.toFixed(0)} MB`);
+    }
+
+    return {
+      endpoint: s3.kind,
+      objects,
+      passes,
+      seedMs,
+      list: { keys: listed.keys, pages: listed.pages, ms: listMs, msPerPage: listMs / listed.pages },
+      presign: { urls: listed.keys, ms: presignMs },
+      upload: { bytes: uploaded.bytes, ms: uploadMs },
+      pipeline: { keys: result.count, pages: result.pages, ms: pipelineMs, bytes: result.manifest.bytes },
+      big,
+    };
+  } finally {
+    client.destroy();
+    await s3.stop();
+  }
+}
