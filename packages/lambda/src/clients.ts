@@ -1,6 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { sdkPresigner, type Presigner } from '@presign-pipeline/core';
-import * as core from '@presign-pipeline/core';
+import { fastPresigner, sdkPresigner, type Presigner } from '@presign-pipeline/core';
 import type { HandlerEnv } from './config.js';
 
 /** Which presigner signs the URLs: the built-in fast SigV4 one, the AWS SDK's, or one you build from the signing client. */
@@ -30,13 +29,9 @@ const MAX_CACHED = 8;
 
 function resolvePresigner(choice: PresignerChoice, signingClient: S3Client): Presigner {
   if (typeof choice === 'function') return choice(signingClient);
-  if (choice === 'fast') {
-    // Looked up by name so this package builds against cores that do not ship the fast path yet.
-    const fast = (core as Record<string, unknown>)['fastPresigner'];
-    if (typeof fast !== 'function') throw new Error("presigner 'fast' needs a @presign-pipeline/core that exports fastPresigner");
-    return (fast as (options: { client: S3Client }) => Presigner)({ client: signingClient });
-  }
-  return sdkPresigner({ client: signingClient });
+  if (choice === 'fast') return fastPresigner({ client: signingClient });
+  if (choice === 'sdk') return sdkPresigner({ client: signingClient });
+  throw new TypeError(`createPresignHandler: presigner must be 'fast', 'sdk' or a function (got ${JSON.stringify(choice)})`);
 }
 
 /**

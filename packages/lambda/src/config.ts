@@ -42,7 +42,14 @@ export interface PresignConfig {
   /** The endpoint URLs are signed for (`S3_PUBLIC_ENDPOINT_URL` or the `publicEndpoint` option). */
   readonly publicEndpoint?: string;
   /** Where `bucket` and `prefix` came from, so errors name the right field. */
-  readonly sources: { readonly bucket: ValueSource; readonly prefix: ValueSource; readonly expirySeconds: ValueSource };
+  readonly sources: {
+    /** Where `bucket` came from. */
+    readonly bucket: ValueSource;
+    /** Where `prefix` came from. */
+    readonly prefix: ValueSource;
+    /** Where `expirySeconds` came from. */
+    readonly expirySeconds: ValueSource;
+  };
 }
 
 /** Why a request is refused: the HTTP-like status, the field (event name or environment variable) and a message. */
@@ -57,11 +64,17 @@ export interface RequestRejection {
 
 /** The defaults of the reference handler. */
 export const DEFAULTS = {
+  /** `BUCKET_NAME`'s default. */
   bucket: 'my-company-reports-bucket',
+  /** `PREFIX`'s default. */
   prefix: '2026/04/',
+  /** `URL_EXPIRY_SECONDS`'s default: 15 minutes. */
   expirySeconds: 900,
+  /** Keys per ListObjectsV2 page (S3's maximum). */
   pageSize: 1000,
+  /** Presign calls in flight. */
   concurrency: 4,
+  /** `QUEUE_MAX`'s default: about two pages ahead of the presigners. */
   queueMax: 2000,
 } as const;
 
@@ -80,8 +93,18 @@ export interface ResolveConfigOptions {
 
 /** A resolution outcome: either a configuration or the reason it was refused. */
 export type ConfigResult =
-  | { readonly ok: true; readonly config: PresignConfig }
-  | { readonly ok: false; readonly rejection: RequestRejection };
+  | {
+      /** The request is usable. */
+      readonly ok: true;
+      /** The resolved configuration. */
+      readonly config: PresignConfig;
+    }
+  | {
+      /** The request is refused. */
+      readonly ok: false;
+      /** Why, and which field is at fault. */
+      readonly rejection: RequestRejection;
+    };
 
 /**
  * Python's truthiness for JSON values: `None`, `False`, `0`, `""`, `[]` and `{}` are falsy, so `event.get(x) or …`

@@ -144,6 +144,10 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
   if (typeof functionName !== 'string' || functionName === '') throw new TypeError('createPresignHandler: functionName must be a non-empty string');
   if (typeof suffix !== 'string' || suffix === '') throw new TypeError('createPresignHandler: suffix must be a non-empty string');
   if (typeof manifestPrefix !== 'string') throw new TypeError('createPresignHandler: manifestPrefix must be a string');
+  const choice = options.presigner;
+  if (choice !== undefined && choice !== 'fast' && choice !== 'sdk' && typeof choice !== 'function') {
+    throw new TypeError(`createPresignHandler: presigner must be 'fast', 'sdk' or a function (got ${JSON.stringify(choice)})`);
+  }
   const newMetrics = (): EmfReporter =>
     emfReporter({
       namespace,

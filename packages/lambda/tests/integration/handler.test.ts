@@ -104,6 +104,21 @@ describe('the documented handler against a real S3 endpoint', () => {
     expect(readCaptured(strings.sink.lines).logs[0]).toMatchObject({ pages: Math.ceil((PDFS + OTHERS) / 20) });
   });
 
+  it("signs with the fast SigV4 presigner when asked (presigner: 'fast'), every URL downloading its object", async () => {
+    const { handler } = handlerOn(endpoint, { presigner: 'fast' });
+    const response = await handler({ bucket, prefix, expiry_seconds: 300 }, lambdaContext('req-fast'));
+    const body = JSON.parse(response.body) as { count: number; manifest_key: string; manifest_url: string };
+    expect(body.count).toBe(PDFS);
+    const lines = (await readText(endpoint.client, bucket, body.manifest_key)).split('\n').filter(Boolean);
+    expect(lines).toHaveLength(PDFS);
+    for (const line of lines) {
+      const entry = JSON.parse(line) as { key: string; url: string };
+      expect(new URL(entry.url).searchParams.get('X-Amz-Expires')).toBe('300');
+      expect(await (await fetch(entry.url)).text()).toBe(bodyOf(entry.key));
+    }
+    expect((await fetch(body.manifest_url)).status).toBe(200);
+  });
+
   it('writes an empty manifest for a prefix without PDFs', async () => {
     const { handler, sink } = handlerOn(endpoint);
     const response = await handler({ bucket, prefix: 'nothing-here/' }, lambdaContext('req-empty'));

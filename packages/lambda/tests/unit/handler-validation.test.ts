@@ -150,6 +150,7 @@ describe('createPresignHandler: options', () => {
     expect(() => createPresignHandler({ functionName: '' })).toThrow(/functionName/);
     expect(() => createPresignHandler({ suffix: '' })).toThrow(/suffix/);
     expect(() => createPresignHandler({ write: 'stdout' as never })).toThrow(/write/);
+    expect(() => createPresignHandler({ presigner: 'quick' as never })).toThrow(/presigner/);
   });
 
   it('writes the EMF document with the configured namespace and Function dimension', async () => {
