@@ -70,7 +70,7 @@ export interface EmfReporterOptions {
 }
 
 /**
- * A {@link Reporter} that writes the metrics of one invocation as CloudWatch Embedded Metric Format documents.
+ * A reporter (core's `Reporter`) that writes the metrics of one invocation as CloudWatch Embedded Metric Format documents.
  * State is per invocation: {@link EmfReporter.publish} and {@link EmfReporter.reset} clear it.
  */
 export interface EmfReporter extends Reporter {

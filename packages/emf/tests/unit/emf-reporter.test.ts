@@ -258,6 +258,26 @@ describe('emfReporter', () => {
     expect(() => reporter.addMetric('Wait', 1, 'Seconds')).toThrow(/"Wait".*Seconds conflicts with unit Milliseconds/);
   });
 
+  it('refuses a property too large for any document at publish, writes nothing, and starts clean', () => {
+    const sink = lineSink();
+    const reporter = emfReporter({ namespace: 'App', write: sink.write, clock });
+    reporter.addMetric('Items', 1);
+    reporter.setProperty('dump', 'x'.repeat(1_100_000));
+    expect(() => reporter.publish()).toThrow(/largest part is property "dump"/);
+    expect(sink.lines).toEqual([]);
+    reporter.addMetric('Items', 2);
+    reporter.publish();
+    expect(extractEmfMetrics(sink.lines.join('\n')).map((m) => [m.name, m.value])).toEqual([['Items', 2]]);
+  });
+
+  it('splits a long series recorded by addMetric at 100 values per document', () => {
+    const sink = lineSink();
+    const reporter = emfReporter({ namespace: 'App', write: sink.write, clock });
+    for (let i = 0; i < 250; i++) reporter.addMetric('PageMs', i, 'Milliseconds');
+    reporter.publish();
+    expect(sink.lines.map((line) => [JSON.parse(line).PageMs].flat().length)).toEqual([100, 100, 50]);
+  });
+
   describe('explicit calls throw clearly and write nothing invalid', () => {
     it.each([
       [Number.NaN, RangeError, /"Bad": value NaN is not a finite number/],
