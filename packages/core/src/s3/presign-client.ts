@@ -33,6 +33,8 @@ export function createPresignClient(client: S3Client): S3Client {
     useGlobalEndpoint: config.useGlobalEndpoint,
     disableMultiregionAccessPoints: config.disableMultiregionAccessPoints,
     disableS3ExpressSessionAuth: config.disableS3ExpressSessionAuth,
+    bucketEndpoint: config.bucketEndpoint,
+    sigv4aSigningRegionSet: config.sigv4aSigningRegionSet,
     endpointProvider: config.endpointProvider,
     requestHandler: config.requestHandler,
     requestChecksumCalculation: 'WHEN_REQUIRED',

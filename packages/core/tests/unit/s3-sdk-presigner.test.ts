@@ -155,6 +155,15 @@ describe('sdkPresigner', () => {
       expect(`${hosted.origin}${hosted.pathname}`).toBe('https://my-bucket.s3.example.com/a.pdf');
     });
 
+    it.each([
+      [{ useDualstackEndpoint: true }, 'my-bucket.s3.dualstack.eu-west-1.amazonaws.com'],
+      [{ useAccelerateEndpoint: true }, 'my-bucket.s3-accelerate.amazonaws.com'],
+      [{ useFipsEndpoint: true, region: 'us-east-1' }, 'my-bucket.s3-fips.us-east-1.amazonaws.com'],
+    ])('keeps the endpoint variant the client was built with (%o)', async (config, host) => {
+      const url = await sdkPresigner({ client: client(config) }).presign({ bucket: 'my-bucket', key: 'k' }, { expiresIn: 60 });
+      expect(new URL(url).host).toBe(host);
+    });
+
     it('uses the region of the client', async () => {
       const url = await sdkPresigner({ client: client({ region: 'ap-southeast-2' }) }).presign(
         { bucket: 'my-bucket', key: 'k' },
