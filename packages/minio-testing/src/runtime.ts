@@ -17,11 +17,20 @@ export const DEFAULT_RUNTIME_TIMEOUT_MS = 5_000;
  * Loads `testcontainers` only when called, so nothing else in this package pays for it
  * (or breaks when it cannot load). A runtime address that never answers (a stale
  * `DOCKER_HOST`) cannot hang the caller: the answer is "not available" after `timeoutMs`.
- * @param timeoutMs how long to wait for the runtime, default 5 s.
+ * A runtime left unanswered may keep its socket open until the process exits.
+ * @param timeoutMs how long to wait for the runtime once Testcontainers is loaded, default 5 s.
  */
 export async function detectContainerRuntime(timeoutMs: number = DEFAULT_RUNTIME_TIMEOUT_MS): Promise<ContainerRuntimeStatus> {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError(`detectContainerRuntime: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
+  }
+  let getContainerRuntimeClient: () => Promise<unknown>;
+  try {
+    // Loading the module reads disk only; the clock starts once it is loaded, so a slow,
+    // busy machine is not mistaken for one without a runtime.
+    ({ getContainerRuntimeClient } = await import('testcontainers'));
+  } catch (error) {
+    return { available: false, reason: `testcontainers could not be loaded: ${messageOf(error)}` };
   }
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<ContainerRuntimeStatus>((resolve) => {
@@ -30,15 +39,10 @@ export async function detectContainerRuntime(timeoutMs: number = DEFAULT_RUNTIME
       timeoutMs,
     );
   });
-  const probe = (async (): Promise<ContainerRuntimeStatus> => {
-    try {
-      const { getContainerRuntimeClient } = await import('testcontainers');
-      await getContainerRuntimeClient();
-      return { available: true };
-    } catch (error) {
-      return { available: false, reason: messageOf(error) };
-    }
-  })();
+  const probe = getContainerRuntimeClient().then(
+    (): ContainerRuntimeStatus => ({ available: true }),
+    (error: unknown): ContainerRuntimeStatus => ({ available: false, reason: messageOf(error) }),
+  );
   try {
     return await Promise.race([probe, timeout]);
   } finally {
