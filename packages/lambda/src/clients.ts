@@ -26,6 +26,8 @@ export interface ClientCacheOptions {
 }
 
 const MAX_CACHED = 8;
+const CONNECTION_TIMEOUT_MS = 5_000;
+const SOCKET_IDLE_TIMEOUT_MS = 60_000;
 
 function resolvePresigner(choice: PresignerChoice, signingClient: S3Client): Presigner {
   if (typeof choice === 'function') return choice(signingClient);
@@ -52,6 +54,8 @@ export function createClientCache(options: ClientCacheOptions = {}): (env: Handl
       // Keeps checksum parameters out of presigned GET URLs (they break ranged and non-AWS GETs).
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // A connection that never opens or a response that stalls fails (and is retried) instead of hanging the run.
+      requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout: SOCKET_IDLE_TIMEOUT_MS },
       ...options.clientConfig,
       region,
     };
