@@ -86,7 +86,7 @@ function named(calls: readonly Call[], name: string): Call[] {
 }
 
 /** Lets streams and promises move until nothing is left to run right now. */
-async function settle(rounds = 10): Promise<void> {
+async function settle(rounds = 30): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
