@@ -29,7 +29,8 @@ export interface S3ManifestWriterOptions {
   partSize?: number;
   /**
    * Parts uploaded at once, an integer ≥ 1. Default 4. Memory held by the writer is about
-   * partSize × (queueSize + 1): the parts in flight plus the one being filled.
+   * partSize × (queueSize + 1), the parts in flight plus the one being filled (40 MiB by default), plus 2 MiB of
+   * stream buffer.
    */
   queueSize?: number;
   /** Content type of the manifest object. Default `application/x-ndjson`. */

@@ -35,4 +35,8 @@ export function assertS3Client(factory: string, client: unknown): void {
       `${factory}: client must be an S3Client from @aws-sdk/client-s3 (with config and middlewareStack), got an object without them`,
     );
   }
+  const serviceId = (c.config as Record<string, unknown>).serviceId;
+  if (typeof serviceId === 'string' && serviceId !== 'S3') {
+    throw new TypeError(`${factory}: client must be an S3Client, got a client for ${serviceId}`);
+  }
 }

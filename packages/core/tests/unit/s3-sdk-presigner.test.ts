@@ -24,6 +24,7 @@ describe('sdkPresigner', () => {
       ['client', { client: {} }],
       ['client', { client: { send: () => undefined } }],
       ['client', { client: null }],
+      ['client', { client: { send: () => undefined, config: { serviceId: 'DynamoDB' }, middlewareStack: { clone: (): number => 0, add: (): number => 0 } } }],
       ['signingDate', { client: client(), signingDate: new Date('nope') }],
       ['signingDate', { client: client(), signingDate: '2026-01-01' }],
     ])('rejects a bad %s with a TypeError naming it', (name, options) => {
