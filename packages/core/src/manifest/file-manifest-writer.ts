@@ -1,29 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
+import { open as openFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { PresignPipelineError } from '../errors.js';
 import type { ManifestEntry, ManifestInfo, ManifestWriter } from '../types.js';
 import { checkInteger, checkNonEmptyString, checkObject } from '../validate.js';
-import { jsonlText } from './jsonl.js';
+import { NEEDS_ESCAPING } from './jsonl.js';
 
 const OWNER = 'fileManifestWriter';
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
+const MIN_BUFFER = 64 * 1024;
+
+// Line layout: {"key":<key>,"url":<url>}\n, where each string is JSON-quoted.
+const KEY_OPEN = [0x7b, 0x22, 0x6b, 0x65, 0x79, 0x22, 0x3a]; // {"key":
+const URL_OPEN = [0x2c, 0x22, 0x75, 0x72, 0x6c, 0x22, 0x3a]; // ,"url":
+const QUOTE = 0x22;
+/** Bytes of a line besides the two strings' UTF-8: separators, braces, newline, and up to four quotes. */
+const FIXED_BYTES = KEY_OPEN.length + URL_OPEN.length + 2 + 4;
 
 /** Options of {@link fileManifestWriter}. */
 export interface FileManifestWriterOptions {
   /**
-   * Bytes the file stream buffers before `write` waits for the disk (backpressure). An integer ≥ 1; default 1 MiB,
-   * large enough that a batch rarely waits, small enough to keep memory flat.
+   * Bytes gathered before they are written to the file, an integer ≥ 1 (buffers are at least 64 KiB). Default 1 MiB:
+   * few large writes, and memory that stays flat (two such buffers) whatever the manifest's size.
    */
   highWaterMark?: number;
 }
 
 /**
- * Writes the JSONL manifest to a local file, streaming with backpressure so memory stays flat whatever its size.
- * Lines go to a temporary file next to `path` (`<path>.<uuid>.partial`) that `close` renames into place, so `path`
- * never holds a half-written manifest; `abort` deletes the temporary file and leaves an existing `path` untouched.
+ * Writes the JSONL manifest to a local file, streaming with backpressure so memory stays flat whatever its size:
+ * lines are encoded straight into two reused buffers, one filling while the other is written, and `write` waits when
+ * both are busy. They go to a temporary file next to `path` (`<path>.<uuid>.partial`) that `close` renames into
+ * place, so `path` never holds a half-written manifest; `abort` deletes the temporary file and leaves an existing
+ * `path` untouched.
  *
  * @example
  * ```ts
@@ -37,70 +44,146 @@ export function fileManifestWriter(path: string, options: FileManifestWriterOpti
   const opts = checkObject(OWNER, 'options', options);
   const highWaterMark =
     opts.highWaterMark === undefined ? DEFAULT_HIGH_WATER_MARK : checkInteger(OWNER, 'highWaterMark', opts.highWaterMark, 1);
+  const bufferSize = Math.max(highWaterMark, MIN_BUFFER);
 
   const partialPath = `${path}.${randomUUID()}.partial`;
-  let stream: WriteStream | undefined;
-  let opening: Promise<void> | undefined;
-  let streamError: Error | undefined;
   let state: 'idle' | 'open' | 'closing' | 'closed' | 'aborted' = 'idle';
-  let bytes = 0;
+  let handle: FileHandle | undefined;
+  let opening: Promise<void> | undefined;
+  let failure: unknown;
   let aborting: Promise<void> | undefined;
+  let bytes = 0;
+
+  // Double buffering: `active` fills while the other one's write (`inFlight`) runs.
+  let active: Buffer | undefined;
+  let spare: Buffer | undefined;
+  let offset = 0;
+  let inFlight: Promise<void> | undefined;
 
   function assertWritable(action: string): void {
     if (state === 'closed' || state === 'aborted' || state === 'closing') {
       throw new PresignPipelineError('MANIFEST_WRITE_FAILED', `${OWNER}: cannot ${action} a manifest that is ${state}`);
     }
-    if (streamError !== undefined) throw streamError;
+    if (failure !== undefined) throw failure;
   }
 
   function open(): Promise<void> {
     if (opening !== undefined) return opening;
     assertWritable('open');
     state = 'open';
-    const s = createWriteStream(partialPath, { flags: 'wx', highWaterMark });
-    stream = s;
-    // Always listening, so a late I/O error is recorded for the next call instead of crashing the process.
-    s.on('error', (error: Error) => {
-      streamError ??= error;
+    opening = openFile(partialPath, 'wx').then((h) => {
+      handle = h;
+      if (state === 'aborted') void h.close().catch(() => undefined);
     });
-    opening = once(s, 'open').then(() => undefined);
     return opening;
+  }
+
+  async function writeAll(buffer: Buffer, length: number): Promise<void> {
+    let done = 0;
+    while (done < length) {
+      const { bytesWritten } = await (handle as FileHandle).write(buffer, done, length - done, null);
+      done += bytesWritten;
+    }
+    bytes += length;
+  }
+
+  /** Starts writing the active buffer and switches to the spare one, waiting for it to be free first. */
+  async function rotate(): Promise<void> {
+    if (inFlight !== undefined) await inFlight;
+    if (failure !== undefined) throw failure;
+    if (offset === 0 || active === undefined) return;
+    const full = active;
+    const length = offset;
+    active = spare ?? Buffer.allocUnsafe(bufferSize);
+    spare = full;
+    offset = 0;
+    inFlight = writeAll(full, length).then(
+      () => {
+        inFlight = undefined;
+      },
+      (error: unknown) => {
+        inFlight = undefined;
+        failure ??= error;
+      },
+    );
   }
 
   return {
     open,
     async write(entries: readonly ManifestEntry[]): Promise<void> {
       assertWritable('write to');
-      if (stream === undefined) await open();
-      const s = stream as WriteStream;
-      if (entries.length === 0) return;
-      const chunk = Buffer.from(jsonlText(entries), 'utf8');
-      bytes += chunk.length;
-      if (!s.write(chunk)) await once(s, 'drain');
-      if (streamError !== undefined) throw streamError;
+      if (handle === undefined) await open();
+      active ??= Buffer.allocUnsafe(bufferSize);
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i] as ManifestEntry;
+        // Strings that need no escaping (every URL, nearly every key) are encoded as they are, between quote bytes,
+        // without building a quoted copy; the rest go through JSON.stringify.
+        const key = NEEDS_ESCAPING.test(entry.key) ? JSON.stringify(entry.key) : entry.key;
+        const url = NEEDS_ESCAPING.test(entry.url) ? JSON.stringify(entry.url) : entry.url;
+        // A UTF-16 code unit encodes to at most 3 UTF-8 bytes (a surrogate pair: 4 bytes for 2 units).
+        const worst = FIXED_BYTES + 3 * (key.length + url.length);
+        if (offset + worst > bufferSize) {
+          await rotate();
+          if (worst > bufferSize) {
+            // A line larger than a buffer (a multi-megabyte URL?) is written on its own.
+            const line = Buffer.from(`${JSON.stringify({ key: entry.key, url: entry.url })}\n`, 'utf8');
+            if (inFlight !== undefined) await inFlight;
+            await writeAll(line, line.length);
+            continue;
+          }
+        }
+        const buffer = active as Buffer;
+        let at = offset;
+        for (let j = 0; j < KEY_OPEN.length; j++) buffer[at++] = KEY_OPEN[j] as number;
+        if (key === entry.key) {
+          buffer[at++] = QUOTE;
+          at += buffer.write(key, at, 'utf8');
+          buffer[at++] = QUOTE;
+        } else {
+          at += buffer.write(key, at, 'utf8');
+        }
+        for (let j = 0; j < URL_OPEN.length; j++) buffer[at++] = URL_OPEN[j] as number;
+        if (url === entry.url) {
+          buffer[at++] = QUOTE;
+          at += buffer.write(url, at, 'utf8');
+          buffer[at++] = QUOTE;
+        } else {
+          at += buffer.write(url, at, 'utf8');
+        }
+        buffer[at++] = 0x7d; // }
+        buffer[at++] = 0x0a; // \n
+        offset = at;
+      }
+      if (failure !== undefined) throw failure;
     },
     async close(): Promise<ManifestInfo> {
       assertWritable('close');
-      if (stream === undefined) await open();
+      if (handle === undefined) await open();
       state = 'closing';
-      const s = stream as WriteStream;
-      s.end();
-      await finished(s);
-      if (streamError !== undefined) throw streamError;
+      await rotate();
+      if (inFlight !== undefined) await inFlight;
+      if (failure !== undefined) throw failure;
+      await (handle as FileHandle).close();
+      handle = undefined;
       await rename(partialPath, path);
       state = 'closed';
+      active = undefined;
+      spare = undefined;
       return { bytes, location: path };
     },
     abort(): Promise<void> {
       if (state === 'closed') return Promise.resolve();
       aborting ??= (async () => {
+        const wasOpened = opening !== undefined;
         state = 'aborted';
-        const s = stream;
-        if (s !== undefined) {
-          if (!s.destroyed) s.destroy();
-          await finished(s).catch(() => undefined);
-          await rm(partialPath, { force: true });
-        }
+        if (opening !== undefined) await opening.catch(() => undefined);
+        if (inFlight !== undefined) await inFlight;
+        const h = handle;
+        handle = undefined;
+        active = undefined;
+        spare = undefined;
+        if (h !== undefined) await h.close().catch(() => undefined);
+        if (wasOpened) await rm(partialPath, { force: true });
       })();
       return aborting;
     },
