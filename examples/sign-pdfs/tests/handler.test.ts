@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../src/handler.js';
 import { captureStdout, lambdaContext, setEnv } from './invoke.js';
 
+// #region endpoint
 // The S3 endpoint the globalSetup started (see vitest.config.ts); the handler reaches it through S3_ENDPOINT_URL.
 const s3 = useS3Endpoint();
+// #endregion endpoint
 const bucket = `sign-pdfs-${randomBytes(4).toString('hex')}`;
 const prefix = '2026/04/';
 
@@ -28,6 +30,7 @@ const bodyOf = (key: string): string => `%PDF-1.4 sample body of ${key}\n`;
 let restoreEnv: () => void;
 
 beforeAll(async () => {
+  // #region seed
   await s3.createBucket(bucket);
   await s3.seed(bucket, [...pdfs, ...notPdfs, ...outside].map((key) => ({ key, body: bodyOf(key) })));
   // The environment the SAM template gives the function, pointed at the local endpoint.
@@ -43,6 +46,7 @@ beforeAll(async () => {
     ALLOWED_BUCKETS: bucket,
     ALLOWED_PREFIXES: prefix,
   });
+  // #endregion seed
 });
 
 afterAll(async () => {
