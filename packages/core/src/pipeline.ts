@@ -371,8 +371,12 @@ class Run {
       );
     }
     this.pages++;
-    this.lastCursor = typeof page.cursor === 'string' ? page.cursor : undefined;
     const keys = page.keys;
+    // The resume point moves with every page that says where it ended. A page without a cursor moves it only when
+    // it carried keys (the source cannot say where those end, so no resume point is safe); an empty one listed
+    // nothing, so the previous cursor still marks exactly how far the run got.
+    if (typeof page.cursor === 'string') this.lastCursor = page.cursor;
+    else if (keys.length > 0) this.lastCursor = undefined;
     if (this.listening('page-listed')) {
       this.emit('page-listed', { requestId: this.cfg.requestId, page: this.pages, keys: keys.length });
     }
@@ -563,7 +567,8 @@ class Run {
  * - Options are validated before anything happens: a bad one throws a TypeError or RangeError naming it.
  * - With `deadline`, the run stops pulling pages once the deadline has passed (checked before each page, including
  *   the first), finishes the keys it holds, completes the manifest and resolves with `complete: false` and
- *   `nextStartAfter` set to the last page's cursor (undefined if no page was pulled or the source gives none).
+ *   `nextStartAfter` set to the last cursor a page gave (an empty page without a cursor keeps the previous one;
+ *   undefined if no page gave one, or if the last page with keys gave none).
  * - Keys buffered may exceed `queueMax` by at most one page: the source is not pulled while `queueMax` keys wait.
  *
  * @example
