@@ -52,6 +52,7 @@ export function fileManifestWriter(path: string, options: FileManifestWriterOpti
   let opening: Promise<void> | undefined;
   let failure: unknown;
   let aborting: Promise<void> | undefined;
+  let closing: Promise<ManifestInfo> | undefined;
   let bytes = 0;
 
   // Double buffering: `active` fills while the other one's write (`inFlight`) runs.
@@ -156,24 +157,35 @@ export function fileManifestWriter(path: string, options: FileManifestWriterOpti
       }
       if (failure !== undefined) throw failure;
     },
-    async close(): Promise<ManifestInfo> {
-      assertWritable('close');
-      if (handle === undefined) await open();
-      state = 'closing';
-      await rotate();
-      if (inFlight !== undefined) await inFlight;
-      if (failure !== undefined) throw failure;
-      await (handle as FileHandle).close();
-      handle = undefined;
-      await rename(partialPath, path);
-      state = 'closed';
-      active = undefined;
-      spare = undefined;
-      return { bytes, location: path };
+    close(): Promise<ManifestInfo> {
+      closing ??= (async () => {
+        assertWritable('close');
+        if (handle === undefined) await open();
+        state = 'closing';
+        await rotate();
+        if (inFlight !== undefined) await inFlight;
+        if (failure !== undefined) throw failure;
+        await (handle as FileHandle).close();
+        handle = undefined;
+        await rename(partialPath, path);
+        state = 'closed';
+        active = undefined;
+        spare = undefined;
+        return { bytes, location: path };
+      })();
+      return closing;
     },
     abort(): Promise<void> {
       if (state === 'closed') return Promise.resolve();
       aborting ??= (async () => {
+        // An abort that lands during close waits for it rather than race its rename; a close that made it is kept.
+        if (closing !== undefined) {
+          const closed = await closing.then(
+            () => true,
+            () => false,
+          );
+          if (closed) return;
+        }
         const wasOpened = opening !== undefined;
         state = 'aborted';
         if (opening !== undefined) await opening.catch(() => undefined);

@@ -61,12 +61,13 @@ export function jsonLogReporter(options: JsonLogReporterOptions = {}): Reporter 
       duration_ms: round2(r.durationMs),
       effective_expiry_seconds: r.effectiveExpiresIn,
       complete: r.complete,
-      ...(r.nextStartAfter !== undefined ? { next_start_after: redactSecrets(r.nextStartAfter) } : {}),
       manifest_key: r.manifest.key,
+      manifest_bytes: r.manifest.bytes,
+      // Beyond the reference: where a file or memory manifest went, and where a partial run resumes.
       ...(r.manifest.key === undefined && r.manifest.location !== undefined
         ? { manifest_location: redactSecrets(r.manifest.location) }
         : {}),
-      manifest_bytes: r.manifest.bytes,
+      ...(r.nextStartAfter !== undefined ? { next_start_after: redactSecrets(r.nextStartAfter) } : {}),
     });
   };
 

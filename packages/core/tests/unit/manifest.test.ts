@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,6 +109,27 @@ describe('fileManifestWriter', () => {
     expect(await readdir(dir)).toEqual(['m.jsonl']);
     expect(await readFile(path, 'utf8')).toBe('previous manifest\n');
     await expect(writer.write(awkward)).rejects.toThrow(/aborted/);
+  });
+
+  it('lets an abort that lands during close wait for it instead of racing its rename', async () => {
+    const path = join(dir, 'm.jsonl');
+    const writer = fileManifestWriter(path);
+    await writer.write(awkward);
+    const closing = writer.close();
+    await writer.abort(new Error('late abort'));
+    const info = await closing;
+    expect(await readdir(dir)).toEqual(['m.jsonl']);
+    expect(info.bytes).toBe((await stat(path)).size);
+  });
+
+  it('cleans up its partial file when close fails and the manifest is then aborted', async () => {
+    const path = join(dir, 'taken');
+    await mkdir(join(path, 'child'), { recursive: true });
+    const writer = fileManifestWriter(path);
+    await writer.write(awkward);
+    await expect(writer.close()).rejects.toMatchObject({ code: expect.stringMatching(/^E/) as unknown });
+    await writer.abort();
+    expect(await readdir(dir)).toEqual(['taken']);
   });
 
   it('leaves nothing behind when a pipeline fails', async () => {
