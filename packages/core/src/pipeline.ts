@@ -92,6 +92,78 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 function noop(): void {}
 
+type AnyListener = (...args: never[]) => unknown;
+
+/**
+ * The emitter handed to a reporter. Each listener it registers is wrapped so that a throw, or the rejection of an
+ * async listener (which would otherwise be an unhandled rejection and end the process), is dropped: telemetry never
+ * fails the pipeline, and one failing listener does not keep the others from an event.
+ */
+class GuardedEmitter extends EventEmitter<PresignPipelineEvents> {
+  private readonly guarded = new WeakMap<AnyListener, AnyListener>();
+
+  private guard<F>(fn: F): F {
+    if (typeof fn !== 'function') return fn;
+    const original = fn as unknown as AnyListener;
+    let wrapped = this.guarded.get(original);
+    if (wrapped === undefined) {
+      wrapped = function (this: unknown, ...args: never[]): void {
+        try {
+          const returned = original.apply(this, args);
+          if (isThenable(returned)) returned.then(undefined, noop);
+        } catch {
+          // Dropped: see the class comment.
+        }
+      };
+      this.guarded.set(original, wrapped);
+    }
+    return wrapped as unknown as F;
+  }
+
+  override on<T extends EventEmitter.EventNames<PresignPipelineEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<PresignPipelineEvents, T>,
+    context?: unknown,
+  ): this {
+    return super.on(event, this.guard(fn), context);
+  }
+
+  override addListener<T extends EventEmitter.EventNames<PresignPipelineEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<PresignPipelineEvents, T>,
+    context?: unknown,
+  ): this {
+    return super.addListener(event, this.guard(fn), context);
+  }
+
+  override once<T extends EventEmitter.EventNames<PresignPipelineEvents>>(
+    event: T,
+    fn: EventEmitter.EventListener<PresignPipelineEvents, T>,
+    context?: unknown,
+  ): this {
+    return super.once(event, this.guard(fn), context);
+  }
+
+  override removeListener<T extends EventEmitter.EventNames<PresignPipelineEvents>>(
+    event: T,
+    fn?: EventEmitter.EventListener<PresignPipelineEvents, T>,
+    context?: unknown,
+    once?: boolean,
+  ): this {
+    const wrapped = fn === undefined ? undefined : (this.guarded.get(fn as unknown as AnyListener) as typeof fn | undefined);
+    return super.removeListener(event, wrapped ?? fn, context, once);
+  }
+
+  override off<T extends EventEmitter.EventNames<PresignPipelineEvents>>(
+    event: T,
+    fn?: EventEmitter.EventListener<PresignPipelineEvents, T>,
+    context?: unknown,
+    once?: boolean,
+  ): this {
+    return this.removeListener(event, fn, context, once);
+  }
+}
+
 function validateOptions(options: unknown): Config {
   const o = checkObject(OWNER, 'options', options);
 
@@ -508,7 +580,7 @@ class Run {
   /** Each reporter gets its own emitter, so one whose listener throws cannot keep the others from an event. */
   private subscribeReporters(): void {
     for (const reporter of this.cfg.reporters) {
-      const emitter: PipelineEventEmitter = new EventEmitter<PresignPipelineEvents>();
+      const emitter: PipelineEventEmitter = new GuardedEmitter();
       this.emitters.push(emitter);
       try {
         const detach = reporter.subscribe(emitter);

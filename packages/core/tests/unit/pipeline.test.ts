@@ -571,6 +571,62 @@ describe('presignPipeline: reporters and events', () => {
     expect(recorder.flushes).toBe(1);
   });
 
+  it('drops the rejection of an async listener and keeps a reporter’s other listeners running', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const seen: string[] = [];
+    try {
+      const result = await presignPipeline({
+        source: scriptedSource([['a'], ['b']]),
+        presigner: fakePresigner(),
+        manifest: memoryManifestWriter(),
+        reporters: [
+          {
+            subscribe(events) {
+              events.on('page-listed', async () => {
+                throw new Error('async listener failed');
+              });
+              events.on('page-listed', () => {
+                throw new Error('sync listener failed');
+              });
+              events.on('page-listed', (e) => void seen.push(`page ${e.page}`));
+              events.once('pipeline-completed', async () => Promise.reject(new Error('once listener failed')));
+              events.on('pipeline-completed', () => void seen.push('completed'));
+            },
+          },
+        ],
+      });
+      await sleep(20);
+      expect(result.count).toBe(2);
+      expect(seen).toEqual(['page 1', 'page 2', 'completed']);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('lets a reporter remove its own listeners with off()', async () => {
+    const calls: number[] = [];
+    await presignPipeline({
+      source: scriptedSource([['a'], ['b'], ['c']]),
+      presigner: fakePresigner(),
+      manifest: memoryManifestWriter(),
+      reporters: [
+        {
+          subscribe(events) {
+            const listener = (e: { page: number }): void => {
+              calls.push(e.page);
+              events.off('page-listed', listener);
+            };
+            events.on('page-listed', listener);
+          },
+        },
+      ],
+    });
+    expect(calls).toEqual([1]);
+  });
+
   it('calls the detach function a reporter returns', async () => {
     let detached = 0;
     await presignPipeline({
