@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { fastPresigner, presignPipeline, type PipelineResult } from '@presign-pipeline/core';
 import { csvManifestWriter } from './csv-manifest-writer.js';
 import { lineFileSource } from './line-file-source.js';
+import { prefixGuardPresigner } from './prefix-guard-presigner.js';
 import { summaryReporter, type RunSummary, type SummaryReporterOptions } from './summary-reporter.js';
 
 /** Options of {@link presignKeyList}. */
@@ -14,6 +15,8 @@ export interface PresignKeyListOptions {
   client: S3Client;
   /** Where the CSV goes: a file path, or `'-'` for stdout. */
   output: string;
+  /** Sign only keys under this prefix; others are item errors. Default: any key. */
+  onlyUnder?: string;
   /** URL lifetime in seconds. Default 900. */
   expiresIn?: number;
   /** Where the summary is printed. Default stderr. */
@@ -24,15 +27,16 @@ export interface PresignKeyListOptions {
 
 // #region run
 /**
- * Presigns every key listed in a file into a CSV manifest: the pipeline with three parts of your own (a file key
- * source, a CSV manifest writer, a summary reporter) and the built-in fast presigner.
+ * Presigns every key listed in a file into a CSV manifest: the pipeline with parts of your own (a file key source,
+ * a CSV manifest writer, a summary reporter, and a guard around the built-in fast presigner).
  */
 export async function presignKeyList(options: PresignKeyListOptions): Promise<{ result: PipelineResult; summary: RunSummary }> {
   const reporter = summaryReporter(options.print !== undefined ? { print: options.print } : {});
+  // Signs locally with node:crypto: no request per key, so one worker keeps up with the source.
+  const signer = fastPresigner({ client: options.client });
   const result = await presignPipeline({
     source: lineFileSource(options.keysFile, { bucket: options.bucket }),
-    // Signs locally with node:crypto: no request per key, so one worker keeps up with the source.
-    presigner: fastPresigner({ client: options.client }),
+    presigner: options.onlyUnder === undefined ? signer : prefixGuardPresigner(signer, options.onlyUnder),
     concurrency: 1,
     manifest: options.output === '-' ? csvManifestWriter({ stream: process.stdout }) : csvManifestWriter({ path: options.output }),
     reporters: [reporter],

@@ -90,6 +90,25 @@ describe('presignKeyList: your own source, manifest writer and reporter around p
     expect(new URL(rows[1]![1]!).searchParams.get('X-Amz-Expires')).toBe('60');
   });
 
+  it('signs only keys under onlyUnder; the others are item errors, left out of the CSV', async () => {
+    // Prepare: a key list that strays outside reports/.
+    const mixed = join(dir, 'mixed.txt');
+    await writeFile(mixed, ['reports/plain.pdf', 'private/payroll.pdf', 'reports/with,comma.pdf', 'other/x.pdf'].join('\n'));
+    const output = join(dir, 'guarded.csv');
+
+    // Act
+    const { result, summary } = await presignKeyList({ keysFile: mixed, bucket, client: s3.client, output, onlyUnder: 'reports/', print: () => undefined });
+
+    // Assess
+    expect(result).toMatchObject({ count: 2, errors: 2 });
+    const rows = parseCsv(await readFile(output, 'utf8')).slice(1);
+    expect(rows.map(([key]) => key)).toEqual(['reports/plain.pdf', 'reports/with,comma.pdf']);
+    expect(summary.failedKeys).toEqual([
+      { key: 'private/payroll.pdf', message: 'key is outside reports/' },
+      { key: 'other/x.pdf', message: 'key is outside reports/' },
+    ]);
+  });
+
   it('fails without leaving a CSV behind when the key file is missing', async () => {
     const output = join(dir, 'never.csv');
     const printed: string[] = [];
