@@ -14,9 +14,14 @@ export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
 const EXTRA_RESERVED = /[!'()*]/g;
 /** Keys made only of these characters need no encoding at all (the common case, tested first). */
 const PLAIN_KEY = /^[A-Za-z0-9\-._~/]*$/;
-const HAS_EXTRA_RESERVED = /[!'()*]/;
 /** An unpaired UTF-16 surrogate: it has no UTF-8 form, so it cannot appear in a URL (or in an S3 key). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** How each ASCII character appears in an S3 path: unreserved characters and `/` as themselves, the rest `%XX`. */
+const ASCII_IN_PATH: readonly string[] = Array.from({ length: 128 }, (_, code) => {
+  const character = String.fromCharCode(code);
+  return /[A-Za-z0-9\-._~/]/.test(character) ? character : `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
+});
 
 function percentEncodeExtra(character: string): string {
   return `%${character.charCodeAt(0).toString(16).toUpperCase()}`;
@@ -27,27 +32,49 @@ export function uriEscape(value: string): string {
   return encodeURIComponent(value).replace(EXTRA_RESERVED, percentEncodeExtra);
 }
 
+function invalidKey(key: string): PresignPipelineError {
+  const match = LONE_SURROGATE.exec(key);
+  return new PresignPipelineError(
+    'INVALID_KEY',
+    `key is not valid Unicode: it holds an unpaired UTF-16 surrogate${match ? ` at index ${match.index}` : ''}, which cannot be encoded in a URL`,
+    { key },
+  );
+}
+
 /**
- * Encodes an S3 key for the URL path the way the SDK does: every `/`-separated segment RFC 3986-encoded, the slashes
- * kept, nothing normalised (`//`, `.` and `..` stay as they are: they are part of the key). S3 signs this path as is.
- * Throws a `PresignPipelineError` (`INVALID_KEY`) for a key holding an unpaired surrogate, which no URL can carry.
+ * Encodes an S3 key for the URL path the way the SDK does: every `/`-separated segment RFC 3986-encoded (UTF-8,
+ * uppercase hex), the slashes kept, nothing normalised (`//`, `.` and `..` stay as they are: they are part of the
+ * key). S3 signs this path as is. Throws a `PresignPipelineError` (`INVALID_KEY`) for a key holding an unpaired
+ * surrogate, which no URL can carry.
  */
 export function encodeS3Key(key: string): string {
   if (PLAIN_KEY.test(key)) return key;
-  let encoded: string;
-  try {
-    encoded = encodeURIComponent(key);
-  } catch {
-    const match = LONE_SURROGATE.exec(key);
-    throw new PresignPipelineError(
-      'INVALID_KEY',
-      `key is not valid Unicode: it holds an unpaired UTF-16 surrogate${match ? ` at index ${match.index}` : ''}, which cannot be encoded in a URL`,
-      { key },
-    );
+  // One pass: runs of safe ASCII are copied, other ASCII comes from the table, non-ASCII runs go to encodeURIComponent.
+  let out = '';
+  let runStart = 0;
+  const length = key.length;
+  for (let i = 0; i < length; i += 1) {
+    const code = key.charCodeAt(i);
+    if (code < 128) {
+      const encoded = ASCII_IN_PATH[code] as string;
+      if (encoded.length === 1) continue;
+      out += key.slice(runStart, i) + encoded;
+      runStart = i + 1;
+    } else {
+      let end = i + 1;
+      while (end < length && key.charCodeAt(end) >= 128) end += 1;
+      let encoded: string;
+      try {
+        encoded = encodeURIComponent(key.slice(i, end));
+      } catch {
+        throw invalidKey(key);
+      }
+      out += key.slice(runStart, i) + encoded;
+      runStart = end;
+      i = end - 1;
+    }
   }
-  // A literal "%2F" in a key was encoded as "%252F" above, so only real slashes come back.
-  encoded = encoded.replaceAll('%2F', '/');
-  return HAS_EXTRA_RESERVED.test(encoded) ? encoded.replace(EXTRA_RESERVED, percentEncodeExtra) : encoded;
+  return out + key.slice(runStart);
 }
 
 /** The two date forms SigV4 uses: `YYYYMMDDTHHMMSSZ` and `YYYYMMDD`. */
