@@ -164,6 +164,21 @@ class GuardedEmitter extends EventEmitter<PresignPipelineEvents> {
   }
 }
 
+/** The iterator of what `source.pages()` returned: an async iterable, or (leniently) a sync one such as an array. */
+function pageIterator(pages: unknown): AsyncIterator<KeyPage> {
+  if (typeof pages === 'object' && pages !== null) {
+    const asyncIterate = (pages as Partial<AsyncIterable<KeyPage>>)[Symbol.asyncIterator];
+    if (typeof asyncIterate === 'function') return asyncIterate.call(pages);
+    const iterate = (pages as Partial<Iterable<KeyPage>>)[Symbol.iterator];
+    // `await` on a sync iterator's results works the same; only the type differs.
+    if (typeof iterate === 'function') return iterate.call(pages) as unknown as AsyncIterator<KeyPage>;
+  }
+  throw new PresignPipelineError(
+    'SOURCE_FAILED',
+    `presignPipeline: source.pages() must return an async iterable of pages, got ${describeValue(pages)}`,
+  );
+}
+
 function validateOptions(options: unknown): Config {
   const o = checkObject(OWNER, 'options', options);
 
@@ -406,7 +421,7 @@ class Run {
     const { cfg } = this;
     let lastYield = performance.now();
     try {
-      const iterator = cfg.source.pages({ signal: this.controller.signal })[Symbol.asyncIterator]();
+      const iterator = pageIterator(cfg.source.pages({ signal: this.controller.signal }));
       this.iterator = iterator;
       for (;;) {
         // Backpressure: the source is not pulled while queueMax keys wait.

@@ -311,6 +311,21 @@ describe('presignPipeline: source failures', () => {
     expect(failed?.pages).toBe(2);
   });
 
+  it('accepts a source whose pages() returns a plain array, and names pages() when it returns nonsense', async () => {
+    const arraySource = { bucket: 'b', pages: () => [{ bucket: 'b', keys: ['a', 'b'] }] as unknown as AsyncIterable<never> };
+    const manifest = memoryManifestWriter();
+    await expect(presignPipeline({ source: arraySource, presigner: fakePresigner(), manifest })).resolves.toMatchObject({
+      count: 2,
+      pages: 1,
+    });
+    const nonsense = { bucket: 'b', pages: () => 42 as unknown as AsyncIterable<never> };
+    const writer = spyWriter();
+    const error = await rejectionOf(presignPipeline({ source: nonsense, presigner: fakePresigner(), manifest: writer }));
+    expect(error).toMatchObject({ code: 'SOURCE_FAILED' });
+    expect((error as Error).message).toBe('presignPipeline: source.pages() must return an async iterable of pages, got number 42');
+    expect(writer.aborted).toHaveLength(1);
+  });
+
   it('rejects with the error a source throws synchronously from pages()', async () => {
     const boom = new Error('boom');
     const source = {
