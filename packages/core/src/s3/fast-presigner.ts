@@ -14,7 +14,15 @@ import {
   type AmzDate,
 } from './sigv4.js';
 
-/** Options of {@link fastPresigner}. */
+/**
+ * Options of {@link fastPresigner}.
+ *
+ * @example
+ * ```ts
+ * // Fixed clock (reproducible URLs), and never the slow path: reject instead of falling back to the SDK.
+ * const options: FastPresignerOptions = { client, signingDate: new Date('2026-04-01T00:00:00Z'), fallback: false };
+ * ```
+ */
 export interface FastPresignerOptions {
   /**
    * The S3 client whose credentials, region and endpoint settings (custom endpoint, `forcePathStyle`) sign the URLs.
@@ -31,7 +39,16 @@ export interface FastPresignerOptions {
   fallback?: boolean;
 }
 
-/** A {@link Presigner} that can also sign without a promise once it is warm. */
+/**
+ * A {@link Presigner} that can also sign without a promise once it is warm.
+ *
+ * @example
+ * ```ts
+ * const presigner: FastPresigner = fastPresigner({ client });
+ * const object = { bucket: 'reports', key: '2026/04/a.pdf' };
+ * const url = presigner.presignSync(object, { expiresIn: 900 }) ?? (await presigner.presign(object, { expiresIn: 900 }));
+ * ```
+ */
 export interface FastPresigner extends Presigner {
   /**
    * Presigns synchronously when the credentials and the bucket's endpoint are already resolved and fresh; returns
