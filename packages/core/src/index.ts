@@ -40,7 +40,12 @@ export type { FileManifestWriterOptions } from './manifest/file-manifest-writer.
 export { jsonLogReporter } from './reporters/json-log-reporter.js';
 export type { JsonLogReporterOptions } from './reporters/json-log-reporter.js';
 export { s3ListSource } from './s3/s3-list-source.js';
-export type { S3ListSourceOptions } from './s3/s3-list-source.js';
+export type {
+  S3ListSourceOptions,
+  S3ListPartitions,
+  S3ListDelimiterPartitions,
+  S3ListRangePartitions,
+} from './s3/s3-list-source.js';
 export { sdkPresigner } from './s3/sdk-presigner.js';
 export type { SdkPresignerOptions } from './s3/sdk-presigner.js';
 export { fastPresigner } from './s3/fast-presigner.js';

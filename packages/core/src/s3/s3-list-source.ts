@@ -3,7 +3,46 @@ import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
+import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './partitioned-listing.js';
+import type { ListingSettings, PartitionPlan } from './partitioned-listing.js';
 import { assertSendingClient, describe } from './validate.js';
+
+/**
+ * Splits the prefix at its common prefixes: one ListObjectsV2 with `Delimiter` lists the keys directly under the
+ * prefix and discovers the common prefixes (`2026/04/01/`, `2026/04/02/`, …); each common prefix is then listed in
+ * full, without a delimiter, as its own partition. Pays off when the prefix holds many sub-prefixes of similar
+ * size; one huge sub-prefix is still listed one page at a time.
+ */
+export interface S3ListDelimiterPartitions {
+  /** Split at common prefixes. */
+  by: 'delimiter';
+  /** The character (or string) that ends a common prefix. Default `'/'`. */
+  delimiter?: string;
+  /** Partitions listed at once, and the most requests in flight and pages buffered, 1..256. Default 8. */
+  concurrency?: number;
+}
+
+/**
+ * Splits the prefix into key ranges at `boundaries`. n boundaries give n + 1 ranges: keys up to and including
+ * `boundaries[0]`, keys after `boundaries[0]` up to and including `boundaries[1]`, …, keys after the last boundary.
+ * A boundary is a `startAfter` point: the range above it starts *after* it (ListObjectsV2 `StartAfter` is
+ * exclusive), and the range below it ends *with* it, so a key equal to a boundary is listed exactly once, by the
+ * range below. Boundaries need not be existing keys. Pays off when the keys spread evenly between the boundaries.
+ */
+export interface S3ListRangePartitions {
+  /** Split into key ranges. */
+  by: 'range';
+  /**
+   * The split points: non-empty, each starting with `prefix`, strictly increasing in S3's order (UTF-8 bytes,
+   * which is code point order).
+   */
+  boundaries: readonly string[];
+  /** Partitions listed at once, and the most requests in flight and pages buffered, 1..256. Default 8. */
+  concurrency?: number;
+}
+
+/** How {@link s3ListSource} splits the prefix to list it concurrently: by common prefixes or by key ranges. */
+export type S3ListPartitions = S3ListDelimiterPartitions | S3ListRangePartitions;
 
 /** Options of {@link s3ListSource}. */
 export interface S3ListSourceOptions {
@@ -25,10 +64,79 @@ export interface S3ListSourceOptions {
    * whose key ends in `/` is an ordinary object and is always kept.
    */
   includeDirectoryMarkers?: boolean;
+  /**
+   * List the prefix as concurrent partitions instead of one page after another, for prefixes with many pages: each
+   * ListObjectsV2 round trip (tens of milliseconds on S3) then overlaps with others. Every key is still listed
+   * exactly once and each partition's keys keep their order, but pages of different partitions interleave, so the
+   * whole listing is not in key order. Pages carry no `cursor`, so a run cut short by its `deadline` reports no
+   * `nextStartAfter` (resuming needs sequential listing); `startAfter` cannot be combined with partitions.
+   */
+  partitions?: S3ListPartitions;
 }
 
 /** The most keys one ListObjectsV2 page can return. */
 const MAX_PAGE_SIZE = 1000;
+/** Default partitions listed at once. */
+const DEFAULT_PARTITION_CONCURRENCY = 8;
+/** The most partitions listed at once (the SDK's default HTTP agent opens 50 sockets; a custom one can open more). */
+const MAX_PARTITION_CONCURRENCY = 256;
+const PARTITION_OPTIONS = {
+  delimiter: ['by', 'delimiter', 'concurrency'],
+  range: ['by', 'boundaries', 'concurrency'],
+} as const;
+
+/** Checks `partitions` (field names in errors start with `partitions.`) and turns it into a plan. */
+function partitionPlan(partitions: unknown, prefix: string): { plan: PartitionPlan; concurrency: number } {
+  const at = 's3ListSource: partitions';
+  if (typeof partitions !== 'object' || partitions === null || Array.isArray(partitions)) {
+    throw new TypeError(`${at} must be an object ({ by: 'delimiter' } or { by: 'range', boundaries }), got ${describe(partitions)}`);
+  }
+  const p = partitions as Record<string, unknown>;
+  if (p.by !== 'delimiter' && p.by !== 'range') {
+    throw new TypeError(`${at}.by must be 'delimiter' or 'range', got ${describe(p.by)}`);
+  }
+  const allowed: readonly string[] = PARTITION_OPTIONS[p.by];
+  for (const name of Object.keys(p)) {
+    if (!allowed.includes(name)) {
+      throw new TypeError(`${at}.${name} is not an option of by: '${p.by}' partitions (expected ${allowed.join(', ')})`);
+    }
+  }
+  const concurrency = p.concurrency ?? DEFAULT_PARTITION_CONCURRENCY;
+  if (typeof concurrency !== 'number') {
+    throw new TypeError(`${at}.concurrency must be a number, got ${describe(concurrency)}`);
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_PARTITION_CONCURRENCY) {
+    throw new RangeError(`${at}.concurrency must be an integer in 1..${MAX_PARTITION_CONCURRENCY}, got ${concurrency}`);
+  }
+
+  if (p.by === 'delimiter') {
+    const delimiter = p.delimiter ?? '/';
+    if (typeof delimiter !== 'string' || delimiter.length === 0) {
+      throw new TypeError(`${at}.delimiter must be a non-empty string, got ${describe(delimiter)}`);
+    }
+    return { plan: { by: 'delimiter', prefix, delimiter }, concurrency };
+  }
+
+  const boundaries = p.boundaries;
+  if (!Array.isArray(boundaries) || boundaries.length === 0) {
+    throw new TypeError(`${at}.boundaries must be a non-empty array of keys, got ${describe(boundaries)}`);
+  }
+  boundaries.forEach((boundary: unknown, i) => {
+    if (typeof boundary !== 'string' || boundary.length === 0) {
+      throw new TypeError(`${at}.boundaries[${i}] must be a non-empty string, got ${describe(boundary)}`);
+    }
+    if (!boundary.startsWith(prefix)) {
+      throw new RangeError(`${at}.boundaries[${i}] must start with the prefix being listed`);
+    }
+    const previous = boundaries[i - 1] as string | undefined;
+    if (previous !== undefined && compareKeys(previous, boundary) >= 0) {
+      throw new RangeError(
+        `${at}.boundaries[${i}] must come after boundaries[${i - 1}] in S3's key order (strictly increasing, no duplicates)`,
+      );
+    }
+  });
+  return { plan: { by: 'range', partitions: rangePartitions(prefix, boundaries as string[]) }, concurrency };
+}
 
 /**
  * Lists a prefix with ListObjectsV2, one request per page, only as fast as the pipeline pulls.
@@ -42,6 +150,11 @@ const MAX_PAGE_SIZE = 1000;
  * - The run's abort signal cancels the in-flight request. S3 errors (`NoSuchBucket`, `AccessDenied`, …) are thrown
  *   unchanged, their `name` being the S3 error code.
  *
+ * - With `partitions`, the prefix is listed as concurrent partitions (see {@link S3ListPartitions}): pages arrive
+ *   as partitions produce them, each from one partition with its keys in order, without a `cursor`. At most
+ *   `partitions.concurrency` requests run at once and as many pages wait for the pipeline to pull them. The first
+ *   failing request fails the listing at once and cancels the others; an abort cancels them all.
+ *
  * Options are checked when the source is created: a TypeError or RangeError names the bad option.
  *
  * @example
@@ -53,13 +166,38 @@ const MAX_PAGE_SIZE = 1000;
  *   filter: suffixFilter('.pdf'),
  * });
  * ```
+ *
+ * @example Partitioned listing: one partition per day folder under `2026/04/`, eight listed at a time
+ * ```ts
+ * const source = s3ListSource({
+ *   client: new S3Client({}),
+ *   bucket: 'my-company-reports-bucket',
+ *   prefix: '2026/04/',
+ *   partitions: { by: 'delimiter', delimiter: '/', concurrency: 8 },
+ * });
+ * // or, by key ranges: (…, '2026/04/10'], ('2026/04/10', '2026/04/20'], ('2026/04/20', …)
+ * const ranges = s3ListSource({
+ *   client: new S3Client({}),
+ *   bucket: 'my-company-reports-bucket',
+ *   prefix: '2026/04/',
+ *   partitions: { by: 'range', boundaries: ['2026/04/10', '2026/04/20'] },
+ * });
+ * ```
  */
 export function s3ListSource(options: S3ListSourceOptions): KeySource {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`s3ListSource: options must be an object, got ${describe(options)}`);
   }
-  const { client, bucket, prefix = '', pageSize = MAX_PAGE_SIZE, filter, startAfter, includeDirectoryMarkers = false } =
-    options;
+  const {
+    client,
+    bucket,
+    prefix = '',
+    pageSize = MAX_PAGE_SIZE,
+    filter,
+    startAfter,
+    includeDirectoryMarkers = false,
+    partitions,
+  } = options;
   assertSendingClient('s3ListSource', client);
   if (typeof bucket !== 'string' || bucket.length === 0) {
     throw new TypeError(`s3ListSource: bucket must be a non-empty string, got ${describe(bucket)}`);
@@ -84,6 +222,13 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
       `s3ListSource: includeDirectoryMarkers must be a boolean, got ${describe(includeDirectoryMarkers)}`,
     );
   }
+  const partitioned = partitions === undefined ? undefined : partitionPlan(partitions, prefix);
+  if (partitioned !== undefined && startAfter !== undefined && startAfter !== '') {
+    throw new RangeError(
+      's3ListSource: startAfter cannot be combined with partitions (continuing an earlier run needs sequential listing)',
+    );
+  }
+  const settings: ListingSettings = { client, bucket, pageSize, filter, includeDirectoryMarkers };
 
   async function* pages(context: KeySourceContext): AsyncGenerator<KeyPage> {
     const signal = context?.signal;
@@ -100,16 +245,7 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
       // A response that raced the abort is dropped: the run is over.
       if (signal?.aborted) throw abortError(signal.reason);
 
-      const keys: string[] = [];
-      let cursor: string | undefined;
-      for (const object of output.Contents ?? []) {
-        const key = object.Key;
-        if (key === undefined) continue;
-        cursor = key;
-        if (!includeDirectoryMarkers && key.endsWith('/') && (object.Size ?? 0) === 0) continue;
-        if (filter && !filter(key)) continue;
-        keys.push(key);
-      }
+      const { keys, cursor } = selectKeys(output.Contents, settings);
       // Every response is a page, even an empty one (an empty prefix still costs one request).
       yield cursor === undefined ? { bucket, keys } : { bucket, keys, cursor };
 
@@ -122,6 +258,9 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
 
   return {
     bucket,
-    pages: (context: KeySourceContext) => pages(context),
+    pages: (context: KeySourceContext) =>
+      partitioned === undefined
+        ? pages(context)
+        : partitionedPages(settings, partitioned.plan, partitioned.concurrency, context?.signal),
   };
 }
