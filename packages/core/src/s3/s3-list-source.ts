@@ -167,7 +167,7 @@ function partitionPlan(partitions: unknown, prefix: string): { plan: PartitionPl
  * });
  * ```
  *
- * @example Partitioned listing: one partition per day folder under `2026/04/`, eight listed at a time
+ * @example Partitioned listing: one partition per day folder, eight listed at a time
  * ```ts
  * const source = s3ListSource({
  *   client: new S3Client({}),
