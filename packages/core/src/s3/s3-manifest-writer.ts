@@ -4,6 +4,7 @@ import {
   AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
 } from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput, S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
@@ -69,8 +70,12 @@ type State = 'new' | 'open' | 'closing' | 'closed' | 'aborted';
  *   (from the run), `bytes` counts UTF-8 bytes.
  * - `abort`, and any failure, leave nothing behind: in-flight requests are cancelled, then the multipart upload is
  *   aborted with AbortMultipartUpload (also when lib-storage already did, tolerating `NoSuchUpload`); if the upload
- *   was being created at that moment, ListMultipartUploads finds it by key. After the upload fails on its own
- *   (an S3 error), the next `write` or `close` rejects with that error.
+ *   was being created at that moment, ListMultipartUploads finds it by key. If a PutObject or
+ *   CompleteMultipartUpload had been sent, the object is deleted too (S3 may have carried out a request we cancelled).
+ *   After the upload fails on its own (an S3 error), the next `write` or `close` rejects with that error.
+ * - A PutObject or CompleteMultipartUpload that fails after the SDK's retries but took effect on S3 (the answer was
+ *   lost) is confirmed with HeadObject: an object at the writer's key holding exactly the bytes written is the
+ *   manifest, and the run completes. So the role needs `s3:GetObject` on the manifests, as the manifest URL does.
  * - One writer writes one manifest: `open` may be called once.
  *
  * @example
@@ -155,6 +160,8 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
   const requests = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
   let multipartRequested = false;
+  /** Set once a request that creates the manifest object (PutObject, CompleteMultipartUpload) has been sent. */
+  let objectRequested = false;
   let uploadId: string | undefined;
 
   // The Upload talks to S3 through this view of the client, which sees every request: it learns the UploadId
@@ -167,10 +174,13 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
     }
     if (requests.signal.aborted) return Promise.reject(abortError(requests.signal.reason));
     if (name === 'CreateMultipartUploadCommand') multipartRequested = true;
+    const createsObject = name === 'PutObjectCommand' || name === 'CompleteMultipartUploadCommand';
+    if (createsObject) objectRequested = true;
     const sent = (client.send as (c: unknown, o?: unknown) => Promise<unknown>).call(client, command, {
       ...sendOptions,
       abortSignal: requests.signal,
     });
+    if (createsObject) return track(sent.catch((error: unknown) => confirmStored(error)));
     if (name !== 'CreateMultipartUploadCommand') return track(sent);
     return track(
       sent.then((output) => {
@@ -197,6 +207,27 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
     return promise;
   }
 
+  /**
+   * A PutObject or CompleteMultipartUpload that still fails after the SDK's retries may have taken effect all the
+   * same: S3 stored the object and the answer was lost (a reset, a 500 or a stall after the commit; a retried Complete
+   * then even gets NoSuchUpload). The key is this writer's alone (a fresh UUID), so an object there holding exactly
+   * the bytes written is the manifest, and the request counts as done. Anything else keeps the original error.
+   */
+  async function confirmStored(error: unknown): Promise<unknown> {
+    if (requests.signal.aborted) throw error;
+    let length: number | undefined;
+    let eTag: string | undefined;
+    try {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: requests.signal });
+      length = head.ContentLength;
+      eTag = head.ETag;
+    } catch {
+      throw error;
+    }
+    if (length !== bytes) throw error;
+    return { Bucket: bucket, Key: key, ...(eTag !== undefined ? { ETag: eTag } : {}) };
+  }
+
   // Read through a function: TypeScript would otherwise keep a narrowing that an await has made stale.
   const currentFailure = (): { error: unknown } | undefined => failure;
 
@@ -206,7 +237,10 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
     wakeWaiter?.(error);
   }
 
-  /** Removes every trace of the upload: aborts the multipart upload, finding it by key if its id never arrived. */
+  /**
+   * Removes every trace of the upload: aborts the multipart upload, finding it by key if its id never arrived, and
+   * deletes the object if a request that creates it was sent (S3 may have carried it out although we cancelled it).
+   */
   function cleanup(): Promise<void> {
     cleanupPromise ??= (async () => {
       requests.abort();
@@ -214,32 +248,43 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
       void upload?.abort();
       await uploadSettled;
       await Promise.allSettled([...inFlight]);
-      if (!multipartRequested) return;
-      const ids = new Set<string>();
       let cleanupError: unknown;
-      if (uploadId !== undefined) {
-        ids.add(uploadId);
-      } else {
-        try {
-          const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-          for (const found of listed.Uploads ?? []) {
-            if (found.Key === key && found.UploadId) ids.add(found.UploadId);
+      if (multipartRequested) {
+        const ids = new Set<string>();
+        if (uploadId !== undefined) {
+          ids.add(uploadId);
+        } else {
+          try {
+            const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+            for (const found of listed.Uploads ?? []) {
+              if (found.Key === key && found.UploadId) ids.add(found.UploadId);
+            }
+          } catch (error) {
+            cleanupError = error;
           }
-        } catch (error) {
-          cleanupError = error;
+        }
+        for (const id of ids) {
+          try {
+            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id }));
+          } catch (error) {
+            if (!isNoSuchUpload(error)) cleanupError ??= error;
+          }
         }
       }
-      for (const id of ids) {
+      let objectLeft = false;
+      if (objectRequested) {
+        // The key is this writer's alone (a fresh UUID), so the delete cannot touch anything else.
         try {
-          await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id }));
+          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
         } catch (error) {
-          if (!isNoSuchUpload(error)) cleanupError ??= error;
+          objectLeft = true;
+          cleanupError ??= error;
         }
       }
       if (cleanupError !== undefined) {
         throw new PresignPipelineError(
           'MANIFEST_WRITE_FAILED',
-          `s3ManifestWriter: could not abort the multipart upload of s3://${bucket}/${key}; it may be left behind`,
+          `s3ManifestWriter: could not ${objectLeft ? 'delete' : 'abort the multipart upload of'} s3://${bucket}/${key}; it may be left behind`,
           { cause: cleanupError },
         );
       }
