@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { PresignPipelineError } from '../errors.js';
 import type { ObjectRef, Presigner, PresignOptions } from '../types.js';
 import { sdkPresigner } from './sdk-presigner.js';
+import { assertKeyLength } from './validate.js';
 import {
   SIGV4_ALGORITHM,
   deriveSigningKey,
@@ -143,6 +144,7 @@ function checkObjectRef(method: string, object: unknown): ObjectRef {
   if (typeof key !== 'string' || key.length === 0) {
     throw new TypeError(`${owner(method)}: "key" must be a non-empty string, got ${describe(key)}`);
   }
+  assertKeyLength(key);
   return object as ObjectRef;
 }
 
@@ -243,8 +245,9 @@ function cutQuery(params: Array<readonly [string, string | Slot]>, slots: readon
  * derived signing key cached per credentials, day, region and service. Credentials come from the client's provider,
  * re-read every second and refreshed five minutes before they expire; a session token becomes `X-Amz-Security-Token`.
  *
- * A key holding an unpaired UTF-16 surrogate cannot be put in a URL (nor stored in S3): presigning it rejects with a
- * `PresignPipelineError` of code `INVALID_KEY`, which the pipeline reports as an item error.
+ * A key holding an unpaired UTF-16 surrogate cannot be put in a URL (nor stored in S3), and one longer than 1,024
+ * UTF-8 bytes cannot name an S3 object: presigning either rejects with a `PresignPipelineError` of code `INVALID_KEY`,
+ * which the pipeline reports as an item error.
  *
  * @example
  * ```ts

@@ -3,7 +3,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ObjectRef, PresignOptions, Presigner } from '../types.js';
 import { createPresignClient } from './presign-client.js';
-import { assertS3Client, describe } from './validate.js';
+import { encodeS3Key } from './sigv4.js';
+import { assertKeyLength, assertS3Client, describe } from './validate.js';
 
 /** Options of {@link sdkPresigner}. */
 export interface SdkPresignerOptions {
@@ -26,7 +27,8 @@ const MAX_EXPIRES_IN = 604_800;
  * from the given one (same region, endpoint, path style and credential provider; checksums only when required).
  *
  * Never logs a URL. `credentialsExpiration()` reports when the client's credentials expire, so the pipeline can
- * tell when URLs would die before their `expiresIn`.
+ * tell when URLs would die before their `expiresIn`. A key no S3 object can have (over 1,024 UTF-8 bytes, or holding
+ * an unpaired UTF-16 surrogate) rejects with a `PresignPipelineError` of code `INVALID_KEY`, an item error in a run.
  *
  * @example
  * ```ts
@@ -80,6 +82,10 @@ export function checkPresignArguments(object: ObjectRef, options: PresignOptions
   if (typeof object.key !== 'string' || object.key.length === 0) {
     throw new TypeError(`presign: key must be a non-empty string, got ${describe(object.key)}`);
   }
+  // Keys no S3 object can have get the same INVALID_KEY error from both presigners (the SDK would sign a key over
+  // 1,024 bytes into a dead URL, and fail on an unpaired surrogate with a bare "URI malformed").
+  assertKeyLength(object.key);
+  encodeS3Key(object.key);
   const expiresIn = options?.expiresIn;
   if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_IN) {
     throw new RangeError(`presign: expiresIn must be an integer in 1..${MAX_EXPIRES_IN}, got ${describe(expiresIn)}`);

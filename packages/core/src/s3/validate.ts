@@ -4,6 +4,27 @@
  * @internal
  */
 
+import { PresignPipelineError } from '../errors.js';
+
+/** The longest S3 object key, in UTF-8 bytes. @internal */
+export const MAX_KEY_BYTES = 1024;
+/** A UTF-16 code unit is at most 3 UTF-8 bytes, so a key of at most this many units cannot be too long. */
+const SURELY_SHORT_KEY = Math.floor(MAX_KEY_BYTES / 3);
+
+/**
+ * Throws a `PresignPipelineError` (`INVALID_KEY`) for a key longer than S3 allows: no object can have it, so a URL for
+ * it could only answer 404 (or KeyTooLongError). Costs one comparison for keys of up to 341 characters. @internal
+ */
+export function assertKeyLength(key: string): void {
+  if (key.length <= SURELY_SHORT_KEY) return;
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_KEY_BYTES) {
+    throw new PresignPipelineError('INVALID_KEY', `key is ${bytes} bytes long in UTF-8; S3 keys are at most ${MAX_KEY_BYTES} bytes`, {
+      key,
+    });
+  }
+}
+
 /** Describes a value for an error message without echoing it (it could be a secret). @internal */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
