@@ -66,7 +66,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     run([...pnpm, 'install', '--frozen-lockfile']);
   }
   if (process.argv.includes('--build')) {
-    const stale = stalePackages();
+    const stale = process.argv.includes('--force') ? BUILD_ORDER : stalePackages();
     // A rebuilt package can change what its dependants compile against, so rebuild everything after the first stale one.
     const from = stale.length ? BUILD_ORDER.indexOf(stale[0]) : BUILD_ORDER.length;
     for (const name of BUILD_ORDER.slice(from)) {
