@@ -102,3 +102,39 @@ export async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value:
     return { ok: false, error };
   }
 }
+
+/**
+ * Open TCP connections from this process to `port` on loopback, read from /proc (Linux): idle keep-alive sockets
+ * are unref'ed, so `process.getActiveResourcesInfo()` does not list them, but a leaked pool still holds them.
+ * Undefined where /proc is not available.
+ */
+export async function connectionsTo(port: number): Promise<number | undefined> {
+  const { readdir, readlink, readFile } = await import('node:fs/promises');
+  let fds: string[];
+  try {
+    fds = await readdir('/proc/self/fd');
+  } catch {
+    return undefined;
+  }
+  const inodes = new Set<string>();
+  for (const fd of fds) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    const match = /^socket:\[(\d+)\]$/.exec(target);
+    if (match?.[1] !== undefined) inodes.add(match[1]);
+  }
+  let count = 0;
+  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+    const text = await readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const remote = fields[2];
+      const state = fields[3];
+      const inode = fields[9];
+      if (remote === undefined || inode === undefined) continue;
+      const remotePort = Number.parseInt(remote.split(':')[1] ?? '', 16);
+      // 01 = ESTABLISHED; closing states (FIN_WAIT, TIME_WAIT…) are on their way out.
+      if (remotePort === port && state === '01' && inodes.has(inode)) count++;
+    }
+  }
+  return count;
+}
