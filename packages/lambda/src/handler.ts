@@ -80,6 +80,12 @@ export interface PresignHandlerOptions {
   manifestPrefix?: string;
   /** More reporters subscribed to every run (progress displays, your own metrics). */
   reporters?: readonly Reporter[];
+  /**
+   * What to do when the signing credentials expire before `expiry_seconds` would (overrides `ON_EXPIRY_CAPPED`):
+   * `'warn'` (default) caps the URLs' lifetime and logs `expiry_capped`; `'refuse'` fails the invocation with
+   * `CREDENTIALS_EXPIRE_TOO_SOON` before anything is listed.
+   */
+  onExpiryCapped?: 'warn' | 'refuse';
 }
 
 /** The reference handler's CloudWatch namespace. */
@@ -103,6 +109,14 @@ function jsonResponse(statusCode: number, body: unknown): PresignResponse {
 function successBody(count: number, errors: number, manifestKey: string, manifestUrl: string): PresignSuccessBody {
   // Deadline continuation (`complete`, `next_start_after`) is the one planned addition to this body.
   return { count, errors, manifest_key: manifestKey, manifest_url: manifestUrl };
+}
+
+/** `ON_EXPIRY_CAPPED` from the environment: `warn` (the default, also when empty) or `refuse`. */
+function expiryPolicyOf(env: HandlerEnv): 'warn' | 'refuse' | RequestRejection {
+  const raw = env.ON_EXPIRY_CAPPED;
+  const value = raw === undefined || raw.trim() === '' ? 'warn' : raw.trim().toLowerCase();
+  if (value === 'warn' || value === 'refuse') return value;
+  return { statusCode: 400, field: 'ON_EXPIRY_CAPPED', error: `ON_EXPIRY_CAPPED must be "warn" or "refuse" (got ${JSON.stringify(raw)})` };
 }
 
 function errorName(error: unknown): string {
@@ -147,6 +161,10 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
   const choice = options.presigner;
   if (choice !== undefined && choice !== 'fast' && choice !== 'sdk' && typeof choice !== 'function') {
     throw new TypeError(`createPresignHandler: presigner must be 'fast', 'sdk' or a function (got ${JSON.stringify(choice)})`);
+  }
+  const expiryOption: unknown = options.onExpiryCapped;
+  if (expiryOption !== undefined && expiryOption !== 'warn' && expiryOption !== 'refuse') {
+    throw new TypeError(`createPresignHandler: onExpiryCapped must be 'warn' or 'refuse' (got ${JSON.stringify(expiryOption)})`);
   }
   const newMetrics = (): EmfReporter =>
     emfReporter({
@@ -231,6 +249,8 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
         }),
       );
       if (denied !== undefined) return refuse(denied);
+      const onExpiryCapped = options.onExpiryCapped ?? expiryPolicyOf(env);
+      if (typeof onExpiryCapped !== 'string') return refuse(onExpiryCapped);
       const dedup = resolveIdempotencySettings(env, options.idempotency);
       if (dedup !== undefined && 'statusCode' in dedup) return refuse(dedup);
 
@@ -256,6 +276,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
           queueMax: config.queueMax,
           expiresIn: config.expirySeconds,
           requestId,
+          onExpiryCapped,
           reporters: [jsonLogReporter({ write }), metrics, observer, ...extraReporters],
         });
         const key = result.manifest.key;
