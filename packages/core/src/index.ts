@@ -5,6 +5,7 @@ export {
   abortError,
 } from './errors.js';
 export type { PresignPipelineErrorCode, PresignPipelineErrorOptions } from './errors.js';
+export { redactSecrets } from './redact.js';
 export type {
   ObjectRef,
   KeySource,

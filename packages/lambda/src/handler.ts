@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   isPresignPipelineError,
+  redactSecrets,
   jsonLogReporter,
   presignPipeline,
   s3ListSource,
@@ -144,6 +145,20 @@ function toInvocationError(error: unknown): Error {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The Lambda runtime prints a failed invocation's error (type, message and stack) to the function's log, so an error
+ * whose message embeds a presigned URL or a credential is replaced by a masked copy with the same name and `code`.
+ */
+function withoutSecrets(error: Error): Error {
+  const message = redactSecrets(error.message);
+  if (message === error.message) return error;
+  const masked = new Error(message);
+  masked.name = error.name;
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined) Object.defineProperty(masked, 'code', { value: code, enumerable: true });
+  return masked;
 }
 
 /** Builds the job runner behind {@link createPresignHandler} and {@link createSqsHandler}. @internal */
@@ -293,9 +308,9 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       return await runDeduplicated(config, dedup, clients.presigner, run);
     } catch (error) {
       if (!failureLogged) {
-        log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
+        log({ event: 'error', request_id: requestId, error: redactSecrets(messageOf(error)), error_name: errorName(error) });
       }
-      throw toInvocationError(error);
+      throw withoutSecrets(toInvocationError(error));
     } finally {
       try {
         if (!workRecorded) {
