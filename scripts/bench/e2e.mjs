@@ -25,6 +25,71 @@ function repeatedSource(makeInner, passes) {
   };
 }
 
+/** Wraps the three parts of a run to add up the time spent inside each (they overlap, so the sums exceed the wall time). */
+function instrument(source, presigner, manifest) {
+  const totals = { listWaitMs: 0, presignMs: 0, uploadWaitMs: 0 };
+  const now = () => performance.now();
+  return {
+    totals,
+    source: {
+      bucket: source.bucket,
+      async *pages(context) {
+        const iterator = source.pages(context)[Symbol.asyncIterator]();
+        try {
+          for (;;) {
+            const start = now();
+            const next = await iterator.next();
+            totals.listWaitMs += now() - start;
+            if (next.done) return;
+            yield next.value;
+          }
+        } finally {
+          await iterator.return?.();
+        }
+      },
+    },
+    presigner: {
+      presignSync(object, options) {
+        const start = now();
+        try {
+          return presigner.presignSync(object, options);
+        } finally {
+          totals.presignMs += now() - start;
+        }
+      },
+      async presign(object, options) {
+        const start = now();
+        try {
+          return await presigner.presign(object, options);
+        } finally {
+          totals.presignMs += now() - start;
+        }
+      },
+      credentialsExpiration: () => presigner.credentialsExpiration(),
+    },
+    manifest: {
+      open: (context) => manifest.open?.(context),
+      async write(entries) {
+        const start = now();
+        try {
+          await manifest.write(entries);
+        } finally {
+          totals.uploadWaitMs += now() - start;
+        }
+      },
+      async close() {
+        const start = now();
+        try {
+          return await manifest.close();
+        } finally {
+          totals.uploadWaitMs += now() - start;
+        }
+      },
+      abort: (reason) => manifest.abort(reason),
+    },
+  };
+}
+
 async function drain(source) {
   const controller = new AbortController();
   let keys = 0;
@@ -112,28 +177,30 @@ export async function benchEndToEnd({ objects = 5_000, passes = 20, bigKeys = 1_
     entries.length = 0;
 
     // 4. The whole pipeline: listing, presigning and uploading overlap.
+    // The parts are wrapped to see, inside the run, how long the producer waited for pages, how long presigning
+    // took, and how long the workers waited on the manifest writer.
+    const parts = instrument(source(), fastPresigner({ client }), s3ManifestWriter({ client, bucket, keyPrefix: 'bench-manifests/' }));
     start = performance.now();
-    const result = await presignPipeline({
-      source: source(),
-      presigner: fastPresigner({ client }),
-      manifest: s3ManifestWriter({ client, bucket, keyPrefix: 'bench-manifests/' }),
-      expiresIn: 900,
-    });
+    const result = await presignPipeline({ source: parts.source, presigner: parts.presigner, manifest: parts.manifest, expiresIn: 900 });
     const pipelineMs = performance.now() - start;
     if (result.count !== objects * passes) throw new Error(`expected ${objects * passes} URLs, got ${result.count}`);
-    log(`  pipeline:   ${result.count} keys in ${(pipelineMs / 1000).toFixed(2)} s`);
+    log(`  pipeline:   ${result.count} keys in ${(pipelineMs / 1000).toFixed(2)} s (inside it: waiting for pages ` +
+        `${(parts.totals.listWaitMs / 1000).toFixed(2)} s, presigning ${(parts.totals.presignMs / 1000).toFixed(2)} s, ` +
+        `waiting on the upload ${(parts.totals.uploadWaitMs / 1000).toFixed(2)} s)`);
 
     // 5. 1M generated keys to the S3 endpoint (no listing), in a child process: the S3 writer's pace and memory.
-    let big;
-    if (bigKeys > 0) {
-      big = await runChild(['--keys', String(bigKeys), '--manifest', 's3'], {
+    // At a tenth of the size too, to see whether memory grows with N.
+    const big = [];
+    for (const n of bigKeys > 0 ? [Math.round(bigKeys / 10), bigKeys] : []) {
+      const run = await runChild(['--keys', String(n), '--manifest', 's3'], {
         S3_ENDPOINT_URL: s3.endpoint,
         AWS_REGION: s3.region,
         AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
         BENCH_BUCKET: bucket,
       });
-      log(`  ${bigKeys} keys → S3 manifest: ${Math.round(big.keysPerSec)} keys/s, peak RSS ${big.peakRssMB.toFixed(0)} MB`);
+      big.push(run);
+      log(`  ${n} keys → S3 manifest: ${Math.round(run.keysPerSec)} keys/s, peak RSS ${run.peakRssMB.toFixed(0)} MB`);
     }
 
     return {
@@ -144,7 +211,7 @@ export async function benchEndToEnd({ objects = 5_000, passes = 20, bigKeys = 1_
       list: { keys: listed.keys, pages: listed.pages, ms: listMs, msPerPage: listMs / listed.pages },
       presign: { urls: listed.keys, ms: presignMs },
       upload: { bytes: uploaded.bytes, ms: uploadMs },
-      pipeline: { keys: result.count, pages: result.pages, ms: pipelineMs, bytes: result.manifest.bytes },
+      pipeline: { keys: result.count, pages: result.pages, ms: pipelineMs, bytes: result.manifest.bytes, inside: parts.totals },
       big,
     };
   } finally {

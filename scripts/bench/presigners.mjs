@@ -103,7 +103,7 @@ export async function benchPresigners({ rounds = 5, scale = 1, log = () => {} } 
   const identical = urls.every((url) => url === urls[0]);
 
   const plan = [
-    ['sdkPresigner', 'sdkPresigner (AWS SDK getSignedUrl)', 1_000, (o, p) => sdk.presign(o, p)],
+    ['sdkPresigner', 'sdkPresigner (SDK getSignedUrl)', 1_000, (o, p) => sdk.presign(o, p)],
     ['signature-v4', '@smithy/signature-v4 presign', 20_000, (o, p) => smithy.presign(o, p)],
     ['fastPresigner', 'fastPresigner.presign', 200_000, (o, p) => fast.presign(o, p)],
     // What the pipeline does: the synchronous path, with the promise path when credentials need a refresh.

@@ -32,12 +32,12 @@ function niceLinearMax(max) {
  * @param {string[]} [chart.legend] names of the series (bar colours)
  */
 export function barChart({ title, subtitle, unit, bars, log = false, target, legend }) {
-  const width = 820;
-  const labelWidth = 250;
-  const valueWidth = 190;
+  const width = 860;
+  const labelWidth = 290;
+  const valueWidth = 170;
   const barHeight = 26;
   const gap = 10;
-  const top = subtitle ? 70 : 52;
+  const top = (subtitle ? 70 : 52) + (target ? 16 : 0);
   const plotLeft = labelWidth + 10;
   const plotWidth = width - plotLeft - valueWidth;
   const legendHeight = legend ? 26 : 0;
@@ -47,7 +47,8 @@ export function barChart({ title, subtitle, unit, bars, log = false, target, leg
   let scale;
   let ticks;
   if (log) {
-    const lo = Math.floor(Math.log10(Math.min(...values)));
+    // One decade of room below the smallest bar when it sits near a decade line, so it stays visible.
+    const lo = Math.floor(Math.log10(Math.min(...values) / 3));
     const hi = Math.ceil(Math.log10(Math.max(...values)));
     const span = Math.max(1, hi - lo);
     scale = (v) => ((Math.log10(v) - lo) / span) * plotWidth;
@@ -76,8 +77,9 @@ export function barChart({ title, subtitle, unit, bars, log = false, target, leg
     const colour = PALETTE[(bar.series ?? i) % PALETTE.length];
     out.push(`<text x="${labelWidth}" y="${y + barHeight / 2 + 5}" ${FONT} font-size="13" fill="#222" text-anchor="end">${escapeXml(bar.label)}</text>`);
     out.push(`<rect x="${(plotLeft + x0).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" rx="3" fill="${colour}"/>`);
-    const text = `${formatNumber(bar.value)} ${unit}${bar.note ? `  ${bar.note}` : ''}`;
-    out.push(`<text x="${(plotLeft + x0 + w + 6).toFixed(1)}" y="${y + barHeight / 2 + 5}" ${FONT} font-size="12" fill="#222">${escapeXml(text)}</text>`);
+    const text = `${formatNumber(bar.value)} ${unit}${bar.note ? ` · ${bar.note}` : ''}`;
+    // A white halo keeps the value legible where it crosses a grid or target line.
+    out.push(`<text x="${(plotLeft + x0 + w + 6).toFixed(1)}" y="${y + barHeight / 2 + 5}" ${FONT} font-size="12" fill="#222" stroke="#ffffff" stroke-width="4" paint-order="stroke">${escapeXml(text)}</text>`);
   });
   if (target) {
     const x = plotLeft + scale(target.value);
