@@ -2,7 +2,7 @@
 // `npm run bench`: measures the presigners, the pipeline and the S3 path, prints the ratios, and rewrites
 // docs/performance.md and its charts (docs/images/*.svg) with the numbers of this run.
 //
-//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e] [--no-write]
+//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing] [--no-write]
 //
 // --quick uses small sizes (a smoke test of the scripts; its numbers are not written to the docs unless --write).
 // Benchmarks are not tests: nothing here passes or fails on speed; the targets are reported next to the numbers.
@@ -14,6 +14,13 @@ import { parseArgs } from 'node:util';
 import { benchPresigners } from './bench/presigners.mjs';
 import { benchEndToEnd, runChild } from './bench/e2e.mjs';
 import { renderPerformanceDoc } from './bench/report.mjs';
+import {
+  SECTION_END as LISTING_END,
+  SECTION_START as LISTING_START,
+  benchParallelListing,
+  insertParallelListingSection,
+  renderParallelListingSection,
+} from './bench/parallel-listing.mjs';
 import { coreRequire } from './bench/load.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -156,12 +163,31 @@ if (!skip.has('e2e')) {
   });
 }
 
+if (!skip.has('listing')) {
+  log('\n(e) parallel listing: sequential vs partitioned s3ListSource behind a 50 ms proxy');
+  results.listing = await benchParallelListing({ keys: quick ? 2_000 : 12_000, rounds: quick ? 1 : 3, log });
+}
+
 results.machine.loadAverageEnd = loadavg()[0];
 log(`\nload average at end: ${results.machine.loadAverageEnd.toFixed(2)}`);
 
 if (write) {
   mkdirSync(`${root}docs/images`, { recursive: true });
-  const { markdown, images } = renderPerformanceDoc(results);
+  let { markdown, images } = renderPerformanceDoc(results);
+  // The parallel-listing section: this run's, or (when skipped) the one already on the page.
+  let listingSection;
+  if (results.listing) listingSection = renderParallelListingSection(results.listing);
+  else {
+    try {
+      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
+      const start = previous.indexOf(LISTING_START);
+      const end = previous.indexOf(LISTING_END);
+      if (start !== -1 && end > start) listingSection = `${previous.slice(start, end + LISTING_END.length)}\n`;
+    } catch {
+      // no page yet
+    }
+  }
+  if (listingSection) markdown = insertParallelListingSection(markdown, listingSection);
   for (const [name, svg] of Object.entries(images)) writeFileSync(`${root}docs/images/${name}`, svg);
   writeFileSync(`${root}docs/performance.md`, markdown);
   writeFileSync(`${root}docs/images/bench-results.json`, `${JSON.stringify(results, null, 2)}\n`);
