@@ -2,11 +2,11 @@
  * Concurrent listing of independent slices of a prefix, for `s3ListSource({ partitions })`.
  * @internal
  */
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { ListObjectsV2CommandInput, S3Client, _Object } from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage } from '../types.js';
+import { listObjectsCommand } from './list-objects.js';
 
 /**
  * Compares two keys in the order S3 lists them: by their UTF-8 bytes, which is code point order. JavaScript's `<`
@@ -83,7 +83,7 @@ export interface SelectedKeys {
 
 /** Applies the directory-marker rule, the filter and the partition's upper end to one response. @internal */
 export function selectKeys(
-  contents: readonly _Object[] | undefined,
+  contents: readonly { readonly Key?: string | undefined; readonly Size?: number | undefined }[] | undefined,
   settings: Pick<ListingSettings, 'filter' | 'includeDirectoryMarkers'>,
   last?: string,
 ): SelectedKeys {
@@ -252,7 +252,7 @@ class PartitionedListing {
       if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
       first = false;
 
-      const output = await client.send(new ListObjectsV2Command(input), { abortSignal: this.controller.signal });
+      const output = await client.send(listObjectsCommand(input), { abortSignal: this.controller.signal });
       if (this.stopped) return;
 
       const { keys, beyond } = selectKeys(output.Contents, this.settings, partition.last);

@@ -1,8 +1,8 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
+import { listObjectsCommand } from './list-objects.js';
 import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './partitioned-listing.js';
 import type { ListingSettings, PartitionPlan } from './partitioned-listing.js';
 import { assertSendingClient, describe } from './validate.js';
@@ -241,7 +241,7 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
       if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
       first = false;
 
-      const output = await client.send(new ListObjectsV2Command(input), signal ? { abortSignal: signal } : {});
+      const output = await client.send(listObjectsCommand(input), signal ? { abortSignal: signal } : {});
       // A response that raced the abort is dropped: the run is over.
       if (signal?.aborted) throw abortError(signal.reason);
 
