@@ -128,6 +128,11 @@ if (!skip.has('pipeline')) {
         `${(run.ms / 1000).toFixed(2)} s, CPU ${(run.cpuMs / 1000).toFixed(2)} s, peak RSS ${run.peakRssMB.toFixed(1)} MB, ` +
         `manifest ${(run.manifestBytes / 2 ** 20).toFixed(0)} MiB`);
   }
+  // Where the time goes: the same run with a presigner that returns one fixed URL of the same length (no signing).
+  const largest = sizes[sizes.length - 1];
+  results.pipelineOverhead = await runChild(['--keys', String(largest), '--presigner', 'constant']);
+  log(`  ${String(largest).padStart(9)} keys without signing (a fixed URL of the same length): ` +
+      `${Math.round(results.pipelineOverhead.keysPerSec).toLocaleString('en-US')} keys/s, CPU ${(results.pipelineOverhead.cpuMs / 1000).toFixed(2)} s`);
   const first = results.pipeline[0];
   const last = results.pipeline[results.pipeline.length - 1];
   const growth = (last.peakRssMB / first.peakRssMB - 1) * 100;

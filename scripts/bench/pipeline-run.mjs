@@ -2,7 +2,7 @@
 // One pipeline run in its own process, so its peak RSS is its own: N generated keys from arrayKeySource (lazy, never
 // materialised) through a presigner into fileManifestWriter (or, with --manifest s3, s3ManifestWriter on the endpoint
 // named by S3_ENDPOINT_URL). Prints one JSON line with the result.
-//   node scripts/bench/pipeline-run.mjs --keys 1000000 [--presigner fast|sdk|remote] [--latency-ms 1] [--concurrency 4]
+//   node scripts/bench/pipeline-run.mjs --keys 1000000 [--presigner fast|sdk|remote|constant] [--latency-ms 1] [--concurrency 4]
 //        [--manifest file|s3]
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,6 +65,11 @@ function makePresigner(kind) {
   if (kind === 'fast') return fastPresigner({ client });
   if (kind === 'sdk') return sdkPresigner({ client });
   if (kind === 'remote') return remotePresigner(fastPresigner({ client }), latencyMs);
+  if (kind === 'constant') {
+    // The pipeline's own cost: a presigner that returns one fixed URL of the real length, without signing.
+    const url = `https://bench-reports.s3.eu-west-1.amazonaws.com/k?${'X'.repeat(1600)}`;
+    return { presignSync: () => url, presign: async () => url };
+  }
   throw new Error(`unknown presigner ${kind}`);
 }
 
