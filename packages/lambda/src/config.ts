@@ -18,6 +18,11 @@ export interface PresignEvent {
   readonly page_size?: unknown;
   /** Presign calls in flight, 1..256. Default 4. */
   readonly concurrency?: unknown;
+  /**
+   * Continue an earlier run: list only keys after this one (ListObjectsV2 `StartAfter`), as returned in that run's
+   * `next_start_after`. Must start with the prefix; empty means from the start. Never read from the environment.
+   */
+  readonly start_after?: unknown;
 }
 
 /** Where a configuration value came from: the event, an environment variable, or the built-in default. */
@@ -37,6 +42,13 @@ export interface PresignConfig {
   readonly concurrency: number;
   /** Most keys buffered between listing and presigning. */
   readonly queueMax: number;
+  /** List only keys after this one (the event's `start_after`), when continuing an earlier run. */
+  readonly startAfter?: string;
+  /**
+   * Milliseconds kept free at the end of the invocation (`DEADLINE_MARGIN_MS`): when the time left falls under it,
+   * the run stops listing, finishes what it holds and answers `complete: false`.
+   */
+  readonly deadlineMarginMs: number;
   /** The endpoint the handler talks to (`S3_ENDPOINT_URL`), when not AWS's own. */
   readonly endpoint?: string;
   /** The endpoint URLs are signed for (`S3_PUBLIC_ENDPOINT_URL` or the `publicEndpoint` option). */
@@ -76,6 +88,8 @@ export const DEFAULTS = {
   concurrency: 4,
   /** `QUEUE_MAX`'s default: about two pages ahead of the presigners. */
   queueMax: 2000,
+  /** `DEADLINE_MARGIN_MS`'s default: 30 s to finish presigning and complete the manifest after listing stops. */
+  deadlineMarginMs: 30_000,
 } as const;
 
 /** SigV4's longest presigned URL lifetime: seven days. */
@@ -89,6 +103,8 @@ const MAX_PREFIX_BYTES = 1024;
 export interface ResolveConfigOptions {
   /** Overrides `S3_PUBLIC_ENDPOINT_URL`. */
   readonly publicEndpoint?: string;
+  /** Overrides `DEADLINE_MARGIN_MS` (an integer ≥ 0, checked by the caller). */
+  readonly deadlineMarginMs?: number;
 }
 
 /** A resolution outcome: either a configuration or the reason it was refused. */
@@ -255,6 +271,33 @@ export function resolveConfig(rawEvent: unknown, env: HandlerEnv, options: Resol
   const concurrency = integerIn(pick(event, 'concurrency', env, undefined, DEFAULTS.concurrency), 1, MAX_CONCURRENCY);
   if (typeof concurrency !== 'number') return concurrency;
 
+  // A continuation cursor is always a key listed under the prefix; anything else would list all or nothing.
+  let startAfter: string | undefined;
+  const startAfterValue = event.start_after;
+  if (startAfterValue !== undefined && startAfterValue !== null) {
+    if (typeof startAfterValue !== 'string') {
+      return reject('start_after', `start_after must be a string, the next_start_after of an earlier run (got ${show(startAfterValue)})`);
+    }
+    if (Buffer.byteLength(startAfterValue, 'utf8') > MAX_PREFIX_BYTES) {
+      return reject('start_after', `start_after must be at most ${MAX_PREFIX_BYTES} bytes long, the longest S3 key`);
+    }
+    if (startAfterValue !== '' && !startAfterValue.startsWith(prefixPick.value)) {
+      return reject('start_after', `start_after must start with the prefix ${show(prefixPick.value)} (got ${show(startAfterValue)})`);
+    }
+    if (startAfterValue !== '') startAfter = startAfterValue;
+  }
+
+  let deadlineMarginMs: number = DEFAULTS.deadlineMarginMs;
+  if (options.deadlineMarginMs !== undefined) {
+    deadlineMarginMs = options.deadlineMarginMs;
+  } else if (env.DEADLINE_MARGIN_MS !== undefined) {
+    const margin = parsePythonInt(env.DEADLINE_MARGIN_MS);
+    if (margin === undefined || margin < 0) {
+      return reject('DEADLINE_MARGIN_MS', `DEADLINE_MARGIN_MS must be an integer number of milliseconds, 0 or more (got ${show(env.DEADLINE_MARGIN_MS)})`);
+    }
+    deadlineMarginMs = margin;
+  }
+
   const queueMaxValue = env.QUEUE_MAX;
   const queueMax =
     queueMaxValue === undefined
@@ -284,6 +327,8 @@ export function resolveConfig(rawEvent: unknown, env: HandlerEnv, options: Resol
       pageSize,
       concurrency,
       queueMax,
+      ...(startAfter !== undefined ? { startAfter } : {}),
+      deadlineMarginMs,
       ...(endpoint !== undefined ? { endpoint } : {}),
       ...(publicEndpoint !== undefined ? { publicEndpoint } : {}),
       sources: { bucket: bucketPick.source, prefix: prefixPick.source, expirySeconds: expiryPick.source },

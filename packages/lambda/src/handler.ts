@@ -32,7 +32,10 @@ import {
 export interface PresignResponse {
   /** 200 on success, 400 for a malformed request, 403 outside the allow-list, 409 while a duplicate runs. */
   statusCode: number;
-  /** The JSON body: `{count, errors, manifest_key, manifest_url}` on 200, `{error, field}` otherwise. */
+  /**
+   * The JSON body: `{count, errors, manifest_key, manifest_url, complete[, next_start_after]}` on 200, `{error, field}`
+   * otherwise.
+   */
   body: string;
 }
 
@@ -46,6 +49,10 @@ export interface PresignSuccessBody {
   manifest_key: string;
   /** A presigned GET URL of the manifest. */
   manifest_url: string;
+  /** False when the run stopped at the invocation's deadline: invoke again with `start_after: next_start_after`. */
+  complete: boolean;
+  /** Present when `complete` is false: the event's `start_after` for the next invocation. */
+  next_start_after?: string;
 }
 
 /** A Lambda handler for presign jobs. The context is optional so the handler can be called from plain code and tests. */
@@ -87,6 +94,11 @@ export interface PresignHandlerOptions {
    * `CREDENTIALS_EXPIRE_TOO_SOON` before anything is listed.
    */
   onExpiryCapped?: 'warn' | 'refuse';
+  /**
+   * Milliseconds kept free at the end of the invocation (overrides `DEADLINE_MARGIN_MS`; default 30000): listing
+   * stops when the time left falls under it. It never takes more than half of the time the invocation started with.
+   */
+  deadlineMarginMs?: number;
 }
 
 /** The reference handler's CloudWatch namespace. */
@@ -99,17 +111,65 @@ const defaultWrite = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-/** Runs one job; shared by the direct handler and the SQS handler. @internal */
-export type JobRunner = (event: unknown, context: Context | undefined, requestId?: string) => Promise<PresignResponse>;
+/** The time an invocation has: when it was measured and how much was left then. @internal */
+export interface InvocationBudget {
+  /** Epoch milliseconds of the measurement. */
+  readonly startedAt: number;
+  /** `context.getRemainingTimeInMillis()` at that moment. */
+  readonly remainingMs: number;
+}
+
+/**
+ * Runs one job; shared by the direct handler and the SQS handler, which passes one budget for all jobs of a batch
+ * (without it, the job's own context is read). @internal
+ */
+export type JobRunner = (
+  event: unknown,
+  context: Context | undefined,
+  requestId?: string,
+  sharedBudget?: InvocationBudget,
+) => Promise<PresignResponse>;
+
+/** What the context says is left of the invocation, or undefined without a usable context (plain calls, tests). @internal */
+export function invocationBudget(context: Context | undefined, now: number = Date.now()): InvocationBudget | undefined {
+  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return undefined;
+  return { startedAt: now, remainingMs: Math.max(0, remaining) };
+}
+
+/**
+ * When listing must stop: the budget's end minus the margin. The margin never takes more than half of the budget,
+ * so a function whose timeout is shorter than twice the margin still makes progress on every invocation. @internal
+ */
+export function deadlineOf(budget: InvocationBudget, marginMs: number): number {
+  return budget.startedAt + budget.remainingMs - Math.min(marginMs, budget.remainingMs / 2);
+}
 
 function jsonResponse(statusCode: number, body: unknown): PresignResponse {
   return { statusCode, body: JSON.stringify(body) };
 }
 
-/** The 200 body, exactly the reference's four keys in its order. */
-function successBody(count: number, errors: number, manifestKey: string, manifestUrl: string): PresignSuccessBody {
-  // Deadline continuation (`complete`, `next_start_after`) is the one planned addition to this body.
-  return { count, errors, manifest_key: manifestKey, manifest_url: manifestUrl };
+/** The 200 body: the reference's four keys in its order, then the continuation fields. */
+function successBody(
+  count: number,
+  errors: number,
+  manifestKey: string,
+  manifestUrl: string,
+  complete: boolean,
+  nextStartAfter: string | undefined,
+): PresignSuccessBody {
+  const body: PresignSuccessBody = { count, errors, manifest_key: manifestKey, manifest_url: manifestUrl, complete };
+  if (!complete) body.next_start_after = nextStartAfter ?? '';
+  return body;
+}
+
+/** Thrown when a job of a batch would start after the batch's deadline (an SQS batch that ran out of time). */
+function deadlineReached(deadline: number): Error {
+  const error = new Error(
+    `The invocation's deadline (${new Date(deadline).toISOString()}, DEADLINE_MARGIN_MS before its timeout) passed before the job started; nothing was listed`,
+  );
+  error.name = 'DeadlineReached';
+  return error;
 }
 
 /** `ON_EXPIRY_CAPPED` from the environment: `warn` (the default, also when empty) or `refuse`. */
@@ -181,6 +241,10 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
   if (expiryOption !== undefined && expiryOption !== 'warn' && expiryOption !== 'refuse') {
     throw new TypeError(`createPresignHandler: onExpiryCapped must be 'warn' or 'refuse' (got ${JSON.stringify(expiryOption)})`);
   }
+  const marginOption = options.deadlineMarginMs;
+  if (marginOption !== undefined && (typeof marginOption !== 'number' || !Number.isSafeInteger(marginOption) || marginOption < 0)) {
+    throw new RangeError(`createPresignHandler: deadlineMarginMs must be an integer number of milliseconds, 0 or more (got ${String(marginOption)})`);
+  }
   const newMetrics = (): EmfReporter =>
     emfReporter({
       namespace,
@@ -209,7 +273,8 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
   });
   const extraReporters = options.reporters ?? [];
 
-  return async (rawEvent, context, requestIdOverride) => {
+  return async (rawEvent, context, requestIdOverride, sharedBudget) => {
+    const budget = sharedBudget ?? invocationBudget(context);
     const requestId = requestIdOverride ?? (context?.awsRequestId || randomUUID());
     const env = envOf();
     const log = (fields: Record<string, unknown>): void => write(JSON.stringify(fields));
@@ -253,7 +318,10 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
     };
 
     try {
-      const resolved = resolveConfig(rawEvent, env, options.publicEndpoint !== undefined ? { publicEndpoint: options.publicEndpoint } : {});
+      const resolved = resolveConfig(rawEvent, env, {
+        ...(options.publicEndpoint !== undefined ? { publicEndpoint: options.publicEndpoint } : {}),
+        ...(marginOption !== undefined ? { deadlineMarginMs: marginOption } : {}),
+      });
       if (!resolved.ok) return refuse(resolved.rejection);
       const config = resolved.config;
       const denied = checkAccess(
@@ -268,6 +336,10 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       if (typeof onExpiryCapped !== 'string') return refuse(onExpiryCapped);
       const dedup = resolveIdempotencySettings(env, options.idempotency);
       if (dedup !== undefined && 'statusCode' in dedup) return refuse(dedup);
+      const deadline = budget === undefined ? undefined : deadlineOf(budget, config.deadlineMarginMs);
+      // Jobs sharing one invocation (an SQS batch) skip the ones left without time; a job alone always runs, and at
+      // worst lists nothing and answers where to resume.
+      if (sharedBudget !== undefined && deadline !== undefined && Date.now() >= deadline) throw deadlineReached(deadline);
 
       const clients = clientsFor(env, config.endpoint, config.publicEndpoint);
 
@@ -279,6 +351,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
             prefix: config.prefix,
             pageSize: config.pageSize,
             filter: suffixFilter(suffix),
+            ...(config.startAfter !== undefined ? { startAfter: config.startAfter } : {}),
           }),
           presigner: clients.presigner,
           manifest: s3ManifestWriter({
@@ -293,6 +366,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
           requestId,
           onExpiryCapped,
           reporters: [jsonLogReporter({ write }), metrics, observer, ...extraReporters],
+          ...(deadline !== undefined ? { deadline } : {}),
         });
         const key = result.manifest.key;
         if (key === undefined) throw new Error('The manifest writer did not report a manifest key');
@@ -302,7 +376,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       if (dedup === undefined) {
         const { result, key } = await run();
         const url = result.manifest.url ?? (await clients.presigner.presign({ bucket: config.bucket, key }, { expiresIn: result.effectiveExpiresIn }));
-        return respond(200, successBody(result.count, result.errors, key, url));
+        return respond(200, successBody(result.count, result.errors, key, url, result.complete, nextStartAfterOf(result, config)));
       }
 
       return await runDeduplicated(config, dedup, clients.presigner, run);
@@ -340,6 +414,8 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
           manifest_key: key,
           manifest_bytes: result.manifest.bytes,
           urls_expire_at: Math.floor(Date.now() / 1000) + result.effectiveExpiresIn,
+          complete: result.complete,
+          ...(result.complete ? {} : { next_start_after: nextStartAfterOf(result, config) }),
         };
       };
       const credentialsExpireAt = presigner.credentialsExpiration === undefined ? undefined : await presigner.credentialsExpiration();
@@ -348,9 +424,16 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
         // URLs this short-lived are not worth reusing: run without a record.
         const stored = await job();
         const url = freshUrl ?? (await presigner.presign({ bucket: config.bucket, key: stored.manifest_key }, { expiresIn: config.expirySeconds }));
-        return respond(200, successBody(stored.count, stored.errors, stored.manifest_key, url));
+        return respond(200, bodyOfStored(stored, url));
       }
-      const key: JobKey = { bucket: config.bucket, prefix: config.prefix, expiry_seconds: config.expirySeconds, suffix };
+      // A continuation is its own job: its result covers only the keys after start_after.
+      const key: JobKey = {
+        bucket: config.bucket,
+        prefix: config.prefix,
+        expiry_seconds: config.expirySeconds,
+        suffix,
+        ...(config.startAfter !== undefined ? { start_after: config.startAfter } : {}),
+      };
       const keyPrefix = env.AWS_LAMBDA_FUNCTION_NAME || functionName;
       let outcome;
       try {
@@ -368,7 +451,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       const { stored, replay } = outcome;
       if (!replay) {
         const url = freshUrl ?? (await presigner.presign({ bucket: config.bucket, key: stored.manifest_key }, { expiresIn: config.expirySeconds }));
-        return respond(200, successBody(stored.count, stored.errors, stored.manifest_key, url));
+        return respond(200, bodyOfStored(stored, url));
       }
       // A stored result: re-presign the manifest for no longer than the URLs inside it live.
       const remaining = Math.max(1, Math.min(config.expirySeconds, stored.urls_expire_at - Math.floor(Date.now() / 1000)));
@@ -382,15 +465,31 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
         url_remaining_seconds: remaining,
       });
       metrics.addMetric('IdempotentReplays', 1);
-      return respond(200, successBody(stored.count, stored.errors, stored.manifest_key, url));
+      return respond(200, bodyOfStored(stored, url));
     }
   };
+}
+
+/** Where the next invocation starts: the run's cursor, or where this one started when it listed nothing. */
+function nextStartAfterOf(result: PipelineResult, config: PresignConfig): string | undefined {
+  if (result.complete) return undefined;
+  return result.nextStartAfter ?? config.startAfter;
+}
+
+function bodyOfStored(stored: StoredResult, url: string): PresignSuccessBody {
+  // Records written before continuation existed hold complete runs.
+  const complete = stored.complete ?? true;
+  return successBody(stored.count, stored.errors, stored.manifest_key, url, complete, stored.next_start_after);
 }
 
 /**
  * Creates the documented presign handler: lists `bucket`/`prefix`, presigns every `.pdf` key, streams a JSONL
  * manifest to `manifests/<uuid>.jsonl` in the same bucket and returns
- * `{ statusCode: 200, body: '{"count":…,"errors":…,"manifest_key":…,"manifest_url":…}' }`.
+ * `{ statusCode: 200, body: '{"count":…,"errors":…,"manifest_key":…,"manifest_url":…,"complete":true}' }`.
+ *
+ * The run is deadline-aware: when the invocation's time left falls under `DEADLINE_MARGIN_MS` (30 s), it stops
+ * listing, presigns what it holds, completes the manifest and answers `complete: false` with `next_start_after`;
+ * invoked again with `start_after` set to that, it continues. The manifests of such a chain hold every key exactly once.
  *
  * Clients are built once per endpoint configuration and reused while the Lambda is warm; the event and the
  * environment are read on every invocation. Bad input gets 400 (403 outside the allow-list) before any S3 call.

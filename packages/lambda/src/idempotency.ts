@@ -31,6 +31,8 @@ export interface JobKey {
   readonly expiry_seconds: number;
   /** The key suffix the job keeps. */
   readonly suffix: string;
+  /** Where a continuation starts (absent for a run from the start, so such keys hash as before continuation existed). */
+  readonly start_after?: string;
 }
 
 /**
@@ -50,6 +52,10 @@ export interface StoredResult {
   readonly manifest_bytes: number;
   /** When the URLs inside the manifest die, in epoch seconds. */
   readonly urls_expire_at: number;
+  /** False for a run cut short by its deadline (such results are returned, never stored). Absent means true. */
+  readonly complete?: boolean;
+  /** Where the next run starts, for a result that is not complete. */
+  readonly next_start_after?: string;
 }
 
 /** Settings resolved for one invocation. */
@@ -121,7 +127,7 @@ export function recordLifetimeSeconds(
   return Math.floor(lifetime);
 }
 
-/** Thrown inside the idempotent function for a result that must be returned but not stored (it had item errors). */
+/** Thrown inside the idempotent function for a result that must be returned but not stored (item errors, or partial). */
 class UncachedResult extends Error {
   constructor(readonly stored: StoredResult) {
     super('result not stored');
@@ -147,7 +153,8 @@ export interface IdempotencyRunner {
   /**
    * Runs `job` unless a run with the same key finished within the record's lifetime (then returns its stored result)
    * or is in progress (then rejects with Powertools' `IdempotencyAlreadyInProgressError`). A job that throws leaves no
-   * record; a job whose result has item errors (`errors > 0`) is returned but not stored, so a retry tries again.
+   * record; a job whose result has item errors (`errors > 0`) or stopped at its deadline (`complete: false`) is
+   * returned but not stored, so a retry runs again instead of being handed a partial result.
    */
   run(
     settings: IdempotencySettings,
@@ -192,7 +199,7 @@ export function createIdempotencyRunner(region: () => string): IdempotencyRunner
       async (_key: JobKey, call: Call): Promise<StoredResult> => {
         call.ran = true;
         const stored = await call.job();
-        if (stored.errors > 0) throw new UncachedResult(stored);
+        if (stored.errors > 0 || stored.complete === false) throw new UncachedResult(stored);
         return stored;
       },
       { persistenceStore, config, keyPrefix },

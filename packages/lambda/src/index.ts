@@ -10,6 +10,18 @@ export type { IdempotencyOptions, IdempotencySettings, JobKey, StoredResult } fr
 export { createSqsHandler, SqsJobError } from './sqs.js';
 export type { SqsHandler, SqsHandlerOptions } from './sqs.js';
 export { ensureManifestLifecycle, MANIFEST_LIFECYCLE_RULE_ID } from './lifecycle.js';
+export { BatchInputError, batchPartKey, createBatchHandler, createManifestIndexHandler } from './batch.js';
+export type {
+  BatchHandlerOptions,
+  DistributedMapS3Item,
+  ManifestIndexEvent,
+  ManifestIndexHandler,
+  ManifestIndexResult,
+  PresignBatchEvent,
+  PresignBatchHandler,
+  PresignBatchInput,
+  PresignBatchResult,
+} from './batch.js';
 export type { ManifestLifecycleOptions, ManifestLifecycleResult } from './lifecycle.js';
 
 /** The package version. */

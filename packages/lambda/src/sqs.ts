@@ -5,7 +5,7 @@ import {
   SqsFifoPartialProcessorAsync,
 } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createJobRunner, type PresignHandlerOptions, type PresignResponse } from './handler.js';
+import { createJobRunner, invocationBudget, type InvocationBudget, type PresignHandlerOptions, type PresignResponse } from './handler.js';
 
 /** Options of {@link createSqsHandler}: the presign handler's, plus how many messages run at once. */
 export interface SqsHandlerOptions extends PresignHandlerOptions {
@@ -54,7 +54,9 @@ function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
  * SQS redelivers those alone.
  *
  * A message fails when its body is not a JSON object, when the job is refused (400, 403), when a duplicate is still
- * in progress (409: the redelivery then gets the stored result), or when the job throws (an S3 error). When every
+ * in progress (409: the redelivery then gets the stored result), when the job throws (an S3 error), or when the
+ * invocation's deadline (`DEADLINE_MARGIN_MS` before its timeout, one for the whole batch) stops the job or comes
+ * before it starts: such messages are redelivered rather than lost to a Lambda timeout with the whole batch. When every
  * message fails, all are listed in `batchItemFailures` rather than thrown, so the response always says which.
  * Each job logs and writes its EMF document with the message id as its `request_id`.
  *
@@ -72,7 +74,7 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
   const runJob = createJobRunner(options);
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
 
-  const processMessage = async (record: SQSRecord, context: Context | undefined): Promise<PresignResponse> => {
+  const processMessage = async (record: SQSRecord, context: Context | undefined, budget: InvocationBudget | undefined): Promise<PresignResponse> => {
     let event: unknown;
     try {
       event = JSON.parse(record.body);
@@ -81,7 +83,17 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
       write(JSON.stringify({ event: 'invalid_request', request_id: record.messageId, field: 'body', error }));
       throw new SqsJobError(`Message ${record.messageId}: ${error}`);
     }
-    const response = await runJob(event, context, record.messageId);
+    const response = await runJob(event, context, record.messageId, budget);
+    if (response.statusCode === 200) {
+      const body = JSON.parse(response.body) as { complete?: unknown; count?: unknown };
+      if (body.complete === false) {
+        // A message is one whole job: a partial manifest is not its answer, so the message goes back to the queue.
+        throw new SqsJobError(
+          `Message ${record.messageId} stopped at the invocation's deadline after ${String(body.count)} keys; it will be delivered again`,
+          response,
+        );
+      }
+    }
     if (response.statusCode !== 200) {
       let detail = '';
       try {
@@ -96,11 +108,13 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
   };
 
   return async (event, context) => {
+    // One deadline for the whole batch: jobs run one after the other within the same invocation.
+    const budget = invocationBudget(context);
     const records = (event as Partial<SQSEvent> | undefined)?.Records;
     const fifo = Array.isArray(records) && records.some((record) => record?.attributes?.MessageGroupId !== undefined);
     if (fifo) {
       const processor = new SqsFifoPartialProcessorAsync();
-      return processPartialResponse(event, (record: SQSRecord) => processMessage(record, context), processor, {
+      return processPartialResponse(event, (record: SQSRecord) => processMessage(record, context, budget), processor, {
         ...(context !== undefined ? { context } : {}),
         skipGroupOnError: true,
         throwOnFullBatchFailure: false,
@@ -108,7 +122,7 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
     }
     const processor = new BatchProcessor(EventType.SQS);
     const limit = limiter(recordConcurrency);
-    return processPartialResponse(event, (record: SQSRecord) => limit(() => processMessage(record, context)), processor, {
+    return processPartialResponse(event, (record: SQSRecord) => limit(() => processMessage(record, context, budget)), processor, {
       ...(context !== undefined ? { context } : {}),
       processInParallel: recordConcurrency > 1,
       throwOnFullBatchFailure: false,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { S3Endpoint } from '@presign-pipeline/minio-testing';
+import type { S3Endpoint, S3EndpointInfo } from '@presign-pipeline/minio-testing';
 import type { Context } from 'aws-lambda';
 import { createPresignHandler, type PresignHandlerOptions } from '../../src/handler.js';
 import { lineSink } from './capture.js';
@@ -80,7 +80,7 @@ export async function listKeys(client: S3Client, bucket: string, prefix: string)
  * A real S3 client for the endpoint whose commands are counted by name (a pass-through middleware), and which can be
  * told to fail the n-th call of an operation with a named S3 error, the way S3 itself would answer.
  */
-export function observedClient(endpoint: S3Endpoint, failures: Record<string, { call: number; name: string }> = {}) {
+export function observedClient(endpoint: S3EndpointInfo, failures: Record<string, { call: number; name: string }> = {}) {
   const counts: Record<string, number> = {};
   const client = new S3Client({
     endpoint: endpoint.endpoint,

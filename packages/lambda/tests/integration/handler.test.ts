@@ -23,13 +23,14 @@ describe('the documented handler against a real S3 endpoint', () => {
     const started = Date.now();
     const response = await handler({ bucket, prefix, page_size: 10 }, lambdaContext('req-contract'));
 
-    // Response: status 200 and exactly the four keys, in order.
+    // Response: status 200, the reference's four keys in order, then `complete` (true: the run was not cut short).
     expect(Object.keys(response)).toEqual(['statusCode', 'body']);
     expect(response.statusCode).toBe(200);
     const body = JSON.parse(response.body) as Record<string, unknown>;
-    expect(Object.keys(body)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url']);
+    expect(Object.keys(body)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url', 'complete']);
     expect(body.count).toBe(PDFS);
     expect(body.errors).toBe(0);
+    expect(body.complete).toBe(true);
     expect(body.manifest_key).toMatch(/^manifests\/[0-9a-f-]{36}\.jsonl$/);
     const manifestUrl = new URL(String(body.manifest_url));
     expect(manifestUrl.origin).toBe(new URL(endpoint.endpoint).origin);

@@ -6,7 +6,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand as S3DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { startMotoServer, type MotoServer } from '@presign-pipeline/minio-testing';
+import { startFaultProxy, startMotoServer, type MotoServer } from '@presign-pipeline/minio-testing';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,7 +96,7 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
       const second = await handler({ bucket, prefix, expiry_seconds: '900', page_size: 3 }, lambdaContext('second'));
       expect(second.statusCode).toBe(200);
       const secondBody = parse(second);
-      expect(Object.keys(secondBody)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url']);
+      expect(Object.keys(secondBody)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url', 'complete']);
       expect(secondBody.count).toBe(12);
       expect(secondBody.errors).toBe(0);
       expect(secondBody.manifest_key).toBe(firstBody.manifest_key);
@@ -274,5 +274,55 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
     const second = parse(await handler({ bucket, prefix }, lambdaContext('again')));
     expect(second).toMatchObject({ count: 12, errors: 0 });
     expect(observed.count('ListObjectsV2')).toBe(2);
+  });
+});
+
+describe('idempotency with deadline continuation', () => {
+  it('never stores a partial run, and keeps each start_after its own job', async () => {
+    // Prepare: every ListObjectsV2 is held back 150 ms and each invocation may list for 400 ms, so a run over the
+    // 13 objects in pages of 2 (7 pages) is always cut short.
+    const tableName = await createTable();
+    const proxy = await startFaultProxy({ target: endpoint, rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: 150 }] });
+    try {
+      const observed = observedClient({ endpoint: proxy.endpoint, region: endpoint.region, credentials: endpoint.credentials });
+      const handler = createPresignHandler({
+        s3Client: observed.client,
+        publicEndpoint: endpoint.endpoint,
+        write: () => undefined,
+        env: {},
+        idempotency: { tableName, client: dynamo },
+        deadlineMarginMs: 200,
+      });
+      const event = { bucket, prefix, page_size: 2 };
+
+      // Act + Assess: a cut run is answered, not stored, so its repetition lists again.
+      const first = parse(await handler(event, lambdaContext('cut-1', 600)));
+      expect(first).toMatchObject({ complete: false });
+      const listsAfterFirst = observed.count('ListObjectsV2');
+      expect((await records(tableName)).filter((r) => r.status?.S === 'COMPLETED')).toEqual([]);
+      const second = parse(await handler(event, lambdaContext('cut-2', 600)));
+      expect(second).toMatchObject({ complete: false });
+      expect(second.manifest_key).not.toBe(first.manifest_key);
+      expect(observed.count('ListObjectsV2')).toBeGreaterThan(listsAfterFirst);
+      expect((await records(tableName)).filter((r) => r.status?.S === 'COMPLETED')).toEqual([]);
+
+      // The continuation completes and is stored under its own key: repeating it replays without listing.
+      const continuation = { ...event, start_after: String(second.next_start_after) };
+      const third = parse(await handler(continuation, lambdaContext('rest-1', 120_000)));
+      expect(third).toMatchObject({ complete: true, errors: 0 });
+      const listsAfterThird = observed.count('ListObjectsV2');
+      const fourth = parse(await handler(continuation, lambdaContext('rest-2', 120_000)));
+      expect(fourth).toMatchObject({ complete: true, count: third.count, manifest_key: third.manifest_key });
+      expect(observed.count('ListObjectsV2')).toBe(listsAfterThird);
+
+      // A run from the start is another job: it does not get the continuation's (shorter) result.
+      const full = parse(await handler(event, lambdaContext('full', 120_000)));
+      expect(full).toMatchObject({ complete: true, count: 12 });
+      expect(full.manifest_key).not.toBe(third.manifest_key);
+      expect(Number(third.count)).toBeLessThan(12);
+      expect(Number(second.count) + Number(third.count)).toBe(12);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -21,6 +21,7 @@ describe('resolveConfig: defaults and fallbacks', () => {
       pageSize: 1000,
       concurrency: 4,
       queueMax: 2000,
+      deadlineMarginMs: 30_000,
       sources: { bucket: 'default', prefix: 'default', expirySeconds: 'default' },
     });
   });

@@ -1,0 +1,558 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  arrayKeySource,
+  jsonLogReporter,
+  memoryManifestWriter,
+  presignPipeline,
+  suffixFilter,
+  type Presigner,
+} from '@presign-pipeline/core';
+import { emfReporter, type EmfReporter, type RunSummary } from '@presign-pipeline/emf';
+import type { Context } from 'aws-lambda';
+import { createClientCache, type ClientSet, type PresignerChoice } from './clients.js';
+import { isPlainObject, resolveConfig, type HandlerEnv, type PresignConfig } from './config.js';
+import { resolveAccessPolicy } from './access.js';
+import { DEFAULT_NAMESPACE } from './handler.js';
+
+/**
+ * One item of a Distributed Map whose `ItemReader` is `arn:aws:states:::s3:listObjectsV2`: the listed object's
+ * metadata. Only `Key` is read.
+ */
+export interface DistributedMapS3Item {
+  /** The object key. */
+  readonly Key: string;
+  /** The object's ETag, quotes included. */
+  readonly Etag?: string;
+  /** When the object was last written (Step Functions passes it through; not read). */
+  readonly LastModified?: string | number;
+  /** The object's size in bytes. */
+  readonly Size?: number;
+  /** The object's storage class. */
+  readonly StorageClass?: string;
+}
+
+/** The fields the state machine adds to every batch through `ItemBatcher.BatchInput`. */
+export interface PresignBatchInput {
+  /** The listed bucket: the URLs point into it and the part manifests are written to it. */
+  readonly bucket: string;
+  /** Names the run (the execution's name): parts go to `manifests/<run>/`. Letters, digits, `.`, `_`, `-`; at most 128. */
+  readonly run: string;
+  /** URL lifetime in seconds, 1..604800. Default `URL_EXPIRY_SECONDS`, then 900. */
+  readonly expiry_seconds?: number | string;
+  /** Keys kept end with this, case-insensitively. Default the handler's `suffix` option, `.pdf`. */
+  readonly suffix?: string;
+}
+
+/** What a Distributed Map child receives with an `ItemBatcher` that has a `BatchInput`. */
+export interface PresignBatchEvent {
+  /** The batch's items, in listing order. */
+  readonly Items: readonly DistributedMapS3Item[];
+  /** The state machine's fixed input for every batch. */
+  readonly BatchInput: PresignBatchInput;
+}
+
+/** What a batch answers: small, so the Map's results stay far under Step Functions' 256 KiB. */
+export interface PresignBatchResult {
+  /** The part manifest written, or null when the batch held no key to keep. */
+  readonly part_key: string | null;
+  /** Keys presigned into the part. */
+  readonly count: number;
+  /** Keys that failed to presign (each logged as `presign_error`). */
+  readonly errors: number;
+}
+
+/** The input of the final step. */
+export interface ManifestIndexEvent {
+  /** The bucket the parts are in. */
+  readonly bucket: string;
+  /** The run whose parts are indexed (the same value the batches got). */
+  readonly run: string;
+  /** Lifetime of the index's URLs in seconds, 1..604800. Default `URL_EXPIRY_SECONDS`, then 900. */
+  readonly expiry_seconds?: number | string;
+}
+
+/** What the final step answers. */
+export interface ManifestIndexResult {
+  /** The index manifest: `manifests/<run>/index.jsonl`, one `{"key","url","count","errors"}` line per part. */
+  readonly index_key: string;
+  /** A presigned GET URL of the index. */
+  readonly index_url: string;
+  /** Parts listed in the index. */
+  readonly parts: number;
+  /** Keys presigned over all parts. */
+  readonly count: number;
+  /** Keys that failed to presign over all parts. */
+  readonly errors: number;
+  /**
+   * When the first URLs inside the parts die (ISO 8601): the oldest part's write time plus `expiry_seconds`. Null
+   * without parts. The parts' URLs were signed when their batch ran, so they die before the index's own URLs.
+   */
+  readonly urls_expire_at: string | null;
+}
+
+/** Options of {@link createBatchHandler} and {@link createManifestIndexHandler}. */
+export interface BatchHandlerOptions {
+  /** A ready S3 client; `S3_ENDPOINT_URL` is then ignored. */
+  s3Client?: S3Client;
+  /** Configuration merged into the S3 clients the handler builds. */
+  clientConfig?: S3ClientConfig;
+  /** Which presigner signs URLs: `'fast'`, `'sdk'` (default) or a factory given the signing client. */
+  presigner?: PresignerChoice;
+  /** The endpoint URLs are signed for (overrides `S3_PUBLIC_ENDPOINT_URL`). */
+  publicEndpoint?: string;
+  /** The environment, read on every invocation. Default `process.env`. */
+  env?: HandlerEnv;
+  /** Where log lines and EMF documents go, one JSON object per call. Default: stdout. */
+  write?: (line: string) => void;
+  /** Keys kept when `BatchInput.suffix` is absent. Default `.pdf`. */
+  suffix?: string;
+  /** Where run folders are written in the bucket. Default `manifests/`. */
+  manifestPrefix?: string;
+  /** Buckets a batch may name (overrides `ALLOWED_BUCKETS`). */
+  allowedBuckets?: readonly string[];
+  /** Prefixes every key of a batch must start with (overrides `ALLOWED_PREFIXES`). */
+  allowedPrefixes?: readonly string[];
+  /** Presign calls in flight per batch, 1..256. Default 4. */
+  concurrency?: number;
+  /** CloudWatch namespace of the EMF document. Default `eth/sign_pdfs_optimized`. */
+  namespace?: string;
+  /** Value of the `Function` dimension. Default `sign_pdfs_batch` (batch) or `sign_pdfs_index` (index). */
+  functionName?: string;
+}
+
+/** A Distributed Map child handler. */
+export type PresignBatchHandler = (event: unknown, context?: Context) => Promise<PresignBatchResult>;
+/** The handler of the state machine's final step. */
+export type ManifestIndexHandler = (event: unknown, context?: Context) => Promise<ManifestIndexResult>;
+
+/**
+ * The error a batch or index invocation fails with when its input is unusable (`InvalidBatchInput`) or outside the
+ * allow-list (`ForbiddenBatchInput`). Thrown before any S3 call; retrying cannot help, so state machines should not
+ * Retry on these names.
+ */
+export class BatchInputError extends Error {
+  /** The input field at fault, e.g. `BatchInput.bucket` or `Items[3].Key`. */
+  readonly field: string;
+
+  constructor(name: 'InvalidBatchInput' | 'ForbiddenBatchInput', field: string, message: string) {
+    super(message);
+    this.name = name;
+    this.field = field;
+  }
+}
+
+const MAX_ITEMS = 10_000;
+const MAX_KEY_BYTES = 1024;
+const RUN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const PART_PATTERN = /^part-[0-9a-f]{16}\.jsonl$/;
+const INDEX_NAME = 'index.jsonl';
+const HEAD_CONCURRENCY = 16;
+const MAX_CONCURRENCY = 256;
+
+function invalid(field: string, message: string): BatchInputError {
+  return new BatchInputError('InvalidBatchInput', field, message);
+}
+
+function show(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * The part a batch writes: `<manifestPrefix><run>/part-<n>.jsonl`, where n is the first 16 hex digits of the SHA-256
+ * of the batch's first key, last key and item count. A retried or redriven batch gets the same input, so it
+ * overwrites its own part instead of adding a copy; two batches of one listing never start with the same key.
+ */
+export function batchPartKey(manifestPrefix: string, run: string, items: readonly Pick<DistributedMapS3Item, 'Key'>[]): string {
+  const first = items[0]?.Key ?? '';
+  const last = items[items.length - 1]?.Key ?? '';
+  const n = createHash('sha256').update(`${first}\n${last}\n${items.length}`, 'utf8').digest('hex').slice(0, 16);
+  return `${manifestPrefix}${run}/part-${n}.jsonl`;
+}
+
+interface Common {
+  readonly write: (line: string) => void;
+  readonly envOf: () => HandlerEnv;
+  readonly clientsFor: (env: HandlerEnv, endpoint?: string, publicEndpoint?: string) => ClientSet;
+  readonly manifestPrefix: string;
+  readonly suffix: string;
+  readonly concurrency: number;
+  readonly namespace: string;
+  readonly options: BatchHandlerOptions;
+}
+
+function common(owner: string, options: BatchHandlerOptions): Common {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be an object`);
+  const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  if (typeof write !== 'function') throw new TypeError(`${owner}: write must be a function`);
+  const manifestPrefix = options.manifestPrefix ?? 'manifests/';
+  if (typeof manifestPrefix !== 'string') throw new TypeError(`${owner}: manifestPrefix must be a string`);
+  const suffix = options.suffix ?? '.pdf';
+  if (typeof suffix !== 'string' || suffix === '') throw new TypeError(`${owner}: suffix must be a non-empty string`);
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new RangeError(`${owner}: concurrency must be an integer from 1 to ${MAX_CONCURRENCY} (got ${String(concurrency)})`);
+  }
+  const choice = options.presigner;
+  if (choice !== undefined && choice !== 'fast' && choice !== 'sdk' && typeof choice !== 'function') {
+    throw new TypeError(`${owner}: presigner must be 'fast', 'sdk' or a function (got ${show(choice)})`);
+  }
+  const clientsFor = createClientCache({
+    ...(options.s3Client !== undefined ? { s3Client: options.s3Client } : {}),
+    ...(options.clientConfig !== undefined ? { clientConfig: options.clientConfig } : {}),
+    ...(options.presigner !== undefined ? { presigner: options.presigner } : {}),
+  });
+  return {
+    write,
+    envOf: () => options.env ?? process.env,
+    clientsFor,
+    manifestPrefix,
+    suffix,
+    concurrency,
+    namespace: options.namespace ?? DEFAULT_NAMESPACE,
+    options,
+  };
+}
+
+function checkRun(run: unknown, field: string): string {
+  if (typeof run !== 'string' || !RUN_PATTERN.test(run)) {
+    throw invalid(
+      field,
+      `${field} must be 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit, such as the execution's name ($$.Execution.Name) (got ${show(run)})`,
+    );
+  }
+  return run;
+}
+
+/**
+ * Validates bucket and expiry with the presign handler's rules (and the endpoint variables), naming fields as they
+ * appear in this input.
+ */
+function resolveShared(c: Common, env: HandlerEnv, bucket: unknown, expiry: unknown, fieldPrefix: string): PresignConfig {
+  if (typeof bucket !== 'string' || bucket === '') {
+    throw invalid(`${fieldPrefix}bucket`, `${fieldPrefix}bucket must be a bucket name (got ${show(bucket)})`);
+  }
+  const resolved = resolveConfig(
+    { bucket, prefix: '', ...(expiry !== undefined && expiry !== null ? { expiry_seconds: expiry } : {}) },
+    // Variables only the listing handler reads cannot fail a batch.
+    { ...env, DEADLINE_MARGIN_MS: undefined, QUEUE_MAX: undefined },
+    c.options.publicEndpoint !== undefined ? { publicEndpoint: c.options.publicEndpoint } : {},
+  );
+  if (!resolved.ok) {
+    const { field, error } = resolved.rejection;
+    const named = field === 'bucket' || field === 'expiry_seconds' ? `${fieldPrefix}${field}` : field;
+    throw invalid(named, error.startsWith(`${field} `) ? `${named} ${error.slice(field.length + 1)}` : error);
+  }
+  return resolved.config;
+}
+
+function checkAllowedBucket(c: Common, env: HandlerEnv, bucket: string, field: string): readonly string[] | undefined {
+  const policy = resolveAccessPolicy(env, {
+    ...(c.options.allowedBuckets !== undefined ? { allowedBuckets: c.options.allowedBuckets } : {}),
+    ...(c.options.allowedPrefixes !== undefined ? { allowedPrefixes: c.options.allowedPrefixes } : {}),
+  });
+  if (policy.allowedBuckets !== undefined && !policy.allowedBuckets.includes(bucket)) {
+    throw new BatchInputError('ForbiddenBatchInput', field, `Bucket ${show(bucket)} is not in the allowed buckets`);
+  }
+  return policy.allowedPrefixes;
+}
+
+function newMetrics(c: Common, functionName: string, metrics?: (summary: RunSummary) => Record<string, number>): EmfReporter {
+  return emfReporter({
+    namespace: c.namespace,
+    dimensions: { Function: functionName },
+    ...(metrics !== undefined ? { metrics } : { metrics: () => ({}) }),
+    deferPublish: true,
+    write: c.write,
+    onError: (error) => c.write(JSON.stringify({ event: 'metrics_error', error: error instanceof Error ? error.message : String(error) })),
+  });
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+interface ParsedBatch {
+  readonly items: readonly DistributedMapS3Item[];
+  readonly input: Record<string, unknown>;
+}
+
+function parseBatch(event: unknown): ParsedBatch {
+  if (!isPlainObject(event)) {
+    throw invalid('event', `The event must be a batch object {"Items": [...], "BatchInput": {...}} (got ${show(event)})`);
+  }
+  const items = event.Items;
+  if (!Array.isArray(items)) {
+    throw invalid('Items', `Items must be the array of listed objects a Distributed Map batch carries (got ${show(items)})`);
+  }
+  if (items.length > MAX_ITEMS) throw invalid('Items', `Items must hold at most ${MAX_ITEMS} objects (got ${items.length})`);
+  items.forEach((item: unknown, i) => {
+    const key = isPlainObject(item) ? item.Key : undefined;
+    if (typeof key !== 'string' || key === '') {
+      throw invalid(`Items[${i}].Key`, `Items[${i}] must be an object with a non-empty string Key (got ${show(item)})`);
+    }
+    if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+      throw invalid(`Items[${i}].Key`, `Items[${i}].Key is longer than ${MAX_KEY_BYTES} bytes, the longest S3 key`);
+    }
+  });
+  const input = event.BatchInput;
+  if (!isPlainObject(input)) {
+    throw invalid('BatchInput', `BatchInput must be an object {"bucket", "run", "expiry_seconds"?, "suffix"?} set by the ItemBatcher (got ${show(input)})`);
+  }
+  return { items: items as DistributedMapS3Item[], input };
+}
+
+/**
+ * Creates the Distributed Map child: given a batch of listed objects (`Items`, as the `s3:listObjectsV2` ItemReader
+ * produces them) and the ItemBatcher's `BatchInput` (`bucket`, `run`, optional `expiry_seconds` and `suffix`), it keeps
+ * the keys ending in the suffix (case-insensitively), presigns them and writes the part manifest
+ * `manifests/<run>/part-<n>.jsonl` (see {@link batchPartKey}: a retried batch overwrites its own part). It answers
+ * `{ part_key, count, errors }`; a batch with nothing to keep writes no part (`part_key: null`).
+ *
+ * Invalid input throws {@link BatchInputError} (`InvalidBatchInput`, `ForbiddenBatchInput`) before any S3 call. S3
+ * failures throw the SDK's error, whose name is the S3 error code (`SlowDown`, `AccessDenied`…), for Retry/Catch.
+ * One `batch_complete` log line and one EMF document per invocation.
+ *
+ * @example
+ * ```ts
+ * import { createBatchHandler } from '@presign-pipeline/lambda';
+ * export const handler = createBatchHandler({ presigner: 'fast' });
+ * ```
+ */
+export function createBatchHandler(options: BatchHandlerOptions = {}): PresignBatchHandler {
+  const c = common('createBatchHandler', options);
+  const functionName = options.functionName ?? 'sign_pdfs_batch';
+  newMetrics(c, functionName);
+
+  return async (event, context) => {
+    const requestId = context?.awsRequestId || randomUUID();
+    const started = performance.now();
+    const metrics = newMetrics(c, functionName, (s) => ({ PDFsProcessed: s.count, PresignCount: s.count, PresignErrors: s.errors }));
+    const log = (fields: Record<string, unknown>): void => c.write(JSON.stringify({ ...fields }));
+    try {
+      const env = c.envOf();
+      const { items, input } = parseBatch(event);
+      const run = checkRun(input.run, 'BatchInput.run');
+      const suffix = input.suffix ?? c.suffix;
+      if (typeof suffix !== 'string' || suffix === '' || suffix.length > 64) {
+        throw invalid('BatchInput.suffix', `BatchInput.suffix must be a non-empty string of at most 64 characters (got ${show(suffix)})`);
+      }
+      const config = resolveShared(c, env, input.bucket, input.expiry_seconds, 'BatchInput.');
+      const allowedPrefixes = checkAllowedBucket(c, env, config.bucket, 'BatchInput.bucket');
+      if (allowedPrefixes !== undefined) {
+        const outside = items.findIndex((item) => !allowedPrefixes.some((prefix) => item.Key.startsWith(prefix)));
+        if (outside >= 0) {
+          throw new BatchInputError('ForbiddenBatchInput', `Items[${outside}].Key`, `Key ${show(items[outside]?.Key)} is not under an allowed prefix`);
+        }
+      }
+
+      const keep = suffixFilter(suffix);
+      const keys = items.map((item) => item.Key).filter(keep);
+      metrics.addMetric('BatchItems', items.length);
+      if (keys.length === 0) {
+        log({ event: 'batch_complete', request_id: requestId, run, part_key: null, items: items.length, count: 0, errors: 0, duration_ms: round2(performance.now() - started) });
+        return { part_key: null, count: 0, errors: 0 };
+      }
+
+      const clients = c.clientsFor(env, config.endpoint, config.publicEndpoint);
+      const manifest = memoryManifestWriter();
+      const logs = jsonLogReporter({
+        // The pipeline's own `complete` line would name an in-memory manifest; `batch_complete` replaces it.
+        write: (line) => {
+          if (!line.startsWith('{"event":"complete"')) c.write(line);
+        },
+      });
+      const result = await presignPipeline({
+        source: arrayKeySource(keys, { bucket: config.bucket }),
+        presigner: clients.presigner,
+        manifest,
+        expiresIn: config.expirySeconds,
+        concurrency: c.concurrency,
+        requestId,
+        reporters: [logs, metrics],
+      });
+
+      const partKey = batchPartKey(c.manifestPrefix, run, items);
+      let bytes = 0;
+      if (result.count > 0) {
+        const body = manifest.text();
+        bytes = Buffer.byteLength(body, 'utf8');
+        await clients.client.send(
+          new PutObjectCommand({
+            Bucket: config.bucket,
+            Key: partKey,
+            Body: body,
+            ContentType: 'application/x-ndjson',
+            Metadata: { count: String(result.count), errors: String(result.errors) },
+          }),
+        );
+      }
+      metrics.addMetric('PartBytes', bytes, 'Bytes');
+      const answer: PresignBatchResult = { part_key: result.count > 0 ? partKey : null, count: result.count, errors: result.errors };
+      log({
+        event: 'batch_complete',
+        request_id: requestId,
+        run,
+        part_key: answer.part_key,
+        items: items.length,
+        count: result.count,
+        errors: result.errors,
+        part_bytes: bytes,
+        effective_expiry_seconds: result.effectiveExpiresIn,
+        duration_ms: round2(performance.now() - started),
+      });
+      return answer;
+    } catch (error) {
+      if (error instanceof BatchInputError) {
+        log({ event: 'invalid_batch', request_id: requestId, field: error.field, error: error.message, error_name: error.name });
+      } else {
+        log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
+      }
+      throw error;
+    } finally {
+      try {
+        metrics.publish();
+      } catch (error) {
+        log({ event: 'metrics_error', request_id: requestId, error: messageOf(error) });
+      }
+    }
+  };
+}
+
+interface PartObject {
+  readonly key: string;
+  readonly lastModified: Date | undefined;
+}
+
+async function listParts(client: S3Client, bucket: string, folder: string): Promise<PartObject[]> {
+  const parts: PartObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder, ...(token !== undefined ? { ContinuationToken: token } : {}) }));
+    for (const object of page.Contents ?? []) {
+      const key = object.Key;
+      if (key !== undefined && PART_PATTERN.test(key.slice(folder.length))) parts.push({ key, lastModified: object.LastModified });
+    }
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return parts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function nonNegativeInt(value: string | undefined): number {
+  const parsed = value === undefined ? Number.NaN : Number(value);
+  return Number.isSafeInteger(parsed) && parsed >= 0 ? parsed : 0;
+}
+
+/**
+ * Creates the state machine's final step: given `{ bucket, run, expiry_seconds? }`, it lists the run's parts
+ * (`manifests/<run>/part-*.jsonl`), reads each part's count from its metadata, and writes the index manifest
+ * `manifests/<run>/index.jsonl`, one `{"key","url","count","errors"}` line per part with a presigned URL. It answers
+ * `{ index_key, index_url, parts, count, errors, urls_expire_at }`. Re-running it rewrites the same index.
+ *
+ * Invalid input throws {@link BatchInputError} before any S3 call; S3 failures throw the SDK's error, named by the
+ * S3 error code.
+ *
+ * @example
+ * ```ts
+ * import { createManifestIndexHandler } from '@presign-pipeline/lambda';
+ * export const handler = createManifestIndexHandler();
+ * ```
+ */
+export function createManifestIndexHandler(options: BatchHandlerOptions = {}): ManifestIndexHandler {
+  const c = common('createManifestIndexHandler', options);
+  const functionName = options.functionName ?? 'sign_pdfs_index';
+  newMetrics(c, functionName);
+
+  return async (event, context) => {
+    const requestId = context?.awsRequestId || randomUUID();
+    const started = performance.now();
+    const metrics = newMetrics(c, functionName);
+    const log = (fields: Record<string, unknown>): void => c.write(JSON.stringify(fields));
+    try {
+      const env = c.envOf();
+      if (!isPlainObject(event)) {
+        throw invalid('event', `The input must be an object {"bucket", "run", "expiry_seconds"?} (got ${show(event)})`);
+      }
+      const run = checkRun(event.run, 'run');
+      const config = resolveShared(c, env, event.bucket, event.expiry_seconds, '');
+      checkAllowedBucket(c, env, config.bucket, 'bucket');
+
+      const clients = c.clientsFor(env, config.endpoint, config.publicEndpoint);
+      const folder = `${c.manifestPrefix}${run}/`;
+      const parts = await listParts(clients.client, config.bucket, folder);
+      const presigner: Presigner = clients.presigner;
+      const lines = await mapLimit(parts, HEAD_CONCURRENCY, async (part) => {
+        const head = await clients.client.send(new HeadObjectCommand({ Bucket: config.bucket, Key: part.key }));
+        const url = await presigner.presign({ bucket: config.bucket, key: part.key }, { expiresIn: config.expirySeconds });
+        return { key: part.key, url, count: nonNegativeInt(head.Metadata?.count), errors: nonNegativeInt(head.Metadata?.errors) };
+      });
+      const body = lines.map((line) => `${JSON.stringify(line)}\n`).join('');
+      const indexKey = `${folder}${INDEX_NAME}`;
+      await clients.client.send(new PutObjectCommand({ Bucket: config.bucket, Key: indexKey, Body: body, ContentType: 'application/x-ndjson' }));
+      const indexUrl = await presigner.presign({ bucket: config.bucket, key: indexKey }, { expiresIn: config.expirySeconds });
+
+      const count = lines.reduce((sum, line) => sum + line.count, 0);
+      const errors = lines.reduce((sum, line) => sum + line.errors, 0);
+      const oldest = parts.reduce<number | undefined>((min, part) => {
+        const at = part.lastModified?.getTime();
+        return at === undefined ? min : min === undefined ? at : Math.min(min, at);
+      }, undefined);
+      const urlsExpireAt = oldest === undefined ? null : new Date(oldest + config.expirySeconds * 1000).toISOString();
+      metrics.addMetric('Parts', parts.length);
+      metrics.addMetric('PDFsIndexed', count);
+      metrics.addMetric('IndexBytes', Buffer.byteLength(body, 'utf8'), 'Bytes');
+      log({
+        event: 'index_complete',
+        request_id: requestId,
+        run,
+        index_key: indexKey,
+        parts: parts.length,
+        count,
+        errors,
+        urls_expire_at: urlsExpireAt,
+        duration_ms: round2(performance.now() - started),
+      });
+      return { index_key: indexKey, index_url: indexUrl, parts: parts.length, count, errors, urls_expire_at: urlsExpireAt };
+    } catch (error) {
+      if (error instanceof BatchInputError) {
+        log({ event: 'invalid_batch', request_id: requestId, field: error.field, error: error.message, error_name: error.name });
+      } else {
+        log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
+      }
+      throw error;
+    } finally {
+      try {
+        metrics.publish();
+      } catch (error) {
+        log({ event: 'metrics_error', request_id: requestId, error: messageOf(error) });
+      }
+    }
+  };
+}
+
+function round2(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,114 @@
+// The continuation loop on a real S3 API: a prefix of 20,000 keys presigned by a chain of deadline-cut invocations.
+import { startFaultProxy, type FaultProxy } from '@presign-pipeline/minio-testing';
+import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPresignHandler } from '../../src/handler.js';
+import { lineSink, readCaptured } from '../helpers/capture.js';
+import { lambdaContext, observedClient, readText, uniqueBucket } from '../helpers/integration.js';
+
+const endpoint = useS3Endpoint();
+const bucket = uniqueBucket('cont');
+const prefix = 'bulk/';
+const TOTAL = 20_000;
+const PAGE_SIZE = 500;
+/**
+ * Every ListObjectsV2 takes at least this long (the proxy holds it back, as real S3 pages take tens of milliseconds),
+ * so a run that may list for 2 s lists at most eight pages of the forty: the chain has at least five runs.
+ */
+const LIST_DELAY_MS = 250;
+let proxy: FaultProxy;
+let expectedPdfs: string[] = [];
+
+/** Short keys (the seed rate, not the key length, is what costs); half end in .pdf, a tenth of those in .PDF. */
+function keyOf(i: number): string {
+  const name = i.toString(36).padStart(4, '0');
+  if (i % 2 === 1) return `${prefix}${name}.txt`;
+  return `${prefix}${name}${i % 20 === 0 ? '.PDF' : '.pdf'}`;
+}
+
+beforeAll(async () => {
+  await endpoint.createBucket(bucket);
+  const keys = Array.from({ length: TOTAL }, (_, i) => keyOf(i));
+  // moto stores 100 to 180 objects/s: this takes two to three minutes, once for the file.
+  await endpoint.seed(bucket, keys.map((key) => ({ key, body: 'x' })), { concurrency: 48 });
+  expectedPdfs = keys.filter((key) => key.toLowerCase().endsWith('.pdf')).sort();
+  proxy = await startFaultProxy({ target: endpoint, rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: LIST_DELAY_MS }] });
+}, 600_000);
+
+afterAll(async () => {
+  await proxy?.stop();
+  await endpoint.stop();
+});
+
+describe('continuation on a real S3 endpoint', () => {
+  it('covers 20,000 keys exactly once over a chain of deadline-cut invocations', async () => {
+    // Prepare: the handler lists through the delaying proxy and signs for the endpoint itself. Each invocation is
+    // told it has 3 s left with DEADLINE_MARGIN_MS=1000, so it lists for about 2 s and stops.
+    const observed = observedClient({ endpoint: proxy.endpoint, region: endpoint.region, credentials: endpoint.credentials });
+    const sink = lineSink();
+    const handler = createPresignHandler({
+      s3Client: observed.client,
+      publicEndpoint: endpoint.endpoint,
+      presigner: 'fast',
+      write: sink.write,
+      env: { DEADLINE_MARGIN_MS: '1000' },
+    });
+
+    // Act: invoke again and again with start_after = next_start_after until a run is complete.
+    const bodies: Array<Record<string, unknown>> = [];
+    let startAfter: string | undefined;
+    for (let run = 1; ; run++) {
+      const event = { bucket, prefix, page_size: PAGE_SIZE, ...(startAfter !== undefined ? { start_after: startAfter } : {}) };
+      const response = await handler(event, lambdaContext(`run-${run}`, 3000));
+      expect(response.statusCode).toBe(200);
+      const body = JSON.parse(response.body) as Record<string, unknown>;
+      bodies.push(body);
+      if (body.complete === true) break;
+      expect(Object.keys(body)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url', 'complete', 'next_start_after']);
+      const next = String(body.next_start_after);
+      // The cursor never moves back, and moves forward whenever the run presigned something. (A run whose deadline
+      // passes while it lists the empty tail of the prefix repeats its cursor; the next one then completes.)
+      expect(next.startsWith(prefix)).toBe(true);
+      expect(next >= (startAfter ?? '')).toBe(true);
+      if (Number(body.count) > 0) expect(next > (startAfter ?? '')).toBe(true);
+      startAfter = next;
+      if (run > 200) throw new Error('the chain did not complete within 200 invocations');
+    }
+
+    // Assess: at least five runs, every one but the last cut short.
+    expect(bodies.length).toBeGreaterThanOrEqual(5);
+    expect(bodies.slice(0, -1).every((body) => body.complete === false)).toBe(true);
+    expect(Object.keys(bodies.at(-1)!)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url', 'complete']);
+
+    // The union of the manifests holds every .pdf key exactly once: none twice, none missing, nothing else.
+    const union: string[] = [];
+    for (const body of bodies) {
+      const text = await readText(endpoint.client, bucket, String(body.manifest_key));
+      const entries = text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { key: string; url: string });
+      expect(entries).toHaveLength(Number(body.count));
+      union.push(...entries.map((entry) => entry.key));
+    }
+    expect(union).toHaveLength(expectedPdfs.length);
+    expect(new Set(union).size).toBe(union.length);
+    expect([...union].sort()).toEqual(expectedPdfs);
+    expect(bodies.reduce((sum, body) => sum + Number(body.errors), 0)).toBe(0);
+
+    // No page was listed twice: 40 pages of 500 keys, plus at most the empty tail of a run cut right at the end.
+    expect(observed.count('ListObjectsV2')).toBeGreaterThanOrEqual(TOTAL / PAGE_SIZE);
+    expect(observed.count('ListObjectsV2')).toBeLessThanOrEqual(TOTAL / PAGE_SIZE + 1);
+
+    // Every run logged its own complete line with the cursor it answered.
+    const completeLines = readCaptured(sink.lines).logs.filter((line) => line.event === 'complete');
+    expect(completeLines).toHaveLength(bodies.length);
+    expect(completeLines.map((line) => line.complete)).toEqual(bodies.map((body) => body.complete));
+
+    // The URLs work: one from the middle of the chain downloads its (empty) object.
+    const middle = bodies[Math.floor(bodies.length / 2)]!;
+    const firstLine = (await readText(endpoint.client, bucket, String(middle.manifest_key))).split('\n')[0] ?? '';
+    const download = await fetch(new URL((JSON.parse(firstLine) as { url: string }).url));
+    expect(download.status).toBe(200);
+  }, 180_000);
+});
