@@ -151,7 +151,7 @@ describe('fastPresigner ≡ sdkPresigner (property)', () => {
     180_000,
   );
 
-  it('rejects keys holding an unpaired surrogate with INVALID_KEY, as the SDK cannot sign them either', async () => {
+  it('rejects keys holding an unpaired surrogate with INVALID_KEY, as sdkPresigner does', async () => {
     const lone = fc.oneof(fc.integer({ min: 0xd800, max: 0xdbff }), fc.integer({ min: 0xdc00, max: 0xdfff }));
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 20 }), lone, fc.string({ unit: 'binary', maxLength: 20 }), async (head, code, tail) => {
@@ -166,7 +166,7 @@ describe('fastPresigner ≡ sdkPresigner (property)', () => {
         expect(isPresignPipelineError(error)).toBe(true);
         expect(error).toMatchObject({ code: 'INVALID_KEY', key });
         expect((error as Error).message).toMatch(/unpaired UTF-16 surrogate at index \d+/);
-        await expect(sdkPresigner({ client }).presign({ bucket: 'b', key }, { expiresIn: 60 })).rejects.toThrow();
+        await expect(sdkPresigner({ client }).presign({ bucket: 'b', key }, { expiresIn: 60 })).rejects.toMatchObject({ code: 'INVALID_KEY' });
       }),
       { numRuns: 200 },
     );

@@ -279,6 +279,16 @@ describe('fastPresigner', () => {
     expect(() => fast.presignSync({ bucket: 'b', key }, { expiresIn: 60 })).toThrow(/unpaired UTF-16 surrogate/);
   });
 
+  it('refuses a key longer than 1,024 UTF-8 bytes, which no S3 object can have, as sdkPresigner does', async () => {
+    const client = new S3Client({ region: 'eu-west-1', credentials: STATIC });
+    const longest = 'é'.repeat(512); // 1,024 bytes: signed
+    const tooLong = `${longest}a`; // 1,025 bytes
+    await expect(fastPresigner({ client, signingDate: DATE }).presign({ bucket: 'b', key: longest }, { expiresIn: 60 })).resolves.toMatch(/^https:/);
+    for (const presigner of [fastPresigner({ client, signingDate: DATE }), sdkPresigner({ client, signingDate: DATE })]) {
+      await expect(presigner.presign({ bucket: 'b', key: tooLong }, { expiresIn: 60 })).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    }
+  });
+
   describe('validation', () => {
     const client = new S3Client({ region: 'eu-west-1', credentials: STATIC });
 
