@@ -8,11 +8,12 @@ import {
   deriveSigningKey,
   encodeS3Key,
   formatAmzDate,
-  hmacHex,
   parseAmzDate,
+  scopeSigner,
   sha256Hex,
   uriEscape,
   type AmzDate,
+  type ScopeSigner,
 } from './sigv4.js';
 
 /**
@@ -113,11 +114,10 @@ interface BucketPlan {
 interface Compiled {
   readonly identity: Identity;
   readonly shortDate: string;
-  readonly signingKey: Buffer;
   readonly canonical: readonly [string, string, string, string];
   readonly url: readonly [string, string, string, string, string];
-  /** `AWS4-HMAC-SHA256\n` and `\n<scope>\n`, around the long date. */
-  readonly stringToSign: readonly [string, string];
+  /** Signs the string to sign built from the long date and the canonical request's hash. */
+  readonly signer: ScopeSigner;
 }
 
 type Slot = 'date' | 'expires' | 'signature';
@@ -362,10 +362,9 @@ export function fastPresigner(options: FastPresignerOptions): FastPresigner {
     return {
       identity: id,
       shortDate,
-      signingKey: signingKey(id, shortDate, plan.region, plan.service),
       canonical: [`GET\n${plan.pathPrefix}`, `\n${q0}`, q1, `${q2}\nhost:${plan.host}\n\nhost\nUNSIGNED-PAYLOAD`],
       url: [plan.base, `?${v0}`, v1, v2, v3],
-      stringToSign: [`${SIGV4_ALGORITHM}\n`, `\n${scope}\n`],
+      signer: scopeSigner(signingKey(id, shortDate, plan.region, plan.service), scope),
     };
   }
 
@@ -378,8 +377,7 @@ export function fastPresigner(options: FastPresignerOptions): FastPresigner {
     const path = encodeS3Key(key);
     const expires = String(expiresIn);
     const [c0, c1, c2, c3] = compiled.canonical;
-    const [s0, s1] = compiled.stringToSign;
-    const signature = hmacHex(compiled.signingKey, s0 + date.long + s1 + sha256Hex(c0 + path + c1 + date.long + c2 + expires + c3));
+    const signature = compiled.signer(date.long, sha256Hex(c0 + path + c1 + date.long + c2 + expires + c3));
     const [u0, u1, u2, u3, u4] = compiled.url;
     return u0 + path + u1 + date.long + u2 + expires + u3 + signature + u4;
   }

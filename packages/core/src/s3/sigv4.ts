@@ -114,7 +114,7 @@ export function deriveSigningKey(secretAccessKey: string, shortDate: string, reg
   return createHmac('sha256', kService).update('aws4_request', 'utf8').digest();
 }
 
-type OneShotHash = (algorithm: string, data: string, outputEncoding: 'hex') => string;
+type OneShotHash = (algorithm: string, data: string | Buffer, outputEncoding: 'hex' | 'latin1') => string;
 /** `crypto.hash` (Node ≥ 20.12): a one-shot digest without a Hash object, about twice as fast for short inputs. */
 const oneShotHash = (crypto as unknown as { hash?: OneShotHash }).hash;
 
@@ -127,4 +127,39 @@ export const sha256Hex: (value: string) => string =
 /** Lowercase hex HMAC-SHA256 of a UTF-8 string. */
 export function hmacHex(key: Buffer, value: string): string {
   return createHmac('sha256', key).update(value, 'utf8').digest('hex');
+}
+
+/** Signs the string to sign of one credential scope: `(longDate, canonicalRequestHashHex) => signatureHex`. */
+export type ScopeSigner = (longDate: string, canonicalHashHex: string) => string;
+
+/**
+ * Makes the signer of one credential scope. The string to sign, `AWS4-HMAC-SHA256\n<date>\n<scope>\n<hash>`, has the
+ * same length for every URL of the scope, so the HMAC's two blocks (key XOR ipad, then the message; key XOR opad, then
+ * the inner digest) live in two buffers prepared once, and each signature is two one-shot SHA-256 digests over them:
+ * about twice as fast as a fresh `createHmac` per URL, whose setup dominates for short messages. Where `crypto.hash`
+ * is missing (Node < 20.12) it is a plain `createHmac`. Not reentrant, which a synchronous caller never needs.
+ */
+export function scopeSigner(signingKey: Buffer, scope: string): ScopeSigner {
+  const head = `${SIGV4_ALGORITHM}\n`;
+  const middle = `\n${scope}\n`;
+  if (typeof oneShotHash !== 'function' || signingKey.length > 64) {
+    return (longDate, hashHex) => hmacHex(signingKey, head + longDate + middle + hashHex);
+  }
+  const hash = oneShotHash;
+  const dateAt = 64 + head.length;
+  const hashAt = dateAt + 16 + Buffer.byteLength(middle, 'utf8');
+  const inner = Buffer.alloc(hashAt + 64, 0x36);
+  const outer = Buffer.alloc(64 + 32, 0x5c);
+  for (let i = 0; i < signingKey.length; i += 1) {
+    inner[i] = 0x36 ^ (signingKey[i] as number);
+    outer[i] = 0x5c ^ (signingKey[i] as number);
+  }
+  inner.write(head, 64, 'latin1');
+  inner.write(middle, dateAt + 16, 'utf8');
+  return (longDate, hashHex) => {
+    inner.write(longDate, dateAt, 'latin1');
+    inner.write(hashHex, hashAt, 'latin1');
+    outer.write(hash('sha256', inner, 'latin1'), 64, 'latin1');
+    return hash('sha256', outer, 'hex');
+  };
 }

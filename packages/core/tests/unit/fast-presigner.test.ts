@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isPresignPipelineError } from '../../src/errors.js';
 import { fastPresigner } from '../../src/s3/fast-presigner.js';
 import { sdkPresigner } from '../../src/s3/sdk-presigner.js';
-import { deriveSigningKey, encodeS3Key, formatAmzDate, hmacHex, parseAmzDate, sha256Hex } from '../../src/s3/sigv4.js';
+import { deriveSigningKey, encodeS3Key, formatAmzDate, hmacHex, parseAmzDate, scopeSigner, sha256Hex } from '../../src/s3/sigv4.js';
 
 interface Credentials {
   accessKeyId: string;
@@ -60,6 +60,13 @@ describe('sigv4 arithmetic (AWS published examples)', () => {
     const signature = hmacHex(deriveSigningKey(STATIC.secretAccessKey, '20130524', 'us-east-1', 's3'), stringToSign);
     // Assess
     expect(signature).toBe('aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404');
+    // The prepared-buffer signer the presigner uses gives the same signature, and stays right when reused.
+    const signer = scopeSigner(deriveSigningKey(STATIC.secretAccessKey, '20130524', 'us-east-1', 's3'), '20130524/us-east-1/s3/aws4_request');
+    expect(signer('20130524T000000Z', sha256Hex(canonical))).toBe(signature);
+    expect(signer('20130524T000001Z', sha256Hex('other'))).toBe(
+      hmacHex(deriveSigningKey(STATIC.secretAccessKey, '20130524', 'us-east-1', 's3'), `AWS4-HMAC-SHA256\n20130524T000001Z\n20130524/us-east-1/s3/aws4_request\n${sha256Hex('other')}`),
+    );
+    expect(signer('20130524T000000Z', sha256Hex(canonical))).toBe(signature);
   });
 
   it('encodes keys per segment, keeping slashes and never normalising', () => {
