@@ -5,6 +5,7 @@ import {
   jsonLogReporter,
   memoryManifestWriter,
   presignPipeline,
+  redactSecrets,
   suffixFilter,
   type Presigner,
 } from '@presign-pipeline/core';
@@ -279,7 +280,17 @@ function errorName(error: unknown): string {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return redactSecrets(error instanceof Error ? error.message : String(error));
+}
+
+/** The error to throw: the same name (Step Functions matches on it), a message with no URL or credential in it. */
+function masked(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof BatchInputError) return error;
+  const message = redactSecrets(error.message);
+  if (message === error.message) return error;
+  const copy = new Error(message);
+  copy.name = error.name;
+  return copy;
 }
 
 interface ParsedBatch {
@@ -414,11 +425,11 @@ export function createBatchHandler(options: BatchHandlerOptions = {}): PresignBa
       return answer;
     } catch (error) {
       if (error instanceof BatchInputError) {
-        log({ event: 'invalid_batch', request_id: requestId, field: error.field, error: error.message, error_name: error.name });
+        log({ event: 'invalid_batch', request_id: requestId, field: error.field, error: redactSecrets(error.message), error_name: error.name });
       } else {
         log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
       }
-      throw error;
+      throw masked(error);
     } finally {
       try {
         metrics.publish();
@@ -538,11 +549,11 @@ export function createManifestIndexHandler(options: BatchHandlerOptions = {}): M
       return { index_key: indexKey, index_url: indexUrl, parts: parts.length, count, errors, urls_expire_at: urlsExpireAt };
     } catch (error) {
       if (error instanceof BatchInputError) {
-        log({ event: 'invalid_batch', request_id: requestId, field: error.field, error: error.message, error_name: error.name });
+        log({ event: 'invalid_batch', request_id: requestId, field: error.field, error: redactSecrets(error.message), error_name: error.name });
       } else {
         log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
       }
-      throw error;
+      throw masked(error);
     } finally {
       try {
         metrics.publish();
