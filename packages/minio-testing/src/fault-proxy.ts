@@ -10,6 +10,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 
 /**
  * The S3 operations the proxy tells apart, from the method, the path (path-style:
@@ -189,6 +190,13 @@ export interface FaultProxyHits {
   readonly injectedByOperation: Readonly<Partial<Record<S3Operation, number>>>;
   /** Faults injected in all, delays included. */
   readonly injected: number;
+  /** Requests passed on to the target (not those answered with a request-phase fault, nor abandoned ones). */
+  readonly forwarded: number;
+  /**
+   * Requests whose client gave up (closed the connection) while a delay held them: they were never forwarded, so
+   * an aborted or timed-out PutObject does not land on the target after the client has moved on.
+   */
+  readonly abandoned: number;
   /** Per-rule counters, in rule order; reset by `setRules`. */
   readonly rules: readonly FaultRuleHits[];
 }
@@ -271,27 +279,40 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   let total = 0;
   let injected = 0;
+  let forwarded = 0;
+  let abandoned = 0;
   let byOperation: Partial<Record<S3Operation, number>> = {};
   let injectedByOperation: Partial<Record<S3Operation, number>> = {};
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
 
-  const wait = (ms: number, res: ServerResponse): Promise<boolean> =>
+  /**
+   * Waits `ms`; resolves false as soon as the client goes away (the response or the connection closes, or the
+   * request ends before its body did), true when the time is up and the client is still there.
+   */
+  const wait = (ms: number, req: IncomingMessage, res: ServerResponse): Promise<boolean> =>
     new Promise((resolve) => {
       if (ms <= 0) return resolve(!res.destroyed);
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        res.off('close', onClose);
-        resolve(!res.destroyed && !stopped);
-      }, ms);
-      const onClose = (): void => {
+      const socket = req.socket;
+      const done = (proceed: boolean): void => {
         clearTimeout(timer);
         timers.delete(timer);
-        resolve(false);
+        res.off('close', onClose);
+        req.off('close', onRequestClose);
+        socket.off('close', onClose);
+        resolve(proceed);
+      };
+      const timer = setTimeout(() => done(!res.destroyed && !socket.destroyed && !stopped), ms);
+      const onClose = (): void => done(false);
+      // A request's 'close' also follows a body read to its end; only one cut short means the client left.
+      const onRequestClose = (): void => {
+        if (!req.complete) done(false);
       };
       timers.add(timer);
       res.once('close', onClose);
+      req.once('close', onRequestClose);
+      socket.once('close', onClose);
     });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -322,8 +343,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       injectedByOperation[info.operation] = (injectedByOperation[info.operation] ?? 0) + 1;
     }
 
-    if (!(await wait(delayBefore, res))) return;
+    // While a delay holds the request, its body is read into memory: a client that gives up after sending it
+    // (a timeout, an abort) closes a connection the server sees close only once the bytes before it are read.
+    const held = delayBefore > 0 ? holdBody(req) : undefined;
+    if (!(await wait(delayBefore, req, res))) {
+      held?.discard();
+      if (delayBefore > 0 && !stopped) abandoned++;
+      if (!res.destroyed) res.destroy();
+      return;
+    }
     if (fault?.phase === 'request') {
+      held?.discard();
       if (fault.kind === 'reset') return reset(req);
       await drain(req);
       return sendError(req, res, fault.kind);
@@ -351,6 +381,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (res.headersSent) return void res.destroy();
       sendError(req, res, 'bad-gateway');
     });
+    forwarded++;
     upstream.once('response', (upstreamRes) => {
       void (async () => {
         if (fault) {
@@ -359,7 +390,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           if (fault.kind === 'reset') return reset(req);
           return sendError(req, res, fault.kind);
         }
-        if (!(await wait(delayAfter, res))) return void upstreamRes.destroy();
+        if (!(await wait(delayAfter, req, res))) return void upstreamRes.destroy();
         const responseHeaders: OutgoingHttpHeaders = {};
         for (const [name, value] of Object.entries(upstreamRes.headers)) {
           if (value !== undefined && !HOP_BY_HOP.has(name)) responseHeaders[name] = value;
@@ -369,7 +400,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         upstreamRes.once('error', () => res.destroy());
       })();
     });
-    req.pipe(upstream);
+    if (held) held.forward(upstream);
+    else req.pipe(upstream);
   };
 
   const server = createServer((req, res) => {
@@ -409,6 +441,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return {
         total,
         injected,
+        forwarded,
+        abandoned,
         byOperation: { ...byOperation },
         injectedByOperation: { ...injectedByOperation },
         rules: states.map((s) => ({ matched: s.matched, injected: s.injected })),
@@ -420,6 +454,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     resetHits() {
       total = 0;
       injected = 0;
+      forwarded = 0;
+      abandoned = 0;
       byOperation = {};
       injectedByOperation = {};
       for (const state of states) {
@@ -509,6 +545,40 @@ function reset(req: IncomingMessage): void {
   const socket = req.socket;
   if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
   else socket.destroy();
+}
+
+/** A request body read into memory while the request waits. */
+interface HeldBody {
+  /** Writes what was read to `to`, then passes the rest of the body through. */
+  forward(to: Writable): void;
+  /** Drops what was read and lets the rest of the body flow away. */
+  discard(): void;
+}
+
+function holdBody(req: IncomingMessage): HeldBody {
+  const chunks: Buffer[] = [];
+  const onData = (chunk: Buffer): void => {
+    chunks.push(chunk);
+  };
+  req.on('data', onData);
+  const release = (): void => {
+    req.pause();
+    req.off('data', onData);
+  };
+  return {
+    forward(to) {
+      release();
+      for (const chunk of chunks.splice(0)) to.write(chunk);
+      // pipe() would never end a destination for a source that has already ended.
+      if (req.readableEnded) to.end();
+      else req.pipe(to);
+    },
+    discard() {
+      release();
+      chunks.length = 0;
+      req.resume();
+    },
+  };
 }
 
 function drain(stream: IncomingMessage): Promise<void> {

@@ -10,7 +10,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createS3Client, startFaultProxy, type FaultProxy, type S3Endpoint } from '../../src/index.js';
 import { useS3Endpoint } from '../../src/vitest.js';
 import { bucketName } from '../helpers/s3.js';
@@ -198,6 +198,56 @@ describe('startFaultProxy against a real S3 endpoint', () => {
     const got = await viaProxy(1).send(new GetObjectCommand({ Bucket: bucket, Key: 'get/one' }));
     await got.Body?.transformToString();
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  // A body of 256 KiB fills the socket buffers, so the server cannot see the client's close before it reads the body:
+  // the case a proxy that only watched the response missed. The small body shows the simple case still holds.
+  it.each([
+    ['abortSignal', 'a 256 KiB body', 256 * 1024],
+    ['abortSignal', 'a 1-byte body', 1],
+    ['requestTimeout', 'a 256 KiB body', 256 * 1024],
+    ['requestTimeout', 'a 1-byte body', 1],
+  ] as const)('a delayed PutObject whose client gives up (%s, %s) is never forwarded', async (how, _size, bytes) => {
+    // Prepare
+    const key = `abandoned/${how}-${bytes}`;
+    const delayMs = 600;
+    proxy.setRules([{ fault: 'delay', operation: 'PutObject', delayMs }]);
+    const controller = new AbortController();
+    const client =
+      how === 'abortSignal' ? viaProxy(1) : viaProxy(1, { requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true } });
+    const started = performance.now();
+
+    // Act
+    const put = client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: new Uint8Array(bytes).fill(7) }),
+      how === 'abortSignal' ? { abortSignal: controller.signal } : {},
+    );
+    if (how === 'abortSignal') setTimeout(() => controller.abort(), 100);
+    const error = await failure(put);
+    await vi.waitFor(() => expect(proxy.hits.abandoned).toBe(1), { timeout: delayMs });
+    // Past the delay (and some), when a forward the proxy had kept would have landed.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + delayMs + 300 - performance.now())));
+
+    // Assess
+    expect(error.name).toBe(how === 'abortSignal' ? 'AbortError' : 'TimeoutError');
+    expect(await exists(key)).toBe(false);
+    expect(proxy.hits).toMatchObject({ total: 1, forwarded: 0, abandoned: 1, byOperation: { PutObject: 1 } });
+  });
+
+  it('a delayed PutObject that the client waits for is forwarded with its whole body', async () => {
+    // Prepare
+    const body = new Uint8Array(256 * 1024).map((_, i) => (i * 7) % 253);
+    proxy.setRules([{ fault: 'delay', operation: 'PutObject', delayMs: 200 }]);
+    const client = viaProxy(1);
+
+    // Act
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'held/whole.bin', Body: body }));
+    const got = await endpoint.client.send(new GetObjectCommand({ Bucket: bucket, Key: 'held/whole.bin' }));
+    const bytes = await got.Body!.transformToByteArray();
+
+    // Assess
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(body))).toBe(0);
+    expect(proxy.hits).toMatchObject({ total: 1, forwarded: 1, abandoned: 0, injected: 1 });
   });
 
   it('a rule without an operation adds latency to every request and combines with a fault', async () => {
