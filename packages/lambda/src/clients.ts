@@ -21,7 +21,7 @@ export interface ClientCacheOptions {
   readonly s3Client?: S3Client;
   /** Extra configuration for the clients the cache builds (region, credentials, retries, timeouts…). */
   readonly clientConfig?: S3ClientConfig;
-  /** The presigner to use. Default `'sdk'`. */
+  /** The presigner to use. Default `'fast'` (byte-identical URLs to `'sdk'`, proven by the core's property test, at a fraction of the CPU). */
   readonly presigner?: PresignerChoice;
 }
 
@@ -42,7 +42,7 @@ function resolvePresigner(choice: PresignerChoice, signingClient: S3Client): Pre
  */
 export function createClientCache(options: ClientCacheOptions = {}): (env: HandlerEnv, endpoint?: string, publicEndpoint?: string) => ClientSet {
   const cache = new Map<string, ClientSet>();
-  const choice = options.presigner ?? 'sdk';
+  const choice = options.presigner ?? 'fast';
 
   return (env, endpoint, publicEndpoint) => {
     const cacheKey = options.s3Client !== undefined ? `client|${publicEndpoint ?? ''}` : `${endpoint ?? ''}|${publicEndpoint ?? ''}`;

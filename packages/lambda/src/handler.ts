@@ -70,7 +70,7 @@ export interface PresignHandlerOptions {
   s3Client?: S3Client;
   /** Configuration merged into the S3 clients the handler builds (region, credentials, retries, request timeouts…). */
   clientConfig?: S3ClientConfig;
-  /** Which presigner signs URLs: `'fast'`, `'sdk'` (default) or a factory given the signing client. */
+  /** Which presigner signs URLs: `'fast'` (default), `'sdk'` or a factory given the signing client. */
   presigner?: PresignerChoice;
   /** Deduplicate jobs through DynamoDB (see {@link IdempotencyOptions}); default: on when `IDEMPOTENCY_TABLE` is set. `false` turns it off. */
   idempotency?: IdempotencyOptions | false;
