@@ -98,7 +98,7 @@ export interface BatchHandlerOptions {
   s3Client?: S3Client;
   /** Configuration merged into the S3 clients the handler builds. */
   clientConfig?: S3ClientConfig;
-  /** Which presigner signs URLs: `'fast'`, `'sdk'` (default) or a factory given the signing client. */
+  /** Which presigner signs URLs: `'fast'` (default), `'sdk'` or a factory given the signing client. */
   presigner?: PresignerChoice;
   /** The endpoint URLs are signed for (overrides `S3_PUBLIC_ENDPOINT_URL`). */
   publicEndpoint?: string;
