@@ -6,12 +6,18 @@
  * partitions overlap the round trips, that CPU (on the one event loop) is what limits listing. The lean parser reads
  * only what a key source needs (each object's key and size, common prefixes, truncation and the continuation token)
  * with `indexOf` scans, and produces exactly what the SDK would, or declines: on anything outside the plain shape S3
- * sends (CDATA, comments, carriage returns, unknown or astral character references, `EncodingType`, unexpected
- * structure) it hands the untouched bytes back to the SDK. Requests, signing, retries and errors stay the SDK's.
+ * sends (CDATA, comments, carriage returns, unknown or astral character references, unexpected structure) it hands
+ * the untouched bytes back to the SDK. Requests, signing, retries and errors stay the SDK's.
+ *
+ * Every listing asks for `EncodingType=url` ({@link listPage}): XML 1.0 cannot carry most control characters and
+ * reads a carriage return as a line feed, so a plain listing returns some keys altered. Whichever reader took the
+ * body, {@link decodeListing} then decodes the keys and common prefixes, when (and only when) the response says it
+ * encoded them: some S3-compatible servers ignore the parameter and send keys as they are.
  * @internal
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { PresignPipelineError } from '../errors.js';
 
 /** What the lean parser reads from a ListObjectsV2 response body. @internal */
 export interface LeanListing {
@@ -23,6 +29,8 @@ export interface LeanListing {
   readonly IsTruncated?: boolean;
   /** The token of the next page. */
   readonly NextContinuationToken?: string;
+  /** `url` when the server encoded keys and prefixes (as asked); absent when it sent them as they are. */
+  readonly EncodingType?: string;
 }
 
 /** Thrown inside the parser when the body is not in the plain shape it reads; caught at the top. */
@@ -56,6 +64,7 @@ class ListBodyReader {
     const commonPrefixes: { Prefix: string }[] = [];
     let isTruncated: boolean | undefined;
     let nextToken: string | undefined;
+    let encodingType: string | undefined;
     this.children('ListBucketResult', (name, empty) => {
       switch (name) {
         case 'Contents':
@@ -76,7 +85,9 @@ class ListBodyReader {
           nextToken = this.text(name, empty);
           return;
         case 'EncodingType':
-          throw DECLINE;
+          if (encodingType !== undefined) throw DECLINE;
+          encodingType = this.text(name, empty);
+          return;
         default:
           this.skip(name, empty);
       }
@@ -86,6 +97,7 @@ class ListBodyReader {
       ...(commonPrefixes.length > 0 ? { CommonPrefixes: commonPrefixes } : {}),
       ...(isTruncated === undefined ? {} : { IsTruncated: isTruncated }),
       ...(nextToken === undefined ? {} : { NextContinuationToken: nextToken }),
+      ...(encodingType === undefined ? {} : { EncodingType: encodingType }),
     };
   }
 
@@ -319,4 +331,101 @@ export function listObjectsCommand(input: ListObjectsV2CommandInput): ListObject
     override: true,
   });
   return command;
+}
+
+/** One page of a listing as the key sources read it: keys and common prefixes exactly as stored. @internal */
+export interface ListPage {
+  /** The objects listed: key (decoded) and size. */
+  readonly Contents?: readonly { readonly Key?: string | undefined; readonly Size?: number | undefined }[];
+  /** The common prefixes (with `Delimiter`), decoded. */
+  readonly CommonPrefixes?: readonly { readonly Prefix?: string | undefined }[];
+  /** Whether more pages follow. */
+  readonly IsTruncated?: boolean | undefined;
+  /** The token of the next page, opaque: passed back as it came. */
+  readonly NextContinuationToken?: string | undefined;
+}
+
+/** What {@link decodeListing} reads: the lean reader's output or the SDK's. @internal */
+export interface RawListPage extends ListPage {
+  /** `url` when the server encoded keys and prefixes. */
+  readonly EncodingType?: string | undefined;
+}
+
+/**
+ * Decodes one value the way S3 encodes it for `EncodingType=url` (like a form field: a space may come as `+`, a
+ * literal `+` as `%2B`). Throws a URIError for a malformed escape (`%zz`, a cut-off or invalid UTF-8 sequence).
+ * @internal
+ */
+export function decodeUrlValue(value: string): string {
+  if (value.indexOf('%') === -1 && value.indexOf('+') === -1) return value;
+  return decodeURIComponent(value.indexOf('+') === -1 ? value : value.replace(/\+/g, ' '));
+}
+
+/**
+ * Turns a ListObjectsV2 response into a {@link ListPage}: with `EncodingType` `url`, keys and common prefixes are
+ * URL-decoded; without it they are taken as they are. The continuation token is opaque and never decoded. The
+ * response's echoes of the request (`Prefix`, `StartAfter`, `Delimiter`) are not carried: the sources know what
+ * they asked, and some servers echo them unencoded even when they encode keys. A malformed escape fails the
+ * listing with a `PresignPipelineError` (`SOURCE_FAILED`) naming the field, rather than yielding a wrong key.
+ * @internal
+ */
+export function decodeListing(output: RawListPage, bucket: string): ListPage {
+  const page = {
+    ...(output.IsTruncated === undefined ? {} : { IsTruncated: output.IsTruncated }),
+    ...(output.NextContinuationToken === undefined ? {} : { NextContinuationToken: output.NextContinuationToken }),
+  };
+  if (output.EncodingType !== 'url') {
+    return {
+      ...page,
+      ...(output.Contents === undefined ? {} : { Contents: output.Contents }),
+      ...(output.CommonPrefixes === undefined ? {} : { CommonPrefixes: output.CommonPrefixes }),
+    };
+  }
+  const decode = (value: string | undefined, field: string): string | undefined => {
+    if (value === undefined) return undefined;
+    try {
+      return decodeUrlValue(value);
+    } catch (error) {
+      throw new PresignPipelineError(
+        'SOURCE_FAILED',
+        `ListObjectsV2 on bucket ${bucket}: ${field} ${JSON.stringify(value)} is not valid URL encoding, ` +
+          'although the response says EncodingType=url',
+        { cause: error },
+      );
+    }
+  };
+  return {
+    ...page,
+    ...(output.Contents === undefined
+      ? {}
+      : {
+          Contents: output.Contents.map((object, i) => {
+            const key = decode(object.Key, `Contents[${i}].Key`);
+            return key === object.Key ? object : { ...object, Key: key };
+          }),
+        }),
+    ...(output.CommonPrefixes === undefined
+      ? {}
+      : {
+          CommonPrefixes: output.CommonPrefixes.map((common, i) => {
+            const prefix = decode(common.Prefix, `CommonPrefixes[${i}].Prefix`);
+            return prefix === common.Prefix ? common : { ...common, Prefix: prefix };
+          }),
+        }),
+  };
+}
+
+/**
+ * Lists one page: sends ListObjectsV2 with `EncodingType=url` (read by the lean reader, see
+ * {@link listObjectsCommand}) and returns it decoded by {@link decodeListing}. `StartAfter`, `Prefix` and
+ * `Delimiter` go out as they are: the parameter changes only how the response is written.
+ * @internal
+ */
+export async function listPage(
+  client: Pick<S3Client, 'send'>,
+  input: ListObjectsV2CommandInput,
+  options: { abortSignal?: AbortSignal },
+): Promise<ListPage> {
+  const output = await client.send(listObjectsCommand({ ...input, EncodingType: 'url' }), options);
+  return decodeListing(output, input.Bucket ?? '');
 }

@@ -6,7 +6,7 @@ import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage } from '../types.js';
-import { listObjectsCommand } from './list-objects.js';
+import { listPage } from './list-objects.js';
 
 /**
  * Compares two keys in the order S3 lists them: by their UTF-8 bytes, which is code point order. JavaScript's `<`
@@ -252,7 +252,7 @@ class PartitionedListing {
       if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
       first = false;
 
-      const output = await client.send(listObjectsCommand(input), { abortSignal: this.controller.signal });
+      const output = await listPage(client, input, { abortSignal: this.controller.signal });
       if (this.stopped) return;
 
       const { keys, beyond } = selectKeys(output.Contents, this.settings, partition.last);

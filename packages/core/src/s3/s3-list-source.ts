@@ -2,7 +2,7 @@ import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
-import { listObjectsCommand } from './list-objects.js';
+import { listPage } from './list-objects.js';
 import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './partitioned-listing.js';
 import type { ListingSettings, PartitionPlan } from './partitioned-listing.js';
 import { assertSendingClient, describe } from './validate.js';
@@ -141,8 +141,11 @@ function partitionPlan(partitions: unknown, prefix: string): { plan: PartitionPl
 /**
  * Lists a prefix with ListObjectsV2, one request per page, only as fast as the pipeline pulls.
  *
- * - Keys come back exactly as stored: the listing is requested without `EncodingType=url`, so nothing needs
- *   decoding (and S3-compatible stores that ignore that parameter behave the same).
+ * - Keys come back exactly as stored, carriage returns and other control characters included: every request asks
+ *   for `EncodingType=url` (a plain XML listing cannot carry those characters, or changes them) and the keys are
+ *   decoded when the response says they were encoded; from S3-compatible stores that ignore the parameter, keys
+ *   are taken as they are. A malformed escape in an encoded listing fails it (`SOURCE_FAILED`) rather than
+ *   yielding a wrong key.
  * - Each page's `cursor` is the last key *listed* on it, before filtering, so `startAfter: cursor` resumes after it.
  * - Every ListObjectsV2 response is a page, also one whose keys were all filtered out, and the single empty
  *   response of an empty prefix: pages count requests.
@@ -241,7 +244,7 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
       if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
       first = false;
 
-      const output = await client.send(listObjectsCommand(input), signal ? { abortSignal: signal } : {});
+      const output = await listPage(client, input, signal ? { abortSignal: signal } : {});
       // A response that raced the abort is dropped: the run is over.
       if (signal?.aborted) throw abortError(signal.reason);
 

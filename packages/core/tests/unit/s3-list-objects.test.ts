@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { listObjectsCommand, parseListBody } from '../../src/s3/list-objects.js';
+import { decodeListing, decodeUrlValue, listObjectsCommand, listPage, parseListBody } from '../../src/s3/list-objects.js';
 import { s3ListSource } from '../../src/s3/s3-list-source.js';
 
 // The lean ListObjectsV2 reader must give exactly what the SDK's deserializer gives, or decline and let the SDK read
@@ -14,14 +14,15 @@ interface Reply {
   readonly asStream?: boolean;
 }
 
-/** An S3Client whose transport answers every request with `reply()`. */
-function clientAnswering(reply: () => Reply): S3Client {
+/** An S3Client whose transport answers every request with `reply()`; `queries` records each request's query. */
+function clientAnswering(reply: () => Reply, queries: Record<string, unknown>[] = []): S3Client {
   return new S3Client({
     region: 'us-east-1',
     credentials: { accessKeyId: 'a', secretAccessKey: 's' },
     maxAttempts: 1,
     requestHandler: {
-      handle: async () => {
+      handle: async (request: { query?: Record<string, unknown> }) => {
+        queries.push({ ...request.query });
         const { status = 200, body, asStream = false } = reply();
         const bytes = Buffer.from(body, 'utf8');
         return {
@@ -164,7 +165,7 @@ describe('lean ListObjectsV2 reader', () => {
   });
 
   it.each([
-    ['EncodingType', '<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>a%20b</Key></Contents></ListBucketResult>'],
+    ['a duplicated EncodingType', '<ListBucketResult><EncodingType>url</EncodingType><EncodingType>url</EncodingType></ListBucketResult>'],
     ['another root', '<ListAllMyBucketsResult><Buckets/></ListAllMyBucketsResult>'],
     ['a duplicated IsTruncated', '<ListBucketResult><IsTruncated>true</IsTruncated><IsTruncated>false</IsTruncated></ListBucketResult>'],
     ['a Contents without Key', '<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>'],
@@ -228,3 +229,195 @@ describe('lean ListObjectsV2 reader', () => {
     client.destroy();
   });
 });
+
+// ---- EncodingType=url ------------------------------------------------------------------------------------------
+
+/** Encodes as S3 does for `EncodingType=url`: `/` kept, everything else escaped, a space as `+` or `%20`. */
+const s3UrlEncode = (text: string, spaceAsPlus: boolean): string =>
+  encodeURIComponent(text)
+    .replace(/%2F/g, '/')
+    .replace(/%20/g, spaceAsPlus ? '+' : '%20')
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** Characters a plain XML listing cannot carry or alters, and the ones URL decoding could get wrong. */
+const encodedKeyChar = fc.oneof(
+  { weight: 3, arbitrary: keyChar },
+  { weight: 2, arbitrary: fc.constantFrom('\r', '\r\n', '\x01', '\x1f', '\x7f', '+', '%', '%2B', '%0D', ' ') },
+);
+const encodedKeyText = fc.array(encodedKeyChar, { minLength: 1, maxLength: 12 }).map((chars) => chars.join(''));
+
+const encodedListing = fc
+  .record({
+    keys: fc.array(encodedKeyText, { maxLength: 6 }),
+    prefixes: fc.array(encodedKeyText, { maxLength: 3 }),
+    spaceAsPlus: fc.boolean(),
+    echoFirst: fc.boolean(),
+    truncated: fc.boolean(),
+    token: fc.string({ unit: fc.constantFrom('a', 'Z', '9', '/', '+', '=', '%'), minLength: 1, maxLength: 20 }),
+    sp: space,
+  })
+  .map(({ keys, prefixes, spaceAsPlus, echoFirst, truncated, token, sp }) => {
+    const enc = (text: string): string => s3UrlEncode(text, spaceAsPlus);
+    const echo = '<EncodingType>url</EncodingType>';
+    const xml =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${sp}` +
+      `<Name>b</Name><Prefix>${enc('p ')}</Prefix><StartAfter>${enc('p \r')}</StartAfter>${echoFirst ? echo : ''}` +
+      `<KeyCount>${keys.length + prefixes.length}</KeyCount><MaxKeys>1000</MaxKeys><Delimiter>${enc('/')}</Delimiter>` +
+      `<IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextContinuationToken>${token}</NextContinuationToken>` : ''}` +
+      keys
+        .map((key, i) => `<Contents>${sp}<Key>${enc(key)}</Key><LastModified>2026-11-27T02:57:55.000Z</LastModified><Size>${i}</Size>${sp}</Contents>`)
+        .join(sp) +
+      prefixes.map((p) => `<CommonPrefixes><Prefix>${enc(`${p}/`)}</Prefix></CommonPrefixes>`).join('') +
+      `${echoFirst ? '' : echo}${sp}</ListBucketResult>`;
+    return { xml, keys, prefixes: prefixes.map((p) => `${p}/`), token: truncated ? token : undefined };
+  });
+
+/** Keys and prefixes of a decoded page. */
+const keysOf = (page: { Contents?: readonly { Key?: string }[] }): (string | undefined)[] => (page.Contents ?? []).map((c) => c.Key);
+const prefixesOf = (page: { CommonPrefixes?: readonly { Prefix?: string }[] }): (string | undefined)[] =>
+  (page.CommonPrefixes ?? []).map((c) => c.Prefix);
+
+describe('EncodingType=url', () => {
+  it.each([
+    ['plain/key.pdf', 'plain/key.pdf'],
+    ['a+b', 'a b'],
+    ['a%20b', 'a b'],
+    ['a%2Bb', 'a+b'],
+    ['%2B+%20', '+  '],
+    ['a%0Db', 'a\rb'],
+    ['a%0d%0Ab', 'a\r\nb'],
+    ['%01%1F%09%7F', '\x01\x1f\t\x7f'],
+    ['%25', '%'],
+    ['%2525', '%25'],
+    ['%C3%BC%E6%BC%A2%F0%9F%98%80', 'ü漢😀'],
+    ['ü漢', 'ü漢'],
+  ])('decodes %j as %j (once, like a form field)', (encoded, key) => {
+    expect(decodeUrlValue(encoded)).toBe(key);
+  });
+
+  it.each(['a%zz', 'a%', 'a%2', '%C3', '%C3%28', '%ED%A0%80', '%FF'])('rejects the malformed escape %j with a URIError', (bad) => {
+    expect(() => decodeUrlValue(bad)).toThrow(URIError);
+  });
+
+  it('decodes keys and common prefixes only when the response says EncodingType=url; never the token; drops the echoes', () => {
+    // Prepare
+    const raw = {
+      Contents: [{ Key: 'a%0Db+c', Size: 1 }, { Key: 'plain', Size: 2 }],
+      CommonPrefixes: [{ Prefix: 'd%2Be/' }],
+      IsTruncated: true,
+      NextContinuationToken: 'tok%2B+=',
+      Prefix: 'p%', // an echo some servers send unencoded: never read
+    };
+
+    // Act
+    const decoded = decodeListing({ ...raw, EncodingType: 'url' }, 'b');
+    const asIs = decodeListing(raw, 'b');
+    const otherEncoding = decodeListing({ ...raw, EncodingType: 'none' }, 'b');
+
+    // Assess
+    expect(decoded).toEqual({
+      Contents: [{ Key: 'a\rb c', Size: 1 }, { Key: 'plain', Size: 2 }],
+      CommonPrefixes: [{ Prefix: 'd+e/' }],
+      IsTruncated: true,
+      NextContinuationToken: 'tok%2B+=',
+    });
+    expect(keysOf(asIs)).toEqual(['a%0Db+c', 'plain']);
+    expect(prefixesOf(asIs)).toEqual(['d%2Be/']);
+    expect(keysOf(otherEncoding)).toEqual(['a%0Db+c', 'plain']);
+    expect(asIs).not.toHaveProperty('Prefix');
+  });
+
+  it('names the field, the bucket and the value of a malformed escape, in a common prefix too', () => {
+    const error = (() => {
+      try {
+        decodeListing({ EncodingType: 'url', CommonPrefixes: [{ Prefix: 'ok/' }, { Prefix: 'x%G0/' }] }, 'my-bucket');
+      } catch (e) {
+        return e as Error & { code?: string };
+      }
+      return undefined;
+    })();
+    expect(error).toMatchObject({ name: 'PresignPipelineError', code: 'SOURCE_FAILED' });
+    expect(error?.message).toMatch(/bucket my-bucket: CommonPrefixes\[1\]\.Prefix "x%G0\/" is not valid URL encoding/);
+  });
+
+  it('the SDK itself does not decode: it returns encoded keys as the body has them', async () => {
+    const client = clientAnswering(() => ({
+      body: '<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>a%0Db+c</Key></Contents></ListBucketResult>',
+    }));
+    const output = await client.send(new ListObjectsV2Command({ Bucket: 'b', EncodingType: 'url' }));
+    expect(output.Contents?.[0]?.Key).toBe('a%0Db+c');
+    expect(output.EncodingType).toBe('url');
+    client.destroy();
+  });
+
+  it('the lean reader takes encoded listings (no fallback), agrees with the SDK, and both decode to the stored keys (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(encodedListing, fc.boolean(), async ({ xml, keys, prefixes, token }, asStream) => {
+        // Act
+        const parsed = parseListBody(xml);
+        const client = clientAnswering(() => ({ body: xml, asStream }));
+        const sdk = await client.send(new ListObjectsV2Command({ Bucket: 'b', EncodingType: 'url' }));
+        const page = await listPage(client, { Bucket: 'b' }, {});
+        client.destroy();
+
+        // Assess: the lean reader read it as the SDK does, EncodingType included.
+        expect(parsed).toBeDefined();
+        expect(parsed?.EncodingType).toBe('url');
+        expect(essentials(parsed as Record<string, unknown>)).toEqual(essentials(sdk as unknown as Record<string, unknown>));
+        // Decoded, either output gives back the keys byte for byte (listPage did it already); the token stays as it came.
+        for (const decoded of [decodeListing(parsed as LeanListingLike, 'b'), decodeListing(sdk as LeanListingLike, 'b'), page]) {
+          expect(keysOf(decoded)).toEqual(keys);
+          expect(prefixesOf(decoded)).toEqual(prefixes);
+          expect(decoded.NextContinuationToken).toBe(token);
+        }
+        for (const object of page.Contents ?? []) expect(object).not.toHaveProperty('LastModified');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('listPage asks for encoding-type=url and decodes what the SDK reads when the lean reader declines the body', async () => {
+    // Prepare: a comment makes the lean reader hand the body to the SDK.
+    const body =
+      '<ListBucketResult><!-- served by a proxy --><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>' +
+      '<Contents><Key>p/a%0Db</Key><LastModified>2026-11-27T02:57:55.000Z</LastModified><Size>3</Size></Contents>' +
+      '<Contents><Key>p/c+d%2B</Key><LastModified>2026-11-27T02:57:55.000Z</LastModified><Size>4</Size></Contents>' +
+      '<CommonPrefixes><Prefix>p/%01/</Prefix></CommonPrefixes><NextContinuationToken>t%2B+</NextContinuationToken></ListBucketResult>';
+    const queries: Record<string, unknown>[] = [];
+    const client = clientAnswering(() => ({ body }), queries);
+
+    // Act
+    const page = await listPage(client, { Bucket: 'b', Prefix: 'p/', StartAfter: 'p/\r' }, {});
+    client.destroy();
+
+    // Assess
+    expect(parseListBody(body)).toBeUndefined();
+    expect(queries[0]).toMatchObject({ 'encoding-type': 'url', prefix: 'p/', 'start-after': 'p/\r' });
+    expect(keysOf(page)).toEqual(['p/a\rb', 'p/c d+']);
+    expect(page.Contents?.[0]).toHaveProperty('LastModified'); // the SDK deserializer read this body
+    expect(prefixesOf(page)).toEqual(['p/\x01/']);
+    expect(page.NextContinuationToken).toBe('t%2B+');
+  });
+
+  it('s3ListSource over a real client: keys with control characters come back exact, cursor included', async () => {
+    // Prepare
+    const body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      '<Name>b</Name><Prefix></Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><EncodingType>url</EncodingType>' +
+      '<IsTruncated>false</IsTruncated><Contents><Key>a%0D%0Ab</Key><Size>3</Size></Contents>' +
+      '<Contents><Key>c%0Dd</Key><Size>3</Size></Contents></ListBucketResult>';
+    const queries: Record<string, unknown>[] = [];
+    const client = clientAnswering(() => ({ body }), queries);
+
+    // Act
+    const pages = [];
+    for await (const page of s3ListSource({ client, bucket: 'b' }).pages({ signal: new AbortController().signal })) pages.push(page);
+    client.destroy();
+
+    // Assess
+    expect(pages).toEqual([{ bucket: 'b', keys: ['a\r\nb', 'c\rd'], cursor: 'c\rd' }]);
+    expect(queries[0]).toMatchObject({ 'encoding-type': 'url' });
+  });
+});
+
+type LeanListingLike = Parameters<typeof decodeListing>[0];

@@ -23,7 +23,19 @@ interface StoredObject {
 interface FakeS3Options {
   /** Called before each response; may wait (a hang is ended by the request's abort signal). */
   readonly before?: (input: ListObjectsV2CommandInput, call: number) => Promise<void> | void;
+  /**
+   * Answer `EncodingType=url` as S3 does (keys and common prefixes encoded like form fields, the parameter echoed).
+   * Default true; false plays a server that ignores the parameter.
+   */
+  readonly encode?: boolean;
 }
+
+/** Encodes a key as S3 does for `EncodingType=url`: `/` kept, a space as `+`, everything else escaped. */
+const s3UrlEncode = (key: string): string =>
+  encodeURIComponent(key)
+    .replace(/%2F/g, '/')
+    .replace(/%20/g, '+')
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 interface FakeS3 {
   readonly client: S3Client;
@@ -39,7 +51,7 @@ interface FakeS3 {
 
 /**
  * ListObjectsV2 as S3 documents it: keys in UTF-8 byte order, `StartAfter` exclusive, `Delimiter` rolling keys up
- * into CommonPrefixes (each counted once against MaxKeys), opaque continuation tokens.
+ * into CommonPrefixes (each counted once against MaxKeys), opaque continuation tokens, `EncodingType=url`.
  */
 function fakeS3(objects: readonly (string | StoredObject)[], options: FakeS3Options = {}): FakeS3 {
   const stored = objects
@@ -85,12 +97,15 @@ function fakeS3(objects: readonly (string | StoredObject)[], options: FakeS3Opti
       else contents.push(object);
       last = { after: entry, common };
     }
+    const encoded = input.EncodingType === 'url' && options.encode !== false;
+    const wire = encoded ? s3UrlEncode : (key: string): string => key;
     const output: Partial<ListObjectsV2CommandOutput> = {
-      Contents: contents.map((o) => ({ Key: o.key, Size: o.size })),
+      Contents: contents.map((o) => ({ Key: wire(o.key), Size: o.size })),
       KeyCount: contents.length + commonPrefixes.length,
       IsTruncated: truncated,
     };
-    if (commonPrefixes.length > 0) output.CommonPrefixes = commonPrefixes.map((p) => ({ Prefix: p }));
+    if (encoded) output.EncodingType = 'url';
+    if (commonPrefixes.length > 0) output.CommonPrefixes = commonPrefixes.map((p) => ({ Prefix: wire(p) }));
     if (truncated && last !== undefined) {
       const token = `t${tokens.size + 1}`;
       tokens.set(token, last);
@@ -284,10 +299,10 @@ describe('s3ListSource partitions', () => {
 
       // Assess: one request per range, with concurrency 1 in range order; ranges past their end stop listing.
       expect(s3.inputs).toEqual([
-        { Bucket: 'b', Prefix: 'p/', MaxKeys: 1000 },
-        { Bucket: 'b', Prefix: 'p/', MaxKeys: 1000, StartAfter: 'p/b' },
-        { Bucket: 'b', Prefix: 'p/', MaxKeys: 1000, StartAfter: 'p/d' },
-        { Bucket: 'b', Prefix: 'p/', MaxKeys: 1000, StartAfter: 'p/f/' },
+        { Bucket: 'b', Prefix: 'p/', MaxKeys: 1000, EncodingType: 'url' },
+        { Bucket: 'b', Prefix: 'p/', MaxKeys: 1000, StartAfter: 'p/b', EncodingType: 'url' },
+        { Bucket: 'b', Prefix: 'p/', MaxKeys: 1000, StartAfter: 'p/d', EncodingType: 'url' },
+        { Bucket: 'b', Prefix: 'p/', MaxKeys: 1000, StartAfter: 'p/f/', EncodingType: 'url' },
       ]);
       expect(pages.map((p) => p.keys)).toEqual([
         ['p/a', 'p/b'],
@@ -317,7 +332,7 @@ describe('s3ListSource partitions', () => {
     });
 
     it('equals sequential listing for any keys, boundaries, page size and concurrency (property)', async () => {
-      const char = fc.constantFrom('a', 'b', 'm', '/', ' ', '0', '\u00e9', '\uffff', '😀');
+      const char = fc.constantFrom('a', 'b', 'm', '/', ' ', '0', '\u00e9', '\uffff', '😀', '\r', '+', '%');
       const name = fc.array(char, { minLength: 1, maxLength: 4 }).map((chars) => `p/${chars.join('')}`);
       await fc.assert(
         fc.asyncProperty(
@@ -326,13 +341,14 @@ describe('s3ListSource partitions', () => {
           fc.integer({ min: 1, max: 5 }),
           fc.integer({ min: 1, max: 4 }),
           fc.boolean(),
-          async (keys, cut, pageSize, concurrency, useKeysAsBoundaries) => {
+          fc.boolean(),
+          async (keys, cut, pageSize, concurrency, useKeysAsBoundaries, encode) => {
             // Prepare: boundaries are often existing keys, the case that breaks an off-by-one.
             const pool = useKeysAsBoundaries && keys.length > 0 ? [...keys.slice(0, 3), ...cut] : cut;
             const boundaries = [...new Set(pool)].sort(utf8Order);
             const all = [...keys, 'o/other', 'q/other'];
-            const sequential = await collect(s3ListSource({ client: fakeS3(all).client, bucket: 'b', prefix: 'p/', pageSize }));
-            const s3 = fakeS3(all);
+            const sequential = await collect(s3ListSource({ client: fakeS3(all, { encode }).client, bucket: 'b', prefix: 'p/', pageSize }));
+            const s3 = fakeS3(all, { encode });
 
             // Act
             const pages = await collect(
@@ -340,6 +356,7 @@ describe('s3ListSource partitions', () => {
             );
 
             // Assess
+            expect(sequential.flatMap((p) => p.keys)).toEqual(sortedUtf8(keys));
             expect(sortedUtf8(pages.flatMap((p) => p.keys))).toEqual(sequential.flatMap((p) => p.keys));
             expectRangeOrder(pages, boundaries);
             expect(s3.maxInFlight).toBeLessThanOrEqual(concurrency);
@@ -363,6 +380,8 @@ describe('s3ListSource partitions', () => {
       'p/c/x/y/z.pdf',
       'p/d//double.pdf',
       'p/e space/1.pdf',
+      'p/cr\r/1.pdf',
+      'p/a+b%2B/1.pdf',
       'p/ü/1.pdf',
       'p/😀/1.pdf',
       'p/z-last.pdf',
@@ -392,9 +411,11 @@ describe('s3ListSource partitions', () => {
       expect(new Set(listed).size).toBe(listed.length);
       const rooted = s3.inputs.filter((i) => i.Delimiter !== undefined);
       expect(rooted.every((i) => i.Prefix === 'p/' && i.Delimiter === '/')).toBe(true);
+      // Every request asks for encoded keys; the common prefixes came back encoded and are listed decoded.
+      expect(s3.inputs.every((i) => i.EncodingType === 'url')).toBe(true);
       const partitionPrefixes = [...new Set(s3.inputs.filter((i) => i.Delimiter === undefined).map((i) => i.Prefix))];
       expect(sortedUtf8(partitionPrefixes as string[])).toEqual(
-        sortedUtf8(['p/a/', 'p/b/', 'p/c/', 'p/d/', 'p/e space/', 'p/ü/', 'p/😀/']),
+        sortedUtf8(['p/a/', 'p/b/', 'p/c/', 'p/d/', 'p/e space/', 'p/cr\r/', 'p/a+b%2B/', 'p/ü/', 'p/😀/']),
       );
       // Each page holds keys of one partition, in order.
       const partitionOf = (key: string): string => {
@@ -408,6 +429,22 @@ describe('s3ListSource partitions', () => {
       }
       for (const list of perPartition.values()) expect(list).toEqual(sortedUtf8(list));
       expect(s3.maxInFlight).toBeLessThanOrEqual(3);
+    });
+
+    it('takes keys and common prefixes as they are from a server that ignores EncodingType=url', async () => {
+      // Prepare: names that would change if they were decoded.
+      const raw = ['p/a%2Bb/1', 'p/a+b/2', 'p/c%0D/3', 'p/top%20.pdf'];
+      const s3 = fakeS3(raw, { encode: false });
+
+      // Act
+      const pages = await collect(s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', partitions: { by: 'delimiter' } }));
+
+      // Assess
+      expect(s3.inputs.every((i) => i.EncodingType === 'url')).toBe(true);
+      expect(sortedUtf8(pages.flatMap((p) => p.keys))).toEqual(sortedUtf8(raw));
+      expect(sortedUtf8(s3.inputs.filter((i) => i.Delimiter === undefined).map((i) => i.Prefix as string))).toEqual(
+        sortedUtf8(['p/a%2Bb/', 'p/a+b/', 'p/c%0D/']),
+      );
     });
 
     it('applies the filter and skips directory markers as sequential listing does, on every partition', async () => {

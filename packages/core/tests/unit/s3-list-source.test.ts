@@ -84,23 +84,70 @@ describe('s3ListSource', () => {
     expect(source.bucket).toBe('b');
     expect(pages.map((p) => p.keys)).toEqual([['p/a.pdf', 'p/b.txt'], ['p/c.pdf'], ['p/d.PDF']]);
     expect(inputs(client)).toEqual([
-      { Bucket: 'b', Prefix: 'p/', MaxKeys: 2, StartAfter: 'p/0' },
-      { Bucket: 'b', Prefix: 'p/', MaxKeys: 2, ContinuationToken: 't1' },
-      { Bucket: 'b', Prefix: 'p/', MaxKeys: 2, ContinuationToken: 't2' },
+      { Bucket: 'b', Prefix: 'p/', MaxKeys: 2, StartAfter: 'p/0', EncodingType: 'url' },
+      { Bucket: 'b', Prefix: 'p/', MaxKeys: 2, ContinuationToken: 't1', EncodingType: 'url' },
+      { Bucket: 'b', Prefix: 'p/', MaxKeys: 2, ContinuationToken: 't2', EncodingType: 'url' },
     ]);
   });
 
-  it('never asks for EncodingType=url and yields keys exactly as listed', async () => {
-    // Prepare
-    const awkward = ['a b.pdf', 'x+y.pdf', '100%.pdf', 'h#i?.pdf', 'ü/€/漢字.pdf', 'a/b/c/d/e.pdf', 'x//y.pdf', 'k=v&w.pdf'];
+  it('from a server that ignores EncodingType=url, yields keys exactly as listed (nothing decoded)', async () => {
+    // Prepare: names that would change if they were decoded.
+    const awkward = ['a b.pdf', 'x+y.pdf', '100%.pdf', 'a%0Db', 'x%2By', 'h#i?.pdf', 'ü/€/漢字.pdf', 'x//y.pdf', 'k=v&w.pdf'];
     const client = fakeClient(async () => page(awkward));
 
     // Act
     const pages = await collect(s3ListSource({ client, bucket: 'b' }));
 
     // Assess
-    expect(pages[0]?.keys).toEqual(awkward);
-    expect(inputs(client)[0]).not.toHaveProperty('EncodingType');
+    expect(inputs(client)[0]).toMatchObject({ EncodingType: 'url' });
+    expect(pages).toEqual([{ bucket: 'b', keys: awkward, cursor: 'k=v&w.pdf' }]);
+  });
+
+  it('decodes keys when the response says EncodingType=url; the cursor is the decoded key, tokens go back as they came', async () => {
+    // Prepare: S3 encodes keys like form fields (a space may come as '+', a literal '+' as %2B).
+    const responses = [
+      { ...page(['p/a%0Db', 'p/c%0D%0Ad', 'p/e%01f%1F', 'p/g%09h'], 'tok%2B+/='), EncodingType: 'url' },
+      { ...page(['p/i+j', 'p/k%20l', 'p/m%2Bn', 'p/o%25p', 'p/%C3%BC%E6%BC%A2%F0%9F%98%80', 'p/plain.pdf']), EncodingType: 'url' },
+    ];
+    const client = fakeClient(async () => responses.shift());
+
+    // Act
+    const pages = await collect(s3ListSource({ client, bucket: 'b', prefix: 'p/', pageSize: 4, startAfter: 'p/\r0' }));
+
+    // Assess
+    expect(pages).toEqual([
+      { bucket: 'b', keys: ['p/a\rb', 'p/c\r\nd', 'p/e\x01f\x1f', 'p/g\th'], cursor: 'p/g\th' },
+      { bucket: 'b', keys: ['p/i j', 'p/k l', 'p/m+n', 'p/o%p', 'p/ü漢😀', 'p/plain.pdf'], cursor: 'p/plain.pdf' },
+    ]);
+    expect(inputs(client)).toEqual([
+      { Bucket: 'b', Prefix: 'p/', MaxKeys: 4, StartAfter: 'p/\r0', EncodingType: 'url' },
+      { Bucket: 'b', Prefix: 'p/', MaxKeys: 4, ContinuationToken: 'tok%2B+/=', EncodingType: 'url' },
+    ]);
+  });
+
+  it('skips directory markers by their decoded key', async () => {
+    const client = fakeClient(async () => ({ ...page([{ key: 'p/a%0D/', size: 0 }, { key: 'p/a%2F', size: 0 }]), EncodingType: 'url' }));
+    expect(await collect(s3ListSource({ client, bucket: 'b' }))).toEqual([{ bucket: 'b', keys: [], cursor: 'p/a/' }]);
+  });
+
+  it.each([
+    ['a malformed escape', 'p/a%zz'],
+    ['a cut-off escape', 'p/a%C3'],
+    ['a lone percent sign', 'p/100%'],
+    ['an escaped surrogate (not UTF-8)', 'p/%ED%A0%80'],
+  ])('fails the listing on %s in an encoded key, naming the field, instead of yielding a wrong key', async (_what, bad) => {
+    // Prepare
+    const client = fakeClient(async () => ({ ...page(['p/ok', bad]), EncodingType: 'url' }));
+
+    // Act
+    const error = await collect(s3ListSource({ client, bucket: 'b' })).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'PresignPipelineError', code: 'SOURCE_FAILED' });
+    expect((error as Error).message).toContain('Contents[1].Key');
+    expect((error as Error).message).toContain(JSON.stringify(bad));
+    expect((error as Error).message).toContain('bucket b');
+    expect((error as Error).cause).toBeInstanceOf(URIError);
   });
 
   it('applies the filter, sets the cursor to the last key listed before filtering, and yields emptied pages', async () => {
