@@ -12,9 +12,9 @@ import {
 import { emfReporter, type EmfReporter, type RunSummary } from '@presign-pipeline/emf';
 import type { Context } from 'aws-lambda';
 import { createClientCache, type ClientSet, type PresignerChoice } from './clients.js';
-import { isPlainObject, resolveConfig, type HandlerEnv, type PresignConfig } from './config.js';
+import { isPlainObject, resolveConfig, type HandlerEnv, type ManifestEncryption, type PresignConfig } from './config.js';
 import { resolveAccessPolicy } from './access.js';
-import { DEFAULT_NAMESPACE } from './handler.js';
+import { checkManifestEncryptionOption, DEFAULT_NAMESPACE, manifestSseOptions } from './handler.js';
 
 /**
  * One item of a Distributed Map whose `ItemReader` is `arn:aws:states:::s3:listObjectsV2`: the listed object's
@@ -120,6 +120,11 @@ export interface BatchHandlerOptions {
   namespace?: string;
   /** Value of the `Function` dimension. Default `sign_pdfs_batch` (batch) or `sign_pdfs_index` (index). */
   functionName?: string;
+  /**
+   * Server-side encryption of the part and index manifests (overrides `MANIFEST_SSE` and `MANIFEST_KMS_KEY_ID`).
+   * Default: the bucket's default encryption.
+   */
+  manifestEncryption?: ManifestEncryption;
 }
 
 /** A Distributed Map child handler. */
@@ -185,6 +190,7 @@ interface Common {
   readonly suffix: string;
   readonly concurrency: number;
   readonly namespace: string;
+  readonly manifestEncryption: ManifestEncryption | undefined;
   readonly options: BatchHandlerOptions;
 }
 
@@ -204,6 +210,7 @@ function common(owner: string, options: BatchHandlerOptions): Common {
   if (choice !== undefined && choice !== 'fast' && choice !== 'sdk' && typeof choice !== 'function') {
     throw new TypeError(`${owner}: presigner must be 'fast', 'sdk' or a function (got ${show(choice)})`);
   }
+  const manifestEncryption = checkManifestEncryptionOption(owner, options.manifestEncryption);
   const clientsFor = createClientCache({
     ...(options.s3Client !== undefined ? { s3Client: options.s3Client } : {}),
     ...(options.clientConfig !== undefined ? { clientConfig: options.clientConfig } : {}),
@@ -217,6 +224,7 @@ function common(owner: string, options: BatchHandlerOptions): Common {
     suffix,
     concurrency,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
+    manifestEncryption,
     options,
   };
 }
@@ -243,7 +251,10 @@ function resolveShared(c: Common, env: HandlerEnv, bucket: unknown, expiry: unkn
     { bucket, prefix: '', ...(expiry !== undefined && expiry !== null ? { expiry_seconds: expiry } : {}) },
     // Variables only the listing handler reads cannot fail a batch.
     { ...env, DEADLINE_MARGIN_MS: undefined, QUEUE_MAX: undefined },
-    c.options.publicEndpoint !== undefined ? { publicEndpoint: c.options.publicEndpoint } : {},
+    {
+      ...(c.options.publicEndpoint !== undefined ? { publicEndpoint: c.options.publicEndpoint } : {}),
+      ...(c.manifestEncryption !== undefined ? { manifestEncryption: c.manifestEncryption } : {}),
+    },
   );
   if (!resolved.ok) {
     const { field, error } = resolved.rejection;
@@ -405,6 +416,7 @@ export function createBatchHandler(options: BatchHandlerOptions = {}): PresignBa
             Body: body,
             ContentType: 'application/x-ndjson',
             Metadata: { count: String(result.count), errors: String(result.errors) },
+            ...sseParams(config.manifestEncryption),
           }),
         );
       }
@@ -522,7 +534,9 @@ export function createManifestIndexHandler(options: BatchHandlerOptions = {}): M
       });
       const body = lines.map((line) => `${JSON.stringify(line)}\n`).join('');
       const indexKey = `${folder}${INDEX_NAME}`;
-      await clients.client.send(new PutObjectCommand({ Bucket: config.bucket, Key: indexKey, Body: body, ContentType: 'application/x-ndjson' }));
+      await clients.client.send(
+        new PutObjectCommand({ Bucket: config.bucket, Key: indexKey, Body: body, ContentType: 'application/x-ndjson', ...sseParams(config.manifestEncryption) }),
+      );
       const indexUrl = await presigner.presign({ bucket: config.bucket, key: indexKey }, { expiresIn: config.expirySeconds });
 
       const count = lines.reduce((sum, line) => sum + line.count, 0);
@@ -561,6 +575,15 @@ export function createManifestIndexHandler(options: BatchHandlerOptions = {}): M
         log({ event: 'metrics_error', request_id: requestId, error: messageOf(error) });
       }
     }
+  };
+}
+
+/** PutObject's encryption parameters for a manifest, from the resolved configuration. */
+function sseParams(encryption: ManifestEncryption | undefined): { ServerSideEncryption?: ManifestEncryption['serverSideEncryption']; SSEKMSKeyId?: string } {
+  const { serverSideEncryption, sseKmsKeyId } = manifestSseOptions(encryption);
+  return {
+    ...(serverSideEncryption !== undefined ? { ServerSideEncryption: serverSideEncryption } : {}),
+    ...(sseKmsKeyId !== undefined ? { SSEKMSKeyId: sseKmsKeyId } : {}),
   };
 }
 

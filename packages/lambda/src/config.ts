@@ -53,6 +53,8 @@ export interface PresignConfig {
   readonly endpoint?: string;
   /** The endpoint URLs are signed for (`S3_PUBLIC_ENDPOINT_URL` or the `publicEndpoint` option). */
   readonly publicEndpoint?: string;
+  /** Server-side encryption of the manifests written (`MANIFEST_SSE`, `MANIFEST_KMS_KEY_ID`); absent: the bucket's default. */
+  readonly manifestEncryption?: ManifestEncryption;
   /** Where `bucket` and `prefix` came from, so errors name the right field. */
   readonly sources: {
     /** Where `bucket` came from. */
@@ -62,6 +64,44 @@ export interface PresignConfig {
     /** Where `expirySeconds` came from. */
     readonly expirySeconds: ValueSource;
   };
+}
+
+/** The server-side encryption modes S3 accepts on a manifest upload (`MANIFEST_SSE`). */
+export type ManifestSse = 'AES256' | 'aws:kms' | 'aws:kms:dsse';
+
+/** How manifests are encrypted at rest: they hold bearer URLs, so a policy may require it. */
+export interface ManifestEncryption {
+  /** `AES256` (S3-managed keys), `aws:kms` or `aws:kms:dsse` (KMS, single or dual layer). */
+  readonly serverSideEncryption: ManifestSse;
+  /** The KMS key (id, ARN or alias) for the `aws:kms` modes; absent: the account's `aws/s3` key. */
+  readonly kmsKeyId?: string;
+}
+
+const SSE_MODES: readonly string[] = ['AES256', 'aws:kms', 'aws:kms:dsse'];
+
+/**
+ * Why a manifest encryption setting is unusable, or undefined when it is fine. `field` and `keyField` name where the
+ * mode and the key id came from, so the message names the variable or option at fault.
+ */
+export function manifestEncryptionProblem(
+  value: { readonly serverSideEncryption?: unknown; readonly kmsKeyId?: unknown },
+  field: string,
+  keyField: string,
+): { field: string; error: string } | undefined {
+  const mode = value.serverSideEncryption;
+  if (typeof mode !== 'string' || !SSE_MODES.includes(mode)) {
+    return { field, error: `${field} must be one of AES256, aws:kms, aws:kms:dsse (got ${show(mode)})` };
+  }
+  const keyId = value.kmsKeyId;
+  if (keyId === undefined) return undefined;
+  if (typeof keyId !== 'string' || keyId.trim() === '') {
+    return { field: keyField, error: `${keyField} must be a non-empty KMS key id, ARN or alias (got ${show(keyId)})` };
+  }
+  // S3 refuses a KMS key id next to AES256; saying so here beats an InvalidArgument after the listing.
+  if (mode === 'AES256') {
+    return { field: keyField, error: `${keyField} needs ${field} aws:kms or aws:kms:dsse (got AES256)` };
+  }
+  return undefined;
 }
 
 /** Why a request is refused: the HTTP-like status, the field (event name or environment variable) and a message. */
@@ -105,6 +145,8 @@ export interface ResolveConfigOptions {
   readonly publicEndpoint?: string;
   /** Overrides `DEADLINE_MARGIN_MS` (an integer ≥ 0, checked by the caller). */
   readonly deadlineMarginMs?: number;
+  /** Overrides `MANIFEST_SSE` and `MANIFEST_KMS_KEY_ID` (checked by the caller). */
+  readonly manifestEncryption?: ManifestEncryption;
 }
 
 /** A resolution outcome: either a configuration or the reason it was refused. */
@@ -318,6 +360,21 @@ export function resolveConfig(rawEvent: unknown, env: HandlerEnv, options: Resol
     if (problem !== undefined) return reject(publicField, `${publicField} ${problem}`);
   }
 
+  let manifestEncryption: ManifestEncryption | undefined = options.manifestEncryption;
+  if (manifestEncryption === undefined) {
+    // Empty means "not set", as for the endpoint variables.
+    const mode = env.MANIFEST_SSE?.trim() || undefined;
+    const keyId = env.MANIFEST_KMS_KEY_ID?.trim() || undefined;
+    if (mode === undefined && keyId !== undefined) {
+      return reject('MANIFEST_KMS_KEY_ID', 'MANIFEST_KMS_KEY_ID needs MANIFEST_SSE aws:kms or aws:kms:dsse (MANIFEST_SSE is not set)');
+    }
+    if (mode !== undefined) {
+      const problem = manifestEncryptionProblem({ serverSideEncryption: mode, kmsKeyId: keyId }, 'MANIFEST_SSE', 'MANIFEST_KMS_KEY_ID');
+      if (problem !== undefined) return reject(problem.field, problem.error);
+      manifestEncryption = { serverSideEncryption: mode as ManifestSse, ...(keyId !== undefined ? { kmsKeyId: keyId } : {}) };
+    }
+  }
+
   return {
     ok: true,
     config: {
@@ -331,6 +388,7 @@ export function resolveConfig(rawEvent: unknown, env: HandlerEnv, options: Resol
       deadlineMarginMs,
       ...(endpoint !== undefined ? { endpoint } : {}),
       ...(publicEndpoint !== undefined ? { publicEndpoint } : {}),
+      ...(manifestEncryption !== undefined ? { manifestEncryption } : {}),
       sources: { bucket: bucketPick.source, prefix: prefixPick.source, expirySeconds: expiryPick.source },
     },
   };

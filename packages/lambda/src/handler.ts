@@ -17,7 +17,14 @@ import { emfReporter, type EmfReporter } from '@presign-pipeline/emf';
 import type { Context } from 'aws-lambda';
 import { checkAccess, resolveAccessPolicy } from './access.js';
 import { createClientCache, type PresignerChoice } from './clients.js';
-import { resolveConfig, type HandlerEnv, type PresignConfig, type RequestRejection } from './config.js';
+import {
+  manifestEncryptionProblem,
+  resolveConfig,
+  type HandlerEnv,
+  type ManifestEncryption,
+  type PresignConfig,
+  type RequestRejection,
+} from './config.js';
 import {
   createIdempotencyRunner,
   recordLifetimeSeconds,
@@ -99,6 +106,42 @@ export interface PresignHandlerOptions {
    * stops when the time left falls under it. It never takes more than half of the time the invocation started with.
    */
   deadlineMarginMs?: number;
+  /**
+   * Server-side encryption of the manifest objects (overrides `MANIFEST_SSE` and `MANIFEST_KMS_KEY_ID`). The
+   * manifest holds bearer URLs, so a policy may require it encrypted with a given key. Default: the bucket's default
+   * encryption. `kmsKeyId` is only valid with the `aws:kms` modes.
+   */
+  manifestEncryption?: ManifestEncryption;
+}
+
+/**
+ * Checks a `manifestEncryption` option when the handler is created, so a wrong one fails the cold start rather than
+ * every invocation. @internal
+ */
+export function checkManifestEncryptionOption(owner: string, value: unknown): ManifestEncryption | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object') {
+    throw new TypeError(`${owner}: manifestEncryption must be an object {serverSideEncryption, kmsKeyId?} (got ${String(value)})`);
+  }
+  const problem = manifestEncryptionProblem(
+    value as Record<string, unknown>,
+    'manifestEncryption.serverSideEncryption',
+    'manifestEncryption.kmsKeyId',
+  );
+  if (problem !== undefined) throw new TypeError(`${owner}: ${problem.error}`);
+  return value as ManifestEncryption;
+}
+
+/** The `s3ManifestWriter` options that encrypt a manifest as configured. @internal */
+export function manifestSseOptions(encryption: ManifestEncryption | undefined): {
+  serverSideEncryption?: ManifestEncryption['serverSideEncryption'];
+  sseKmsKeyId?: string;
+} {
+  if (encryption === undefined) return {};
+  return {
+    serverSideEncryption: encryption.serverSideEncryption,
+    ...(encryption.kmsKeyId !== undefined ? { sseKmsKeyId: encryption.kmsKeyId } : {}),
+  };
 }
 
 /** The reference handler's CloudWatch namespace. */
@@ -245,6 +288,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
   if (marginOption !== undefined && (typeof marginOption !== 'number' || !Number.isSafeInteger(marginOption) || marginOption < 0)) {
     throw new RangeError(`createPresignHandler: deadlineMarginMs must be an integer number of milliseconds, 0 or more (got ${String(marginOption)})`);
   }
+  const encryptionOption = checkManifestEncryptionOption('createPresignHandler', options.manifestEncryption);
   const newMetrics = (): EmfReporter =>
     emfReporter({
       namespace,
@@ -321,6 +365,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       const resolved = resolveConfig(rawEvent, env, {
         ...(options.publicEndpoint !== undefined ? { publicEndpoint: options.publicEndpoint } : {}),
         ...(marginOption !== undefined ? { deadlineMarginMs: marginOption } : {}),
+        ...(encryptionOption !== undefined ? { manifestEncryption: encryptionOption } : {}),
       });
       if (!resolved.ok) return refuse(resolved.rejection);
       const config = resolved.config;
@@ -359,6 +404,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
             bucket: config.bucket,
             keyPrefix: manifestPrefix,
             presigner: clients.presigner,
+            ...manifestSseOptions(config.manifestEncryption),
           }),
           concurrency: config.concurrency,
           queueMax: config.queueMax,
