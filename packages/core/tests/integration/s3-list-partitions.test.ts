@@ -92,9 +92,12 @@ describe('s3ListSource partitions against a real S3 API', () => {
 
   it("reads this server's ListObjectsV2 responses with the lean reader, agreeing with the SDK page by page", async () => {
     // Prepare
-    const pages = [
+    const pages: ListObjectsV2CommandInput[] = [
       { Bucket: BUCKET, Prefix: PREFIX, MaxKeys: 500 },
       { Bucket: BUCKET, Prefix: PREFIX, Delimiter: '/', MaxKeys: 10 },
+      // What the key sources send: encoded keys, which the lean reader reads too.
+      { Bucket: BUCKET, Prefix: PREFIX, MaxKeys: 500, EncodingType: 'url' },
+      { Bucket: BUCKET, Prefix: PREFIX, Delimiter: '/', MaxKeys: 10, EncodingType: 'url' },
     ];
     for (const first of pages) {
       let input: ListObjectsV2CommandInput = first;
@@ -106,7 +109,11 @@ describe('s3ListSource partitions against a real S3 API', () => {
         // Assess: same keys, sizes, prefixes and token; no LastModified, so the SDK deserializer did not read it.
         expect(lean.Contents?.map((c) => [c.Key, c.Size])).toEqual(sdk.Contents?.map((c) => [c.Key, c.Size]));
         expect(lean.CommonPrefixes?.map((c) => c.Prefix)).toEqual(sdk.CommonPrefixes?.map((c) => c.Prefix));
-        expect([lean.IsTruncated, lean.NextContinuationToken]).toEqual([sdk.IsTruncated, sdk.NextContinuationToken]);
+        expect([lean.IsTruncated, lean.NextContinuationToken, lean.EncodingType]).toEqual([
+          sdk.IsTruncated,
+          sdk.NextContinuationToken,
+          sdk.EncodingType,
+        ]);
         for (const object of lean.Contents ?? []) expect(object).not.toHaveProperty('LastModified');
         if (!sdk.IsTruncated) break;
         input = { ...first, ContinuationToken: sdk.NextContinuationToken };
