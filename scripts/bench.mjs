@@ -3,6 +3,7 @@
 // docs/performance.md and its charts (docs/images/*.svg) with the numbers of this run.
 //
 //   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing] [--no-write]
+//   node scripts/bench.mjs --render   # rewrite the page and charts from docs/images/bench-results.json, measuring nothing
 //
 // --quick uses small sizes (a smoke test of the scripts; its numbers are not written to the docs unless --write).
 // Benchmarks are not tests: nothing here passes or fails on speed; the targets are reported next to the numbers.
@@ -31,11 +32,12 @@ const { values } = parseArgs({
     skip: { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
 const skip = new Set(values.skip.split(',').filter(Boolean));
-const write = values.write || (!quick && !values['no-write']);
+const write = values.write || values.render || (!quick && !values['no-write']);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const log = (line) => process.stdout.write(`${line}\n`);
 
@@ -95,7 +97,9 @@ function machine() {
   };
 }
 
-const results = { quick, machine: machine() };
+const rendering = values.render;
+const results = rendering ? JSON.parse(readFileSync(`${root}docs/images/bench-results.json`, 'utf8')) : { quick, machine: machine() };
+if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing']) skip.add(part);
 log(`presign-pipeline bench — ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${quick ? ' (quick)' : ''}`);
 log(`load average at start: ${results.machine.loadAverageStart.toFixed(2)} (other work on the machine slows every number below)`);
 
@@ -173,7 +177,7 @@ if (!skip.has('listing')) {
   results.listing = await benchParallelListing({ keys: quick ? 2_000 : 12_000, rounds: quick ? 1 : 3, log });
 }
 
-results.machine.loadAverageEnd = loadavg()[0];
+if (!rendering) results.machine.loadAverageEnd = loadavg()[0];
 log(`\nload average at end: ${results.machine.loadAverageEnd.toFixed(2)}`);
 
 if (write) {

@@ -148,7 +148,7 @@ export function renderPerformanceDoc(results) {
       '`arrayKeySource` over a generator of N keys (never materialised) → `fastPresigner` (session token, ' +
         '~1.7 KB URLs) → `fileManifestWriter`, default options (concurrency 4, queueMax 2000). Each N runs in its own ' +
         'child process, whose peak RSS (`process.resourceUsage().maxRSS`) is reported; it includes Node itself and the ' +
-        `loaded AWS SDK. Each size ran ${pipe[0].runs ?? 1} time(s): the table shows the fastest run and the highest ` +
+        `loaded AWS SDK. Each size ran ${pipe[0].runs ?? 1} ${(pipe[0].runs ?? 1) === 1 ? 'time' : 'times'}: the table shows the fastest run and the highest ` +
         'peak RSS of them.',
     );
     md.push('');
@@ -191,7 +191,8 @@ export function renderPerformanceDoc(results) {
     md.push('');
     md.push(
       'Presigning is computation, not I/O: a SigV4 signature makes no network call. On one event loop, more workers ' +
-        'running a CPU-bound presigner only interleave the same work, so keys per second stay flat. `concurrency` pays ' +
+        'running a CPU-bound presigner only interleave the same work, so keys per second do not rise (a little bookkeeping ' +
+        'per worker can even cost some). `concurrency` pays ' +
         'off when a presign call *waits*: a remote signer (a signing service, KMS-backed keys), simulated here by ' +
         'fastPresigner behind a 1 ms timer. Listing and uploading overlap with presigning whatever the setting: the ' +
         'source fills the queue (up to `queueMax`) and the manifest writer uploads parts in the background.',
