@@ -3,7 +3,7 @@
 // materialised) through a presigner into fileManifestWriter (or, with --manifest s3, s3ManifestWriter on the endpoint
 // named by S3_ENDPOINT_URL). Prints one JSON line with the result.
 //   node scripts/bench/pipeline-run.mjs --keys 1000000 [--presigner fast|sdk|remote|constant] [--latency-ms 1] [--concurrency 4]
-//        [--manifest file|s3]
+//        [--manifest file|s3] [--no-token]   (--no-token: long-term credentials, so no X-Amz-Security-Token)
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     'queue-max': { type: 'string' },
     manifest: { type: 'string', default: 'file' },
+    'no-token': { type: 'boolean', default: false },
   },
 });
 const n = Number(values.keys);
@@ -46,7 +47,7 @@ const client = toS3
       credentials: {
         accessKeyId: 'ASIAEXAMPLEBENCHKEY1',
         secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-        sessionToken: `IQoJb3JpZ2luX2VjE${'Abc123/+='.repeat(80)}`,
+        ...(values['no-token'] ? {} : { sessionToken: `IQoJb3JpZ2luX2VjE${'Abc123/+='.repeat(80)}` }),
       },
     });
 const bucket = process.env.BENCH_BUCKET ?? 'bench-reports';
@@ -104,6 +105,7 @@ try {
       cpuMs: (cpu.user + cpu.system) / 1000,
       peakRssMB: process.resourceUsage().maxRSS / 1024,
       manifest: values.manifest,
+      sessionToken: !toS3 && !values['no-token'],
       manifestBytes: result.manifest.bytes,
     })}\n`,
   );
