@@ -9,14 +9,15 @@
  * sends (CDATA, comments, carriage returns, unknown or astral character references, unexpected structure) it hands
  * the untouched bytes back to the SDK. Requests, signing, retries and errors stay the SDK's.
  *
- * Every listing asks for `EncodingType=url` ({@link listPage}): XML 1.0 cannot carry most control characters and
+ * The key sources ask for `EncodingType=url` on every request: XML 1.0 cannot carry most control characters and
  * reads a carriage return as a line feed, so a plain listing returns some keys altered. Whichever reader took the
  * body, {@link decodeListing} then decodes the keys and common prefixes, when (and only when) the response says it
- * encoded them: some S3-compatible servers ignore the parameter and send keys as they are.
+ * encoded them: some S3-compatible servers ignore the parameter and send keys as they are. `StartAfter`, `Prefix`
+ * and `Delimiter` go out as they are: the parameter changes only how the response is written.
  * @internal
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { PresignPipelineError } from '../errors.js';
 
 /** What the lean parser reads from a ListObjectsV2 response body. @internal */
@@ -357,8 +358,8 @@ export interface RawListPage extends ListPage {
  * @internal
  */
 export function decodeUrlValue(value: string): string {
-  if (value.indexOf('%') === -1 && value.indexOf('+') === -1) return value;
-  return decodeURIComponent(value.indexOf('+') === -1 ? value : value.replace(/\+/g, ' '));
+  const spaced = value.indexOf('+') === -1 ? value : value.replace(/\+/g, ' ');
+  return spaced.indexOf('%') === -1 ? spaced : decodeURIComponent(spaced);
 }
 
 /**
@@ -413,19 +414,4 @@ export function decodeListing(output: RawListPage, bucket: string): ListPage {
           }),
         }),
   };
-}
-
-/**
- * Lists one page: sends ListObjectsV2 with `EncodingType=url` (read by the lean reader, see
- * {@link listObjectsCommand}) and returns it decoded by {@link decodeListing}. `StartAfter`, `Prefix` and
- * `Delimiter` go out as they are: the parameter changes only how the response is written.
- * @internal
- */
-export async function listPage(
-  client: Pick<S3Client, 'send'>,
-  input: ListObjectsV2CommandInput,
-  options: { abortSignal?: AbortSignal },
-): Promise<ListPage> {
-  const output = await client.send(listObjectsCommand({ ...input, EncodingType: 'url' }), options);
-  return decodeListing(output, input.Bucket ?? '');
 }

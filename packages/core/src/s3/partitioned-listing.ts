@@ -6,7 +6,7 @@ import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage } from '../types.js';
-import { listPage } from './list-objects.js';
+import { decodeListing, listObjectsCommand } from './list-objects.js';
 
 /**
  * Compares two keys in the order S3 lists them: by their UTF-8 bytes, which is code point order. JavaScript's `<`
@@ -246,13 +246,14 @@ class PartitionedListing {
         });
       }
       if (!(await this.acquire())) return;
-      const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: partition.prefix, MaxKeys: pageSize };
+      // Encoded keys: a plain XML listing cannot carry every key (see decodeListing).
+      const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: partition.prefix, MaxKeys: pageSize, EncodingType: 'url' };
       if (delimiter !== undefined) input.Delimiter = delimiter;
       if (first && partition.startAfter !== undefined) input.StartAfter = partition.startAfter;
       if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
       first = false;
 
-      const output = await listPage(client, input, { abortSignal: this.controller.signal });
+      const output = decodeListing(await client.send(listObjectsCommand(input), { abortSignal: this.controller.signal }), bucket);
       if (this.stopped) return;
 
       const { keys, beyond } = selectKeys(output.Contents, this.settings, partition.last);

@@ -2,7 +2,7 @@ import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
-import { listPage } from './list-objects.js';
+import { decodeListing, listObjectsCommand } from './list-objects.js';
 import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './partitioned-listing.js';
 import type { ListingSettings, PartitionPlan } from './partitioned-listing.js';
 import { assertSendingClient, describe } from './validate.js';
@@ -239,12 +239,12 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
     let first = true;
     do {
       if (signal?.aborted) throw abortError(signal.reason);
-      const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: prefix, MaxKeys: pageSize };
+      const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, EncodingType: 'url' };
       if (first && startAfter !== undefined && startAfter !== '') input.StartAfter = startAfter;
       if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
       first = false;
 
-      const output = await listPage(client, input, signal ? { abortSignal: signal } : {});
+      const output = decodeListing(await client.send(listObjectsCommand(input), signal ? { abortSignal: signal } : {}), bucket);
       // A response that raced the abort is dropped: the run is over.
       if (signal?.aborted) throw abortError(signal.reason);
 
