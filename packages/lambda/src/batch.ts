@@ -295,6 +295,25 @@ function messageOf(error: unknown): string {
 }
 
 /** The error to throw: the same name (Step Functions matches on it), a message with no URL or credential in it. */
+/** Logs why a batch or index invocation failed and returns the error to throw, with secrets masked. */
+function failed(log: (fields: Record<string, unknown>) => void, requestId: string, error: unknown): unknown {
+  if (error instanceof BatchInputError) {
+    log({ event: 'invalid_batch', request_id: requestId, field: error.field, error: redactSecrets(error.message), error_name: error.name });
+  } else {
+    log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
+  }
+  return masked(error);
+}
+
+/** Publishes the invocation's EMF document; a metrics failure is logged, never thrown over the invocation's outcome. */
+function publishMetrics(metrics: { publish(): void }, log: (fields: Record<string, unknown>) => void, requestId: string): void {
+  try {
+    metrics.publish();
+  } catch (error) {
+    log({ event: 'metrics_error', request_id: requestId, error: messageOf(error) });
+  }
+}
+
 function masked(error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof BatchInputError) return error;
   const message = redactSecrets(error.message);
@@ -436,18 +455,9 @@ export function createBatchHandler(options: BatchHandlerOptions = {}): PresignBa
       });
       return answer;
     } catch (error) {
-      if (error instanceof BatchInputError) {
-        log({ event: 'invalid_batch', request_id: requestId, field: error.field, error: redactSecrets(error.message), error_name: error.name });
-      } else {
-        log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
-      }
-      throw masked(error);
+      throw failed(log, requestId, error);
     } finally {
-      try {
-        metrics.publish();
-      } catch (error) {
-        log({ event: 'metrics_error', request_id: requestId, error: messageOf(error) });
-      }
+      publishMetrics(metrics, log, requestId);
     }
   };
 }
@@ -562,18 +572,9 @@ export function createManifestIndexHandler(options: BatchHandlerOptions = {}): M
       });
       return { index_key: indexKey, index_url: indexUrl, parts: parts.length, count, errors, urls_expire_at: urlsExpireAt };
     } catch (error) {
-      if (error instanceof BatchInputError) {
-        log({ event: 'invalid_batch', request_id: requestId, field: error.field, error: redactSecrets(error.message), error_name: error.name });
-      } else {
-        log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
-      }
-      throw masked(error);
+      throw failed(log, requestId, error);
     } finally {
-      try {
-        metrics.publish();
-      } catch (error) {
-        log({ event: 'metrics_error', request_id: requestId, error: messageOf(error) });
-      }
+      publishMetrics(metrics, log, requestId);
     }
   };
 }
