@@ -189,9 +189,9 @@ export async function benchEndToEnd({ objects = 5_000, passes = 20, bigKeys = 1_
         `waiting on the upload ${(parts.totals.uploadWaitMs / 1000).toFixed(2)} s)`);
 
     // 5. 1M generated keys to the S3 endpoint (no listing), in a child process: the S3 writer's pace and memory.
-    // At a tenth of the size too, to see whether memory grows with N.
+    // At a tenth and at three tenths of the size too, to see whether memory grows with N.
     const big = [];
-    for (const n of bigKeys > 0 ? [Math.round(bigKeys / 10), bigKeys] : []) {
+    for (const n of bigKeys > 0 ? [Math.round(bigKeys / 10), Math.round((3 * bigKeys) / 10), bigKeys] : []) {
       const run = await runChild(['--keys', String(n), '--manifest', 's3'], {
         S3_ENDPOINT_URL: s3.endpoint,
         AWS_REGION: s3.region,

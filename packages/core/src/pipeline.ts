@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'eventemitter3';
 import { abortError, PresignPipelineError, type PresignPipelineErrorCode } from './errors.js';
+import { markEscapeFreeBatch, vouchesForSyncUrls } from './manifest/jsonl.js';
 import { messageOf, redactSecrets } from './redact.js';
 import type {
   KeyPage,
@@ -269,6 +270,9 @@ class Run {
   private spaceWaiter: Waiter | undefined;
 
   private batch: ManifestEntry[] = [];
+  /** Whether the presigner vouches for its synchronous URLs, and whether every URL in `batch` is one of those. */
+  private readonly vouching: boolean;
+  private batchVouched = true;
   private writing: Promise<void> | undefined;
 
   private count = 0;
@@ -282,6 +286,7 @@ class Run {
 
   constructor(cfg: Config) {
     this.cfg = cfg;
+    this.vouching = vouchesForSyncUrls(cfg.presigner);
     this.effectiveExpiresIn = cfg.expiresIn;
     this.presignOptions = Object.freeze({ expiresIn: cfg.expiresIn });
     this.failurePromise = new Promise<never>((_, reject) => {
@@ -544,9 +549,13 @@ class Run {
       }
       const object = { bucket: this.headBucket, key };
       let url: unknown;
+      let vouched = this.vouching;
       try {
         url = sync ? presigner.presignSync?.(object, this.presignOptions) : undefined;
-        if (url === undefined) url = await presigner.presign(object, this.presignOptions);
+        if (url === undefined) {
+          vouched = false;
+          url = await presigner.presign(object, this.presignOptions);
+        }
       } catch (error) {
         if (this.stopped) return;
         this.itemError(key, error, 'PRESIGN_FAILED');
@@ -558,6 +567,7 @@ class Run {
         continue;
       }
       this.count++;
+      if (!vouched) this.batchVouched = false;
       if (this.batch.push({ key, url }) >= WRITE_BATCH) await this.flush();
     }
   }
@@ -567,7 +577,9 @@ class Run {
     while (this.writing !== undefined) await this.writing;
     if (this.stopped || this.batch.length === 0) return;
     const entries = this.batch;
+    if (this.vouching && this.batchVouched) markEscapeFreeBatch(entries);
     this.batch = [];
+    this.batchVouched = true;
     const pending = this.cfg.manifest.write(entries);
     if (isThenable(pending)) {
       const tracked = Promise.resolve(pending).then(() => {

@@ -3,18 +3,11 @@ import { open as openFile, rename, rm, type FileHandle } from 'node:fs/promises'
 import { PresignPipelineError } from '../errors.js';
 import type { ManifestEntry, ManifestInfo, ManifestWriter } from '../types.js';
 import { checkInteger, checkNonEmptyString, checkObject } from '../validate.js';
-import { NEEDS_ESCAPING } from './jsonl.js';
+import { encodeLine, isEscapeFreeBatch, LineBuffer } from './jsonl.js';
 
 const OWNER = 'fileManifestWriter';
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 const MIN_BUFFER = 64 * 1024;
-
-// Line layout: {"key":<key>,"url":<url>}\n, where each string is JSON-quoted.
-const KEY_OPEN = [0x7b, 0x22, 0x6b, 0x65, 0x79, 0x22, 0x3a]; // {"key":
-const URL_OPEN = [0x2c, 0x22, 0x75, 0x72, 0x6c, 0x22, 0x3a]; // ,"url":
-const QUOTE = 0x22;
-/** Bytes of a line besides the two strings' UTF-8: separators, braces, newline, and up to four quotes. */
-const FIXED_BYTES = KEY_OPEN.length + URL_OPEN.length + 2 + 4;
 
 /** Options of {@link fileManifestWriter}. */
 export interface FileManifestWriterOptions {
@@ -56,9 +49,8 @@ export function fileManifestWriter(path: string, options: FileManifestWriterOpti
   let bytes = 0;
 
   // Double buffering: `active` fills while the other one's write (`inFlight`) runs.
-  let active: Buffer | undefined;
-  let spare: Buffer | undefined;
-  let offset = 0;
+  let active: LineBuffer | undefined;
+  let spare: LineBuffer | undefined;
   let inFlight: Promise<void> | undefined;
 
   function assertWritable(action: string): void {
@@ -92,13 +84,12 @@ export function fileManifestWriter(path: string, options: FileManifestWriterOpti
   async function rotate(): Promise<void> {
     if (inFlight !== undefined) await inFlight;
     if (failure !== undefined) throw failure;
-    if (offset === 0 || active === undefined) return;
+    if (active === undefined || active.length === 0) return;
     const full = active;
-    const length = offset;
-    active = spare ?? Buffer.allocUnsafe(bufferSize);
+    active = spare ?? new LineBuffer(bufferSize);
+    active.length = 0;
     spare = full;
-    offset = 0;
-    inFlight = writeAll(full, length).then(
+    inFlight = writeAll(full.bytes, full.length).then(
       () => {
         inFlight = undefined;
       },
@@ -114,46 +105,21 @@ export function fileManifestWriter(path: string, options: FileManifestWriterOpti
     async write(entries: readonly ManifestEntry[]): Promise<void> {
       assertWritable('write to');
       if (handle === undefined) await open();
-      active ??= Buffer.allocUnsafe(bufferSize);
+      active ??= new LineBuffer(bufferSize);
+      const escapeFree = isEscapeFreeBatch(entries);
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i] as ManifestEntry;
-        // Strings that need no escaping (every URL, nearly every key) are encoded as they are, between quote bytes,
-        // without building a quoted copy; the rest go through JSON.stringify.
-        const key = NEEDS_ESCAPING.test(entry.key) ? JSON.stringify(entry.key) : entry.key;
-        const url = NEEDS_ESCAPING.test(entry.url) ? JSON.stringify(entry.url) : entry.url;
-        // A UTF-16 code unit encodes to at most 3 UTF-8 bytes (a surrogate pair: 4 bytes for 2 units).
-        const worst = FIXED_BYTES + 3 * (key.length + url.length);
-        if (offset + worst > bufferSize) {
-          await rotate();
-          if (worst > bufferSize) {
-            // A line larger than a buffer (a multi-megabyte URL?) is written on its own.
-            const line = Buffer.from(`${JSON.stringify({ key: entry.key, url: entry.url })}\n`, 'utf8');
-            if (inFlight !== undefined) await inFlight;
-            await writeAll(line, line.length);
-            continue;
-          }
+        if (typeof entry?.key !== 'string' || typeof entry.url !== 'string') {
+          throw new TypeError(`${OWNER}: every entry needs a string key and a string url`);
         }
-        const buffer = active as Buffer;
-        let at = offset;
-        for (let j = 0; j < KEY_OPEN.length; j++) buffer[at++] = KEY_OPEN[j] as number;
-        if (key === entry.key) {
-          buffer[at++] = QUOTE;
-          at += buffer.write(key, at, 'utf8');
-          buffer[at++] = QUOTE;
-        } else {
-          at += buffer.write(key, at, 'utf8');
-        }
-        for (let j = 0; j < URL_OPEN.length; j++) buffer[at++] = URL_OPEN[j] as number;
-        if (url === entry.url) {
-          buffer[at++] = QUOTE;
-          at += buffer.write(url, at, 'utf8');
-          buffer[at++] = QUOTE;
-        } else {
-          at += buffer.write(url, at, 'utf8');
-        }
-        buffer[at++] = 0x7d; // }
-        buffer[at++] = 0x0a; // \n
-        offset = at;
+        if (active.append(entry.key, entry.url, escapeFree)) continue;
+        await rotate();
+        assertWritable('write to'); // an abort while the previous buffer was being written
+        if (active.append(entry.key, entry.url, escapeFree)) continue;
+        // A line larger than a whole buffer (a multi-megabyte URL?) is written on its own.
+        const line = encodeLine(entry);
+        if (inFlight !== undefined) await inFlight;
+        await writeAll(line, line.length);
       }
       if (failure !== undefined) throw failure;
     },

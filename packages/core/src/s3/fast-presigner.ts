@@ -2,15 +2,16 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { PresignPipelineError } from '../errors.js';
 import type { ObjectRef, Presigner, PresignOptions } from '../types.js';
 import { sdkPresigner } from './sdk-presigner.js';
+import { vouchForSyncUrls } from '../manifest/jsonl.js';
 import { assertKeyLength } from './validate.js';
 import {
   SIGV4_ALGORITHM,
+  CanonicalHasher,
   deriveSigningKey,
   encodeS3Key,
   formatAmzDate,
   parseAmzDate,
   scopeSigner,
-  sha256Hex,
   uriEscape,
   type AmzDate,
   type ScopeSigner,
@@ -118,6 +119,11 @@ interface Compiled {
   readonly url: readonly [string, string, string, string, string];
   /** Signs the string to sign built from the long date and the canonical request's hash. */
   readonly signer: ScopeSigner;
+  /** Hashes `c0 + path` followed by the tail `c1 + date + c2 + expires + c3` of the date and expiry below. */
+  readonly hasher: CanonicalHasher;
+  tailDate: string;
+  tailExpires: number;
+  expires: string;
 }
 
 type Slot = 'date' | 'expires' | 'signature';
@@ -187,6 +193,9 @@ function parseQuery(query: string): Array<[name: string, value: string]> {
  * is taken as decided.
  */
 function planFromProbe(probe: string): BucketPlan {
+  // The presigner vouches that its URLs need no JSON escaping (see vouchForSyncUrls): every piece copied from the
+  // SDK's URL must be printable ASCII without `"` or `\`, as a percent-encoded URL is.
+  if (/[^\x20-\x7e]|["\\]/.test(probe)) return sdkPlan('the SDK URL holds characters outside printable ASCII');
   const match = /^(https?:\/\/([^/?#]+))(\/[^?#]*)\?([^#]*)$/.exec(probe);
   if (!match) return sdkPlan('the SDK URL has an unexpected shape');
   const [, origin, host, path, query] = match as unknown as [string, string, string, string, string];
@@ -365,6 +374,10 @@ export function fastPresigner(options: FastPresignerOptions): FastPresigner {
       canonical: [`GET\n${plan.pathPrefix}`, `\n${q0}`, q1, `${q2}\nhost:${plan.host}\n\nhost\nUNSIGNED-PAYLOAD`],
       url: [plan.base, `?${v0}`, v1, v2, v3],
       signer: scopeSigner(signingKey(id, shortDate, plan.region, plan.service), scope),
+      hasher: new CanonicalHasher(),
+      tailDate: '',
+      tailExpires: 0,
+      expires: '',
     };
   }
 
@@ -375,9 +388,15 @@ export function fastPresigner(options: FastPresignerOptions): FastPresigner {
       plan.compiled = compiled;
     }
     const path = encodeS3Key(key);
-    const expires = String(expiresIn);
     const [c0, c1, c2, c3] = compiled.canonical;
-    const signature = compiled.signer(date.long, sha256Hex(c0 + path + c1 + date.long + c2 + expires + c3));
+    if (compiled.tailDate !== date.long || compiled.tailExpires !== expiresIn) {
+      compiled.expires = String(expiresIn);
+      compiled.hasher.setTail(c1 + date.long + c2 + compiled.expires + c3);
+      compiled.tailDate = date.long;
+      compiled.tailExpires = expiresIn;
+    }
+    const expires = compiled.expires;
+    const signature = compiled.signer(date.long, compiled.hasher.hashHex(c0 + path));
     const [u0, u1, u2, u3, u4] = compiled.url;
     return u0 + path + u1 + date.long + u2 + expires + u3 + signature + u4;
   }
@@ -431,7 +450,9 @@ export function fastPresigner(options: FastPresignerOptions): FastPresigner {
     );
   }
 
-  return {
+  // presignSync answers only from a verified plan (printable ASCII pieces, an encoded key, digits and hex): its URLs
+  // never need escaping in a manifest line.
+  return vouchForSyncUrls({
     async presign(object: ObjectRef, presignOptions: PresignOptions): Promise<string> {
       const { bucket, key } = checkObjectRef('presign', object);
       const expiresIn = checkExpiresIn('presign', presignOptions);
@@ -460,5 +481,5 @@ export function fastPresigner(options: FastPresignerOptions): FastPresigner {
     async credentialsExpiration(): Promise<Date | undefined> {
       return (await currentIdentity()).expiration;
     },
-  };
+  });
 }

@@ -11,6 +11,7 @@ import type { PutObjectCommandInput, S3Client, ServerSideEncryption } from '@aws
 import { Upload } from '@aws-sdk/lib-storage';
 import { PresignPipelineError, abortError } from '../errors.js';
 import type { ManifestContext, ManifestEntry, ManifestInfo, ManifestWriter, Presigner } from '../types.js';
+import { encodeLine, isEscapeFreeBatch, LineBuffer } from '../manifest/jsonl.js';
 import { sdkPresigner } from './sdk-presigner.js';
 import { assertS3Client, describe } from './validate.js';
 
@@ -31,7 +32,9 @@ export interface S3ManifestWriterOptions {
   /**
    * Parts uploaded at once, an integer ≥ 1. Default 4. Memory held by the writer is about
    * partSize × (queueSize + 1), the parts in flight plus the one being filled (40 MiB by default), plus 2 MiB of
-   * stream buffer.
+   * chunk and stream buffer. Copies of finished parts wait for V8's next full collection (at most about 64 MB of
+   * them), so a process's peak stays flat however large the manifest. Four 8 MiB parts in flight keep up with
+   * about 100,000 keys/s of 1.7 KB URLs when each part takes under 200 ms to upload.
    */
   queueSize?: number;
   /** Content type of the manifest object. Default `application/x-ndjson`. */
@@ -56,6 +59,11 @@ const DEFAULT_PART_SIZE = 8 * MIB;
 const DEFAULT_QUEUE_SIZE = 4;
 /** Bytes the stream between `write` and the upload may buffer before `write` waits for it to drain. */
 const STREAM_BUFFER = MIB;
+/**
+ * Lines are encoded straight into chunks of this size, each handed to the upload once full. A fresh chunk each time:
+ * lib-storage holds on to the ones it has not yet gathered into a part.
+ */
+const CHUNK_SIZE = MIB;
 
 type State = 'new' | 'open' | 'closing' | 'closed' | 'aborted';
 
@@ -147,6 +155,8 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
   let key = '';
   let bytes = 0;
   let stream: PassThrough | undefined;
+  /** The chunk lines are being encoded into; handed to `stream` when full, or at close. */
+  let chunk: LineBuffer | undefined;
   let upload: Upload | undefined;
   let uploadSettled: Promise<void> = Promise.resolve();
   /** The upload's own failure (an S3 error), once it happened. */
@@ -306,6 +316,23 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
     });
   }
 
+  /** Hands bytes to the upload, waiting while the stream is full. */
+  async function push(bytesOut: Buffer): Promise<void> {
+    const target = stream;
+    const failed = currentFailure();
+    if (failed) throw failed.error;
+    if (target === undefined || state === 'aborted') throw abortError();
+    bytes += bytesOut.length;
+    if (!target.write(bytesOut)) await waitForRoom(target);
+  }
+
+  /** Hands the current chunk's lines to the upload. */
+  async function pushChunk(): Promise<void> {
+    const full = chunk;
+    chunk = undefined;
+    if (full !== undefined && full.length > 0) await push(full.bytes.subarray(0, full.length));
+  }
+
   return {
     open(manifestContext: ManifestContext): void {
       if (state !== 'new') throw new Error('s3ManifestWriter: open() may be called once per writer');
@@ -339,16 +366,22 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
         throw new TypeError(`s3ManifestWriter: write() takes an array of entries, got ${describe(entries)}`);
       }
       if (entries.length === 0) return;
-      let text = '';
       for (const entry of entries) {
         if (typeof entry?.key !== 'string' || typeof entry.url !== 'string') {
           throw new TypeError('s3ManifestWriter: every entry needs a string key and a string url');
         }
-        text += `${JSON.stringify({ key: entry.key, url: entry.url })}\n`;
       }
-      const chunk = Buffer.from(text, 'utf8');
-      bytes += chunk.length;
-      if (!stream.write(chunk)) await waitForRoom(stream);
+      const escapeFree = isEscapeFreeBatch(entries);
+      for (let i = 0; i < entries.length; i++) {
+        const { key: entryKey, url } = entries[i] as ManifestEntry;
+        chunk ??= new LineBuffer(CHUNK_SIZE);
+        if (chunk.append(entryKey, url, escapeFree)) continue;
+        await pushChunk();
+        chunk = new LineBuffer(CHUNK_SIZE);
+        if (chunk.append(entryKey, url, escapeFree)) continue;
+        // A line larger than a whole chunk (a multi-megabyte URL?) goes on its own.
+        await push(encodeLine(entries[i] as ManifestEntry));
+      }
       const failedMeanwhile = currentFailure();
       if (failedMeanwhile) throw failedMeanwhile.error;
     },
@@ -361,8 +394,15 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
       if (state !== 'open' || stream === undefined || context === undefined) {
         throw new Error(`s3ManifestWriter: close() ${state === 'new' ? 'before open()' : `after ${state === 'aborted' ? 'abort()' : 'close()'}`}`);
       }
+      const body = stream;
       state = 'closing';
-      stream.end();
+      try {
+        await pushChunk();
+      } catch (error) {
+        await cleanup().catch(() => undefined);
+        throw currentFailure()?.error ?? error;
+      }
+      body.end();
       await uploadSettled;
       const failedMeanwhile = currentFailure();
       if (failedMeanwhile) {
