@@ -141,6 +141,12 @@ if (!skip.has('pipeline')) {
   log(`  ${String(largest).padStart(9)} keys, long-term credentials (no session token): ` +
       `${Math.round(noTokenBest.keysPerSec).toLocaleString('en-US')} keys/s, peak RSS ${results.pipelineNoToken.peakRssMB.toFixed(1)} MB, ` +
       `manifest ${(noTokenBest.manifestBytes / 2 ** 20).toFixed(0)} MiB`);
+  // Three times the largest size, once: whether peak RSS keeps rising with N or has levelled off.
+  if (!quick) {
+    results.pipelinePlateau = await runChild(['--keys', String(largest * 3)]);
+    log(`  ${String(largest * 3).padStart(9)} keys (once): ${Math.round(results.pipelinePlateau.keysPerSec).toLocaleString('en-US')} keys/s, ` +
+        `peak RSS ${results.pipelinePlateau.peakRssMB.toFixed(1)} MB`);
+  }
   // Where the time goes: the same run with a presigner that returns one fixed URL of the same length (no signing).
   results.pipelineOverhead = await runChild(['--keys', String(largest), '--presigner', 'constant']);
   log(`  ${String(largest).padStart(9)} keys without signing (a fixed URL of the same length): ` +

@@ -162,6 +162,19 @@ export function renderPerformanceDoc(results) {
     md.push('');
     md.push(`Peak RSS from ${int(pipe[0].keys)} to ${int(pipe[pipe.length - 1].keys)} keys: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} %.`);
     md.push('');
+    const plateau = results.pipelinePlateau;
+    if (plateau) {
+      const top = pipe[pipe.length - 1];
+      md.push(
+        `At ${int(plateau.keys)} keys (one run) the peak RSS is ${fmt(plateau.peakRssMB, 3)} MB ` +
+          `(${int(plateau.keysPerSec)} keys/s): ${plateau.peakRssMB <= top.peakRssMB ? 'no higher than' : `${fmt(plateau.peakRssMB - top.peakRssMB, 2)} MB above`} ` +
+          `the ${int(top.keys)}-key runs. What rises between the small and the large runs is V8's heap settling to its ` +
+          'working size (the young generation grows to its full 32 MB, and short-lived objects promoted to the old ' +
+          'generation wait for its next full collection); the pipeline itself holds at most `queueMax` keys, one batch ' +
+          'of entries and two 1 MiB write buffers, whatever N.',
+      );
+      md.push('');
+    }
     const noToken = results.pipelineNoToken;
     if (noToken) {
       md.push(

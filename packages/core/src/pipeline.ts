@@ -280,6 +280,8 @@ class Run {
   private pages = 0;
   private lastCursor: string | undefined;
   private reachedDeadline = false;
+  /** The source said its latest page was the last one: the deadline can no longer leave anything unlisted. */
+  private sawLastPage = false;
   private effectiveExpiresIn: number;
   private presignOptions: PresignOptions;
   private readonly startedAt = performance.now();
@@ -432,7 +434,7 @@ class Run {
         // Backpressure: the source is not pulled while queueMax keys wait.
         while (this.queued >= cfg.queueMax && !this.stopped) await this.waitForSpace();
         if (this.stopped) return;
-        if (cfg.deadline !== undefined && Date.now() >= cfg.deadline) {
+        if (cfg.deadline !== undefined && !this.sawLastPage && Date.now() >= cfg.deadline) {
           this.reachedDeadline = true;
           if (iterator.return !== undefined) Promise.resolve(iterator.return()).catch(noop);
           return;
@@ -463,6 +465,7 @@ class Run {
       );
     }
     this.pages++;
+    if (page.last === true) this.sawLastPage = true;
     const keys = page.keys;
     // The resume point moves with every page that says where it ended. A page without a cursor moves it only when
     // it carried keys (the source cannot say where those end, so no resume point is safe); an empty one listed
@@ -667,7 +670,8 @@ class Run {
  * - With `deadline`, the run stops pulling pages once the deadline has passed (checked before each page, including
  *   the first), finishes the keys it holds, completes the manifest and resolves with `complete: false` and
  *   `nextStartAfter` set to the last cursor a page gave (an empty page without a cursor keeps the previous one;
- *   undefined if no page gave one, or if the last page with keys gave none).
+ *   undefined if no page gave one, or if the last page with keys gave none). Once a page says it is the `last`, the
+ *   deadline no longer stops the run: the source has nothing left to list, so the run is `complete`.
  * - Keys buffered may exceed `queueMax` by at most one page: the source is not pulled while `queueMax` keys wait.
  *
  * @example

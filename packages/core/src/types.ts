@@ -29,6 +29,12 @@ export interface KeyPage {
    * source *listed* for this page, before filtering. Absent when the source cannot resume.
    */
   readonly cursor?: string;
+  /**
+   * True when the source knows that no page follows this one (ListObjectsV2 said the listing is not truncated). A run
+   * whose `deadline` passes right after such a page still reports `complete: true`, so no further run is needed to
+   * find out that nothing is left. Optional: without it the run learns the end by pulling once more.
+   */
+  readonly last?: boolean;
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { startS3Endpoint, toProvided, type ProvidedS3Endpoint, type StartS3EndpointOptions } from './endpoint.js';
-import './provided-context.js';
+import { PROVIDED_S3_ENDPOINT_KEY } from './provided-context.js';
 
 /** The part of vitest's `TestProject` the setup uses (structural, so this module needs no vitest types). */
 export interface ProvidingProject {
@@ -21,7 +21,7 @@ export interface ProvidingProject {
  */
 export default async function setup(project: ProvidingProject, options: StartS3EndpointOptions = {}): Promise<() => Promise<void>> {
   const endpoint = await startS3Endpoint(options);
-  project.provide('s3Endpoint', toProvided(endpoint));
+  project.provide(PROVIDED_S3_ENDPOINT_KEY, toProvided(endpoint));
   return async () => {
     await endpoint.stop();
   };

@@ -5,7 +5,7 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import { connectS3Endpoint, type ProvidedS3Endpoint, type S3Endpoint } from './endpoint.js';
-import './provided-context.js';
+import { PROVIDED_S3_ENDPOINT_KEY } from './provided-context.js';
 
 /**
  * A handle (client, `createBucket`, `seed`) on the endpoint that
@@ -15,7 +15,7 @@ import './provided-context.js';
  * @throws TypeError when the globalSetup is not configured.
  */
 export function useS3Endpoint(clientOverrides?: Partial<S3ClientConfig>): S3Endpoint {
-  const provided = inject('s3Endpoint') as ProvidedS3Endpoint | undefined;
+  const provided = inject(PROVIDED_S3_ENDPOINT_KEY) as ProvidedS3Endpoint | undefined;
   if (!provided) {
     throw new TypeError(
       "useS3Endpoint: no S3 endpoint was provided; add globalSetup: ['@presign-pipeline/minio-testing/global-setup'] to the vitest config",

@@ -249,13 +249,13 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
       if (signal?.aborted) throw abortError(signal.reason);
 
       const { keys, cursor } = selectKeys(output.Contents, settings);
-      // Every response is a page, even an empty one (an empty prefix still costs one request).
-      yield cursor === undefined ? { bucket, keys } : { bucket, keys, cursor };
-
       continuationToken = output.IsTruncated ? output.NextContinuationToken : undefined;
       if (output.IsTruncated && !continuationToken) {
         throw new Error(`ListObjectsV2 on bucket ${bucket} was truncated but returned no continuation token`);
       }
+      // Every response is a page, even an empty one (an empty prefix still costs one request).
+      const page: KeyPage = cursor === undefined ? { bucket, keys } : { bucket, keys, cursor };
+      yield continuationToken === undefined ? { ...page, last: true } : page;
     } while (continuationToken !== undefined);
   }
 

@@ -61,7 +61,8 @@ export function arrayKeySource(keys: Iterable<string> | AsyncIterable<string>, o
         }
       }
     }
-    if (page.length > 0 && signal?.aborted !== true) yield makePage(bucket, page);
+    // The remainder is known to be the last page; a last page that came out full is only known as such one pull later.
+    if (page.length > 0 && signal?.aborted !== true) yield { ...makePage(bucket, page), last: true };
   }
 
   return { bucket, pages };

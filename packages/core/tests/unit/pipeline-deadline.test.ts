@@ -3,7 +3,7 @@ import { isPresignPipelineError } from '../../src/errors.js';
 import { memoryManifestWriter } from '../../src/manifest/memory-manifest-writer.js';
 import { presignPipeline } from '../../src/pipeline.js';
 import { arrayKeySource } from '../../src/sources/array-key-source.js';
-import { chunk, fakePresigner, keyList, recordingReporter, rejectionOf, scriptedSource, spyWriter, within } from './pipeline-helpers.js';
+import { chunk, fakePresigner, keyList, recordingReporter, rejectionOf, scriptedSource, sleep, spyWriter, within } from './pipeline-helpers.js';
 
 describe('presignPipeline: deadline', () => {
   it('stops pulling pages once the deadline passed, finishes what it holds, and says where to resume', async () => {
@@ -33,6 +33,30 @@ describe('presignPipeline: deadline', () => {
     expect(result.nextStartAfter).toBeUndefined();
     expect(source.pulls).toBe(0);
     expect(manifest.state).toBe('closed');
+  });
+
+  it('is complete when the deadline passes while the page the source marks as the last is listed', async () => {
+    const [first = [], second = []] = chunk(keyList(20), 10);
+    const run = (last: boolean) =>
+      presignPipeline({
+        source: {
+          bucket: 'b',
+          async *pages() {
+            yield { bucket: 'b', keys: first, cursor: first.at(-1) };
+            await sleep(150); // the deadline (80 ms) passes meanwhile
+            yield { bucket: 'b', keys: second, cursor: second.at(-1), ...(last ? { last: true } : {}) };
+          },
+        },
+        presigner: fakePresigner(),
+        manifest: memoryManifestWriter(),
+        deadline: Date.now() + 80,
+      });
+    const marked = await within(run(true), 3_000);
+    expect(marked).toMatchObject({ complete: true, pages: 2, count: 20 });
+    expect('nextStartAfter' in marked).toBe(false);
+    // Without the flag the run cannot know nothing follows: another run is needed to find out.
+    const unmarked = await within(run(false), 3_000);
+    expect(unmarked).toMatchObject({ complete: false, pages: 2, count: 20, nextStartAfter: second.at(-1) });
   });
 
   it('is complete, without a resume cursor, when the source ends before the deadline', async () => {

@@ -224,7 +224,7 @@ describe('lean ListObjectsV2 reader', () => {
     for await (const page of s3ListSource({ client, bucket: 'b' }).pages({ signal: new AbortController().signal })) pages.push(page);
 
     // Assess
-    expect(pages).toEqual([{ bucket: 'b', keys: ['a'], cursor: 'a' }]);
+    expect(pages).toEqual([{ bucket: 'b', keys: ['a'], cursor: 'a', last: true }]);
     expect(client.middlewareStack.identify()).toEqual(before);
     client.destroy();
   });
@@ -405,7 +405,7 @@ describe('EncodingType=url', () => {
     expect(keysOf(page)).toEqual(['p/a\rb', 'p/c d+']);
     expect(prefixesOf(page)).toEqual(['p/\x01/']);
     expect(page.NextContinuationToken).toBe('t%2B+');
-    expect(pages).toEqual([{ bucket: 'b', keys: ['p/a\rb', 'p/c d+'], cursor: 'p/c d+' }]);
+    expect(pages).toEqual([{ bucket: 'b', keys: ['p/a\rb', 'p/c d+'], cursor: 'p/c d+', last: true }]);
     expect(queries[0]).toMatchObject({ 'encoding-type': 'url', prefix: 'p/', 'start-after': 'p/\r' });
   });
 
@@ -425,7 +425,7 @@ describe('EncodingType=url', () => {
     client.destroy();
 
     // Assess
-    expect(pages).toEqual([{ bucket: 'b', keys: ['a\r\nb', 'c\rd'], cursor: 'c\rd' }]);
+    expect(pages).toEqual([{ bucket: 'b', keys: ['a\r\nb', 'c\rd'], cursor: 'c\rd', last: true }]);
     expect(queries[0]).toMatchObject({ 'encoding-type': 'url' });
   });
 });

@@ -83,6 +83,8 @@ describe('s3ListSource', () => {
     // Assess
     expect(source.bucket).toBe('b');
     expect(pages.map((p) => p.keys)).toEqual([['p/a.pdf', 'p/b.txt'], ['p/c.pdf'], ['p/d.PDF']]);
+    // Only the page of the untruncated response says that nothing follows.
+    expect(pages.map((p) => p.last)).toEqual([undefined, undefined, true]);
     expect(inputs(client)).toEqual([
       { Bucket: 'b', Prefix: 'p/', MaxKeys: 2, StartAfter: 'p/0', EncodingType: 'url' },
       { Bucket: 'b', Prefix: 'p/', MaxKeys: 2, ContinuationToken: 't1', EncodingType: 'url' },
@@ -100,7 +102,7 @@ describe('s3ListSource', () => {
 
     // Assess
     expect(inputs(client)[0]).toMatchObject({ EncodingType: 'url' });
-    expect(pages).toEqual([{ bucket: 'b', keys: awkward, cursor: 'k=v&w.pdf' }]);
+    expect(pages).toEqual([{ bucket: 'b', keys: awkward, cursor: 'k=v&w.pdf', last: true }]);
   });
 
   it('decodes keys when the response says EncodingType=url; the cursor is the decoded key, tokens go back as they came', async () => {
@@ -117,7 +119,7 @@ describe('s3ListSource', () => {
     // Assess
     expect(pages).toEqual([
       { bucket: 'b', keys: ['p/a\rb', 'p/c\r\nd', 'p/e\x01f\x1f', 'p/g\th'], cursor: 'p/g\th' },
-      { bucket: 'b', keys: ['p/i j', 'p/k l', 'p/m+n', 'p/o%p', 'p/ü漢😀', 'p/plain.pdf'], cursor: 'p/plain.pdf' },
+      { bucket: 'b', keys: ['p/i j', 'p/k l', 'p/m+n', 'p/o%p', 'p/ü漢😀', 'p/plain.pdf'], cursor: 'p/plain.pdf', last: true },
     ]);
     expect(inputs(client)).toEqual([
       { Bucket: 'b', Prefix: 'p/', MaxKeys: 4, StartAfter: 'p/\r0', EncodingType: 'url' },
@@ -127,7 +129,7 @@ describe('s3ListSource', () => {
 
   it('skips directory markers by their decoded key', async () => {
     const client = fakeClient(async () => ({ ...page([{ key: 'p/a%0D/', size: 0 }, { key: 'p/a%2F', size: 0 }]), EncodingType: 'url' }));
-    expect(await collect(s3ListSource({ client, bucket: 'b' }))).toEqual([{ bucket: 'b', keys: [], cursor: 'p/a/' }]);
+    expect(await collect(s3ListSource({ client, bucket: 'b' }))).toEqual([{ bucket: 'b', keys: [], cursor: 'p/a/', last: true }]);
   });
 
   it.each([
@@ -163,13 +165,13 @@ describe('s3ListSource', () => {
     expect(pages).toEqual([
       { bucket: 'b', keys: ['a.pdf'], cursor: 'b.txt' },
       { bucket: 'b', keys: [], cursor: 'd.txt' },
-      { bucket: 'b', keys: ['e.PDF'], cursor: 'e.PDF' },
+      { bucket: 'b', keys: ['e.PDF'], cursor: 'e.PDF', last: true },
     ]);
   });
 
   it('yields the one empty page of an empty prefix, without a cursor', async () => {
     const client = fakeClient(async () => ({ KeyCount: 0, IsTruncated: false }));
-    expect(await collect(s3ListSource({ client, bucket: 'b', prefix: 'nothing/' }))).toEqual([{ bucket: 'b', keys: [] }]);
+    expect(await collect(s3ListSource({ client, bucket: 'b', prefix: 'nothing/' }))).toEqual([{ bucket: 'b', keys: [], last: true }]);
   });
 
   it('skips zero-byte directory markers unless asked to keep them, and keeps non-empty keys ending in /', async () => {
@@ -182,7 +184,7 @@ describe('s3ListSource', () => {
     const kept = await collect(s3ListSource({ client, bucket: 'b', includeDirectoryMarkers: true }));
 
     // Assess
-    expect(skipped).toEqual([{ bucket: 'b', keys: ['a.pdf', 'odd/'], cursor: 'z/' }]);
+    expect(skipped).toEqual([{ bucket: 'b', keys: ['a.pdf', 'odd/'], cursor: 'z/', last: true }]);
     expect(kept[0]?.keys).toEqual(['a.pdf', 'folder/', 'odd/', 'z/']);
   });
 

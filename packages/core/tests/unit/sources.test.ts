@@ -19,6 +19,8 @@ describe('arrayKeySource', () => {
     expect(pages.every((p) => p.bucket === 'reports')).toBe(true);
     expect(pages.map((p) => p.cursor)).toEqual([keyList(25)[9], keyList(25)[19], keyList(25)[24]]);
     expect(pages.flatMap((p) => p.keys)).toEqual(keyList(25));
+    // The short remainder is known to be the last page.
+    expect(pages.map((p) => p.last)).toEqual([undefined, undefined, true]);
   });
 
   it('defaults to pages of 1000 and exposes its bucket', async () => {
