@@ -257,6 +257,27 @@ describe('s3ManifestWriter', () => {
     });
   });
 
+  describe('encoding', () => {
+    it('writes awkward keys and a line larger than a whole chunk exactly as JSON.stringify does, in order', async () => {
+      const { client, calls } = fakeS3();
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      const huge = `https://h/${'x'.repeat(3 * MIB)}?q="1"`; // beyond one 1 MiB chunk, and it needs escaping
+      const list: ManifestEntry[] = [
+        ...entries(2000, 700),
+        { key: 'ctl\u0001\ttab "q" back\\slash', url: 'https://h/a' },
+        { key: 'lone \ud800 surrogate/é/😀', url: huge },
+        ...entries(3000, 900, 2000),
+      ];
+      await open(writer);
+      for (let i = 0; i < list.length; i += 512) await writer.write(list.slice(i, i + 512));
+      const info = await writer.close();
+      const parts = named(calls, 'UploadPart').sort((a, b) => Number(a.input.PartNumber) - Number(b.input.PartNumber));
+      const uploaded = Buffer.concat(parts.map((p) => Buffer.from(p.input.Body as Uint8Array)));
+      expect(uploaded.equals(Buffer.from(jsonl(list), 'utf8'))).toBe(true);
+      expect(info.bytes).toBe(uploaded.length);
+    });
+  });
+
   describe('backpressure', () => {
     it('stops accepting writes while the upload is busy, and holds about partSize × (queueSize + 1)', async () => {
       // Prepare: UploadPart answers only when released.
