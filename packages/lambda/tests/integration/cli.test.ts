@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedReports, uniqueBucket } from '../helpers/integration.js';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
-const cli = join(packageDir, 'dist', 'cli.js');
+// The bin as package.json declares it: what `presign-local` runs once installed.
+const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+const cli = join(packageDir, manifest.bin['presign-local'] ?? 'missing');
 const endpoint = useS3Endpoint();
 const bucket = uniqueBucket('cli');
 const prefix = 'cli/';
@@ -28,7 +30,7 @@ beforeAll(async () => {
   // The bin is the built file; rebuild it when the sources are newer.
   let stale = true;
   try {
-    stale = statSync(cli).mtimeMs < newestSource(join(packageDir, 'src'));
+    stale = statSync(join(packageDir, 'dist', 'cli.js')).mtimeMs < newestSource(join(packageDir, 'src'));
   } catch {
     stale = true;
   }
@@ -78,6 +80,12 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRu
 }
 
 describe('presign-local (the bin) as a child process', () => {
+  it('is a file of the repository, so installing the workspace links it before any build', () => {
+    expect(cli.endsWith(join('bin', 'presign-local.js'))).toBe(true);
+    const examples = join(packageDir, '..', '..', 'examples');
+    expect(existsSync(join(examples, 'sign-pdfs', 'node_modules', '.bin', 'presign-local'))).toBe(true);
+  });
+
   it('--json prints one object {result, logs, metrics} for a real run', async () => {
     const run = await runCli(['--event-json', JSON.stringify({ bucket, prefix }), '--json']);
     expect(run.code).toBe(0);
