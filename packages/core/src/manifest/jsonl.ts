@@ -115,10 +115,6 @@ export class LineBuffer {
     this.words = new Uint32Array(memory);
   }
 
-  get capacity(): number {
-    return this.bytes.length;
-  }
-
   /**
    * Appends the entry's line and returns true, or returns false with nothing appended when the line might not fit
    * in what is left (an empty buffer that still refuses it: see {@link encodeLine}). `urlEscapeFree` skips the scan
