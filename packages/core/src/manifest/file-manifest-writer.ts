@@ -3,7 +3,7 @@ import { open as openFile, rename, rm, type FileHandle } from 'node:fs/promises'
 import { PresignPipelineError } from '../errors.js';
 import type { ManifestEntry, ManifestInfo, ManifestWriter } from '../types.js';
 import { checkInteger, checkNonEmptyString, checkObject } from '../validate.js';
-import { encodeLine, isEscapeFreeBatch, LineBuffer } from './jsonl.js';
+import { LineBuffer, writeLines, type LineSink } from './jsonl.js';
 
 const OWNER = 'fileManifestWriter';
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
@@ -100,27 +100,24 @@ export function fileManifestWriter(path: string, options: FileManifestWriterOpti
     );
   }
 
+  const sink: LineSink = {
+    buffer: () => (active ??= new LineBuffer(bufferSize)),
+    async handOver() {
+      await rotate();
+      assertWritable('write to'); // an abort while the previous buffer was being written
+    },
+    async writeLarge(line) {
+      if (inFlight !== undefined) await inFlight;
+      await writeAll(line, line.length);
+    },
+  };
+
   return {
     open,
     async write(entries: readonly ManifestEntry[]): Promise<void> {
       assertWritable('write to');
       if (handle === undefined) await open();
-      active ??= new LineBuffer(bufferSize);
-      const escapeFree = isEscapeFreeBatch(entries);
-      for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i] as ManifestEntry;
-        if (typeof entry?.key !== 'string' || typeof entry.url !== 'string') {
-          throw new TypeError(`${OWNER}: every entry needs a string key and a string url`);
-        }
-        if (active.append(entry.key, entry.url, escapeFree)) continue;
-        await rotate();
-        assertWritable('write to'); // an abort while the previous buffer was being written
-        if (active.append(entry.key, entry.url, escapeFree)) continue;
-        // A line larger than a whole buffer (a multi-megabyte URL?) is written on its own.
-        const line = encodeLine(entry);
-        if (inFlight !== undefined) await inFlight;
-        await writeAll(line, line.length);
-      }
+      await writeLines(OWNER, entries, sink);
       if (failure !== undefined) throw failure;
     },
     close(): Promise<ManifestInfo> {

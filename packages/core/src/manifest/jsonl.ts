@@ -117,7 +117,7 @@ export class LineBuffer {
 
   /**
    * Appends the entry's line and returns true, or returns false with nothing appended when the line might not fit
-   * in what is left (an empty buffer that still refuses it: see {@link encodeLine}). `urlEscapeFree` skips the scan
+   * in what is left (an empty buffer that still refuses it: see {@link writeLines}). `urlEscapeFree` skips the scan
    * of an ASCII url (see {@link markEscapeFreeBatch}).
    */
   append(key: string, url: string, urlEscapeFree = false): boolean {
@@ -161,7 +161,41 @@ export class LineBuffer {
   }
 }
 
-/** One line as its own buffer, for a line larger than any {@link LineBuffer} (a multi-megabyte URL?). @internal */
-export function encodeLine(entry: ManifestEntry): Buffer {
+/** One line as its own buffer, for a line larger than any {@link LineBuffer} (a multi-megabyte URL?). */
+function encodeLine(entry: ManifestEntry): Buffer {
   return Buffer.from(jsonlLine(entry), 'utf8');
+}
+
+/** Where {@link writeLines} puts a manifest writer's lines. @internal */
+export interface LineSink {
+  /** The buffer lines go into now; after `handOver`, an empty one. */
+  buffer(): LineBuffer;
+  /** Passes the current buffer's lines on, waiting while the destination is full. */
+  handOver(): Promise<void>;
+  /** Writes one line too large for any buffer, after everything handed over. */
+  writeLarge(line: Buffer): Promise<void>;
+}
+
+/**
+ * Encodes a batch into a sink's buffers: each line into the current buffer while it fits, the buffer handed over when
+ * it is full, and a line larger than a whole buffer written on its own. Every entry is checked before any is encoded,
+ * so a bad one leaves nothing half-written; a batch the pipeline marked escape-free skips the URL scan.
+ * @internal
+ */
+export async function writeLines(owner: string, entries: readonly ManifestEntry[], sink: LineSink): Promise<void> {
+  for (const entry of entries) {
+    if (typeof entry?.key !== 'string' || typeof entry.url !== 'string') {
+      throw new TypeError(`${owner}: every entry needs a string key and a string url`);
+    }
+  }
+  const escapeFree = isEscapeFreeBatch(entries);
+  let buffer = sink.buffer();
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as ManifestEntry;
+    if (buffer.append(entry.key, entry.url, escapeFree)) continue;
+    await sink.handOver();
+    buffer = sink.buffer();
+    if (buffer.append(entry.key, entry.url, escapeFree)) continue;
+    await sink.writeLarge(encodeLine(entry));
+  }
 }

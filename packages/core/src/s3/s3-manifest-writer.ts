@@ -11,7 +11,7 @@ import type { PutObjectCommandInput, S3Client, ServerSideEncryption } from '@aws
 import { Upload } from '@aws-sdk/lib-storage';
 import { PresignPipelineError, abortError } from '../errors.js';
 import type { ManifestContext, ManifestEntry, ManifestInfo, ManifestWriter, Presigner } from '../types.js';
-import { encodeLine, isEscapeFreeBatch, LineBuffer } from '../manifest/jsonl.js';
+import { LineBuffer, writeLines, type LineSink } from '../manifest/jsonl.js';
 import { sdkPresigner } from './sdk-presigner.js';
 import { assertS3Client, describe } from './validate.js';
 
@@ -333,6 +333,12 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
     if (full !== undefined && full.length > 0) await push(full.bytes.subarray(0, full.length));
   }
 
+  const sink: LineSink = {
+    buffer: () => (chunk ??= new LineBuffer(CHUNK_SIZE)),
+    handOver: pushChunk,
+    writeLarge: push,
+  };
+
   return {
     open(manifestContext: ManifestContext): void {
       if (state !== 'new') throw new Error('s3ManifestWriter: open() may be called once per writer');
@@ -366,22 +372,7 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
         throw new TypeError(`s3ManifestWriter: write() takes an array of entries, got ${describe(entries)}`);
       }
       if (entries.length === 0) return;
-      for (const entry of entries) {
-        if (typeof entry?.key !== 'string' || typeof entry.url !== 'string') {
-          throw new TypeError('s3ManifestWriter: every entry needs a string key and a string url');
-        }
-      }
-      const escapeFree = isEscapeFreeBatch(entries);
-      for (let i = 0; i < entries.length; i++) {
-        const { key: entryKey, url } = entries[i] as ManifestEntry;
-        chunk ??= new LineBuffer(CHUNK_SIZE);
-        if (chunk.append(entryKey, url, escapeFree)) continue;
-        await pushChunk();
-        chunk = new LineBuffer(CHUNK_SIZE);
-        if (chunk.append(entryKey, url, escapeFree)) continue;
-        // A line larger than a whole chunk (a multi-megabyte URL?) goes on its own.
-        await push(encodeLine(entries[i] as ManifestEntry));
-      }
+      await writeLines('s3ManifestWriter', entries, sink);
       const failedMeanwhile = currentFailure();
       if (failedMeanwhile) throw failedMeanwhile.error;
     },

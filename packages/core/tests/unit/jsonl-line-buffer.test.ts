@@ -1,29 +1,33 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeLine, LineBuffer } from '../../src/manifest/jsonl.js';
+import { LineBuffer, writeLines, type LineSink } from '../../src/manifest/jsonl.js';
 
 /** What every manifest writer must produce for one entry. */
 function reference(key: string, url: string): string {
   return `${JSON.stringify({ key, url })}\n`;
 }
 
-/** Encodes the entries through one LineBuffer (starting `offset` bytes in, to move the word alignment around). */
-function encodeAll(entries: ReadonlyArray<readonly [string, string]>, capacity: number, offset = 0): Buffer {
+/** Encodes the entries with writeLines into buffers that start `offset` bytes in, to move the word alignment around. */
+async function encodeAll(entries: ReadonlyArray<readonly [string, string]>, capacity: number, offset = 0): Promise<Buffer> {
   const parts: Buffer[] = [];
-  let buffer = new LineBuffer(capacity);
-  buffer.length = offset;
-  const flush = (): void => {
-    parts.push(Buffer.from(buffer.bytes.subarray(offset, buffer.length)));
-    buffer = new LineBuffer(capacity);
+  const fresh = (): LineBuffer => {
+    const buffer = new LineBuffer(capacity);
     buffer.length = offset;
+    return buffer;
   };
-  for (const [key, url] of entries) {
-    if (buffer.append(key, url)) continue;
-    flush();
-    if (buffer.append(key, url)) continue;
-    parts.push(encodeLine({ key, url }));
-  }
-  flush();
+  let current = fresh();
+  const sink: LineSink = {
+    buffer: () => current,
+    async handOver() {
+      parts.push(Buffer.from(current.bytes.subarray(offset, current.length)));
+      current = fresh();
+    },
+    async writeLarge(line) {
+      parts.push(line);
+    },
+  };
+  await writeLines('test', entries.map(([key, url]) => ({ key, url })), sink);
+  await sink.handOver();
   return Buffer.concat(parts);
 }
 
@@ -31,7 +35,7 @@ const jsonEscaped = ['"', '\\', '\u0000', '\u0001', '\n', '\r', '\t', '\u001f'];
 const notEscaped = [' ', '!', '#', '/', '%', '~', '\u007f', 'é', '日', '😀', '\u2028'];
 
 describe('LineBuffer', () => {
-  it('matches JSON.stringify for every ASCII character at every word alignment', () => {
+  it('matches JSON.stringify for every ASCII character at every word alignment', async () => {
     const entries: Array<[string, string]> = [];
     for (let code = 0; code < 128; code++) {
       const c = String.fromCharCode(code);
@@ -42,34 +46,34 @@ describe('LineBuffer', () => {
     }
     const expected = entries.map(([k, u]) => reference(k, u)).join('');
     for (let offset = 0; offset < 4; offset++) {
-      expect(encodeAll(entries, 1 << 16, offset).toString('utf8')).toBe(expected);
+      expect((await encodeAll(entries, 1 << 16, offset)).toString('utf8')).toBe(expected);
     }
   });
 
-  it('escapes what JSON escapes and copies the rest as UTF-8, lone surrogates included', () => {
+  it('escapes what JSON escapes and copies the rest as UTF-8, lone surrogates included', async () => {
     const samples = [...jsonEscaped, ...notEscaped, '\ud800', '\udfff', 'a\ud83dz', '\ude00b'];
     const entries = samples.flatMap((s): Array<[string, string]> => [
       [`key-${s}-end`, `https://h/p?q=${s}`],
       [s, s],
     ]);
-    const text = encodeAll(entries, 4096).toString('utf8');
+    const text = (await encodeAll(entries, 4096)).toString('utf8');
     expect(text).toBe(entries.map(([k, u]) => reference(k, u)).join(''));
     for (const line of text.trimEnd().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 
-  it('matches JSON.stringify over generated keys and URLs, across buffer boundaries (property)', () => {
+  it('matches JSON.stringify over generated keys and URLs, across buffer boundaries (property)', async () => {
     const piece = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 40 }),
       fc.string({ unit: 'grapheme-ascii', maxLength: 200 }),
       fc.constantFrom(...jsonEscaped, ...notEscaped, '\ud800', '\udc00'),
     );
     const text = fc.array(piece, { maxLength: 6 }).map((parts) => parts.join(''));
-    fc.assert(
-      fc.property(fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 3 }), (entries, offset) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 3 }), async (entries, offset) => {
         const expected = entries.map(([k, u]) => reference(k, u)).join('');
-        // A small buffer forces rotations and the oversize path; a large one keeps everything in one.
-        expect(encodeAll(entries, 64, offset).toString('utf8')).toBe(expected);
-        expect(encodeAll(entries, 1 << 16, offset).toString('utf8')).toBe(expected);
+        // A small buffer forces hand-overs and the large-line path; a large one keeps everything in one.
+        expect((await encodeAll(entries, 64, offset)).toString('utf8')).toBe(expected);
+        expect((await encodeAll(entries, 1 << 16, offset)).toString('utf8')).toBe(expected);
       }),
       { numRuns: 2000 },
     );

@@ -98,6 +98,16 @@ describe('fileManifestWriter', () => {
     expect(info.bytes).toBe((await stat(path)).size);
   });
 
+  it('refuses a batch holding an entry without string key and url, writing none of it', async () => {
+    const path = join(dir, 'm.jsonl');
+    const writer = fileManifestWriter(path);
+    await writer.write(awkward.slice(0, 2));
+    const bad = [awkward[2], { key: 'k.pdf', url: 42 }] as unknown as ManifestEntry[];
+    await expect(writer.write(bad)).rejects.toThrow(/fileManifestWriter: every entry needs a string key and a string url/);
+    await writer.close();
+    expect(await readFile(path, 'utf8')).toBe(awkward.slice(0, 2).map((e) => `${JSON.stringify(e)}\n`).join(''));
+  });
+
   it('on abort deletes its partial file and leaves an existing manifest at path untouched', async () => {
     const path = join(dir, 'm.jsonl');
     await writeFile(path, 'previous manifest\n');
