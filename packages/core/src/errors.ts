@@ -10,6 +10,11 @@
  * - `DEADLINE_REACHED`: the run stopped pulling keys because its deadline came.
  * - `CREDENTIALS_EXPIRE_TOO_SOON`: the signing credentials expire before the URLs would.
  * - `NO_ENDPOINT`: no S3 endpoint could be started or found (minio-testing).
+ * - `INVALID_INVENTORY_MANIFEST`: an S3 Inventory `manifest.json` is malformed, lists another bucket, or has no `Key`
+ *   column; or a data file of it cannot be read or parsed.
+ * - `UNSUPPORTED_INVENTORY_FORMAT`: the inventory's `fileFormat` is one the inventory source cannot read (ORC).
+ * - `INVENTORY_CHECKSUM_MISMATCH`: a data file's MD5 differs from the manifest's `MD5checksum`.
+ * - `INVALID_RESUME_TOKEN`: a resume token is malformed or belongs to another inventory.
  */
 export type PresignPipelineErrorCode =
   | 'INVALID_OPTION'
@@ -20,7 +25,11 @@ export type PresignPipelineErrorCode =
   | 'ABORTED'
   | 'DEADLINE_REACHED'
   | 'CREDENTIALS_EXPIRE_TOO_SOON'
-  | 'NO_ENDPOINT';
+  | 'NO_ENDPOINT'
+  | 'INVALID_INVENTORY_MANIFEST'
+  | 'UNSUPPORTED_INVENTORY_FORMAT'
+  | 'INVENTORY_CHECKSUM_MISMATCH'
+  | 'INVALID_RESUME_TOKEN';
 
 const BRAND = Symbol.for('presign-pipeline.error');
 

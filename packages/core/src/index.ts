@@ -53,3 +53,7 @@ export { fastPresigner } from './s3/fast-presigner.js';
 export type { FastPresigner, FastPresignerOptions } from './s3/fast-presigner.js';
 export { s3ManifestWriter } from './s3/s3-manifest-writer.js';
 export type { S3ManifestWriterOptions } from './s3/s3-manifest-writer.js';
+export { s3InventorySource } from './inventory/s3-inventory-source.js';
+export type { S3InventorySourceOptions } from './inventory/s3-inventory-source.js';
+export type { InventoryManifestLocation, InventoryFileFormat } from './inventory/manifest.js';
+export { isInventoryToken } from './inventory/resume-token.js';

@@ -464,7 +464,7 @@ class Run {
         `presignPipeline: the source yielded ${describeValue(page)} where a page ({ bucket, keys: [...] }) was expected`,
       );
     }
-    this.pages++;
+    if (page.continues !== true) this.pages++;
     if (page.last === true) this.sawLastPage = true;
     const keys = page.keys;
     // The resume point moves with every page that says where it ended. A page without a cursor moves it only when

@@ -35,6 +35,11 @@ export interface KeyPage {
    * find out that nothing is left. Optional: without it the run learns the end by pulling once more.
    */
   readonly last?: boolean;
+  /**
+   * True when this page continues the previous page's unit of reading (the same S3 Inventory data file), so the run
+   * does not count it again in `pages`: a run from an inventory counts the data files it read. Default false.
+   */
+  readonly continues?: boolean;
 }
 
 /**
@@ -270,7 +275,7 @@ export interface PipelineResult {
   readonly count: number;
   /** Keys that failed to presign (each reported by an `item-error` event). */
   readonly errors: number;
-  /** Pages the source yielded. */
+  /** Pages the source yielded (pages that `continue` the previous one are not counted again). */
   readonly pages: number;
   /** Where the manifest is. */
   readonly manifest: ManifestInfo;

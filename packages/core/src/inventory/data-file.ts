@@ -1,0 +1,77 @@
+/**
+ * What reading one inventory data file yields, and the checks every format shares. @internal
+ */
+
+import type { S3Client } from '@aws-sdk/client-s3';
+import { PresignPipelineError } from '../errors.js';
+import type { InventoryColumns, InventoryDataFile } from './manifest.js';
+
+/** One row of an inventory, the columns the source uses. Absent columns are undefined. */
+export interface InventoryRow {
+  /** The object key, decoded. */
+  readonly key: string;
+  /** Bytes; undefined for a delete marker or without a Size column. */
+  readonly size: number | undefined;
+  readonly isLatest: boolean | undefined;
+  readonly isDeleteMarker: boolean | undefined;
+  /** Epoch milliseconds of LastModifiedDate. */
+  readonly lastModified: number | undefined;
+}
+
+/** Rows read from a data file, in file order; `endRow` is the number of rows of the file read through this batch. */
+export interface RowBatch {
+  readonly rows: readonly InventoryRow[];
+  readonly endRow: number;
+}
+
+/** What a format's reader gets. */
+export interface DataFileRequest {
+  readonly client: S3Client;
+  /** The bucket holding the data files. */
+  readonly bucket: string;
+  readonly file: InventoryDataFile;
+  readonly columns: InventoryColumns;
+  readonly columnCount: number;
+  /** Rows at the start of the file already presigned by an earlier run: read (and checksummed) but not yielded. */
+  readonly skipRows: number;
+  readonly signal: AbortSignal;
+}
+
+/** Reads one data file of a format. */
+export type DataFileReader = (request: DataFileRequest) => AsyncGenerator<RowBatch>;
+
+/** Fails a file whose bytes do not hash to the manifest's MD5checksum (or whose size differs). */
+export function assertChecksum(file: InventoryDataFile, bucket: string, md5: string, bytes: number): void {
+  if (bytes !== file.size) {
+    throw new PresignPipelineError(
+      'INVENTORY_CHECKSUM_MISMATCH',
+      `S3 Inventory data file s3://${bucket}/${file.key} is ${bytes} bytes, the manifest says ${file.size}`,
+    );
+  }
+  if (md5 !== file.md5) {
+    throw new PresignPipelineError(
+      'INVENTORY_CHECKSUM_MISMATCH',
+      `S3 Inventory data file s3://${bucket}/${file.key} has MD5 ${md5}, the manifest says ${file.md5}`,
+    );
+  }
+}
+
+/** Wraps a failure to fetch or parse a data file, naming the file; checksum and abort errors pass unchanged. */
+export function dataFileError(error: unknown, bucket: string, file: InventoryDataFile): unknown {
+  if (error instanceof PresignPipelineError) return error;
+  if (error instanceof Error && error.name === 'AbortError') return error;
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new PresignPipelineError(
+    'INVALID_INVENTORY_MANIFEST',
+    `S3 Inventory data file s3://${bucket}/${file.key} could not be read (${what})`,
+    { cause: error },
+  );
+}
+
+/** `true`/`false` of an inventory boolean column; anything else (an empty field) is undefined. */
+export function booleanOf(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return undefined;
+}
