@@ -1,7 +1,8 @@
 /**
  * An S3 endpoint for integration suites: an existing server (`S3_ENDPOINT_URL`), MinIO
  * through Testcontainers when a container runtime answers, or a local `moto_server`
- * process; plus a fault-injection proxy to put in front of it.
+ * process; plus a fault-injection proxy to put in front of it, and an S3 simulator for load tests of listing
+ * code (generated key sets of any size, S3's latency and throttling).
  * @module
  */
 export { createBucket, defaultSeedBody, DEFAULT_SEED_CONCURRENCY, seedObjects } from './bucket.js';
@@ -36,3 +37,9 @@ export type {
   S3Operation,
   S3RequestInfo,
 } from './fault-proxy.js';
+export { startS3Simulator } from './simulator/s3-simulator.js';
+export type { S3Simulator, S3SimulatorCounters, S3SimulatorOptions } from './simulator/s3-simulator.js';
+export type { SimulatedKeyLayout, SimulatedKeySet } from './simulator/key-layouts.js';
+export type { S3SimulatorStoreMode, SimulatedObject, SimulatedPart, SimulatedUpload } from './simulator/object-store.js';
+export { S3_READS_PER_SECOND_PER_PREFIX, S3_WRITES_PER_SECOND_PER_PREFIX } from './simulator/rate-limiter.js';
+export type { S3SimulatorRateLimits } from './simulator/rate-limiter.js';

@@ -1,0 +1,250 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { S3Credentials, S3EndpointInfo } from '../client.js';
+import { classifyS3Request, type S3Operation } from '../fault-proxy.js';
+import { type KeySpace, keySpaceOf, type SimulatedKeySet } from './key-layouts.js';
+import {
+  DEFAULT_MIN_PART_SIZE,
+  type S3SimulatorStoreMode,
+  type SimulatedObject,
+  SimulatedObjectStore,
+  type SimulatedUpload,
+} from './object-store.js';
+import { PrefixRateLimiter, rateLimitPrefix, type S3SimulatorRateLimits } from './rate-limiter.js';
+import { routeRequest, type SimulatorState } from './routes.js';
+import { errorXml, S3SimulatorRequestError } from './xml.js';
+
+/** Options of {@link startS3Simulator}. */
+export interface S3SimulatorOptions {
+  /**
+   * The buckets and the keys each lists, generated on demand (never held). Default:
+   * `{ 'simulated-bucket': { layout: 'flat', count: 1000 } }`.
+   */
+  readonly buckets?: Readonly<Record<string, SimulatedKeySet>>;
+  /** Milliseconds every request waits before its answer. Default 50 (a ListObjectsV2 page on S3 takes tens). */
+  readonly latencyMs?: number;
+  /** Up to this many milliseconds more, at random, per request. Default 10. */
+  readonly jitterMs?: number;
+  /** Per-prefix request-rate limits answering 503 SlowDown; `false` for none. Default S3's: 5,500 reads and 3,500 writes per second. */
+  readonly rateLimit?: S3SimulatorRateLimits | false;
+  /** Keep written objects' bytes (`memory`, default) or only count them (`count`, for manifests of any size). */
+  readonly store?: S3SimulatorStoreMode;
+  /** Minimum size of a multipart upload's parts but the last. Default 5 MiB, as on S3. */
+  readonly minPartSize?: number;
+  /** Port on 127.0.0.1. Default a free one. */
+  readonly port?: number;
+}
+
+/** Requests the simulator has answered, by operation (a snapshot). */
+export interface S3SimulatorCounters {
+  /** Requests received. */
+  readonly total: number;
+  /** Requests received, per operation (as {@link classifyS3Request} names them). */
+  readonly byOperation: Readonly<Partial<Record<S3Operation, number>>>;
+  /** Requests answered 503 SlowDown by the rate limit. */
+  readonly throttled: number;
+  /** Requests answered with another error (4xx/5xx). */
+  readonly errors: number;
+  /** Keys returned by ListObjectsV2, common prefixes not included. */
+  readonly keysListed: number;
+  /** Body bytes received (uploads). */
+  readonly bytesReceived: number;
+}
+
+/** A running simulator. It does not verify signatures: any credentials are accepted. */
+export interface S3Simulator extends S3EndpointInfo, AsyncDisposable {
+  /** Base URL, `http://127.0.0.1:<port>`: point a path-style S3 client here. */
+  readonly endpoint: string;
+  /** `us-east-1`. */
+  readonly region: string;
+  /** Test credentials (any are accepted). */
+  readonly credentials: S3Credentials;
+  /** A fresh snapshot of the counters on each read. */
+  readonly counters: S3SimulatorCounters;
+  /** Zeroes the counters. */
+  resetCounters(): void;
+  /** The objects written to a bucket (PutObject, CompleteMultipartUpload), by key. Listed keys are not among them. */
+  objects(bucket: string): ReadonlyMap<string, SimulatedObject>;
+  /** Multipart uploads in progress (created, neither completed nor aborted), of one bucket or all. */
+  uploads(bucket?: string): readonly SimulatedUpload[];
+  /** Stops listening and drops open connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_BUCKETS: Readonly<Record<string, SimulatedKeySet>> = { 'simulated-bucket': { layout: 'flat', count: 1000 } };
+const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE']);
+
+/**
+ * Starts a loopback S3 simulator for load tests of listing code: ListObjectsV2 over key sets of any size that it
+ * generates instead of storing (10M keys cost no memory), with S3's latency and per-prefix throttling
+ * (503 SlowDown), plus PutObject, multipart upload, GetObject and HeadObject for writing manifests, and
+ * request counters. It does not verify signatures. Listing semantics are checked against moto.
+ * @example
+ * ```ts
+ * await using sim = await startS3Simulator({ buckets: { logs: { layout: 'dated', count: 1_000_000 } } });
+ * const client = createS3Client(sim);
+ * // … list `logs` with your code …
+ * sim.counters.byOperation.ListObjectsV2; // requests made
+ * ```
+ */
+export async function startS3Simulator(options: S3SimulatorOptions = {}): Promise<S3Simulator> {
+  const state = buildState(options);
+  const latency = checkNonNegative(options.latencyMs, 50, 'latencyMs');
+  const jitter = checkNonNegative(options.jitterMs, 10, 'jitterMs');
+  const limiter = new PrefixRateLimiter(options.rateLimit ?? {});
+  const counters = newCounters();
+  state.counters = counters;
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const delay = (): Promise<void> =>
+    new Promise((resolve) => {
+      const ms = latency + Math.random() * jitter;
+      if (ms <= 0) return resolve();
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://s3.invalid');
+    const operation = classifyS3Request(method, req.url ?? '/', req.headers);
+    counters.total += 1;
+    counters.byOperation[operation] = (counters.byOperation[operation] ?? 0) + 1;
+    const { bucket, key } = splitPath(url.pathname);
+    const listPrefix = operation === 'ListObjectsV2' ? (url.searchParams.get('prefix') ?? '') : undefined;
+    const admitted = limiter.admit(rateLimitPrefix(key, listPrefix), WRITE_METHODS.has(method.toUpperCase()));
+    try {
+      if (!admitted) {
+        counters.throttled += 1;
+        await drain(req);
+        await delay();
+        throw new S3SimulatorRequestError(503, 'SlowDown', 'Please reduce your request rate.');
+      }
+      const answer = await routeRequest(state, { method: method.toUpperCase(), operation, bucket, key, query: url.searchParams, request: req });
+      await delay();
+      res.writeHead(answer.status, { 'x-amz-request-id': requestId(), ...answer.headers });
+      res.end(answer.body);
+    } catch (error) {
+      await drain(req);
+      sendError(res, error, url.pathname, () => {
+        if (admitted) counters.errors += 1;
+      });
+    }
+  };
+
+  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
+    return closing;
+  };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'simulator', secretAccessKey: 'simulator-secret' },
+    get counters() {
+      return { ...counters, byOperation: { ...counters.byOperation } };
+    },
+    resetCounters() {
+      Object.assign(counters, newCounters());
+    },
+    objects: (bucket) => state.store.bucketObjects(bucket),
+    uploads: (bucket) => (bucket === undefined ? state.store.allUploads() : state.store.listUploads(bucket)),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+interface MutableCounters {
+  total: number;
+  byOperation: Partial<Record<S3Operation, number>>;
+  throttled: number;
+  errors: number;
+  keysListed: number;
+  bytesReceived: number;
+}
+
+function newCounters(): MutableCounters {
+  return { total: 0, byOperation: {}, throttled: 0, errors: 0, keysListed: 0, bytesReceived: 0 };
+}
+
+function buildState(options: S3SimulatorOptions): SimulatorState & { counters: MutableCounters } {
+  const specs = options.buckets ?? DEFAULT_BUCKETS;
+  if (specs === null || typeof specs !== 'object') throw new TypeError('buckets must be an object of bucket name → key set');
+  const spaces = new Map<string, KeySpace>();
+  for (const [name, spec] of Object.entries(specs)) {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) throw new TypeError(`buckets: ${JSON.stringify(name)} is not a valid bucket name`);
+    spaces.set(name, keySpaceOf(spec, `buckets[${JSON.stringify(name)}]`));
+  }
+  const store = options.store ?? 'memory';
+  if (store !== 'memory' && store !== 'count') throw new TypeError(`store must be 'memory' or 'count', got ${JSON.stringify(store)}`);
+  const minPartSize = checkNonNegative(options.minPartSize, DEFAULT_MIN_PART_SIZE, 'minPartSize');
+  return { spaces, store: new SimulatedObjectStore(store, minPartSize), counters: newCounters() };
+}
+
+function checkNonNegative(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`${field} must be a non-negative number, got ${String(value)}`);
+  }
+  return value;
+}
+
+function splitPath(pathname: string): { bucket: string; key: string } {
+  const slash = pathname.indexOf('/', 1);
+  const bucket = decodeURIComponent(slash === -1 ? pathname.slice(1) : pathname.slice(1, slash));
+  const key = slash === -1 ? '' : decodeURIComponent(pathname.slice(slash + 1));
+  return { bucket, key };
+}
+
+function requestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
+
+async function drain(req: IncomingMessage): Promise<void> {
+  if (req.complete || req.readableEnded) return;
+  try {
+    for await (const _ of req) {
+      // discard
+    }
+  } catch {
+    // the client went away
+  }
+}
+
+function sendError(res: ServerResponse, error: unknown, resource: string, countError: () => void): void {
+  if (res.headersSent || res.destroyed) return void res.destroy();
+  const known = error instanceof S3SimulatorRequestError;
+  if (known && error.code !== 'SlowDown') countError();
+  if (!known) countError();
+  const status = known ? error.status : 500;
+  const code = known ? error.code : 'InternalError';
+  const message = known ? error.message : 'We encountered an internal error. Please try again.';
+  const id = requestId();
+  res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': id });
+  res.end(errorXml(code, message, id, resource));
+}
