@@ -2,7 +2,8 @@
 // `npm run bench`: measures the presigners, the pipeline and the S3 path, prints the ratios, and rewrites
 // docs/performance.md and its charts (docs/images/*.svg) with the numbers of this run.
 //
-//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing] [--no-write]
+//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator] [--no-write]
+//        [--simulator-sizes 100000,1000000,10000000]
 //   node scripts/bench.mjs --render   # rewrite the page and charts from docs/images/bench-results.json, measuring nothing
 //
 // --quick uses small sizes (a smoke test of the scripts; its numbers are not written to the docs unless --write).
@@ -23,6 +24,14 @@ import {
   renderParallelListingSection,
 } from './bench/parallel-listing.mjs';
 import { coreRequire } from './bench/load.mjs';
+import {
+  SECTION_END as SIMULATOR_END,
+  SECTION_START as SIMULATOR_START,
+  benchSimulatorEndToEnd,
+  insertSimulatorSection,
+  renderSimulatorSection,
+  simulatorChart,
+} from './bench/simulator-e2e.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -33,6 +42,7 @@ const { values } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
+    'simulator-sizes': { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -99,7 +109,7 @@ function machine() {
 
 const rendering = values.render;
 const results = rendering ? JSON.parse(readFileSync(`${root}docs/images/bench-results.json`, 'utf8')) : { quick, machine: machine() };
-if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing']) skip.add(part);
+if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing', 'simulator']) skip.add(part);
 log(`presign-pipeline bench — ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${quick ? ' (quick)' : ''}`);
 log(`load average at start: ${results.machine.loadAverageStart.toFixed(2)} (other work on the machine slows every number below)`);
 
@@ -191,6 +201,12 @@ if (!skip.has('listing')) {
   results.listing = await benchParallelListing({ keys: quick ? 2_000 : 12_000, rounds: quick ? 1 : 3, log });
 }
 
+if (!skip.has('simulator')) {
+  log('\n(f) end to end on the S3 simulator: listing (50 ms a page) → fastPresigner (session token) → S3 multipart manifest');
+  const sizes = values['simulator-sizes']?.split(',').map(Number) ?? (quick ? [20_000, 100_000] : [100_000, 1_000_000]);
+  results.simulator = await benchSimulatorEndToEnd({ sizes, log });
+}
+
 if (!rendering) results.machine.loadAverageEnd = loadavg()[0];
 log(`\nload average at end: ${results.machine.loadAverageEnd.toFixed(2)}`);
 
@@ -211,6 +227,22 @@ if (write) {
     }
   }
   if (listingSection) markdown = insertParallelListingSection(markdown, listingSection);
+  // The simulator section likewise: this run's, or the one already on the page.
+  let simulatorSection;
+  if (results.simulator) {
+    simulatorSection = renderSimulatorSection(results.simulator);
+    images['simulator-e2e.svg'] = simulatorChart(results.simulator);
+  } else {
+    try {
+      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
+      const start = previous.indexOf(SIMULATOR_START);
+      const end = previous.indexOf(SIMULATOR_END);
+      if (start !== -1 && end > start) simulatorSection = `${previous.slice(start, end + SIMULATOR_END.length)}\n`;
+    } catch {
+      // no page yet
+    }
+  }
+  if (simulatorSection) markdown = insertSimulatorSection(markdown, simulatorSection);
   for (const [name, svg] of Object.entries(images)) writeFileSync(`${root}docs/images/${name}`, svg);
   writeFileSync(`${root}docs/performance.md`, markdown);
   writeFileSync(`${root}docs/images/bench-results.json`, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// One end-to-end run in its own process (its peak RSS is its own), against the S3 simulator the parent started
+// (S3_ENDPOINT_URL): s3ListSource over a flat bucket of N keys → fastPresigner with a session token (about 1.7 KB
+// URLs) → s3ManifestWriter (multipart) on the simulator. The parts are composed as the handler composes them; the
+// listing is sequential or split into `--partitions` key ranges (by: 'range', boundaries from the flat layout's
+// hex names). Prints one JSON line.
+//   node scripts/bench/simulator-run.mjs --keys 1000000 --bucket flat-1000000 [--partitions 16] [--concurrency 4]
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { coreRequire, core } from './load.mjs';
+
+const { values } = parseArgs({
+  options: {
+    keys: { type: 'string' },
+    bucket: { type: 'string' },
+    partitions: { type: 'string', default: '16' },
+    concurrency: { type: 'string', default: '4' },
+    // `null`: a writer that only counts bytes, to tell the S3 writer's memory from the listing's and presigning's.
+    manifest: { type: 'string', default: 's3' },
+  },
+});
+const n = Number(values.keys);
+const partitions = Number(values.partitions);
+const { S3Client } = coreRequire('@aws-sdk/client-s3');
+const { presignPipeline, s3ListSource, s3ManifestWriter, fastPresigner } = core();
+
+// Lambda-like temporary credentials: the session token makes each URL about 1.7 KB. The simulator accepts any.
+const client = new S3Client({
+  endpoint: process.env.S3_ENDPOINT_URL,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: {
+    accessKeyId: 'ASIAEXAMPLEBENCHKEY1',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    sessionToken: `IQoJb3JpZ2luX2VjE${'Abc123/+='.repeat(80)}`,
+  },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+
+/** Flat names are 12 hex digits spread evenly: p − 1 boundaries at even steps split them into p ranges. */
+function rangeBoundaries(count) {
+  const out = [];
+  for (let i = 1; i < count; i += 1) out.push(Math.floor((i * 16 ** 12) / count).toString(16).padStart(12, '0'));
+  return out;
+}
+
+const source = s3ListSource({
+  client,
+  bucket: values.bucket,
+  pageSize: 1000,
+  ...(partitions > 1 ? { partitions: { by: 'range', boundaries: rangeBoundaries(partitions), concurrency: partitions } } : {}),
+});
+/** Counts the manifest's bytes (a JSON line per entry) and keeps nothing. */
+function countingWriter() {
+  let bytes = 0;
+  return {
+    open() {},
+    async write(entries) {
+      for (const entry of entries) bytes += Buffer.byteLength(JSON.stringify({ key: entry.key, url: entry.url })) + 1;
+    },
+    async close() {
+      return { key: 'null', url: '', bytes, location: 'null' };
+    },
+    async abort() {},
+  };
+}
+
+let peakRss = 0;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, 100);
+try {
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const result = await presignPipeline({
+    source,
+    presigner: fastPresigner({ client }),
+    manifest: values.manifest === 'null' ? countingWriter() : s3ManifestWriter({ client, bucket: values.bucket, keyPrefix: 'bench-manifests/' }),
+    concurrency: Number(values.concurrency),
+    expiresIn: 3600,
+  });
+  const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  if (result.count !== n || result.errors !== 0) throw new Error(`expected ${n} URLs, got ${result.count} (${result.errors} errors)`);
+  const memory = process.memoryUsage();
+  process.stdout.write(
+    `${JSON.stringify({
+      keys: n,
+      partitions,
+      ms,
+      keysPerSec: n / (ms / 1000),
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      sampledPeakRssMB: peakRss / 2 ** 20,
+      endHeapUsedMB: memory.heapUsed / 2 ** 20,
+      endArrayBuffersMB: memory.arrayBuffers / 2 ** 20,
+      manifest: values.manifest,
+      manifestKey: result.manifest.key,
+      manifestBytes: result.manifest.bytes,
+    })}\n`,
+  );
+} finally {
+  clearInterval(sampler);
+  client.destroy();
+}
