@@ -190,12 +190,22 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
       ...sendOptions,
       abortSignal: requests.signal,
     });
-    if (createsObject) return track(sent.catch((error: unknown) => confirmStored(error)));
+    const operation = name?.replace(/Command$/, '') ?? 'request';
+    if (createsObject) {
+      return track(sent.then((output) => confirmAnswer(operation, output), (error: unknown) => confirmStored(operation, error)));
+    }
     if (name !== 'CreateMultipartUploadCommand') return track(sent);
     return track(
       sent.then((output) => {
         const id = (output as { UploadId?: unknown } | undefined)?.UploadId;
-        if (typeof id === 'string') uploadId = id;
+        if (typeof id !== 'string' || id === '') {
+          // Not S3's answer (S3 always names the upload): the upload it may have created is found by key at cleanup.
+          throw new PresignPipelineError(
+            'MANIFEST_WRITE_FAILED',
+            `s3ManifestWriter: CreateMultipartUpload of s3://${bucket}/${key} was answered without an UploadId`,
+          );
+        }
+        uploadId = id;
         return output;
       }),
     );
@@ -217,25 +227,62 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
     return promise;
   }
 
+  /** Size and ETag of the object at the writer's key, or undefined when there is none (or it cannot be read). */
+  async function headManifest(): Promise<{ length: number | undefined; eTag: string | undefined } | undefined> {
+    try {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: requests.signal });
+      return { length: head.ContentLength, eTag: head.ETag };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * S3 answers a PutObject or CompleteMultipartUpload that stored the object with its ETag. An answer without one
+   * (an empty or foreign 200 from something between us and S3, possibly without the request reaching S3) is not
+   * evidence, so the object is looked up: it counts only if it holds exactly the bytes written. Otherwise the write
+   * fails loudly, and cleanup aborts the upload the request should have completed.
+   */
+  async function confirmAnswer(operation: string, output: unknown): Promise<unknown> {
+    const eTag = (output as { ETag?: unknown } | undefined)?.ETag;
+    if (typeof eTag === 'string' && eTag !== '') return output;
+    const head = await headManifest();
+    if (head !== undefined && head.length === bytes) {
+      return { ...(output as object), Bucket: bucket, Key: key, ...(head.eTag !== undefined ? { ETag: head.eTag } : {}) };
+    }
+    throw new PresignPipelineError(
+      'MANIFEST_WRITE_FAILED',
+      `s3ManifestWriter: ${operation} of s3://${bucket}/${key} was answered without an ETag, and HeadObject finds ` +
+        `${head === undefined ? 'no object' : `${String(head.length)} bytes, not ${bytes},`} there: the manifest was not stored`,
+    );
+  }
+
   /**
    * A PutObject or CompleteMultipartUpload that still fails after the SDK's retries may have taken effect all the
    * same: S3 stored the object and the answer was lost (a reset, a 500 or a stall after the commit; a retried Complete
    * then even gets NoSuchUpload). The key is this writer's alone (a fresh UUID), so an object there holding exactly
-   * the bytes written is the manifest, and the request counts as done. Anything else keeps the original error.
+   * the bytes written is the manifest, and the request counts as done. Anything else keeps the original error; an
+   * answer the SDK could not read (not an S3 error) becomes `MANIFEST_WRITE_FAILED` naming the operation.
    */
-  async function confirmStored(error: unknown): Promise<unknown> {
+  async function confirmStored(operation: string, error: unknown): Promise<unknown> {
     if (requests.signal.aborted) throw error;
-    let length: number | undefined;
-    let eTag: string | undefined;
-    try {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: requests.signal });
-      length = head.ContentLength;
-      eTag = head.ETag;
-    } catch {
-      throw error;
-    }
-    if (length !== bytes) throw error;
-    return { Bucket: bucket, Key: key, ...(eTag !== undefined ? { ETag: eTag } : {}) };
+    const head = await headManifest();
+    if (head === undefined || head.length !== bytes) throw unreadableAnswer(operation, error);
+    return { Bucket: bucket, Key: key, ...(head.eTag !== undefined ? { ETag: head.eTag } : {}) };
+  }
+
+  /**
+   * An S3 or network error stays as it is; a response the SDK could not parse is named for what it is (its message
+   * kept, not the error itself: it carries S3-like metadata, and callers that name errors after an S3 cause would
+   * name this one "Error").
+   */
+  function unreadableAnswer(operation: string, error: unknown): unknown {
+    if (!isUnparsableResponse(error)) return error;
+    const detail = ((error as Error).message ?? '').split('\n', 1)[0];
+    return new PresignPipelineError(
+      'MANIFEST_WRITE_FAILED',
+      `s3ManifestWriter: ${operation} of s3://${bucket}/${key} got a 2xx answer that is not S3's (${detail}), and no manifest exists there`,
+    );
   }
 
   // Read through a function: TypeScript would otherwise keep a narrowing that an await has made stale.
@@ -260,26 +307,15 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
       await Promise.allSettled([...inFlight]);
       let cleanupError: unknown;
       if (multipartRequested) {
-        const ids = new Set<string>();
-        if (uploadId !== undefined) {
-          ids.add(uploadId);
-        } else {
-          try {
-            const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-            for (const found of listed.Uploads ?? []) {
-              if (found.Key === key && found.UploadId) ids.add(found.UploadId);
-            }
-          } catch (error) {
-            cleanupError = error;
-          }
+        // Every upload started for the key: the one whose id we hold, and any whose CreateMultipartUpload answer was
+        // lost (the SDK then retried and started another).
+        const ids = new Set<string>(uploadId === undefined ? [] : [uploadId]);
+        try {
+          for (const id of await openUploads()) ids.add(id);
+        } catch (error) {
+          cleanupError = error;
         }
-        for (const id of ids) {
-          try {
-            await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id }));
-          } catch (error) {
-            if (!isNoSuchUpload(error)) cleanupError ??= error;
-          }
-        }
+        cleanupError ??= await abortUploads(ids);
       }
       let objectLeft = false;
       if (objectRequested) {
@@ -300,6 +336,61 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
       }
     })();
     return cleanupPromise;
+  }
+
+  /** The ids of the multipart uploads in progress for the writer's key (ListMultipartUploads, usually one page). */
+  async function openUploads(): Promise<string[]> {
+    const ids: string[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const listed = await client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: bucket,
+          Prefix: key,
+          ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
+          ...(uploadIdMarker !== undefined ? { UploadIdMarker: uploadIdMarker } : {}),
+        }),
+      );
+      for (const found of listed.Uploads ?? []) {
+        if (found.Key === key && found.UploadId) ids.push(found.UploadId);
+      }
+      if (!listed.IsTruncated || (listed.NextKeyMarker === undefined && listed.NextUploadIdMarker === undefined)) return ids;
+      keyMarker = listed.NextKeyMarker;
+      uploadIdMarker = listed.NextUploadIdMarker;
+    }
+  }
+
+  /** Aborts each upload; returns the first error other than NoSuchUpload (the upload is gone: what we want). */
+  async function abortUploads(ids: Iterable<string>): Promise<unknown> {
+    let firstError: unknown;
+    for (const id of ids) {
+      try {
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id }));
+      } catch (error) {
+        if (!isNoSuchUpload(error)) firstError ??= error;
+      }
+    }
+    return firstError;
+  }
+
+  /**
+   * After a multipart manifest is completed, aborts every other upload still open for its key: a CreateMultipartUpload
+   * whose answer was lost took effect, and the SDK's retry started the upload that was completed. Costs one
+   * ListMultipartUploads request per multipart manifest (none for a manifest stored with PutObject).
+   */
+  async function sweepStrayUploads(): Promise<void> {
+    try {
+      const stray = (await openUploads()).filter((id) => id !== uploadId);
+      const error = await abortUploads(stray);
+      if (error !== undefined) throw error;
+    } catch (error) {
+      throw new PresignPipelineError(
+        'MANIFEST_WRITE_FAILED',
+        `s3ManifestWriter: could not make sure no other multipart upload is left open for s3://${bucket}/${key}`,
+        { cause: error },
+      );
+    }
   }
 
   function waitForRoom(target: PassThrough): Promise<void> {
@@ -395,6 +486,7 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
       }
       body.end();
       await uploadSettled;
+      if (!currentFailure() && multipartRequested) await sweepStrayUploads().catch(fail);
       const failedMeanwhile = currentFailure();
       if (failedMeanwhile) {
         await cleanup().catch(() => undefined);
@@ -438,6 +530,17 @@ function commandName(command: unknown): string | undefined {
   // Another copy of @aws-sdk/client-s3 (lib-storage resolving its own) still names its classes the same.
   const name = (command as { constructor?: { name?: unknown } } | null)?.constructor?.name;
   return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * True for an error the SDK raised because a 2xx response could not be read (malformed XML, a body that is not
+ * S3's), as opposed to an S3 error (which carries `$fault` and its HTTP status) or a network error (a `code`).
+ */
+function isUnparsableResponse(error: unknown): boolean {
+  const e = error as { $fault?: unknown; code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
+  if (e === null || typeof e !== 'object' || e.$fault !== undefined || typeof e.code === 'string') return false;
+  const status = e.$metadata?.httpStatusCode ?? (e as { $response?: { statusCode?: unknown } }).$response?.statusCode;
+  return typeof status === 'number' && status >= 200 && status < 300;
 }
 
 function isNoSuchUpload(error: unknown): boolean {

@@ -2,6 +2,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -31,6 +32,10 @@ const s3Like: Handler = async (name, input) => {
       return { ETag: `"etag-${String(input.PartNumber)}"` };
     case 'ListMultipartUploads':
       return { Uploads: [] };
+    case 'PutObject':
+      return { ETag: '"etag-put"' };
+    case 'CompleteMultipartUpload':
+      return { ETag: '"etag-complete-2"' };
     default:
       return {};
   }
@@ -343,6 +348,7 @@ describe('s3ManifestWriter', () => {
       mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'mpu-42' });
       mock.on(UploadPartCommand).resolves({ ETag: '"e"' });
       mock.on(AbortMultipartUploadCommand).resolves({});
+      mock.on(ListMultipartUploadsCommand).resolves({ Uploads: [] });
       const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
       await open(writer);
       await writer.write(entries(7 * 1024)); // 7 MiB: the first part went out
@@ -560,14 +566,156 @@ describe('s3ManifestWriter', () => {
     });
   });
 
-  it('does not list uploads when it knows the UploadId (ListMultipartUploads is only for an id that never arrived)', async () => {
-    const { client, calls } = fakeS3();
+  it('on abort, lists the uploads open for its key and aborts each: the one it knows and any from a retried create', async () => {
+    // Prepare: S3 holds an earlier upload for the same key (a CreateMultipartUpload whose answer was lost).
+    const { client, calls } = fakeS3(async (name, input, signal) =>
+      name === 'ListMultipartUploads'
+        ? { Uploads: [{ Key: input.Prefix, UploadId: 'lost-0' }, { Key: `${String(input.Prefix)}.other`, UploadId: 'not-ours' }, { Key: input.Prefix, UploadId: 'up-1' }] }
+        : s3Like(name, input, signal),
+    );
     const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
     await open(writer);
     await writer.write(entries(6 * 1024));
     await vi.waitFor(() => expect(named(calls, 'UploadPart').length).toBeGreaterThan(0));
+
+    // Act
     await writer.abort();
-    expect(named(calls, 'ListMultipartUploads')).toEqual([]);
-    expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toContain('up-1');
+
+    // Assess: only uploads of the exact key are aborted, each once.
+    expect(named(calls, 'ListMultipartUploads')).toHaveLength(1);
+    const aborted = named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId);
+    expect(new Set(aborted)).toEqual(new Set(['up-1', 'lost-0']));
+    expect(aborted.filter((id) => id === 'lost-0')).toHaveLength(1);
+  });
+
+  describe('every upload accounted for, every manifest confirmed', () => {
+    it('after completing a multipart manifest, aborts every other upload open for its key (one ListMultipartUploads)', async () => {
+      // Prepare: the first CreateMultipartUpload took effect but its answer was lost; the retry started up-1.
+      const { client, calls } = fakeS3(async (name, input, signal) =>
+        name === 'ListMultipartUploads' ? { Uploads: [{ Key: input.Prefix, UploadId: 'lost-0' }] } : s3Like(name, input, signal),
+      );
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      await open(writer);
+      await writer.write(entries(6 * 1024));
+
+      // Act
+      const info = await writer.close();
+
+      // Assess
+      expect(info.bytes).toBe(6 * 1024 * 1024);
+      expect(named(calls, 'CompleteMultipartUpload')).toHaveLength(1);
+      expect(named(calls, 'ListMultipartUploads')).toEqual([{ name: 'ListMultipartUploads', input: { Bucket: 'b', Prefix: info.key } }]);
+      expect(named(calls, 'AbortMultipartUpload').map((c) => c.input)).toEqual([{ Bucket: 'b', Key: info.key, UploadId: 'lost-0' }]);
+    });
+
+    it('a manifest stored with one PutObject costs no ListMultipartUploads', async () => {
+      const { client, calls } = fakeS3();
+      const writer = s3ManifestWriter({ client, bucket: 'b' });
+      await open(writer);
+      await writer.write(entries(10));
+      await writer.close();
+      expect(named(calls, 'ListMultipartUploads')).toEqual([]);
+      expect(named(calls, 'HeadObject')).toEqual([]);
+    });
+
+    it('fails loudly, deleting the manifest, when the stray uploads cannot be listed', async () => {
+      const { client, calls } = fakeS3(async (name, input, signal) => {
+        if (name === 'ListMultipartUploads') throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      await open(writer);
+      await writer.write(entries(6 * 1024));
+      const error = await writer.close().then(() => undefined, (e: unknown) => e);
+      expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
+      expect((error as Error).message).toMatch(/no other multipart upload is left open/);
+      expect(named(calls, 'DeleteObject')).toHaveLength(1);
+    });
+
+    it.each(['PutObject', 'CompleteMultipartUpload'] as const)(
+      'a %s answer without an ETag is confirmed with HeadObject: the manifest counts when it holds exactly the bytes written',
+      async (operation) => {
+        const size = operation === 'PutObject' ? 10 * 1024 : 6 * 1024 * 1024;
+        const { client, calls } = fakeS3(async (name, input, signal) => {
+          if (name === operation) return {};
+          if (name === 'HeadObject') return { ContentLength: size, ETag: '"from-head"' };
+          return s3Like(name, input, signal);
+        });
+        const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+        await open(writer);
+        await writer.write(entries(size / 1024));
+        const info = await writer.close();
+        expect(info.bytes).toBe(size);
+        expect(named(calls, 'HeadObject').map((c) => c.input)).toEqual([{ Bucket: 'b', Key: info.key }]);
+        expect(named(calls, 'DeleteObject')).toEqual([]);
+      },
+    );
+
+    it.each([
+      ['PutObject', 'no object', undefined],
+      ['PutObject', 'an object of another size', 5],
+      ['CompleteMultipartUpload', 'no object', undefined],
+    ] as const)(
+      'a %s answer without an ETag, and %s behind it, fails with MANIFEST_WRITE_FAILED and leaves nothing',
+      async (operation, _what, foundSize) => {
+        const size = operation === 'PutObject' ? 10 * 1024 : 6 * 1024 * 1024;
+        const { client, calls } = fakeS3(async (name, input, signal) => {
+          if (name === operation) return {};
+          if (name === 'HeadObject') {
+            if (foundSize === undefined) throw Object.assign(new Error('NotFound'), { name: 'NotFound' });
+            return { ContentLength: foundSize, ETag: '"x"' };
+          }
+          return s3Like(name, input, signal);
+        });
+        const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+        await open(writer);
+        await writer.write(entries(size / 1024));
+        const error = await writer.close().then(() => undefined, (e: unknown) => e);
+        expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
+        expect((error as Error).message).toContain(`${operation} of s3://b/manifests/`);
+        expect((error as Error).message).toContain('was answered without an ETag');
+        expect((error as Error).message).toContain(foundSize === undefined ? 'finds no object' : `finds ${foundSize} bytes, not ${size}`);
+        expect(named(calls, 'DeleteObject')).toHaveLength(1);
+        if (operation === 'CompleteMultipartUpload') {
+          expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toContain('up-1');
+        }
+      },
+    );
+
+    it('an answer the SDK could not parse, with no manifest behind it, is MANIFEST_WRITE_FAILED, not a bare parse error', async () => {
+      const parseError = Object.assign(new Error('@aws-sdk XML parse error: expected ">" not found.'), {
+        $metadata: { httpStatusCode: 200, attempts: 1 },
+      });
+      const { client } = fakeS3(async (name, input, signal) => {
+        if (name === 'PutObject') throw parseError;
+        if (name === 'HeadObject') throw Object.assign(new Error('NotFound'), { name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 } });
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'b' });
+      await open(writer);
+      await writer.write(entries(10));
+      const error = await writer.close().then(() => undefined, (e: unknown) => e);
+      expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
+      expect((error as Error).message).toMatch(/PutObject of s3:\/\/b\/.* got a 2xx answer that is not S3's/);
+      expect((error as Error).message).toContain('(@aws-sdk XML parse error: expected ">" not found.)');
+    });
+
+    it('a CreateMultipartUpload answer without an UploadId fails the upload; the upload is found by key and aborted', async () => {
+      const { client, calls } = fakeS3(async (name, input, signal) => {
+        if (name === 'CreateMultipartUpload') return {};
+        if (name === 'ListMultipartUploads') return { Uploads: [{ Key: input.Prefix, UploadId: 'created-unseen' }] };
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      await open(writer);
+      const error = await (async () => {
+        await writer.write(entries(6 * 1024));
+        await writer.close();
+      })().then(() => undefined, (e: unknown) => e);
+      expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
+      expect((error as Error).message).toMatch(/CreateMultipartUpload of s3:\/\/b\/.* was answered without an UploadId/);
+      expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toEqual(['created-unseen']);
+      expect(named(calls, 'UploadPart')).toEqual([]);
+    });
   });
 });
