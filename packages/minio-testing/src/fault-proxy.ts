@@ -148,8 +148,16 @@ function safeDecode(text: string): string {
  * - `internal-error`: HTTP 500 with an S3 `InternalError` body (transient; the SDK retries it).
  * - `reset`: the connection is reset (TCP RST) without a response.
  * - `delay`: the request waits `delayMs` and then proceeds; delays add up with other rules.
+ * - `foreign-body`: HTTP 200 (or the rule's `status`) with a body that is not S3's: by default an HTML page such as a
+ *   gateway or captive portal sends; the rule's `body` and `contentType` replace it (foreign XML, JSON, garbage).
+ * - `empty-body`: HTTP 200 with an empty body and no S3 headers (no ETag, no request id).
+ * - `truncate`: the request is forwarded; the client gets S3's status and headers, then half of S3's body, and the
+ *   connection is reset (a response cut off mid-body). It always acts after S3 has answered, whatever `phase` says.
+ *
+ * With `phase: 'request'` (the default) the target never sees the request; with `phase: 'response'` it carries the
+ * request out and the client gets the fault instead of its answer.
  */
-export type FaultKind = 'slow-down' | 'internal-error' | 'reset' | 'delay';
+export type FaultKind = 'slow-down' | 'internal-error' | 'reset' | 'delay' | 'foreign-body' | 'empty-body' | 'truncate';
 
 /** One injection rule. Every rule counts every request it matches; the first eligible non-delay rule wins. */
 export interface FaultRule {
@@ -170,6 +178,12 @@ export interface FaultRule {
    * S3 has carried it out, so the client fails although the operation took effect.
    */
   readonly phase?: 'request' | 'response';
+  /** For `foreign-body`: the body sent. Default: an HTML "502 Bad Gateway" page. */
+  readonly body?: string;
+  /** For `foreign-body`: its content type. Default `text/html` (with the default body), else `application/xml`. */
+  readonly contentType?: string;
+  /** For `foreign-body`: the HTTP status, 200..299. Default 200. */
+  readonly status?: number;
 }
 
 /** Counters for one rule, in the order of the rules. */
@@ -233,7 +247,7 @@ export interface FaultProxy extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-const FAULT_KINDS: readonly FaultKind[] = ['slow-down', 'internal-error', 'reset', 'delay'];
+const FAULT_KINDS: readonly FaultKind[] = ['slow-down', 'internal-error', 'reset', 'delay', 'foreign-body', 'empty-body', 'truncate'];
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -257,8 +271,10 @@ interface RuleState {
 /**
  * Starts a loopback HTTP proxy in front of an S3 endpoint that forwards every request
  * (path and query unchanged) and injects faults by rule: throttling (503 SlowDown),
- * 500 InternalError, connection resets and delays, on chosen operations, after the
- * first n matching requests, at most m times. Clients must use path-style addressing.
+ * 500 InternalError, connection resets, delays, 2xx answers that are not S3's (an HTML page,
+ * foreign XML, an empty body) and responses cut off mid-body, before or after S3 carried the
+ * request out, on chosen operations, after the first n matching requests, at most m times.
+ * Clients must use path-style addressing.
  * @example
  * ```ts
  * const proxy = await startFaultProxy({
@@ -322,7 +338,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
     let delayBefore = 0;
     let delayAfter = 0;
-    let fault: { kind: Exclude<FaultKind, 'delay'>; phase: 'request' | 'response' } | undefined;
+    let fault: { kind: Exclude<FaultKind, 'delay'>; phase: 'request' | 'response'; rule: FaultRule } | undefined;
     for (const state of states) {
       if (state.operations && !state.operations.has(info.operation)) continue;
       if (state.rule.match && !state.rule.match(info)) continue;
@@ -335,7 +351,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         else delayBefore += state.rule.delayMs ?? 0;
       } else if (!fault) {
         state.injected++;
-        fault = { kind: state.rule.fault, phase: state.rule.phase ?? 'request' };
+        const phase = state.rule.fault === 'truncate' ? 'response' : (state.rule.phase ?? 'request');
+        fault = { kind: state.rule.fault, phase, rule: state.rule };
       } else {
         continue;
       }
@@ -356,7 +373,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       held?.discard();
       if (fault.kind === 'reset') return reset(req);
       await drain(req);
-      return sendError(req, res, fault.kind);
+      return answerWith(req, res, fault as AnsweringFault);
     }
 
     const headers: OutgoingHttpHeaders = {};
@@ -384,11 +401,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     forwarded++;
     upstream.once('response', (upstreamRes) => {
       void (async () => {
+        if (fault?.kind === 'truncate') return truncate(req, res, upstreamRes);
         if (fault) {
           // The target has done the work; the client is told otherwise.
           await drain(upstreamRes);
           if (fault.kind === 'reset') return reset(req);
-          return sendError(req, res, fault.kind);
+          return answerWith(req, res, fault as AnsweringFault);
         }
         if (!(await wait(delayAfter, req, res))) return void upstreamRes.destroy();
         const responseHeaders: OutgoingHttpHeaders = {};
@@ -513,6 +531,14 @@ function compileRules(rules: readonly FaultRule[]): RuleState[] {
       throw new TypeError(`${at}.phase must be 'request' or 'response'`);
     }
     if (rule.match !== undefined && typeof rule.match !== 'function') throw new TypeError(`${at}.match must be a function`);
+    for (const field of ['body', 'contentType'] as const) {
+      if (rule[field] !== undefined && (rule.fault !== 'foreign-body' || typeof rule[field] !== 'string')) {
+        throw new TypeError(`${at}.${field} must be a string, and only for a foreign-body rule`);
+      }
+    }
+    if (rule.status !== undefined && (rule.fault !== 'foreign-body' || !Number.isInteger(rule.status) || rule.status < 200 || rule.status > 299)) {
+      throw new RangeError(`${at}.status must be an integer in 200..299, and only for a foreign-body rule, got ${String(rule.status)}`);
+    }
     return { rule, operations: operations && new Set(operations), matched: 0, injected: 0 };
   });
 }
@@ -539,6 +565,45 @@ function sendError(req: IncomingMessage, res: ServerResponse, kind: keyof typeof
     'x-amz-id-2': 'fault-proxy',
   });
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** The default `foreign-body`: what a gateway in front of S3 answers when it cannot reach it. */
+const GATEWAY_PAGE =
+  '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n' +
+  '<body><h1>Bad Gateway</h1><p>The upstream server did not answer.</p></body></html>\n';
+
+/** Answers a request with the fault's own response (an S3 error, a foreign body, an empty 200). */
+type AnsweringFault = { kind: Exclude<FaultKind, 'delay' | 'reset' | 'truncate'>; rule: FaultRule };
+
+function answerWith(req: IncomingMessage, res: ServerResponse, fault: AnsweringFault): void {
+  if (fault.kind === 'slow-down' || fault.kind === 'internal-error') return sendError(req, res, fault.kind);
+  if (res.destroyed || res.headersSent) return;
+  const body = fault.kind === 'empty-body' ? '' : (fault.rule.body ?? GATEWAY_PAGE);
+  const headers: OutgoingHttpHeaders = { 'content-length': Buffer.byteLength(body) };
+  if (fault.kind === 'foreign-body') {
+    headers['content-type'] = fault.rule.contentType ?? (fault.rule.body === undefined ? 'text/html; charset=utf-8' : 'application/xml');
+  }
+  res.writeHead(fault.kind === 'foreign-body' ? (fault.rule.status ?? 200) : 200, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** Passes S3's status and headers on, then half of its body, then resets the connection. */
+function truncate(req: IncomingMessage, res: ServerResponse, upstreamRes: IncomingMessage): void {
+  const chunks: Buffer[] = [];
+  upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
+  upstreamRes.once('end', () => {
+    if (res.destroyed) return;
+    const body = Buffer.concat(chunks);
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(upstreamRes.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    }
+    headers['content-length'] = body.length;
+    res.writeHead(upstreamRes.statusCode ?? 200, upstreamRes.statusMessage, headers);
+    // Flushes the headers and the first half, then cuts the connection once they are on the wire.
+    res.write(body.subarray(0, Math.floor(body.length / 2)), () => reset(req));
+  });
+  upstreamRes.once('error', () => reset(req));
 }
 
 function reset(req: IncomingMessage): void {

@@ -178,6 +178,53 @@ describe('startFaultProxy against a real S3 endpoint', () => {
     expect(proxy.hits.rules).toEqual([{ matched: 2, injected: 1 }]);
   });
 
+  it("foreign-body: a 200 HTML page the SDK reads as an empty listing, and the target never sees the request", async () => {
+    proxy.setRules([{ fault: 'foreign-body', operation: 'ListObjectsV2' }]);
+    const listed = await viaProxy(1).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/' }));
+    expect(listed).toMatchObject({ $metadata: { httpStatusCode: 200 } });
+    expect(listed.Contents).toBeUndefined();
+    expect(listed.IsTruncated).toBeUndefined();
+    expect(proxy.hits).toMatchObject({ forwarded: 0, injected: 1 });
+
+    const raw = await fetch(`${proxy.endpoint}/${bucket}?list-type=2`);
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await raw.text()).toMatch(/^<!DOCTYPE html>[\s\S]*Bad Gateway/);
+  });
+
+  it('foreign-body with a body, content type and status of its own', async () => {
+    proxy.setRules([{ fault: 'foreign-body', body: '{"ok":true}', contentType: 'application/json', status: 203 }]);
+    const raw = await fetch(`${proxy.endpoint}/${bucket}?list-type=2`);
+    expect(raw.status).toBe(203);
+    expect(raw.headers.get('content-type')).toBe('application/json');
+    expect(await raw.text()).toBe('{"ok":true}');
+  });
+
+  it("empty-body: PutObject answered 200 without an ETag; with phase 'response' the object is stored, without it not", async () => {
+    proxy.setRules([{ fault: 'empty-body', operation: 'PutObject' }]);
+    const unsent = await viaProxy(1).send(new PutObjectCommand({ Bucket: bucket, Key: 'empty/unsent', Body: 'x' }));
+    expect(unsent.ETag).toBeUndefined();
+    expect(await exists('empty/unsent')).toBe(false);
+
+    proxy.setRules([{ fault: 'empty-body', operation: 'PutObject', phase: 'response' }]);
+    const sent = await viaProxy(1).send(new PutObjectCommand({ Bucket: bucket, Key: 'empty/sent', Body: 'x' }));
+    expect(sent.ETag).toBeUndefined();
+    expect(await exists('empty/sent')).toBe(true);
+  });
+
+  it('truncate: S3 carries the request out, the client gets half the body and a reset (the SDK retries it)', async () => {
+    proxy.setRules([{ fault: 'truncate', operation: 'CreateMultipartUpload', times: 1 }]);
+    const key = 'truncate/create.bin';
+    const single = await failure(viaProxy(1).send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key })));
+    expect(single).toMatchObject({ code: 'ECONNRESET', message: 'aborted' });
+    const uploads = await endpoint.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+    expect(uploads.Uploads?.map((u) => u.Key)).toEqual([key]);
+    for (const upload of uploads.Uploads ?? []) {
+      await endpoint.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }));
+    }
+    expect(proxy.hits).toMatchObject({ forwarded: 1, injected: 1 });
+  });
+
   it('a match predicate narrows a rule to chosen keys', async () => {
     proxy.setRules([{ fault: 'internal-error', operation: 'GetObject', match: (r) => r.key === 'list/b' }]);
     const client = viaProxy(1);

@@ -49,6 +49,11 @@ describe('startFaultProxy validation', () => {
     ['unknown operation', { fault: 'reset', operation: 'PutObjects' as S3Operation }, /rules\[0\]\.operation/],
     ['empty operation list', { fault: 'reset', operation: [] }, /rules\[0\]\.operation/],
     ['bad phase', { fault: 'reset', phase: 'later' as 'request' }, /rules\[0\]\.phase/],
+    ['a body on a rule that sends none', { fault: 'empty-body', body: '<x/>' }, /rules\[0\]\.body/],
+    ['a non-string body', { fault: 'foreign-body', body: 42 as unknown as string }, /rules\[0\]\.body/],
+    ['a content type on an S3 error', { fault: 'slow-down', contentType: 'text/html' }, /rules\[0\]\.contentType/],
+    ['a non-2xx foreign-body status', { fault: 'foreign-body', status: 500 }, /rules\[0\]\.status/],
+    ['a status on a truncate rule', { fault: 'truncate', status: 200 }, /rules\[0\]\.status/],
   ];
   it.each(bad)('rejects a rule with %s, naming the field, before listening', async (_label, rule, message) => {
     await expect(startFaultProxy({ target: 'http://127.0.0.1:9', rules: [rule] })).rejects.toThrow(message);
