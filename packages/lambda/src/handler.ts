@@ -16,6 +16,7 @@ import {
 import { emfReporter, type EmfReporter } from '@presign-pipeline/emf';
 import type { Context } from 'aws-lambda';
 import { checkAccess, resolveAccessPolicy } from './access.js';
+import { inventoryKeySource, inventoryRejection, resolveInventoryRequest, type InventoryRequest } from './inventory.js';
 import { createClientCache, type PresignerChoice } from './clients.js';
 import {
   manifestEncryptionProblem,
@@ -58,8 +59,10 @@ export interface PresignSuccessBody {
   manifest_url: string;
   /** False when the run stopped at the invocation's deadline: invoke again with `start_after: next_start_after`. */
   complete: boolean;
-  /** Present when `complete` is false: the event's `start_after` for the next invocation. */
+  /** Present when `complete` is false after a listing: the event's `start_after` for the next invocation. */
   next_start_after?: string;
+  /** Present when `complete` is false after an inventory run: the event's `resume_token` for the next invocation. */
+  resume_token?: string;
 }
 
 /** A Lambda handler for presign jobs. The context is optional so the handler can be called from plain code and tests. */
@@ -369,13 +372,14 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       });
       if (!resolved.ok) return refuse(resolved.rejection);
       const config = resolved.config;
-      const denied = checkAccess(
-        config,
-        resolveAccessPolicy(env, {
-          ...(options.allowedBuckets !== undefined ? { allowedBuckets: options.allowedBuckets } : {}),
-          ...(options.allowedPrefixes !== undefined ? { allowedPrefixes: options.allowedPrefixes } : {}),
-        }),
-      );
+      const policy = resolveAccessPolicy(env, {
+        ...(options.allowedBuckets !== undefined ? { allowedBuckets: options.allowedBuckets } : {}),
+        ...(options.allowedPrefixes !== undefined ? { allowedPrefixes: options.allowedPrefixes } : {}),
+      });
+      const inventory = resolveInventoryRequest(rawEvent, config, policy);
+      if (inventory !== undefined && 'statusCode' in inventory) return refuse(inventory);
+      // An inventory run's prefix filter was checked by resolveInventoryRequest (it need not be the listing default).
+      const denied = checkAccess(config, inventory === undefined ? policy : { ...policy, allowedPrefixes: undefined });
       if (denied !== undefined) return refuse(denied);
       const onExpiryCapped = options.onExpiryCapped ?? expiryPolicyOf(env);
       if (typeof onExpiryCapped !== 'string') return refuse(onExpiryCapped);
@@ -390,14 +394,17 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
 
       const run = async (): Promise<{ result: PipelineResult; key: string }> => {
         const result = await presignPipeline({
-          source: s3ListSource({
-            client: clients.client,
-            bucket: config.bucket,
-            prefix: config.prefix,
-            pageSize: config.pageSize,
-            filter: suffixFilter(suffix),
-            ...(config.startAfter !== undefined ? { startAfter: config.startAfter } : {}),
-          }),
+          source:
+            inventory !== undefined
+              ? inventoryKeySource(clients.client, config, inventory, suffixFilter(suffix))
+              : s3ListSource({
+                  client: clients.client,
+                  bucket: config.bucket,
+                  prefix: config.prefix,
+                  pageSize: config.pageSize,
+                  filter: suffixFilter(suffix),
+                  ...(config.startAfter !== undefined ? { startAfter: config.startAfter } : {}),
+                }),
           presigner: clients.presigner,
           manifest: s3ManifestWriter({
             client: clients.client,
@@ -422,11 +429,14 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       if (dedup === undefined) {
         const { result, key } = await run();
         const url = result.manifest.url ?? (await clients.presigner.presign({ bucket: config.bucket, key }, { expiresIn: result.effectiveExpiresIn }));
+        if (inventory !== undefined) return respond(200, inventoryBody(result, key, url, inventory));
         return respond(200, successBody(result.count, result.errors, key, url, result.complete, nextStartAfterOf(result, config)));
       }
 
-      return await runDeduplicated(config, dedup, clients.presigner, run);
+      return await runDeduplicated(config, dedup, clients.presigner, run, inventory);
     } catch (error) {
+      const rejection = inventoryRejection(error);
+      if (rejection !== undefined) return refuse(rejection);
       if (!failureLogged) {
         log({ event: 'error', request_id: requestId, error: redactSecrets(messageOf(error)), error_name: errorName(error) });
       }
@@ -448,6 +458,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       settings: IdempotencySettings,
       presigner: Presigner,
       runJob: () => Promise<{ result: PipelineResult; key: string }>,
+      inventory: InventoryRequest | undefined,
     ): Promise<PresignResponse> {
       let freshUrl: string | undefined;
       const job = async (): Promise<StoredResult> => {
@@ -461,7 +472,11 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
           manifest_bytes: result.manifest.bytes,
           urls_expire_at: Math.floor(Date.now() / 1000) + result.effectiveExpiresIn,
           complete: result.complete,
-          ...(result.complete ? {} : { next_start_after: nextStartAfterOf(result, config) }),
+          ...(result.complete
+            ? {}
+            : inventory !== undefined
+              ? { resume_token: result.nextStartAfter ?? inventory.resumeToken ?? '' }
+              : { next_start_after: nextStartAfterOf(result, config) }),
         };
       };
       const credentialsExpireAt = presigner.credentialsExpiration === undefined ? undefined : await presigner.credentialsExpiration();
@@ -479,6 +494,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
         expiry_seconds: config.expirySeconds,
         suffix,
         ...(config.startAfter !== undefined ? { start_after: config.startAfter } : {}),
+        ...inventoryJobFields(inventory),
       };
       const keyPrefix = env.AWS_LAMBDA_FUNCTION_NAME || functionName;
       let outcome;
@@ -525,7 +541,29 @@ function nextStartAfterOf(result: PipelineResult, config: PresignConfig): string
 function bodyOfStored(stored: StoredResult, url: string): PresignSuccessBody {
   // Records written before continuation existed hold complete runs.
   const complete = stored.complete ?? true;
+  if (stored.resume_token !== undefined) {
+    return { count: stored.count, errors: stored.errors, manifest_key: stored.manifest_key, manifest_url: url, complete, resume_token: stored.resume_token };
+  }
   return successBody(stored.count, stored.errors, stored.manifest_key, url, complete, stored.next_start_after);
+}
+
+/**
+ * The 200 body of an inventory run: the listing's fields, with `resume_token` (where the next invocation continues in
+ * the inventory) instead of `next_start_after` when it stopped at its deadline.
+ */
+function inventoryBody(result: PipelineResult, key: string, url: string, inventory: InventoryRequest): PresignSuccessBody {
+  const body: PresignSuccessBody = { count: result.count, errors: result.errors, manifest_key: key, manifest_url: url, complete: result.complete };
+  if (!result.complete) body.resume_token = result.nextStartAfter ?? inventory.resumeToken ?? '';
+  return body;
+}
+
+/** What sets an inventory job apart in the idempotency key: the manifest, and where it continues. */
+function inventoryJobFields(inventory: InventoryRequest | undefined): { inventory_manifest?: string; resume_token?: string } {
+  if (inventory === undefined) return {};
+  return {
+    inventory_manifest: `s3://${inventory.manifest.bucket}/${inventory.manifest.key}`,
+    ...(inventory.resumeToken !== undefined ? { resume_token: inventory.resumeToken } : {}),
+  };
 }
 
 /**

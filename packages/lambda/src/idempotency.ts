@@ -33,6 +33,10 @@ export interface JobKey {
   readonly suffix: string;
   /** Where a continuation starts (absent for a run from the start, so such keys hash as before continuation existed). */
   readonly start_after?: string;
+  /** The S3 Inventory manifest an inventory job reads (absent for a listing). */
+  readonly inventory_manifest?: string;
+  /** Where an inventory job continues (absent for a run from the start). */
+  readonly resume_token?: string;
 }
 
 /**
@@ -56,6 +60,8 @@ export interface StoredResult {
   readonly complete?: boolean;
   /** Where the next run starts, for a result that is not complete. */
   readonly next_start_after?: string;
+  /** Where the next inventory run continues, for an inventory result that is not complete. */
+  readonly resume_token?: string;
 }
 
 /** Settings resolved for one invocation. */

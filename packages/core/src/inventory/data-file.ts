@@ -56,10 +56,24 @@ export function assertChecksum(file: InventoryDataFile, bucket: string, md5: str
   }
 }
 
-/** Wraps a failure to fetch or parse a data file, naming the file; checksum and abort errors pass unchanged. */
+/** True for an S3 answer that the object (or its bucket) does not exist. */
+function isMissing(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NoSuchBucket' || error.name === 'NotFound');
+}
+
+/** True for an error S3 (or the network on the way) answered: passed on unchanged, to be retried like any S3 error. */
+function isServiceError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && ('$metadata' in error || '$fault' in error);
+}
+
+/**
+ * Wraps a failure to parse a data file, or a data file the manifest lists but S3 does not have, naming the file.
+ * Checksum and abort errors, and other S3 errors (throttling, access denied), pass unchanged.
+ */
 export function dataFileError(error: unknown, bucket: string, file: InventoryDataFile): unknown {
   if (error instanceof PresignPipelineError) return error;
   if (error instanceof Error && error.name === 'AbortError') return error;
+  if (isServiceError(error) && !isMissing(error)) return error;
   const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return new PresignPipelineError(
     'INVALID_INVENTORY_MANIFEST',

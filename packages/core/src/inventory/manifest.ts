@@ -182,8 +182,9 @@ export async function readInventoryManifest(
     }
     text = (await output.Body?.transformToString('utf-8')) ?? '';
   } catch (error) {
-    if (error instanceof PresignPipelineError || (error instanceof Error && error.name === 'AbortError')) throw error;
-    throw new PresignPipelineError('INVALID_INVENTORY_MANIFEST', `S3 Inventory manifest ${location} could not be read: ${(error as Error)?.name ?? error}`, {
+    // Only "there is no such manifest" is the caller's mistake; throttling or access errors pass on unchanged.
+    if (!(error instanceof Error) || !['NoSuchKey', 'NoSuchBucket', 'NotFound'].includes(error.name)) throw error;
+    throw new PresignPipelineError('INVALID_INVENTORY_MANIFEST', `S3 Inventory manifest ${location} does not exist (${error.name})`, {
       cause: error,
     });
   }
