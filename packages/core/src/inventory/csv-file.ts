@@ -12,31 +12,39 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { decodeUrlValue } from '../s3/list-objects.js';
 import { CsvRecordReader, type CsvRecord } from './csv-records.js';
-import { assertChecksum, booleanOf, dataFileError, type DataFileRequest, type InventoryRow, type RowBatch } from './data-file.js';
+import { assertChecksum, booleanOf, dataFileError, type DataFileRequest, type RowBatch, type RowSelector } from './data-file.js';
 import type { InventoryColumns } from './manifest.js';
 
 /** Decompressed bytes handed over at a time: about a thousand inventory rows. */
 const CHUNK_BYTES = 64 * 1024;
 
-/** Turns a CSV record into a row: keys in CSV inventories are URL-encoded (a space may be `+`). */
-function rowMaker(columns: InventoryColumns): (fields: CsvRecord) => InventoryRow {
-  const { key, size, isLatest, isDeleteMarker, lastModified } = columns;
+/**
+ * Turns each CSV record into a decision and keeps the key if selected. Keys in CSV inventories are URL-encoded (a
+ * space may be `+`); sizes are parsed only for keys ending in `/`, dates only when the selector needs them.
+ */
+function recordSelector(columns: InventoryColumns, selector: RowSelector, keys: () => string[]): (fields: CsvRecord) => void {
+  const { key: keyColumn, size, isLatest, isDeleteMarker, lastModified } = columns;
+  const dates = selector.needsLastModified && lastModified !== undefined ? lastModified.index : -1;
   return (fields) => {
-    const sizeText = size === undefined ? undefined : fields[size.index];
-    const modifiedText = lastModified === undefined ? undefined : fields[lastModified.index];
-    return {
-      key: decodeUrlValue(fields[key.index] ?? ''),
-      size: sizeText === undefined || sizeText === '' ? undefined : Number(sizeText),
-      isLatest: isLatest === undefined ? undefined : booleanOf(fields[isLatest.index]),
-      isDeleteMarker: isDeleteMarker === undefined ? undefined : booleanOf(fields[isDeleteMarker.index]),
-      lastModified: modifiedText === undefined || modifiedText === '' ? undefined : Date.parse(modifiedText),
-    };
+    const key = decodeUrlValue(fields[keyColumn.index] ?? '');
+    const sizeText = size !== undefined && key.endsWith('/') ? fields[size.index] : undefined;
+    const modifiedText = dates === -1 ? undefined : fields[dates];
+    const keep = selector.accept(
+      key,
+      sizeText === undefined || sizeText === '' ? undefined : Number(sizeText),
+      isLatest === undefined ? undefined : booleanOf(fields[isLatest.index]),
+      isDeleteMarker === undefined ? undefined : booleanOf(fields[isDeleteMarker.index]),
+      modifiedText === undefined || modifiedText === '' ? undefined : Date.parse(modifiedText),
+    );
+    if (keep) keys().push(key);
   };
 }
 
-/** The columns a CSV row needs. */
-function keptColumns(columns: InventoryColumns): number[] {
-  return Object.values(columns).map((column: { index: number }) => column.index);
+/** The columns a CSV record is read for. */
+function keptColumns(columns: InventoryColumns, selector: RowSelector): number[] {
+  return Object.entries(columns)
+    .filter(([name]) => name !== 'lastModified' || selector.needsLastModified)
+    .map(([, column]: [string, { index: number }]) => column.index);
 }
 
 /** Reads one CSV-gzip data file, yielding its rows a decompressed chunk at a time. */
@@ -58,23 +66,25 @@ export async function* readCsvGzipFile(request: DataFileRequest): AsyncGenerator
     });
     text = pipeline(body, tap, createGunzip({ chunkSize: CHUNK_BYTES }), () => {});
     const decoder = new StringDecoder('utf8');
-    const records = new CsvRecordReader(request.columnCount, keptColumns(request.columns));
-    const makeRow = rowMaker(request.columns);
-    let rows: InventoryRow[] = [];
+    const records = new CsvRecordReader(request.columnCount, keptColumns(request.columns, request.selector));
+    let keys: string[] = [];
+    const select = recordSelector(request.columns, request.selector, () => keys);
     const onRecord = (fields: CsvRecord): void => {
-      if (records.records > skipRows) rows.push(makeRow(fields));
+      if (records.records > skipRows) select(fields);
     };
+    let reported = 0;
     for await (const chunk of text) {
       records.push(decoder.write(chunk as Buffer), onRecord);
-      if (rows.length > 0) {
-        yield { rows, endRow: records.records };
-        rows = [];
+      if (records.records > reported) {
+        reported = records.records;
+        yield { keys, endRow: reported };
+        keys = [];
       }
     }
     records.push(decoder.end(), onRecord);
     records.end(onRecord);
     assertChecksum(file, bucket, hash.digest('hex'), compressedBytes);
-    yield { rows, endRow: records.records };
+    yield { keys, endRow: records.records };
   } catch (error) {
     throw dataFileError(error, bucket, file);
   } finally {

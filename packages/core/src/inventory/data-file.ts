@@ -6,21 +6,29 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { PresignPipelineError } from '../errors.js';
 import type { InventoryColumns, InventoryDataFile } from './manifest.js';
 
-/** One row of an inventory, the columns the source uses. Absent columns are undefined. */
-export interface InventoryRow {
-  /** The object key, decoded. */
-  readonly key: string;
-  /** Bytes; undefined for a delete marker or without a Size column. */
-  readonly size: number | undefined;
-  readonly isLatest: boolean | undefined;
-  readonly isDeleteMarker: boolean | undefined;
-  /** Epoch milliseconds of LastModifiedDate. */
-  readonly lastModified: number | undefined;
+/**
+ * Decides which rows become keys. Readers hand it the columns of each row as primitives (no object per row), and
+ * compute the costly ones only when it asks for them.
+ */
+export interface RowSelector {
+  /** Whether `lastModified` is needed (a date cut-off is set); when false, readers pass undefined. */
+  readonly needsLastModified: boolean;
+  /**
+   * True to keep the row's key. `size` is given for keys ending in `/` (to tell directory markers), else may be
+   * undefined; absent columns are undefined.
+   */
+  accept(
+    key: string,
+    size: number | undefined,
+    isLatest: boolean | undefined,
+    isDeleteMarker: boolean | undefined,
+    lastModified: number | undefined,
+  ): boolean;
 }
 
-/** Rows read from a data file, in file order; `endRow` is the number of rows of the file read through this batch. */
+/** Keys kept from rows read from a data file, in file order; `endRow` is the number of rows of the file read so far. */
 export interface RowBatch {
-  readonly rows: readonly InventoryRow[];
+  readonly keys: string[];
   readonly endRow: number;
 }
 
@@ -34,6 +42,7 @@ export interface DataFileRequest {
   readonly columnCount: number;
   /** Rows at the start of the file already presigned by an earlier run: read (and checksummed) but not yielded. */
   readonly skipRows: number;
+  readonly selector: RowSelector;
   readonly signal: AbortSignal;
 }
 

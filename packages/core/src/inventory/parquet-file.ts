@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type ParquetRow } from 'hyparquet';
-import { assertChecksum, booleanOf, dataFileError, type DataFileRequest, type InventoryRow, type RowBatch } from './data-file.js';
+import { assertChecksum, booleanOf, dataFileError, type DataFileRequest, type RowBatch, type RowSelector } from './data-file.js';
 import type { InventoryColumns, InventoryDataFile } from './manifest.js';
 
 /** Rows materialised at a time at most (a row group larger than this is read in slices). */
@@ -56,16 +56,18 @@ function numberOf(value: unknown): number | undefined {
   return undefined;
 }
 
-/** Turns a Parquet row into an inventory row: Parquet keys are stored as they are, not URL-encoded. */
-function rowOf(row: ParquetRow, columns: InventoryColumns): InventoryRow {
+/** Whether a Parquet row is selected: Parquet keys are stored as they are, not URL-encoded. */
+function selects(row: ParquetRow, columns: InventoryColumns, selector: RowSelector): string | undefined {
   const key = row[columns.key.name] as unknown;
-  return {
-    key: typeof key === 'string' ? key : '',
-    size: columns.size === undefined ? undefined : numberOf(row[columns.size.name]),
-    isLatest: columns.isLatest === undefined ? undefined : booleanOf(row[columns.isLatest.name]),
-    isDeleteMarker: columns.isDeleteMarker === undefined ? undefined : booleanOf(row[columns.isDeleteMarker.name]),
-    lastModified: columns.lastModified === undefined ? undefined : numberOf(row[columns.lastModified.name]),
-  };
+  if (typeof key !== 'string') return undefined;
+  const keep = selector.accept(
+    key,
+    columns.size === undefined ? undefined : numberOf(row[columns.size.name]),
+    columns.isLatest === undefined ? undefined : booleanOf(row[columns.isLatest.name]),
+    columns.isDeleteMarker === undefined ? undefined : booleanOf(row[columns.isDeleteMarker.name]),
+    columns.lastModified === undefined ? undefined : numberOf(row[columns.lastModified.name]),
+  );
+  return keep ? key : undefined;
 }
 
 /** Reads one Parquet data file, yielding its rows a slice of a row group at a time. */
@@ -81,10 +83,15 @@ export async function* readParquetFile(request: DataFileRequest): AsyncGenerator
     while (row < total) {
       const rowEnd = Math.min(total, row + ROWS_PER_READ);
       const read = await parquetReadObjects({ file: buffer, metadata, columns: names, rowStart: row, rowEnd, compressors });
-      yield { rows: read.map((r) => rowOf(r, columns)), endRow: rowEnd };
+      const keys: string[] = [];
+      for (const r of read) {
+        const key = selects(r, columns, request.selector);
+        if (key !== undefined) keys.push(key);
+      }
+      yield { keys, endRow: rowEnd };
       row = rowEnd;
     }
-    if (total <= skipRows) yield { rows: [], endRow: total };
+    if (total <= skipRows) yield { keys: [], endRow: total };
   } catch (error) {
     throw dataFileError(error, bucket, file);
   }

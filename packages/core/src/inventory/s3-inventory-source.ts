@@ -4,7 +4,7 @@ import { describe, assertSendingClient } from '../s3/validate.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
 import { readCsvGzipFile } from './csv-file.js';
-import type { DataFileReader, InventoryRow } from './data-file.js';
+import type { DataFileReader, RowSelector } from './data-file.js';
 import { readInventoryManifest, type InventoryManifest, type InventoryManifestLocation } from './manifest.js';
 import { orderedFileBatches } from './ordered-files.js';
 import { readParquetFile } from './parquet-file.js';
@@ -59,15 +59,19 @@ interface Selection {
   readonly includeDirectoryMarkers: boolean;
 }
 
-/** Whether a row becomes a URL: the latest version of a live object under the prefix, within the date range. */
-function selected(row: InventoryRow, s: Selection): boolean {
-  if (row.isDeleteMarker === true || row.isLatest === false) return false;
-  const key = row.key;
-  if (!key.startsWith(s.prefix)) return false;
-  if (!s.includeDirectoryMarkers && key.endsWith('/') && (row.size === 0 || row.size === undefined)) return false;
-  if (s.after !== undefined && !(row.lastModified !== undefined && row.lastModified >= s.after)) return false;
-  if (s.before !== undefined && !(row.lastModified !== undefined && row.lastModified < s.before)) return false;
-  return s.filter === undefined || s.filter(key);
+/** Selects the latest version of live objects under the prefix, within the date range, that the filter keeps. */
+function rowSelector(s: Selection): RowSelector {
+  return {
+    needsLastModified: s.after !== undefined || s.before !== undefined,
+    accept(key, size, isLatest, isDeleteMarker, lastModified): boolean {
+      if (isDeleteMarker === true || isLatest === false) return false;
+      if (!key.startsWith(s.prefix)) return false;
+      if (!s.includeDirectoryMarkers && key.endsWith('/') && (size === 0 || size === undefined)) return false;
+      if (s.after !== undefined && !(lastModified !== undefined && lastModified >= s.after)) return false;
+      if (s.before !== undefined && !(lastModified !== undefined && lastModified < s.before)) return false;
+      return s.filter === undefined || s.filter(key);
+    },
+  };
 }
 
 function checkDate(name: string, value: unknown): number | undefined {
@@ -184,6 +188,7 @@ export function s3InventorySource(options: S3InventorySourceOptions): KeySource 
     const cancel = (): void => reads.abort(signal?.reason);
     signal?.addEventListener('abort', cancel, { once: true });
     const read = READERS[manifest.fileFormat];
+    const selector = rowSelector(selection);
     const open = (file: number) =>
       read({
         client,
@@ -192,17 +197,16 @@ export function s3InventorySource(options: S3InventorySourceOptions): KeySource 
         columns: manifest.columns,
         columnCount: manifest.columnCount,
         skipRows: file === start.file ? start.row : 0,
+        selector,
         signal: reads.signal,
       });
     try {
       for await (const { file, batch, first } of orderedFileBatches(start.file, manifest.files.length, concurrency, open)) {
         if (signal?.aborted) throw abortError(signal.reason);
-        const keys: string[] = [];
-        for (const row of batch.rows) if (selected(row, selection)) keys.push(row.key);
         const md5 = (manifest.files[file] as { md5: string }).md5;
         const page: KeyPage = {
           bucket: manifest.sourceBucket,
-          keys,
+          keys: batch.keys,
           cursor: encodeInventoryToken({ file, row: batch.endRow }, md5),
           ...(first ? {} : { continues: true }),
         };
