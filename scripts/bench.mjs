@@ -2,7 +2,7 @@
 // `npm run bench`: measures the presigners, the pipeline and the S3 path, prints the ratios, and rewrites
 // docs/performance.md and its charts (docs/images/*.svg) with the numbers of this run.
 //
-//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator] [--no-write]
+//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory] [--no-write]
 //        [--simulator-sizes 100000,1000000,10000000]
 //   node scripts/bench.mjs --render   # rewrite the page and charts from docs/images/bench-results.json, measuring nothing
 //
@@ -24,6 +24,13 @@ import {
   renderParallelListingSection,
 } from './bench/parallel-listing.mjs';
 import { coreRequire } from './bench/load.mjs';
+import {
+  SECTION_END as INVENTORY_END,
+  SECTION_START as INVENTORY_START,
+  benchInventory,
+  insertInventorySection,
+  renderInventorySection,
+} from './bench/inventory.mjs';
 import {
   SECTION_END as SIMULATOR_END,
   SECTION_START as SIMULATOR_START,
@@ -109,7 +116,7 @@ function machine() {
 
 const rendering = values.render;
 const results = rendering ? JSON.parse(readFileSync(`${root}docs/images/bench-results.json`, 'utf8')) : { quick, machine: machine() };
-if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing', 'simulator']) skip.add(part);
+if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing', 'simulator', 'inventory']) skip.add(part);
 log(`presign-pipeline bench — ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${quick ? ' (quick)' : ''}`);
 log(`load average at start: ${results.machine.loadAverageStart.toFixed(2)} (other work on the machine slows every number below)`);
 
@@ -207,6 +214,16 @@ if (!skip.has('simulator')) {
   results.simulator = await benchSimulatorEndToEnd({ sizes, log });
 }
 
+if (!skip.has('inventory')) {
+  log('\n(g) S3 Inventory: s3InventorySource over a 10M-key CSV-gzip report, and the handler from a 1M-key one');
+  results.inventory = await benchInventory({
+    keys: quick ? 200_000 : 10_000_000,
+    handlerKeys: quick ? 50_000 : 1_000_000,
+    repeats: quick ? 1 : 2,
+    log,
+  });
+}
+
 if (!rendering) results.machine.loadAverageEnd = loadavg()[0];
 log(`\nload average at end: ${results.machine.loadAverageEnd.toFixed(2)}`);
 
@@ -243,6 +260,19 @@ if (write) {
     }
   }
   if (simulatorSection) markdown = insertSimulatorSection(markdown, simulatorSection);
+  // The inventory section likewise: this run's, or the one already on the page.
+  let inventorySection = results.inventory ? renderInventorySection(results.inventory) : undefined;
+  if (!inventorySection) {
+    try {
+      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
+      const start = previous.indexOf(INVENTORY_START);
+      const end = previous.indexOf(INVENTORY_END);
+      if (start !== -1 && end > start) inventorySection = `${previous.slice(start, end + INVENTORY_END.length)}\n`;
+    } catch {
+      // no page yet
+    }
+  }
+  if (inventorySection) markdown = insertInventorySection(markdown, inventorySection);
   for (const [name, svg] of Object.entries(images)) writeFileSync(`${root}docs/images/${name}`, svg);
   writeFileSync(`${root}docs/performance.md`, markdown);
   writeFileSync(`${root}docs/images/bench-results.json`, `${JSON.stringify(results, null, 2)}\n`);
