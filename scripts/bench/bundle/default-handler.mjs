@@ -1,0 +1,2 @@
+// The documented handler as the sign-pdfs template deploys it.
+export { handler } from '@presign-pipeline/lambda';
