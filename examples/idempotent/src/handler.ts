@@ -1,4 +1,5 @@
 import { createPresignHandler } from '@presign-pipeline/lambda';
+import { dynamoDbIdempotencyStore } from '@presign-pipeline/lambda/idempotency';
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -9,7 +10,9 @@ function requiredEnv(name: string): string {
 // #region handler
 // The documented handler, deduplicating jobs through a DynamoDB table. The same (bucket, prefix, expiry_seconds)
 // within a record's life gets the stored result without listing, and a manifest URL presigned afresh.
+// The store comes from its own entry point, so handlers without idempotency carry no DynamoDB client.
 export const handler = createPresignHandler({
+  idempotencyStore: dynamoDbIdempotencyStore(),
   idempotency: {
     tableName: requiredEnv('IDEMPOTENCY_TABLE'),
     // The longest a result is reused. A record never outlives the URLs it points to: it lives

@@ -15,6 +15,8 @@
  * - `UNSUPPORTED_INVENTORY_FORMAT`: the inventory's `fileFormat` is one the inventory source cannot read (ORC).
  * - `INVENTORY_CHECKSUM_MISMATCH`: a data file's MD5 differs from the manifest's `MD5checksum`.
  * - `INVALID_RESUME_TOKEN`: a resume token is malformed or belongs to another inventory.
+ * - `IDEMPOTENCY_UNAVAILABLE`: idempotency is on (`IDEMPOTENCY_TABLE`) but the handler was built without a store
+ *   (lambda: use the handler from `@presign-pipeline/lambda/idempotency`).
  */
 export type PresignPipelineErrorCode =
   | 'INVALID_OPTION'
@@ -29,7 +31,8 @@ export type PresignPipelineErrorCode =
   | 'INVALID_INVENTORY_MANIFEST'
   | 'UNSUPPORTED_INVENTORY_FORMAT'
   | 'INVENTORY_CHECKSUM_MISMATCH'
-  | 'INVALID_RESUME_TOKEN';
+  | 'INVALID_RESUME_TOKEN'
+  | 'IDEMPOTENCY_UNAVAILABLE';
 
 const BRAND = Symbol.for('presign-pipeline.error');
 

@@ -73,7 +73,11 @@ async function main(): Promise<number> {
   }
 
   const progress = progressReporter();
-  const options = { reporters: [progress] };
+  // DynamoDB and Powertools load only when the environment turns idempotency on.
+  const idempotencyStore = process.env.IDEMPOTENCY_TABLE
+    ? (await import('./dynamodb-idempotency.js')).dynamoDbIdempotencyStore()
+    : undefined;
+  const options = { reporters: [progress], ...(idempotencyStore !== undefined ? { idempotencyStore } : {}) };
   const context = stubContext(process.env.AWS_LAMBDA_FUNCTION_NAME || 'presign-local', timeoutMs);
   const invoke =
     handlerName === 'sqs'

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   isPresignPipelineError,
+  PresignPipelineError,
   redactSecrets,
   jsonLogReporter,
   presignPipeline,
@@ -27,11 +28,11 @@ import {
   type RequestRejection,
 } from './config.js';
 import {
-  createIdempotencyRunner,
   recordLifetimeSeconds,
   resolveIdempotencySettings,
   type IdempotencyOptions,
   type IdempotencySettings,
+  type IdempotencyStore,
   type JobKey,
   type StoredResult,
 } from './idempotency.js';
@@ -84,6 +85,12 @@ export interface PresignHandlerOptions {
   presigner?: PresignerChoice;
   /** Deduplicate jobs through DynamoDB (see {@link IdempotencyOptions}); default: on when `IDEMPOTENCY_TABLE` is set. `false` turns it off. */
   idempotency?: IdempotencyOptions | false;
+  /**
+   * Where jobs are deduplicated when idempotency is on: `dynamoDbIdempotencyStore()` from
+   * `@presign-pipeline/lambda/idempotency`. Without it, an invocation with idempotency on fails with
+   * `IDEMPOTENCY_UNAVAILABLE` before anything is listed.
+   */
+  idempotencyStore?: IdempotencyStore;
   /** Where log lines and EMF documents go, one JSON object per call, without newline. Default: stdout. */
   write?: (line: string) => void;
   /** The environment, read on every invocation. Default `process.env`. */
@@ -267,6 +274,24 @@ function withoutSecrets(error: Error): Error {
   return masked;
 }
 
+/** Checks the `idempotencyStore` option when the handler is created. */
+function checkIdempotencyStoreOption(store: unknown): IdempotencyStore | undefined {
+  if (store === undefined) return undefined;
+  if (store === null || typeof store !== 'object' || typeof (store as IdempotencyStore).run !== 'function') {
+    throw new TypeError('createPresignHandler: idempotencyStore must have a run() method (use dynamoDbIdempotencyStore())');
+  }
+  return store as IdempotencyStore;
+}
+
+/** Idempotency is on, but the handler was built without a store (the main entry does not carry DynamoDB). */
+function idempotencyUnavailable(settings: IdempotencySettings): PresignPipelineError {
+  return new PresignPipelineError(
+    'IDEMPOTENCY_UNAVAILABLE',
+    `IDEMPOTENCY_TABLE (or the idempotency option) names table ${JSON.stringify(settings.tableName)}, but this handler has no idempotencyStore: ` +
+      "deploy `handler` from '@presign-pipeline/lambda/idempotency', or pass idempotencyStore: dynamoDbIdempotencyStore(); nothing was listed",
+  );
+}
+
 /** Builds the job runner behind {@link createPresignHandler} and {@link createSqsHandler}. @internal */
 export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner {
   if (options === null || typeof options !== 'object') throw new TypeError('createPresignHandler: options must be an object');
@@ -314,10 +339,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
     ...(options.clientConfig !== undefined ? { clientConfig: options.clientConfig } : {}),
     ...(options.presigner !== undefined ? { presigner: options.presigner } : {}),
   });
-  const idempotency = createIdempotencyRunner(() => {
-    const env = envOf();
-    return env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  });
+  const idempotencyStore = checkIdempotencyStoreOption(options.idempotencyStore);
   const extraReporters = options.reporters ?? [];
 
   return async (rawEvent, context, requestIdOverride, sharedBudget) => {
@@ -433,7 +455,8 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
         return respond(200, successBody(result.count, result.errors, key, url, result.complete, nextStartAfterOf(result, config)));
       }
 
-      return await runDeduplicated(config, dedup, clients.presigner, run, inventory);
+      if (idempotencyStore === undefined) throw idempotencyUnavailable(dedup);
+      return await runDeduplicated(config, dedup, idempotencyStore, clients.presigner, run, inventory);
     } catch (error) {
       const rejection = inventoryRejection(error);
       if (rejection !== undefined) return refuse(rejection);
@@ -456,6 +479,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
     async function runDeduplicated(
       config: PresignConfig,
       settings: IdempotencySettings,
+      store: IdempotencyStore,
       presigner: Presigner,
       runJob: () => Promise<{ result: PipelineResult; key: string }>,
       inventory: InventoryRequest | undefined,
@@ -499,7 +523,8 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       const keyPrefix = env.AWS_LAMBDA_FUNCTION_NAME || functionName;
       let outcome;
       try {
-        outcome = await idempotency.run(settings, key, keyPrefix, lifetime, context, job);
+        const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+        outcome = await store.run({ settings, key, keyPrefix, lifetimeSeconds: lifetime, context, region, job });
       } catch (error) {
         if (errorName(error) === 'IdempotencyAlreadyInProgressError') {
           log({ event: 'in_progress', request_id: requestId, bucket: config.bucket, prefix: config.prefix });

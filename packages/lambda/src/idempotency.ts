@@ -1,10 +1,11 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { parsePythonInt, type HandlerEnv, type RequestRejection } from './config.js';
 
-/** Opt-in deduplication of jobs through a DynamoDB table (hash key `id`, a string), built on Powertools idempotency. */
+/**
+ * Opt-in deduplication of jobs through a DynamoDB table (hash key `id`, a string), built on Powertools idempotency. It
+ * needs an {@link IdempotencyStore} on the handler: `dynamoDbIdempotencyStore()` from `@presign-pipeline/lambda/idempotency`,
+ * which is kept out of the main entry so handlers without idempotency neither bundle nor load DynamoDB and Powertools.
+ */
 export interface IdempotencyOptions {
   /** The DynamoDB table. Its hash key must be `id` (S); enable its TTL on the `expiration` attribute. */
   readonly tableName: string;
@@ -15,8 +16,6 @@ export interface IdempotencyOptions {
   readonly ttlSeconds?: number;
   /** Seconds of URL life a reused result must still have. Default 60. */
   readonly marginSeconds?: number;
-  /** The DynamoDB client; default: one built for `endpoint` (or `DYNAMODB_ENDPOINT_URL`) and the function's region. */
-  readonly client?: DynamoDBClient;
   /** A DynamoDB endpoint (a local one in tests); default `DYNAMODB_ENDPOINT_URL`. */
   readonly endpoint?: string;
 }
@@ -74,17 +73,12 @@ export interface IdempotencySettings {
   readonly marginSeconds: number;
   /** The endpoint, if not AWS's. */
   readonly endpoint?: string;
-  /** A caller-supplied client. */
-  readonly client?: DynamoDBClient;
 }
 
 /** Default record lifetime (Powertools' own default). */
 export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 3600;
 /** Default URL life a reused result must still have. */
 export const DEFAULT_IDEMPOTENCY_MARGIN_SECONDS = 60;
-// Without a Lambda context (local runs) an in-progress lock expires after Lambda's longest run.
-const FALLBACK_REMAINING_MS = 15 * 60 * 1000;
-const MAX_WRAPPERS = 64;
 
 /** The idempotency settings in force for an invocation, undefined when off, or a rejection naming a bad variable. */
 export function resolveIdempotencySettings(
@@ -112,7 +106,6 @@ export function resolveIdempotencySettings(
     ttlSeconds,
     marginSeconds: option?.marginSeconds ?? DEFAULT_IDEMPOTENCY_MARGIN_SECONDS,
     ...(endpoint !== undefined ? { endpoint } : {}),
-    ...(option?.client !== undefined ? { client: option.client } : {}),
   };
 }
 
@@ -133,19 +126,6 @@ export function recordLifetimeSeconds(
   return Math.floor(lifetime);
 }
 
-/** Thrown inside the idempotent function for a result that must be returned but not stored (item errors, or partial). */
-class UncachedResult extends Error {
-  constructor(readonly stored: StoredResult) {
-    super('result not stored');
-    this.name = 'UncachedResult';
-  }
-}
-
-interface Call {
-  ran: boolean;
-  readonly job: () => Promise<StoredResult>;
-}
-
 /** The outcome of a deduplicated job. */
 export interface DedupOutcome {
   /** The result, fresh or stored. */
@@ -154,88 +134,34 @@ export interface DedupOutcome {
   readonly replay: boolean;
 }
 
-/** Runs jobs through Powertools idempotency, one persistence layer per (table, endpoint, key prefix, lifetime). */
-export interface IdempotencyRunner {
-  /**
-   * Runs `job` unless a run with the same key finished within the record's lifetime (then returns its stored result)
-   * or is in progress (then rejects with Powertools' `IdempotencyAlreadyInProgressError`). A job that throws leaves no
-   * record; a job whose result has item errors (`errors > 0`) or stopped at its deadline (`complete: false`) is
-   * returned but not stored, so a retry runs again instead of being handed a partial result.
-   */
-  run(
-    settings: IdempotencySettings,
-    key: JobKey,
-    keyPrefix: string,
-    lifetimeSeconds: number,
-    context: Context | undefined,
-    job: () => Promise<StoredResult>,
-  ): Promise<DedupOutcome>;
+/** One job to run at most once within its record's lifetime; what {@link IdempotencyStore.run} receives. */
+export interface IdempotentJob {
+  /** The settings in force for this invocation (table, TTL, margin, endpoint). */
+  readonly settings: IdempotencySettings;
+  /** The job's identity. */
+  readonly key: JobKey;
+  /** Prefix of the record id, the function's name: two functions never share records. */
+  readonly keyPrefix: string;
+  /** How long the record may live, in seconds (see {@link recordLifetimeSeconds}); always 1 or more. */
+  readonly lifetimeSeconds: number;
+  /** The invocation's context: an in-progress lock expires when the invocation would time out. */
+  readonly context: Context | undefined;
+  /** The AWS region of the function, for clients the store builds. */
+  readonly region: string;
+  /** Runs the job; called at most once, and not at all when a stored result is returned. */
+  readonly job: () => Promise<StoredResult>;
 }
 
-type Wrapped = (key: JobKey, call: Call) => Promise<StoredResult>;
-
-/** Creates the cache of DynamoDB clients and idempotent wrappers a handler keeps across warm invocations. */
-export function createIdempotencyRunner(region: () => string): IdempotencyRunner {
-  const clients = new Map<string, DynamoDBClient>();
-  const wrappers = new Map<string, { fn: Wrapped; config: IdempotencyConfig }>();
-
-  const clientFor = (settings: IdempotencySettings): DynamoDBClient => {
-    if (settings.client !== undefined) return settings.client;
-    const cacheKey = settings.endpoint ?? '';
-    let client = clients.get(cacheKey);
-    if (client === undefined) {
-      client = new DynamoDBClient({ region: region(), ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}) });
-      clients.set(cacheKey, client);
-    }
-    return client;
-  };
-
-  const wrapperFor = (settings: IdempotencySettings, keyPrefix: string, lifetime: number) => {
-    const cacheKey = JSON.stringify([settings.tableName, settings.endpoint ?? '', settings.client !== undefined, keyPrefix, lifetime]);
-    let entry = wrappers.get(cacheKey);
-    if (entry !== undefined) {
-      // Refresh its position: the map iterates oldest first.
-      wrappers.delete(cacheKey);
-      wrappers.set(cacheKey, entry);
-      return entry;
-    }
-    const config = new IdempotencyConfig({ expiresAfterSeconds: lifetime });
-    const persistenceStore = new DynamoDBPersistenceLayer({ tableName: settings.tableName, awsSdkV3Client: clientFor(settings) });
-    const fn = makeIdempotent(
-      async (_key: JobKey, call: Call): Promise<StoredResult> => {
-        call.ran = true;
-        const stored = await call.job();
-        if (stored.errors > 0 || stored.complete === false) throw new UncachedResult(stored);
-        return stored;
-      },
-      { persistenceStore, config, keyPrefix },
-    ) as Wrapped;
-    entry = { fn, config };
-    if (wrappers.size >= MAX_WRAPPERS) {
-      const oldest = wrappers.keys().next();
-      if (oldest.done !== true) wrappers.delete(oldest.value);
-    }
-    wrappers.set(cacheKey, entry);
-    return entry;
-  };
-
-  return {
-    async run(settings, key, keyPrefix, lifetimeSeconds, context, job) {
-      const { fn, config } = wrapperFor(settings, keyPrefix, lifetimeSeconds);
-      // The in-progress lock expires when this invocation would time out.
-      config.registerLambdaContext(
-        typeof context?.getRemainingTimeInMillis === 'function'
-          ? context
-          : ({ getRemainingTimeInMillis: () => FALLBACK_REMAINING_MS } as unknown as Context),
-      );
-      const call: Call = { ran: false, job };
-      try {
-        const stored = await fn(key, call);
-        return { stored, replay: !call.ran };
-      } catch (error) {
-        if (error instanceof UncachedResult) return { stored: error.stored, replay: false };
-        throw error;
-      }
-    },
-  };
+/**
+ * Where the handler deduplicates jobs. `dynamoDbIdempotencyStore()` (from `@presign-pipeline/lambda/idempotency`) is
+ * the built-in one, on Powertools idempotency and DynamoDB.
+ */
+export interface IdempotencyStore {
+  /**
+   * Runs `job` unless a run with the same key finished within the record's lifetime (then returns its stored result)
+   * or is in progress (then rejects with an error named `IdempotencyAlreadyInProgressError`). A job that throws leaves
+   * no record; a job whose result has item errors (`errors > 0`) or stopped at its deadline (`complete: false`) is
+   * returned but not stored, so a retry runs again instead of being handed a partial result.
+   */
+  run(job: IdempotentJob): Promise<DedupOutcome>;
 }

@@ -6,7 +6,7 @@ export { checkAccess, parseList, resolveAccessPolicy } from './access.js';
 export type { AccessPolicy } from './access.js';
 export type { PresignerChoice } from './clients.js';
 export { DEFAULT_IDEMPOTENCY_MARGIN_SECONDS, DEFAULT_IDEMPOTENCY_TTL_SECONDS, recordLifetimeSeconds } from './idempotency.js';
-export type { IdempotencyOptions, IdempotencySettings, JobKey, StoredResult } from './idempotency.js';
+export type { DedupOutcome, IdempotencyOptions, IdempotencySettings, IdempotencyStore, IdempotentJob, JobKey, StoredResult } from './idempotency.js';
 export { createSqsHandler, SqsJobError } from './sqs.js';
 export type { SqsHandler, SqsHandlerOptions } from './sqs.js';
 export { ensureManifestLifecycle, MANIFEST_LIFECYCLE_RULE_ID } from './lifecycle.js';

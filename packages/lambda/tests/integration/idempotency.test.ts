@@ -10,6 +10,7 @@ import { startFaultProxy, startMotoServer, type MotoServer } from '@presign-pipe
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoDbIdempotencyStore } from '../../src/dynamodb-idempotency.js';
 import { createPresignHandler, type PresignResponse } from '../../src/handler.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
 import { lambdaContext, listKeys, observedClient, readText, seedReports, uniqueBucket } from '../helpers/integration.js';
@@ -69,7 +70,7 @@ function dedupHandler(tableName: string, extra: Parameters<typeof createPresignH
     s3Client: observed.client,
     write: sink.write,
     env: {},
-    idempotency: { tableName, client: dynamo },
+    idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
     ...extra,
   });
   return { handler, sink, observed };
@@ -154,7 +155,7 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
       s3Client: observedClient(endpoint).client,
       write: sink.write,
       env: {},
-      idempotency: { tableName, client: dynamo },
+      idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
       reporters: [
         {
           // Fires once the first run holds the lock and has started listing.
@@ -196,7 +197,7 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
   it('does not store a failed run: the retry lists again and succeeds', async () => {
     const tableName = await createTable();
     const observed = observedClient(endpoint, { ListObjectsV2: { call: 1, name: 'SlowDown' } });
-    const handler = createPresignHandler({ s3Client: observed.client, write: () => undefined, env: {}, idempotency: { tableName, client: dynamo } });
+    const handler = createPresignHandler({ s3Client: observed.client, write: () => undefined, env: {}, idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }) });
     await expect(handler({ bucket, prefix }, lambdaContext('fails'))).rejects.toMatchObject({ name: 'SlowDown' });
     expect(await records(tableName)).toEqual([]);
     const retry = await handler({ bucket, prefix }, lambdaContext('retry'));
@@ -229,6 +230,7 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
         AWS_REGION: endpoint.region,
       },
       clientConfig: { credentials: endpoint.credentials },
+      idempotencyStore: dynamoDbIdempotencyStore(),
     });
     // The env-built DynamoDB client takes credentials from the default chain, which reads process.env.
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
@@ -259,7 +261,7 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
       s3Client: observed.client,
       write: () => undefined,
       env: {},
-      idempotency: { tableName, client: dynamo },
+      idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
       presigner: () => ({
         presign: async (object) => {
           calls++;
@@ -290,7 +292,7 @@ describe('idempotency with deadline continuation', () => {
         publicEndpoint: endpoint.endpoint,
         write: () => undefined,
         env: {},
-        idempotency: { tableName, client: dynamo },
+        idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
         deadlineMarginMs: 200,
       });
       const event = { bucket, prefix, page_size: 2 };
