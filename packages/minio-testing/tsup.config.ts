@@ -1,6 +1,6 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-const common = {
+const common: Options = {
   // tsup 8.5 passes baseUrl to the declaration build, which TypeScript 6 flags as deprecated.
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   tsconfig: 'tsconfig.build.json',
@@ -10,7 +10,7 @@ const common = {
   shims: true,
   // vitest is the caller's (the helpers run inside it); never bundle it.
   external: ['vitest', 'vitest/node'],
-} as const;
+};
 
 export default defineConfig([
   { ...common, entry: ['src/index.ts', 'src/global-setup.ts'], format: ['esm', 'cjs'] },
