@@ -17,6 +17,9 @@
  * - `INVALID_RESUME_TOKEN`: a resume token is malformed or belongs to another inventory.
  * - `IDEMPOTENCY_UNAVAILABLE`: idempotency is on (`IDEMPOTENCY_TABLE`) but the handler was built without a store
  *   (lambda: use the handler from `@presign-pipeline/lambda/idempotency`).
+ * - `MALFORMED_RESPONSE`: a 2xx answer was not S3's answer to the request (an HTML page, an empty body, foreign or
+ *   malformed XML, another bucket or prefix, no `IsTruncated`, a continuation token that does not move forward),
+ *   also after retries; the message names what was wrong and which page.
  */
 export type PresignPipelineErrorCode =
   | 'INVALID_OPTION'
@@ -32,7 +35,8 @@ export type PresignPipelineErrorCode =
   | 'UNSUPPORTED_INVENTORY_FORMAT'
   | 'INVENTORY_CHECKSUM_MISMATCH'
   | 'INVALID_RESUME_TOKEN'
-  | 'IDEMPOTENCY_UNAVAILABLE';
+  | 'IDEMPOTENCY_UNAVAILABLE'
+  | 'MALFORMED_RESPONSE';
 
 const BRAND = Symbol.for('presign-pipeline.error');
 

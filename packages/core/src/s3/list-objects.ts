@@ -18,10 +18,16 @@
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import { PresignPipelineError } from '../errors.js';
+import { PresignPipelineError, isPresignPipelineError } from '../errors.js';
+import { checkListAnswer, checkListBody, malformedListing } from './list-answer.js';
+import type { ListRequest } from './list-answer.js';
 
 /** What the lean parser reads from a ListObjectsV2 response body. @internal */
 export interface LeanListing {
+  /** The bucket listed, as the answer names it. */
+  readonly Name?: string;
+  /** The prefix listed, as the answer echoes it (URL-encoded with `EncodingType=url`). */
+  readonly Prefix?: string;
   /** The objects listed: key and size only. */
   readonly Contents?: { Key: string; Size?: number }[];
   /** The common prefixes (with `Delimiter`). */
@@ -66,8 +72,18 @@ class ListBodyReader {
     let isTruncated: boolean | undefined;
     let nextToken: string | undefined;
     let encodingType: string | undefined;
+    let bucketName: string | undefined;
+    let prefix: string | undefined;
     this.children('ListBucketResult', (name, empty) => {
       switch (name) {
+        case 'Name':
+          if (bucketName !== undefined) throw DECLINE;
+          bucketName = this.text(name, empty);
+          return;
+        case 'Prefix':
+          if (prefix !== undefined) throw DECLINE;
+          prefix = this.text(name, empty);
+          return;
         case 'Contents':
           contents.push(this.object(empty));
           return;
@@ -94,6 +110,8 @@ class ListBodyReader {
       }
     });
     return {
+      ...(bucketName === undefined ? {} : { Name: bucketName }),
+      ...(prefix === undefined ? {} : { Prefix: prefix }),
       ...(contents.length > 0 ? { Contents: contents } : {}),
       ...(commonPrefixes.length > 0 ? { CommonPrefixes: commonPrefixes } : {}),
       ...(isTruncated === undefined ? {} : { IsTruncated: isTruncated }),
@@ -293,31 +311,49 @@ interface RawResponse {
 }
 
 /**
- * A ListObjectsV2 command whose successful response is read by {@link parseListBody}. Two middlewares on the
- * command's own stack (the client's stack is left alone): one just inside the SDK deserializer reads the raw body,
- * and, when the lean parser accepts it, hands the deserializer an empty listing instead; one just outside puts the
- * lean result in the output. Clients whose `send` never runs the middleware stack (test doubles) get the SDK output.
+ * A ListObjectsV2 command whose successful response is read by {@link parseListBody}, and checked against `request`
+ * before it is believed (see list-answer.ts; without `request`, nothing is checked). Two middlewares on the command's own stack (the client's stack is left
+ * alone): one just inside the SDK deserializer reads the raw body, checks that a body the lean parser declines is a
+ * `ListBucketResult`, and, when the lean parser accepts it, hands the deserializer an empty listing instead; one just
+ * outside puts the lean result in the output, checks its fields, and turns a 2xx body the SDK could not parse into
+ * the same `MALFORMED_RESPONSE` error. Both run inside the SDK's retry loop, so a malformed answer is retried like a
+ * 5xx. Clients whose `send` never runs the middleware stack (test doubles) get the SDK output, checked by the source.
  * @internal
  */
-export function listObjectsCommand(input: ListObjectsV2CommandInput): ListObjectsV2Command {
+export function listObjectsCommand(input: ListObjectsV2CommandInput, request?: ListRequest): ListObjectsV2Command {
   const command = new ListObjectsV2Command(input);
   let lean: LeanListing | undefined;
+  let answered2xx = false;
   const readRawBody: Middleware = (next) => async (args) => {
     lean = undefined;
+    answered2xx = false;
     const result = await next(args);
     const response = result.response as RawResponse | undefined;
-    if (response?.statusCode !== 200) return result;
-    const bytes = await readBody(response.body);
-    if (bytes === undefined) return result;
-    lean = parseListBody(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    const status = response?.statusCode ?? 0;
+    if (status < 200 || status > 299) return result;
+    answered2xx = true;
+    const bytes = await readBody(response?.body);
+    if (bytes === undefined || response === undefined) return result;
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    lean = parseListBody(text);
+    if (lean === undefined && request !== undefined) checkListBody(text, request);
     response.body = lean === undefined ? bytes : READ_BODY;
     return result;
   };
   const useLeanOutput: Middleware = (next) => async (args) => {
-    const result = await next(args);
-    if (lean === undefined) return result;
-    const output = { ...lean, $metadata: (result.output as ListObjectsV2CommandOutput).$metadata };
-    return { ...result, output };
+    let result: Awaited<ReturnType<Handler>>;
+    try {
+      result = await next(args);
+    } catch (error) {
+      // S3 errors, network errors (a code such as ECONNRESET: the body was cut off) and our own stay as they are.
+      if (!answered2xx || request === undefined || isPresignPipelineError(error) || hasCode(error)) throw error;
+      // Not passed as `cause`: it carries S3-like metadata, and callers that name errors after their S3 cause would
+      // then name this one "Error".
+      throw malformedListing(request, `the answer could not be read (${firstLine(error)})`);
+    }
+    const output = lean === undefined ? (result.output as ListObjectsV2CommandOutput) : { ...lean, $metadata: (result.output as ListObjectsV2CommandOutput).$metadata };
+    if (request !== undefined) checkListAnswer(output, request, true);
+    return lean === undefined ? result : { ...result, output };
   };
   command.middlewareStack.addRelativeTo(readRawBody as unknown as StackMiddleware, {
     relation: 'after',
@@ -332,6 +368,15 @@ export function listObjectsCommand(input: ListObjectsV2CommandInput): ListObject
     override: true,
   });
   return command;
+}
+
+function hasCode(error: unknown): boolean {
+  return typeof (error as { code?: unknown } | null)?.code === 'string';
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n', 1)[0] ?? message;
 }
 
 /** One page of a listing as the key sources read it: keys and common prefixes exactly as stored. @internal */

@@ -6,6 +6,8 @@ import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage } from '../types.js';
+import { checkListAnswer } from './list-answer.js';
+import type { ListRequest } from './list-answer.js';
 import { decodeListing, listObjectsCommand } from './list-objects.js';
 
 /**
@@ -238,7 +240,7 @@ class PartitionedListing {
   private async list(partition: ListPartition, delimiter?: string): Promise<void> {
     const { client, bucket, pageSize } = this.settings;
     let continuationToken: string | undefined;
-    let first = true;
+    let page = 0;
     for (;;) {
       while (delimiter !== undefined && this.pending.length >= MAX_PENDING_PARTITIONS && !this.stopped) {
         await new Promise<void>((resolve) => {
@@ -249,12 +251,23 @@ class PartitionedListing {
       // Encoded keys: a plain XML listing cannot carry every key (see decodeListing).
       const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: partition.prefix, MaxKeys: pageSize, EncodingType: 'url' };
       if (delimiter !== undefined) input.Delimiter = delimiter;
-      if (first && partition.startAfter !== undefined) input.StartAfter = partition.startAfter;
+      if (page === 0 && partition.startAfter !== undefined) input.StartAfter = partition.startAfter;
       if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
-      first = false;
+      page++;
+      const request: ListRequest = {
+        bucket,
+        prefix: partition.prefix,
+        page,
+        continuationToken,
+        startAfter: input.StartAfter,
+        partition: delimiter === undefined ? JSON.stringify(partition.prefix) : `${JSON.stringify(partition.prefix)} (by delimiter)`,
+      };
 
-      const output = decodeListing(await client.send(listObjectsCommand(input), { abortSignal: this.controller.signal }), bucket);
+      const answer = await client.send(listObjectsCommand(input, request), { abortSignal: this.controller.signal });
       if (this.stopped) return;
+      // Checked again for clients that answer without the SDK's middleware (the command checked real answers).
+      checkListAnswer(answer, request, false);
+      const output = decodeListing(answer, bucket);
 
       const { keys, beyond } = selectKeys(output.Contents, this.settings, partition.last);
       if (delimiter !== undefined) {
@@ -268,9 +281,6 @@ class PartitionedListing {
       this.wakeConsumer();
       if (beyond || !output.IsTruncated) return;
       continuationToken = output.NextContinuationToken;
-      if (!continuationToken) {
-        throw new Error(`ListObjectsV2 on bucket ${bucket} was truncated but returned no continuation token`);
-      }
     }
   }
 }

@@ -2,6 +2,8 @@ import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
+import { checkListAnswer } from './list-answer.js';
+import type { ListRequest } from './list-answer.js';
 import { decodeListing, listObjectsCommand } from './list-objects.js';
 import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './partitioned-listing.js';
 import type { ListingSettings, PartitionPlan } from './partitioned-listing.js';
@@ -236,23 +238,24 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
   async function* pages(context: KeySourceContext): AsyncGenerator<KeyPage> {
     const signal = context?.signal;
     let continuationToken: string | undefined;
-    let first = true;
+    let pageNumber = 0;
     do {
       if (signal?.aborted) throw abortError(signal.reason);
       const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, EncodingType: 'url' };
-      if (first && startAfter !== undefined && startAfter !== '') input.StartAfter = startAfter;
+      if (pageNumber === 0 && startAfter !== undefined && startAfter !== '') input.StartAfter = startAfter;
       if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
-      first = false;
+      pageNumber++;
+      const request: ListRequest = { bucket, prefix, page: pageNumber, continuationToken, startAfter: input.StartAfter };
 
-      const output = decodeListing(await client.send(listObjectsCommand(input), signal ? { abortSignal: signal } : {}), bucket);
+      const answer = await client.send(listObjectsCommand(input, request), signal ? { abortSignal: signal } : {});
       // A response that raced the abort is dropped: the run is over.
       if (signal?.aborted) throw abortError(signal.reason);
+      // Checked again for clients that answer without the SDK's middleware (the command checked real answers).
+      checkListAnswer(answer, request, false);
+      const output = decodeListing(answer, bucket);
 
       const { keys, cursor } = selectKeys(output.Contents, settings);
       continuationToken = output.IsTruncated ? output.NextContinuationToken : undefined;
-      if (output.IsTruncated && !continuationToken) {
-        throw new Error(`ListObjectsV2 on bucket ${bucket} was truncated but returned no continuation token`);
-      }
       // Every response is a page, even an empty one (an empty prefix still costs one request).
       const page: KeyPage = cursor === undefined ? { bucket, keys } : { bucket, keys, cursor };
       yield continuationToken === undefined ? { ...page, last: true } : page;

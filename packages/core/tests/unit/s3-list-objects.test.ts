@@ -216,7 +216,9 @@ describe('lean ListObjectsV2 reader', () => {
 
   it('adds its middleware to the command only, never to the client the user passed', async () => {
     // Prepare
-    const client = clientAnswering(() => ({ body: '<ListBucketResult><Contents><Key>a</Key><Size>1</Size></Contents></ListBucketResult>' }));
+    const client = clientAnswering(() => ({
+      body: '<ListBucketResult><Name>b</Name><Prefix/><IsTruncated>false</IsTruncated><Contents><Key>a</Key><Size>1</Size></Contents></ListBucketResult>',
+    }));
     const before = client.middlewareStack.identify();
 
     // Act
@@ -381,7 +383,7 @@ describe('EncodingType=url', () => {
   it('decodes what the SDK reads when the lean reader declines the body, the same way', async () => {
     // Prepare: a comment makes the lean reader hand the body to the SDK.
     const listing = (truncated: boolean): string =>
-      `<ListBucketResult><!-- served by a proxy --><EncodingType>url</EncodingType><IsTruncated>${truncated}</IsTruncated>` +
+      `<ListBucketResult><!-- served by a proxy --><Name>b</Name><Prefix>p%2F</Prefix><EncodingType>url</EncodingType><IsTruncated>${truncated}</IsTruncated>` +
       '<Contents><Key>p/a%0Db</Key><LastModified>2026-11-27T02:57:55.000Z</LastModified><Size>3</Size></Contents>' +
       '<Contents><Key>p/c+d%2B</Key><LastModified>2026-11-27T02:57:55.000Z</LastModified><Size>4</Size></Contents>' +
       `<CommonPrefixes><Prefix>p/%01/</Prefix></CommonPrefixes>${truncated ? '<NextContinuationToken>t%2B+</NextContinuationToken>' : ''}` +
