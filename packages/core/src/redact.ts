@@ -43,3 +43,9 @@ export function nameOf(error: unknown): string {
   }
   return error === null ? 'null' : typeof error;
 }
+
+/** The `code` of an error that has a string one (`MALFORMED_RESPONSE`, `ECONNRESET`), else undefined. */
+export function codeOf(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code !== '' ? code : undefined;
+}

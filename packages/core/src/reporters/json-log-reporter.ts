@@ -1,4 +1,4 @@
-import { messageOf, nameOf, redactSecrets } from '../redact.js';
+import { codeOf, messageOf, nameOf, redactSecrets } from '../redact.js';
 import type { PipelineEventEmitter, PresignPipelineEvents, Reporter } from '../types.js';
 import { invalidType } from '../validate.js';
 
@@ -71,17 +71,20 @@ export function jsonLogReporter(options: JsonLogReporterOptions = {}): Reporter 
     });
   };
 
-  const onFailed = (e: PresignPipelineEvents['pipeline-failed'][0]): void =>
+  const onFailed = (e: PresignPipelineEvents['pipeline-failed'][0]): void => {
+    const code = codeOf(e.error);
     log({
       event: 'error',
       request_id: e.requestId,
       error: redactSecrets(messageOf(e.error)),
       error_name: nameOf(e.error),
+      ...(code === undefined ? {} : { error_code: redactSecrets(code) }),
       count: e.count,
       errors: e.errors,
       pages: e.pages,
       duration_ms: round2(e.durationMs),
     });
+  };
 
   return {
     subscribe(events: PipelineEventEmitter): () => void {

@@ -1,3 +1,4 @@
+import { PresignPipelineError } from '../../src/errors.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryManifestWriter } from '../../src/manifest/memory-manifest-writer.js';
 import { presignPipeline } from '../../src/pipeline.js';
@@ -122,6 +123,23 @@ describe('jsonLogReporter', () => {
     expect(error).toMatchObject({ event: 'error', request_id: 'req-3', error_name: 'AccessDenied', errors: 0, pages: 1 });
     expect(error?.error).toMatch(/^Access Denied for https:\/\/reports\.s3\.us-east-1\.amazonaws\.com\/a%20b\.pdf\?\[redacted\]$/);
     for (const secret of SECRETS) expect(lines.join('\n')).not.toContain(secret);
+  });
+
+  it('adds error_code when the error has a code (a PresignPipelineError, a network error)', async () => {
+    const { parsed, reporter } = capture();
+    const malformed = new PresignPipelineError('MALFORMED_RESPONSE', 'ListObjectsV2 page 2 of s3://b/p/: the answer is not a ListBucketResult');
+    await rejectionOf(
+      presignPipeline({
+        source: scriptedSource([['a'], ['b']], { failAt: { page: 1, error: malformed } }),
+        presigner: fakePresigner(),
+        manifest: memoryManifestWriter(),
+        reporters: [reporter],
+        requestId: 'req-4',
+      }),
+    );
+    const [error] = parsed();
+    expect(Object.keys(error ?? {})).toEqual(['event', 'request_id', 'error', 'error_name', 'error_code', 'count', 'errors', 'pages', 'duration_ms']);
+    expect(error).toMatchObject({ error_name: 'PresignPipelineError', error_code: 'MALFORMED_RESPONSE' });
   });
 
   it('logs capped expiry', async () => {
