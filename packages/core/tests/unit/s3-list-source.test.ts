@@ -287,7 +287,10 @@ describe('s3ListSource', () => {
 
   it('fails loudly when S3 says truncated but gives no continuation token (instead of ending short)', async () => {
     const client = fakeClient(async () => ({ Contents: [{ Key: 'a', Size: 1 }], IsTruncated: true }));
-    await expect(collect(s3ListSource({ client, bucket: 'b' }))).rejects.toThrow(/continuation token/);
+    await expect(collect(s3ListSource({ client, bucket: 'b' }))).rejects.toMatchObject({
+      code: 'MALFORMED_RESPONSE',
+      message: 'ListObjectsV2 page 1 of s3://b/ (first request): the answer is truncated but has no NextContinuationToken',
+    });
   });
 
   it('works with a real S3Client (mocked transport)', async () => {
