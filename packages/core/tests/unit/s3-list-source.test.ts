@@ -198,7 +198,8 @@ describe('s3ListSource', () => {
 
   it('lists lazily: the next page is requested only when the consumer asks for it', async () => {
     // Prepare
-    const client = fakeClient(async () => page(['a'], 'more'));
+    let served = 0;
+    const client = fakeClient(async () => page(['a'], `more-${++served}`));
     const iterator = s3ListSource({ client, bucket: 'b' }).pages({ signal: new AbortController().signal })[
       Symbol.asyncIterator
     ]();
