@@ -24,6 +24,7 @@ export type {
   PageListedEvent,
   ItemErrorEvent,
   ExpiryCappedEvent,
+  EntriesWrittenEvent,
   ManifestCompletedEvent,
   PipelineCompletedEvent,
   PipelineFailedEvent,

@@ -591,6 +591,14 @@ class Run {
       this.writing = tracked;
       await tracked;
     }
+    if (!this.stopped) this.entriesWritten(entries.length);
+  }
+
+  /** Reports progress after a write; costs nothing when no reporter listens. */
+  private entriesWritten(entries: number): void {
+    if (!this.listening('entries-written')) return;
+    const bytes = this.cfg.manifest.bytesWritten?.();
+    this.emit('entries-written', { requestId: this.cfg.requestId, entries, count: this.count, ...(typeof bytes === 'number' ? { bytes } : {}) });
   }
 
   private itemError(value: unknown, cause: unknown, code: PresignPipelineErrorCode): void {

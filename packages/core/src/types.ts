@@ -123,6 +123,8 @@ export interface ManifestWriter {
   close(): Promise<ManifestInfo>;
   /** Discards everything written so far, leaving nothing behind (no orphan multipart upload). Idempotent. */
   abort(reason?: unknown): Promise<void>;
+  /** Bytes stored or handed to storage so far, for progress displays (`entries-written` events). Optional. */
+  bytesWritten?(): number;
 }
 
 /** The typed event emitter a run reports through. */
@@ -187,6 +189,18 @@ export interface ExpiryCappedEvent {
   readonly credentialsExpireAt: Date;
 }
 
+/** Emitted after each batch of entries was handed to the manifest writer: the run's progress. */
+export interface EntriesWrittenEvent {
+  /** The run's request id. */
+  readonly requestId: string;
+  /** Entries in this batch. */
+  readonly entries: number;
+  /** Keys presigned so far in the run. */
+  readonly count: number;
+  /** Bytes the manifest writer reports written so far, when it tells (see `ManifestWriter.bytesWritten`). */
+  readonly bytes?: number;
+}
+
 /** Emitted when the manifest was completed. */
 export interface ManifestCompletedEvent {
   /** The run's request id. */
@@ -227,6 +241,8 @@ export interface PresignPipelineEvents {
   'page-listed': [event: PageListedEvent];
   /** One key failed to presign. */
   'item-error': [event: ItemErrorEvent];
+  /** A batch of entries went to the manifest writer. */
+  'entries-written': [event: EntriesWrittenEvent];
   /** The URLs will die before `expiresIn` because the credentials expire first. */
   'expiry-capped': [event: ExpiryCappedEvent];
   /** The manifest is complete. */

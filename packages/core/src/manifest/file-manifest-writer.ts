@@ -138,6 +138,8 @@ export function fileManifestWriter(path: string, options: FileManifestWriterOpti
       })();
       return closing;
     },
+    bytesWritten: () => bytes,
+
     abort(): Promise<void> {
       if (state === 'closed') return Promise.resolve();
       aborting ??= (async () => {

@@ -510,6 +510,8 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
       return { key, url, bytes, location: `s3://${bucket}/${key}` };
     },
 
+    bytesWritten: () => bytes,
+
     abort(reason?: unknown): Promise<void> {
       abortPromise ??= (async () => {
         if (state === 'closed') return; // The manifest was completed and handed over; it is not ours to delete.
