@@ -122,6 +122,11 @@ export interface PresignHandlerOptions {
    * encryption. `kmsKeyId` is only valid with the `aws:kms` modes.
    */
   manifestEncryption?: ManifestEncryption;
+  /**
+   * Aborts the runs of this handler (a local tester's Cancel): listing and presigning stop, the manifest upload is
+   * aborted so nothing is left behind, and the invocation fails with an `AbortError`. Default: none.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -442,6 +447,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
           onExpiryCapped,
           reporters: [jsonLogReporter({ write }), metrics, observer, ...extraReporters],
           ...(deadline !== undefined ? { deadline } : {}),
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
         });
         const key = result.manifest.key;
         if (key === undefined) throw new Error('The manifest writer did not report a manifest key');
