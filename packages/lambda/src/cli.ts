@@ -5,7 +5,8 @@ import { createPresignHandler } from './handler.js';
 import { asSqsEvent, captureInvocation, maskPresignedUrls, progressReporter, renderPanels, stubContext } from './runner.js';
 import { createSqsHandler } from './sqs.js';
 
-const USAGE = `Usage: presign-local [--event FILE | --event-json JSON] [--handler presign|sqs] [--json] [--timeout-ms N] [--quiet]
+const USAGE = `Usage: presign-local ui [OPTIONS]   (the tester page: presign-local ui --help)
+       presign-local [--event FILE | --event-json JSON] [--handler presign|sqs] [--json] [--timeout-ms N] [--quiet]
 
 Invokes the presign handler in this process with a stub Lambda context, captures what it prints, and shows
 the result, the structured logs and the EMF metrics. Configuration comes from the event and the environment
@@ -116,8 +117,21 @@ async function main(): Promise<number> {
   return result?.statusCode === 200 ? 0 : 2;
 }
 
-main().then(
+// `presign-local ui` serves the tester page; everything else is the one-shot runner.
+const start: Promise<number | undefined> =
+  process.argv[2] === 'ui'
+    ? import('./tester/cli-ui.js').then(({ runUi }) =>
+        runUi(
+          process.argv.slice(3),
+          (text) => process.stdout.write(text),
+          (text) => process.stderr.write(text),
+        ),
+      )
+    : main();
+
+start.then(
   (code) => {
+    if (code === undefined) return; // The tester keeps serving until it is stopped.
     // Exits explicitly: an abandoned (timed-out) run may still hold sockets open.
     process.exitCode = code;
     setImmediate(() => process.exit(code));

@@ -1,0 +1,205 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono, type Context as HonoContext } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { loadAssets } from './assets.js';
+import { ENV_VARIABLES, EVENT_FIELDS, exampleEvents, isOverridable } from './catalog.js';
+import { loopbackGuard, type OriginGuard } from './guard.js';
+import type { TesterSide } from './handler-module.js';
+import { invokeSide } from './invoke.js';
+import { manifestLocation, manifestPreviewer } from './manifest-preview.js';
+import { RunHistory, type LiveRun, type RunUpdate } from './runs.js';
+
+/** Options of {@link startTester}. */
+export interface TesterOptions {
+  /** One or two sides; with two, the page runs the event through both, side by side. */
+  readonly sides: readonly TesterSide[];
+  /** Port on 127.0.0.1; default a free one. */
+  readonly port?: number;
+  /** The stub context's time budget per invocation. Default 900000 (Lambda's longest). */
+  readonly timeoutMs?: number;
+  /** Bucket and prefix the example events use. Default `BUCKET_NAME`/`PREFIX` or the handler's defaults. */
+  readonly bucket?: string;
+  /** See `bucket`. */
+  readonly prefix?: string;
+  /** Manifest lines in the preview. Default 10. */
+  readonly previewLines?: number;
+  /** Where the server's own lines go (never a URL of the manifest, never a secret). Default: none. */
+  readonly log?: (line: string) => void;
+}
+
+/** A tester that is listening. */
+export interface RunningTester {
+  /** `http://127.0.0.1:<port>/`. */
+  readonly url: string;
+  /** The port. */
+  readonly port: number;
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}
+
+type Body = { event?: unknown; env?: unknown; sides?: unknown };
+
+/** Checks a run request; returns the problem naming the bad field, or the run's parts. */
+function parseRunRequest(body: Body, sideCount: number): { error: string; field: string } | { event: unknown; overrides: Record<string, string>; sides: number[] } {
+  if (body === null || typeof body !== 'object' || !('event' in body)) return { field: 'event', error: 'the request must be {"event": …}' };
+  const overrides: Record<string, string> = {};
+  if (body.env !== undefined) {
+    if (body.env === null || typeof body.env !== 'object' || Array.isArray(body.env)) return { field: 'env', error: 'env must be an object of strings' };
+    for (const [name, value] of Object.entries(body.env as Record<string, unknown>)) {
+      if (!isOverridable(name)) return { field: `env.${name}`, error: `env.${name} is not a variable the tester lets a run override` };
+      if (typeof value !== 'string') return { field: `env.${name}`, error: `env.${name} must be a string` };
+      if (value !== '') overrides[name] = value;
+    }
+  }
+  const all = Array.from({ length: sideCount }, (_, i) => i);
+  const sides = body.sides === undefined ? all : body.sides;
+  if (!Array.isArray(sides) || sides.length === 0 || !sides.every((s) => Number.isInteger(s) && s >= 0 && s < sideCount) || new Set(sides).size !== sides.length) {
+    return { field: 'sides', error: `sides must list distinct side indexes below ${sideCount}` };
+  }
+  return { event: body.event, overrides, sides: sides as number[] };
+}
+
+/** Runs each chosen side in turn (one at a time: each captures the process's output), then the manifest previews. */
+async function execute(run: LiveRun, options: TesterOptions, preview: ReturnType<typeof manifestPreviewer>): Promise<void> {
+  const { record } = run;
+  for (const index of record.sides) {
+    const side = options.sides[index] as TesterSide;
+    const started = Date.now();
+    const outcome = await invokeSide(side, {
+      event: record.event,
+      overrides: record.overrides,
+      timeoutMs: options.timeoutMs ?? 900_000,
+      signal: run.controller.signal,
+      onProgress: (progress) => run.progress(index, progress, Date.now() - started),
+    });
+    const env = { ...process.env, ...record.overrides };
+    const location = outcome.statusCode === 200 ? manifestLocation(record.event, env, outcome.body) : undefined;
+    const manifest = location === undefined ? undefined : await preview(location, env, options.previewLines ?? 10);
+    run.sideDone(index, { ...outcome, ...(manifest !== undefined ? { manifest } : {}) });
+    options.log?.(`run ${record.id}: ${side.label}: ${outcome.statusCode ?? outcome.status} in ${outcome.durationMs} ms`);
+    if (run.controller.signal.aborted) break;
+  }
+  run.finish();
+}
+
+function sseOf(c: HonoContext, run: LiveRun) {
+  return streamSSE(c, async (stream) => {
+    const send = (update: RunUpdate): Promise<void> => stream.writeSSE({ event: update.type, data: JSON.stringify(update) });
+    for (const [i, panels] of run.record.panels.entries()) await send({ type: 'side', side: run.record.sides[i] as number, panels });
+    if (run.record.state === 'done') {
+      await send({ type: 'done', run: run.record });
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const stop = run.listen((update) => {
+        void send(update);
+        if (update.type === 'done') resolve();
+      });
+      stream.onAbort(() => {
+        stop();
+        resolve();
+      });
+    });
+  });
+}
+
+/** Builds the tester's routes. */
+export function testerApp(options: TesterOptions, guard: () => OriginGuard): Hono {
+  const assets = loadAssets();
+  const history = new RunHistory();
+  const preview = manifestPreviewer();
+  const labels = options.sides.map((side) => side.label);
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    const refusal = guard().refusal(c.req.header('host'), c.req.header('origin'));
+    if (refusal !== undefined) return c.json({ error: `refused: ${refusal}` }, 403);
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+    c.header('Cache-Control', 'no-store');
+    await next();
+    return undefined;
+  });
+
+  const asset = (c: HonoContext, name: string) => {
+    const file = assets.get(name);
+    if (file === undefined) return c.json({ error: 'not found' }, 404);
+    return c.body(new Uint8Array(file.body), 200, { 'Content-Type': file.type });
+  };
+  app.get('/', (c) => asset(c, 'index.html'));
+  app.get('/ui/:name', (c) => asset(c, c.req.param('name')));
+
+  app.get('/api/config', (c) => {
+    const bucket = options.bucket ?? process.env.BUCKET_NAME ?? 'my-company-reports-bucket';
+    const prefix = options.prefix ?? process.env.PREFIX ?? '2026/04/';
+    // Only the documented, non-secret variables: their defaults and, when set, the value this process has.
+    const env = ENV_VARIABLES.map((variable) => ({ ...variable, current: process.env[variable.name] ?? '' }));
+    return c.json({ sides: labels, eventFields: EVENT_FIELDS, env, examples: exampleEvents(bucket, prefix) });
+  });
+
+  app.get('/api/runs', (c) => c.json(history.summaries()));
+
+  app.post('/api/runs', async (c) => {
+    if (!(c.req.header('content-type') ?? '').startsWith('application/json')) return c.json({ error: 'send application/json', field: 'content-type' }, 415);
+    let body: Body;
+    try {
+      body = (await c.req.json()) as Body;
+    } catch {
+      return c.json({ error: 'the request body is not valid JSON', field: 'body' }, 400);
+    }
+    const parsed = parseRunRequest(body, options.sides.length);
+    if ('error' in parsed) return c.json(parsed, 400);
+    if (history.active() !== undefined) return c.json({ error: 'a run is in progress: wait for it or cancel it', field: null }, 409);
+    const run = history.add(parsed.event, parsed.overrides, parsed.sides, parsed.sides.map((i) => labels[i] as string));
+    void execute(run, options, preview);
+    return c.json({ id: run.record.id }, 202);
+  });
+
+  const runOf = (c: HonoContext): LiveRun | undefined => history.get(Number(c.req.param('id')));
+  app.get('/api/runs/:id', (c) => {
+    const run = runOf(c);
+    return run === undefined ? c.json({ error: 'no such run' }, 404) : c.json(run.record);
+  });
+  app.get('/api/runs/:id/events', (c) => {
+    const run = runOf(c);
+    return run === undefined ? c.json({ error: 'no such run' }, 404) : sseOf(c, run);
+  });
+  app.post('/api/runs/:id/cancel', (c) => {
+    const run = runOf(c);
+    if (run === undefined) return c.json({ error: 'no such run' }, 404);
+    if (run.record.state === 'running') {
+      run.record.cancelled = true;
+      run.controller.abort();
+    }
+    return c.json({ id: run.record.id, state: run.record.state, cancelled: run.record.cancelled });
+  });
+  return app;
+}
+
+/**
+ * Starts the tester on 127.0.0.1 (never another interface). Requests whose `Host` is not `127.0.0.1:<port>` or
+ * `localhost:<port>`, or whose `Origin` is another site, are refused with 403.
+ */
+export async function startTester(options: TesterOptions): Promise<RunningTester> {
+  if (options.sides.length < 1 || options.sides.length > 2) throw new RangeError('presign-local ui: give one or two handlers');
+  let guard: OriginGuard | undefined;
+  const app = testerApp(options, () => guard as OriginGuard);
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: options.port ?? 0, overrideGlobalObjects: false }, () => resolve(started));
+    started.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  guard = loopbackGuard(port);
+  const url = `http://127.0.0.1:${port}/`;
+  return {
+    url,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        const http = server as import('node:http').Server;
+        http.close(() => resolve());
+        http.closeAllConnections?.();
+      }),
+  };
+}
