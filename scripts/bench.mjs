@@ -2,7 +2,7 @@
 // `npm run bench`: measures the presigners, the pipeline and the S3 path, prints the ratios, and rewrites
 // docs/performance.md and its charts (docs/images/*.svg) with the numbers of this run.
 //
-//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory] [--no-write]
+//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory,s3writer] [--no-write]
 //        [--simulator-sizes 100000,1000000,10000000]
 //   node scripts/bench.mjs --render   # rewrite the page and charts from docs/images/bench-results.json, measuring nothing
 //
@@ -39,6 +39,13 @@ import {
   renderSimulatorSection,
   simulatorChart,
 } from './bench/simulator-e2e.mjs';
+import {
+  SECTION_END as S3_WRITER_END,
+  SECTION_START as S3_WRITER_START,
+  benchS3Writer,
+  insertS3WriterSection,
+  renderS3WriterSection,
+} from './bench/s3-writer.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -116,7 +123,7 @@ function machine() {
 
 const rendering = values.render;
 const results = rendering ? JSON.parse(readFileSync(`${root}docs/images/bench-results.json`, 'utf8')) : { quick, machine: machine() };
-if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing', 'simulator', 'inventory']) skip.add(part);
+if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing', 'simulator', 'inventory', 's3writer']) skip.add(part);
 log(`presign-pipeline bench — ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${quick ? ' (quick)' : ''}`);
 log(`load average at start: ${results.machine.loadAverageStart.toFixed(2)} (other work on the machine slows every number below)`);
 
@@ -224,6 +231,11 @@ if (!skip.has('inventory')) {
   });
 }
 
+if (!skip.has('s3writer')) {
+  log('\n(h) the S3 manifest writer alone: synthetic 1.7 KB lines through s3ManifestWriter to the S3 simulator');
+  results.s3Writer = await benchS3Writer({ sizes: quick ? [20_000, 100_000] : [100_000, 1_000_000], log });
+}
+
 if (!rendering) results.machine.loadAverageEnd = loadavg()[0];
 log(`\nload average at end: ${results.machine.loadAverageEnd.toFixed(2)}`);
 
@@ -273,6 +285,19 @@ if (write) {
     }
   }
   if (inventorySection) markdown = insertInventorySection(markdown, inventorySection);
+  // The S3 writer section likewise: this run's, or the one already on the page.
+  let s3WriterSection = results.s3Writer ? renderS3WriterSection(results.s3Writer) : undefined;
+  if (!s3WriterSection) {
+    try {
+      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
+      const start = previous.indexOf(S3_WRITER_START);
+      const end = previous.indexOf(S3_WRITER_END);
+      if (start !== -1 && end > start) s3WriterSection = `${previous.slice(start, end + S3_WRITER_END.length)}\n`;
+    } catch {
+      // no page yet
+    }
+  }
+  if (s3WriterSection) markdown = insertS3WriterSection(markdown, s3WriterSection);
   for (const [name, svg] of Object.entries(images)) writeFileSync(`${root}docs/images/${name}`, svg);
   writeFileSync(`${root}docs/performance.md`, markdown);
   writeFileSync(`${root}docs/images/bench-results.json`, `${JSON.stringify(results, null, 2)}\n`);

@@ -355,6 +355,7 @@ export function renderPerformanceDoc(results) {
   md.push('node scripts/bench.mjs --quick    # small sizes, prints only');
   md.push('node scripts/bench.mjs --skip e2e,concurrency');
   md.push('node scripts/bench/simulator-e2e.mjs --sizes 100000,1000000,10000000 --write   # end to end on the S3 simulator');
+  md.push('node scripts/bench/s3-writer.mjs --write   # the S3 manifest writer alone');
   md.push('```');
   md.push('');
   md.push(
