@@ -14,7 +14,8 @@
  *   column; or a data file of it cannot be read or parsed.
  * - `UNSUPPORTED_INVENTORY_FORMAT`: the inventory's `fileFormat` is one the inventory source cannot read (ORC).
  * - `INVENTORY_CHECKSUM_MISMATCH`: a data file's MD5 differs from the manifest's `MD5checksum`.
- * - `INVALID_RESUME_TOKEN`: a resume token is malformed or belongs to another inventory.
+ * - `INVALID_RESUME_TOKEN`: a resume token is malformed, of another format version, or belongs to another inventory
+ *   (`s3InventorySource`) or another bucket or prefix (`s3ListSource({ resumeToken })`).
  * - `IDEMPOTENCY_UNAVAILABLE`: idempotency is on (`IDEMPOTENCY_TABLE`) but the handler was built without a store
  *   (lambda: use the handler from `@presign-pipeline/lambda/idempotency`).
  * - `MALFORMED_RESPONSE`: a 2xx answer was not S3's answer to the request (an HTML page, an empty body, foreign or

@@ -47,6 +47,7 @@ export type {
   S3ListPartitions,
   S3ListDelimiterPartitions,
   S3ListRangePartitions,
+  S3ListAutoPartitions,
 } from './s3/s3-list-source.js';
 export { sdkPresigner } from './s3/sdk-presigner.js';
 export type { SdkPresignerOptions } from './s3/sdk-presigner.js';

@@ -185,6 +185,7 @@ function validateOptions(options: unknown): Config {
 
   const source = checkObject(OWNER, 'source', o.source, 'a KeySource (an object with bucket and pages())');
   checkMethod(OWNER, 'source', source, 'pages');
+  checkMethod(OWNER, 'source', source, 'resumeToken', true);
   checkNonEmptyString(OWNER, 'source.bucket', source.bucket);
 
   const presigner = checkObject(OWNER, 'presigner', o.presigner, 'a Presigner (an object with presign())');
@@ -279,16 +280,20 @@ class Run {
   private errors = 0;
   private pages = 0;
   private lastCursor: string | undefined;
+  /** The last page taken, kept for sources that make resume tokens (see `KeySource.resumeToken`). */
+  private lastPage: KeyPage | undefined;
   private reachedDeadline = false;
   /** The source said its latest page was the last one: the deadline can no longer leave anything unlisted. */
   private sawLastPage = false;
   private effectiveExpiresIn: number;
   private presignOptions: PresignOptions;
   private readonly startedAt = performance.now();
+  private readonly keepsLastPage: boolean;
 
   constructor(cfg: Config) {
     this.cfg = cfg;
     this.vouching = vouchesForSyncUrls(cfg.presigner);
+    this.keepsLastPage = typeof cfg.source.resumeToken === 'function';
     this.effectiveExpiresIn = cfg.expiresIn;
     this.presignOptions = Object.freeze({ expiresIn: cfg.expiresIn });
     this.failurePromise = new Promise<never>((_, reject) => {
@@ -339,6 +344,7 @@ class Run {
         effectiveExpiresIn: this.effectiveExpiresIn,
         complete,
         ...(!complete && this.lastCursor !== undefined ? { nextStartAfter: this.lastCursor } : {}),
+        ...(!complete ? this.resumeTokenField() : {}),
       };
       this.emit('pipeline-completed', { requestId: cfg.requestId, result });
       await this.finishReporters();
@@ -394,6 +400,14 @@ class Run {
         // A source whose return() throws has nothing left to release.
       }
     }
+  }
+
+  /** The source's resume token for the cut after the last page taken, when the source makes them. */
+  private resumeTokenField(): { resumeToken?: string } {
+    const source = this.cfg.source;
+    if (typeof source.resumeToken !== 'function') return {};
+    const token = source.resumeToken(this.lastPage);
+    return typeof token === 'string' ? { resumeToken: token } : {};
   }
 
   // ---- credentials -------------------------------------------------------------------------------------------
@@ -466,6 +480,7 @@ class Run {
     }
     if (page.continues !== true) this.pages++;
     if (page.last === true) this.sawLastPage = true;
+    if (this.keepsLastPage) this.lastPage = page;
     const keys = page.keys;
     // The resume point moves with every page that says where it ended. A page without a cursor moves it only when
     // it carried keys (the source cannot say where those end, so no resume point is safe); an empty one listed

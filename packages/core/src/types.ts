@@ -51,6 +51,13 @@ export interface KeySource {
   readonly bucket: string;
   /** Returns a fresh iterator over the source's pages. */
   pages(context: KeySourceContext): AsyncIterable<KeyPage>;
+  /**
+   * Optional, for sources that can resume a listing they ran concurrently: the opaque token from which a later
+   * source continues once the pipeline has taken `page` (the last page it took before a run was cut) and every page
+   * before it; without `page`, the token continues from where this source started. Keys the source listed but the
+   * pipeline did not take are left to the later run.
+   */
+  resumeToken?(page?: KeyPage): string | undefined;
 }
 
 /** Options of one presign call. */
@@ -303,4 +310,10 @@ export interface PipelineResult {
   readonly complete: boolean;
   /** When `complete` is false: where the next run should start (`startAfter`) to continue. */
   readonly nextStartAfter?: string;
+  /**
+   * When `complete` is false and the source can resume a concurrent listing (`s3ListSource` with
+   * `partitions: { by: 'auto' }`): the opaque token (at most 4 KB) that `s3ListSource({ resumeToken })` continues
+   * from, listing exactly the keys this run did not write.
+   */
+  readonly resumeToken?: string;
 }

@@ -8,6 +8,9 @@ import { decodeListing, listObjectsCommand } from './list-objects.js';
 import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './partitioned-listing.js';
 import type { ListingSettings, PartitionPlan } from './partitioned-listing.js';
 import { assertSendingClient, describe } from './validate.js';
+import { autoListSource } from './auto-partitioned-listing.js';
+import { decodeResumeToken } from './resume-token.js';
+import type { KeyRange } from './resume-token.js';
 
 /**
  * Splits the prefix at its common prefixes: one ListObjectsV2 with `Delimiter` lists the keys directly under the
@@ -43,8 +46,22 @@ export interface S3ListRangePartitions {
   concurrency?: number;
 }
 
-/** How {@link s3ListSource} splits the prefix to list it concurrently: by common prefixes or by key ranges. */
-export type S3ListPartitions = S3ListDelimiterPartitions | S3ListRangePartitions;
+/**
+ * Lists the prefix concurrently with no hint about its keys: the listing starts with one cursor, and cuts the key
+ * space left into ranges at `StartAfter` points estimated from the keys it has seen (in S3's UTF-8 byte order),
+ * cutting again whenever a range runs out early, so `concurrency` requests stay in flight on skewed layouts too.
+ * A cut costs about one request; cuts are made only where they pay, which keeps the requests within a few percent
+ * of a sequential listing's. A run cut short by its `deadline` reports a `resumeToken` to continue from.
+ */
+export interface S3ListAutoPartitions {
+  /** Split adaptively. */
+  by: 'auto';
+  /** Requests in flight at most (and pages buffered), 1..256. Default 8. */
+  concurrency?: number;
+}
+
+/** How {@link s3ListSource} splits the prefix to list it concurrently: by common prefixes, key ranges, or adaptively. */
+export type S3ListPartitions = S3ListDelimiterPartitions | S3ListRangePartitions | S3ListAutoPartitions;
 
 /** Options of {@link s3ListSource}. */
 export interface S3ListSourceOptions {
@@ -71,9 +88,17 @@ export interface S3ListSourceOptions {
    * ListObjectsV2 round trip (tens of milliseconds on S3) then overlaps with others. Every key is still listed
    * exactly once and each partition's keys keep their order, but pages of different partitions interleave, so the
    * whole listing is not in key order. Pages carry no `cursor`, so a run cut short by its `deadline` reports no
-   * `nextStartAfter` (resuming needs sequential listing); `startAfter` cannot be combined with partitions.
+   * `nextStartAfter`; with `by: 'auto'` it reports a `resumeToken` instead (see {@link S3ListSourceOptions.resumeToken}).
+   * `startAfter` combines only with `by: 'auto'` (the listing starts after it).
    */
   partitions?: S3ListPartitions;
+  /**
+   * Continue an auto-partitioned listing cut short: the `resumeToken` of the earlier run's result (same bucket and
+   * prefix). The listing is then auto-partitioned (`partitions`, if given, must be `by: 'auto'`; its concurrency
+   * need not match the earlier run's). A token that is malformed, of another format version, or issued for another
+   * bucket or prefix throws a `PresignPipelineError` with code `INVALID_RESUME_TOKEN` when the source is created.
+   */
+  resumeToken?: string;
 }
 
 /** The most keys one ListObjectsV2 page can return. */
@@ -85,17 +110,20 @@ const MAX_PARTITION_CONCURRENCY = 256;
 const PARTITION_OPTIONS = {
   delimiter: ['by', 'delimiter', 'concurrency'],
   range: ['by', 'boundaries', 'concurrency'],
+  auto: ['by', 'concurrency'],
 } as const;
 
 /** Checks `partitions` (field names in errors start with `partitions.`) and turns it into a plan. */
-function partitionPlan(partitions: unknown, prefix: string): { plan: PartitionPlan; concurrency: number } {
+function partitionPlan(partitions: unknown, prefix: string): { plan: PartitionPlan | { by: 'auto' }; concurrency: number } {
   const at = 's3ListSource: partitions';
   if (typeof partitions !== 'object' || partitions === null || Array.isArray(partitions)) {
-    throw new TypeError(`${at} must be an object ({ by: 'delimiter' } or { by: 'range', boundaries }), got ${describe(partitions)}`);
+    throw new TypeError(
+      `${at} must be an object ({ by: 'auto' }, { by: 'delimiter' } or { by: 'range', boundaries }), got ${describe(partitions)}`,
+    );
   }
   const p = partitions as Record<string, unknown>;
-  if (p.by !== 'delimiter' && p.by !== 'range') {
-    throw new TypeError(`${at}.by must be 'delimiter' or 'range', got ${describe(p.by)}`);
+  if (p.by !== 'delimiter' && p.by !== 'range' && p.by !== 'auto') {
+    throw new TypeError(`${at}.by must be 'auto', 'delimiter' or 'range', got ${describe(p.by)}`);
   }
   const allowed: readonly string[] = PARTITION_OPTIONS[p.by];
   for (const name of Object.keys(p)) {
@@ -111,6 +139,7 @@ function partitionPlan(partitions: unknown, prefix: string): { plan: PartitionPl
     throw new RangeError(`${at}.concurrency must be an integer in 1..${MAX_PARTITION_CONCURRENCY}, got ${concurrency}`);
   }
 
+  if (p.by === 'auto') return { plan: { by: 'auto' }, concurrency };
   if (p.by === 'delimiter') {
     const delimiter = p.delimiter ?? '/';
     if (typeof delimiter !== 'string' || delimiter.length === 0) {
@@ -228,6 +257,10 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
     );
   }
   const partitioned = partitions === undefined ? undefined : partitionPlan(partitions, prefix);
+  const auto = autoPlan(partitioned, options.resumeToken, startAfter, bucket, prefix);
+  if (auto !== undefined) {
+    return autoListSource({ client, bucket, prefix, pageSize, filter, includeDirectoryMarkers }, auto.ranges, auto.concurrency);
+  }
   if (partitioned !== undefined && startAfter !== undefined && startAfter !== '') {
     throw new RangeError(
       's3ListSource: startAfter cannot be combined with partitions (continuing an earlier run needs sequential listing)',
@@ -267,6 +300,32 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
     pages: (context: KeySourceContext) =>
       partitioned === undefined
         ? pages(context)
-        : partitionedPages(settings, partitioned.plan, partitioned.concurrency, context?.signal),
+        : partitionedPages(settings, partitioned.plan as PartitionPlan, partitioned.concurrency, context?.signal),
   };
+}
+
+/**
+ * The ranges and concurrency of an auto-partitioned listing (`partitions: { by: 'auto' }` or a `resumeToken`), or
+ * undefined for the other kinds. The token is read here, so a bad one fails when the source is created.
+ */
+function autoPlan(
+  partitioned: { plan: { by: string }; concurrency: number } | undefined,
+  resumeToken: unknown,
+  startAfter: string | undefined,
+  bucket: string,
+  prefix: string,
+): { ranges: KeyRange[]; concurrency: number } | undefined {
+  if (resumeToken === undefined) {
+    if (partitioned?.plan.by !== 'auto') return undefined;
+    const after = startAfter === undefined || startAfter === '' ? undefined : startAfter;
+    return { ranges: [{ after, last: undefined }], concurrency: partitioned.concurrency };
+  }
+  if (partitioned !== undefined && partitioned.plan.by !== 'auto') {
+    throw new RangeError("s3ListSource: resumeToken continues an auto-partitioned listing: partitions must be { by: 'auto' }");
+  }
+  if (startAfter !== undefined && startAfter !== '') {
+    throw new RangeError('s3ListSource: startAfter cannot be combined with resumeToken (the token says where to continue)');
+  }
+  const ranges = decodeResumeToken(resumeToken, bucket, prefix);
+  return { ranges, concurrency: partitioned?.concurrency ?? DEFAULT_PARTITION_CONCURRENCY };
 }

@@ -1,0 +1,361 @@
+/**
+ * Auto-partitioned listing, for `s3ListSource({ partitions: { by: 'auto' } })`: lists a prefix through `concurrency`
+ * cursors with no hint about its keys, and can say at any page boundary which keys it has not handed over yet.
+ *
+ * The key space is a set of disjoint ranges (after, last], each listed by one cursor in key order. The first
+ * cursor lists from the start; when its first page shows more, the rest of its range is cut into `concurrency`
+ * ranges at points a {@link KeySpaceModel} estimates from the keys seen. Whenever fewer than `concurrency` cursors
+ * are left (a range ran out early), the range with the most keys left (estimated from the density of its last page)
+ * is cut in two, past where its request in flight will end, as long as it holds enough pages to pay for the extra
+ * request a cut costs. A cursor stops at the first key past its range, so every key is listed by exactly one cursor.
+ *
+ * For resuming, each range remembers the last key of the last page the pipeline *took*: the ranges from there on
+ * are what a later run must list (see {@link encodeResumeToken}).
+ * @internal
+ */
+import type { ListObjectsV2CommandInput } from '@aws-sdk/client-s3';
+import { abortError } from '../errors.js';
+import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
+import { KeySpaceModel } from './key-space-model.js';
+import { decodeListing, listObjectsCommand } from './list-objects.js';
+import { compareKeys, selectKeys } from './partitioned-listing.js';
+import type { ListingSettings } from './partitioned-listing.js';
+import { encodeResumeToken } from './resume-token.js';
+import type { KeyRange } from './resume-token.js';
+
+/** A range is cut only when it holds at least this many pages more than its request in flight. */
+const MIN_PAGES_TO_SPLIT = 3;
+/** Characters of range bounds the listing keeps at most, so its resume token stays well within 4 KB. */
+const TOKEN_BUDGET_CHARS = 2400;
+
+interface Cursor {
+  readonly after: string | undefined;
+  /** The greatest key it owns; shrinks when the range is cut. */
+  last: string | undefined;
+  /** The last key listed in its range so far. */
+  listed: string | undefined;
+  /** The last key of the last page the consumer took. */
+  handed: string | undefined;
+  continuationToken: string | undefined;
+  listing: boolean;
+  inFlight: boolean;
+  /** Pages produced and not taken yet. */
+  waiting: number;
+  /** Value span per key on its last page (0 when unknown), and the span of that page. */
+  spanPerKey: number;
+  pageSpan: number;
+}
+
+function sharedLength(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
+/** A page with the ranges left once the consumer has taken it. */
+export interface AutoPage extends KeyPage {
+  /** The remaining ranges after this page, captured when it was taken. @internal */
+  remaining?: KeyRange[];
+}
+
+/** @internal */
+export class AutoPartitionedListing {
+  private readonly controller = new AbortController();
+  private readonly ready: { page: AutoPage; cursor: Cursor; key: string | undefined }[] = [];
+  private readonly cursors: Cursor[] = [];
+  private readonly permitWaiters: (() => void)[] = [];
+  private readonly model: KeySpaceModel;
+  private permits: number;
+  private stopped = false;
+  private firstPageSeen = false;
+  private longestKey = 0;
+  failure: { readonly error: unknown } | undefined;
+  private consumerWaiter: (() => void) | undefined;
+
+  constructor(
+    private readonly settings: ListingSettings & { readonly prefix: string },
+    private readonly concurrency: number,
+  ) {
+    this.permits = concurrency;
+    this.model = new KeySpaceModel(settings.prefix);
+  }
+
+  /** Starts one cursor per range (a fresh listing is one range with no ends). */
+  start(ranges: readonly KeyRange[]): void {
+    // A fresh listing fans out on its first page; a resumed one already has its ranges.
+    this.firstPageSeen = ranges.length !== 1 || ranges[0]?.last !== undefined;
+    for (const range of ranges) this.open(range.after, range.last);
+    this.wakeConsumer();
+  }
+
+  get done(): boolean {
+    return this.ready.length === 0 && this.cursors.every((cursor) => !cursor.listing);
+  }
+
+  /** The next page, with the ranges left once it is taken; frees its permit. */
+  take(): AutoPage | undefined {
+    const entry = this.ready.shift();
+    if (entry === undefined) return undefined;
+    entry.cursor.waiting--;
+    if (entry.key !== undefined) entry.cursor.handed = entry.key;
+    entry.page.remaining = this.remaining();
+    this.release();
+    return entry.page;
+  }
+
+  /** The ranges whose keys were not all handed over yet, in key order. */
+  remaining(): KeyRange[] {
+    const live = this.cursors.filter((cursor) => cursor.listing || cursor.waiting > 0);
+    if (live.length < this.cursors.length) this.cursors.splice(0, this.cursors.length, ...live);
+    live.sort((a, b) => (a.after === undefined ? -1 : b.after === undefined ? 1 : compareKeys(a.after, b.after)));
+    return live.map((cursor) => ({ after: cursor.handed ?? cursor.after, last: cursor.last }));
+  }
+
+  changed(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.consumerWaiter = resolve;
+    });
+  }
+
+  fail(error: unknown): void {
+    if (this.stopped) return;
+    this.failure = { error };
+    this.stop(error);
+  }
+
+  stop(reason: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.controller.abort(reason);
+    for (const wake of this.permitWaiters.splice(0)) wake();
+    this.wakeConsumer();
+  }
+
+  private open(after: string | undefined, last: string | undefined): void {
+    const cursor: Cursor = {
+      after,
+      last,
+      listed: undefined,
+      handed: undefined,
+      continuationToken: undefined,
+      listing: true,
+      inFlight: false,
+      waiting: 0,
+      spanPerKey: 0,
+      pageSpan: 0,
+    };
+    this.cursors.push(cursor);
+    this.list(cursor).then(
+      () => {
+        cursor.listing = false;
+        this.rebalance();
+        this.wakeConsumer();
+      },
+      (error: unknown) => this.fail(error),
+    );
+  }
+
+  private async list(cursor: Cursor): Promise<void> {
+    const { client, bucket, pageSize, prefix } = this.settings;
+    for (;;) {
+      if (!(await this.acquire())) return;
+      const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, EncodingType: 'url' };
+      if (cursor.continuationToken !== undefined) input.ContinuationToken = cursor.continuationToken;
+      else if (cursor.after !== undefined) input.StartAfter = cursor.after;
+      cursor.inFlight = true;
+      const output = decodeListing(await client.send(listObjectsCommand(input), { abortSignal: this.controller.signal }), bucket);
+      cursor.inFlight = false;
+      if (this.stopped) return;
+
+      const { keys, cursor: lastListed, beyond } = selectKeys(output.Contents, this.settings, cursor.last);
+      const listedKeys = (output.Contents ?? []).map((object) => object.Key).filter((key): key is string => key !== undefined);
+      this.learn(cursor, listedKeys);
+      if (lastListed !== undefined) cursor.listed = lastListed;
+      const ends = beyond || !output.IsTruncated;
+      if (ends) cursor.listing = false;
+      cursor.waiting++;
+      this.ready.push({ page: { bucket, keys }, cursor, key: lastListed });
+      if (!ends) {
+        cursor.continuationToken = output.NextContinuationToken;
+        if (!cursor.continuationToken) {
+          throw new Error(`ListObjectsV2 on bucket ${bucket} was truncated but returned no continuation token`);
+        }
+        this.afterPage(cursor);
+      }
+      this.wakeConsumer();
+      if (ends) return;
+    }
+  }
+
+  /** Updates the model and the cursor's density from the keys a response listed. */
+  private learn(cursor: Cursor, listed: readonly string[]): void {
+    if (listed.length === 0) return;
+    for (const key of listed) if (key.length > this.longestKey) this.longestKey = key.length;
+    this.model.observe(listed);
+    const first = this.model.value(listed[0], 'lower');
+    const last = this.model.value(listed[listed.length - 1], 'lower');
+    cursor.pageSpan = Math.max(last - first, 0);
+    cursor.spanPerKey = listed.length > 1 ? cursor.pageSpan / (listed.length - 1) : 0;
+  }
+
+  private afterPage(cursor: Cursor): void {
+    if (!this.firstPageSeen) {
+      this.firstPageSeen = true;
+      let parts = this.concurrency;
+      while (parts > 2 && !this.tokenRoomFor(parts - 1)) parts--;
+      if (parts >= 2 && this.tokenRoomFor(1)) this.split(cursor, parts);
+      return;
+    }
+    this.rebalance();
+  }
+
+  /** While fewer than `concurrency` cursors list, cuts the range with the most pages left in two. */
+  private rebalance(): void {
+    if (this.stopped || !this.firstPageSeen) return;
+    for (;;) {
+      const listing = this.cursors.filter((cursor) => cursor.listing);
+      if (listing.length >= this.concurrency) return;
+      let best: Cursor | undefined;
+      let bestPages = MIN_PAGES_TO_SPLIT;
+      for (const cursor of listing) {
+        const pages = this.pagesLeft(cursor);
+        if (pages >= bestPages) {
+          best = cursor;
+          bestPages = pages;
+        }
+      }
+      if (best === undefined || !this.tokenRoomFor(2)) return;
+      const parts = Math.min(this.concurrency - listing.length + 1, Math.floor(bestPages / 1.5));
+      if (!this.split(best, Math.max(parts, 2))) return;
+    }
+  }
+
+  /**
+   * Whether `extra` more ranges keep the resume token within its budget. The token front-codes its bounds (each
+   * stored as what it does not share with the one before), so the sizes counted are those suffixes; a new range
+   * adds two bounds, each at most the longest key seen past the prefix every key shares.
+   */
+  private tokenRoomFor(extra: number): boolean {
+    let size = 0;
+    let previous = '';
+    for (const range of this.remaining()) {
+      for (const bound of [range.after, range.last]) {
+        if (bound === undefined) continue;
+        size += bound.length - sharedLength(previous, bound) + 4;
+        previous = bound;
+      }
+    }
+    const perBound = this.longestKey - this.model.baseLength + 4;
+    return size + 2 * extra * perBound <= TOKEN_BUDGET_CHARS;
+  }
+
+  /** Estimated pages left in a cursor's range past its request in flight; 0 when unknown. */
+  private pagesLeft(cursor: Cursor): number {
+    if (cursor.spanPerKey <= 0 || cursor.listed === undefined) return 0;
+    const from = this.model.value(cursor.listed, 'lower') + (cursor.inFlight ? cursor.pageSpan : 0);
+    const to = this.model.value(cursor.last, 'upper');
+    return Math.max(to - from, 0) / cursor.spanPerKey / this.settings.pageSize;
+  }
+
+  /** Cuts the rest of a cursor's range into up to `parts` ranges and starts a cursor on each new one. */
+  private split(cursor: Cursor, parts: number): boolean {
+    const floorKey = cursor.listed ?? cursor.after;
+    const from = this.model.value(floorKey, 'lower') + (cursor.inFlight ? cursor.pageSpan : 0);
+    const to = this.model.value(cursor.last, 'upper');
+    if (!(to > from)) return false;
+    const points: string[] = [];
+    for (let i = 1; i < parts; i++) {
+      const point = this.model.keyAt(from + ((to - from) * i) / parts);
+      if (point === undefined) continue;
+      const previous = points[points.length - 1] ?? floorKey;
+      if (previous !== undefined && compareKeys(point, previous) <= 0) continue;
+      if (cursor.last !== undefined && compareKeys(point, cursor.last) >= 0) continue;
+      points.push(point);
+    }
+    if (points.length === 0) return false;
+    const end = cursor.last;
+    cursor.last = points[0];
+    for (let i = 0; i < points.length; i++) this.open(points[i], points[i + 1] ?? end);
+    return true;
+  }
+
+  private async acquire(): Promise<boolean> {
+    if (this.stopped) return false;
+    if (this.permits > 0) {
+      this.permits--;
+      return true;
+    }
+    await new Promise<void>((resolve) => this.permitWaiters.push(resolve));
+    return !this.stopped;
+  }
+
+  private release(): void {
+    const next = this.permitWaiters.shift();
+    if (next !== undefined) next();
+    else this.permits++;
+  }
+
+  private wakeConsumer(): void {
+    const wake = this.consumerWaiter;
+    this.consumerWaiter = undefined;
+    wake?.();
+  }
+}
+
+/**
+ * Yields the pages of an auto-partitioned listing of `ranges` as they arrive; each page carries the ranges left
+ * once it is taken. Failures and aborts behave as in the other partitioned listings.
+ * @internal
+ */
+export async function* autoPartitionedPages(
+  settings: ListingSettings & { readonly prefix: string },
+  ranges: readonly KeyRange[],
+  concurrency: number,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<AutoPage> {
+  if (signal?.aborted) throw abortError(signal.reason);
+  const listing = new AutoPartitionedListing(settings, concurrency);
+  const onAbort = (): void => listing.fail(abortError(signal?.reason));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    listing.start(ranges);
+    for (;;) {
+      if (listing.failure !== undefined) throw listing.failure.error;
+      const page = listing.take();
+      if (page !== undefined) {
+        yield listing.done ? { ...page, last: true } : page;
+        continue;
+      }
+      if (listing.done) return;
+      await listing.changed();
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    listing.stop(abortError(new Error('the listing was stopped')));
+  }
+}
+
+/**
+ * The key source of an auto-partitioned listing of `ranges`: its pages, and the resume token for a cut after any
+ * page the pipeline took (or, before any, the ranges it started from).
+ * @internal
+ */
+export function autoListSource(
+  settings: ListingSettings & { readonly prefix: string },
+  ranges: readonly KeyRange[],
+  concurrency: number,
+): KeySource {
+  const { bucket, prefix } = settings;
+  return {
+    bucket,
+    pages: (context: KeySourceContext) => autoPartitionedPages(settings, ranges, concurrency, context?.signal),
+    resumeToken(page?: KeyPage): string {
+      const remaining = page === undefined ? ranges : (page as AutoPage).remaining;
+      if (remaining === undefined) {
+        throw new TypeError('s3ListSource: resumeToken(page) takes a page this source yielded');
+      }
+      return encodeResumeToken(bucket, prefix, remaining);
+    },
+  };
+}
