@@ -41,7 +41,7 @@ export { fileManifestWriter } from './manifest/file-manifest-writer.js';
 export type { FileManifestWriterOptions } from './manifest/file-manifest-writer.js';
 export { jsonLogReporter } from './reporters/json-log-reporter.js';
 export type { JsonLogReporterOptions } from './reporters/json-log-reporter.js';
-export { s3ListSource } from './s3/s3-list-source.js';
+export { checkS3ListResumeToken, s3ListSource } from './s3/s3-list-source.js';
 export type {
   S3ListSourceOptions,
   S3ListPartitions,

@@ -23,6 +23,10 @@ export interface PresignEvent {
    * `next_start_after`. Must start with the prefix; empty means from the start. Never read from the environment.
    */
   readonly start_after?: unknown;
+  /** ListObjectsV2 requests in flight, 1..256; 1 lists sequentially. Falls back to `LIST_CONCURRENCY`, then 1. */
+  readonly list_concurrency?: unknown;
+  /** Continue a run listed concurrently: that run's `resume_token`. Never read from the environment. */
+  readonly resume_token?: unknown;
 }
 
 /** Where a configuration value came from: the event, an environment variable, or the built-in default. */

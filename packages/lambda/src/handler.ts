@@ -36,6 +36,7 @@ import {
   type JobKey,
   type StoredResult,
 } from './idempotency.js';
+import { isRejection, listingSourceOptions, resolveListing, resumeFields } from './listing.js';
 
 /** What the handler returns: an API-Gateway-style status and a JSON body. */
 export interface PresignResponse {
@@ -60,9 +61,13 @@ export interface PresignSuccessBody {
   manifest_url: string;
   /** False when the run stopped at the invocation's deadline: invoke again with `start_after: next_start_after`. */
   complete: boolean;
-  /** Present when `complete` is false after a listing: the event's `start_after` for the next invocation. */
+  /** Present when `complete` is false after a sequential listing: the event's `start_after` for the next invocation. */
   next_start_after?: string;
-  /** Present when `complete` is false after an inventory run: the event's `resume_token` for the next invocation. */
+  /**
+   * Present instead of `next_start_after` when `complete` is false after an inventory run (a token `inv1.…`) or a
+   * concurrent listing (`list_concurrency` > 1, or a `resume_token` given; a token `v1.…`): the event's
+   * `resume_token` for the next invocation.
+   */
   resume_token?: string;
 }
 
@@ -215,9 +220,11 @@ function successBody(
   manifestUrl: string,
   complete: boolean,
   nextStartAfter: string | undefined,
+  resumeToken?: string,
 ): PresignSuccessBody {
   const body: PresignSuccessBody = { count, errors, manifest_key: manifestKey, manifest_url: manifestUrl, complete };
-  if (!complete) body.next_start_after = nextStartAfter ?? '';
+  if (!complete && resumeToken !== undefined) body.resume_token = resumeToken;
+  else if (!complete) body.next_start_after = nextStartAfter ?? '';
   return body;
 }
 
@@ -408,6 +415,8 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       // An inventory run's prefix filter was checked by resolveInventoryRequest (it need not be the listing default).
       const denied = checkAccess(config, inventory === undefined ? policy : { ...policy, allowedPrefixes: undefined });
       if (denied !== undefined) return refuse(denied);
+      const listing = resolveListing(rawEvent, env, config, inventory !== undefined);
+      if (isRejection(listing)) return refuse(listing);
       const onExpiryCapped = options.onExpiryCapped ?? expiryPolicyOf(env);
       if (typeof onExpiryCapped !== 'string') return refuse(onExpiryCapped);
       const dedup = resolveIdempotencySettings(env, options.idempotency);
@@ -431,6 +440,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
                   pageSize: config.pageSize,
                   filter: suffixFilter(suffix),
                   ...(config.startAfter !== undefined ? { startAfter: config.startAfter } : {}),
+                  ...listingSourceOptions(listing),
                 }),
           presigner: clients.presigner,
           manifest: s3ManifestWriter({
@@ -458,11 +468,11 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
         const { result, key } = await run();
         const url = result.manifest.url ?? (await clients.presigner.presign({ bucket: config.bucket, key }, { expiresIn: result.effectiveExpiresIn }));
         if (inventory !== undefined) return respond(200, inventoryBody(result, key, url, inventory));
-        return respond(200, successBody(result.count, result.errors, key, url, result.complete, nextStartAfterOf(result, config)));
+        return respond(200, successBody(result.count, result.errors, key, url, result.complete, nextStartAfterOf(result, config), result.resumeToken));
       }
 
       if (idempotencyStore === undefined) throw idempotencyUnavailable(dedup);
-      return await runDeduplicated(config, dedup, idempotencyStore, clients.presigner, run, inventory);
+      return await runDeduplicated(config, dedup, idempotencyStore, clients.presigner, run, inventory, listing.resumeToken);
     } catch (error) {
       const rejection = inventoryRejection(error);
       if (rejection !== undefined) return refuse(rejection);
@@ -489,6 +499,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       presigner: Presigner,
       runJob: () => Promise<{ result: PipelineResult; key: string }>,
       inventory: InventoryRequest | undefined,
+      listingResumeToken: string | undefined,
     ): Promise<PresignResponse> {
       let freshUrl: string | undefined;
       const job = async (): Promise<StoredResult> => {
@@ -506,7 +517,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
             ? {}
             : inventory !== undefined
               ? { resume_token: result.nextStartAfter ?? inventory.resumeToken ?? '' }
-              : { next_start_after: nextStartAfterOf(result, config) }),
+              : (resumeFields(result) ?? { next_start_after: nextStartAfterOf(result, config) })),
         };
       };
       const credentialsExpireAt = presigner.credentialsExpiration === undefined ? undefined : await presigner.credentialsExpiration();
@@ -525,6 +536,7 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
         suffix,
         ...(config.startAfter !== undefined ? { start_after: config.startAfter } : {}),
         ...inventoryJobFields(inventory),
+        ...(listingResumeToken !== undefined ? { resume_token: listingResumeToken } : {}),
       };
       const keyPrefix = env.AWS_LAMBDA_FUNCTION_NAME || functionName;
       let outcome;
@@ -572,10 +584,7 @@ function nextStartAfterOf(result: PipelineResult, config: PresignConfig): string
 function bodyOfStored(stored: StoredResult, url: string): PresignSuccessBody {
   // Records written before continuation existed hold complete runs.
   const complete = stored.complete ?? true;
-  if (stored.resume_token !== undefined) {
-    return { count: stored.count, errors: stored.errors, manifest_key: stored.manifest_key, manifest_url: url, complete, resume_token: stored.resume_token };
-  }
-  return successBody(stored.count, stored.errors, stored.manifest_key, url, complete, stored.next_start_after);
+  return successBody(stored.count, stored.errors, stored.manifest_key, url, complete, stored.next_start_after, stored.resume_token);
 }
 
 /**

@@ -34,7 +34,7 @@ export interface JobKey {
   readonly start_after?: string;
   /** The S3 Inventory manifest an inventory job reads (absent for a listing). */
   readonly inventory_manifest?: string;
-  /** Where an inventory job continues (absent for a run from the start). */
+  /** Where an inventory job or a concurrent listing continues (absent for a run from the start). */
   readonly resume_token?: string;
 }
 
@@ -59,7 +59,7 @@ export interface StoredResult {
   readonly complete?: boolean;
   /** Where the next run starts, for a result that is not complete. */
   readonly next_start_after?: string;
-  /** Where the next inventory run continues, for an inventory result that is not complete. */
+  /** Where the next run continues an inventory run or a concurrent listing, for a result that is not complete. */
   readonly resume_token?: string;
 }
 

@@ -45,7 +45,7 @@ export function resolveInventoryRequest(
   const raw = fields.inventory_manifest;
   const token = fields.resume_token;
   if (raw === undefined || raw === null) {
-    if (token !== undefined && token !== null) return reject('resume_token', 'resume_token continues an inventory run: it needs inventory_manifest');
+    // Without inventory_manifest, resume_token continues a listing: resolveListing checks it is a listing token.
     return undefined;
   }
   const manifest = typeof raw === 'string' ? parseS3Url(raw) : undefined;
@@ -65,7 +65,13 @@ export function resolveInventoryRequest(
   }
   if (token === undefined || token === null || token === '') return { manifest, prefix };
   if (typeof token !== 'string' || !isInventoryToken(token) || Buffer.byteLength(token, 'utf8') > MAX_TOKEN_BYTES) {
-    return reject('resume_token', 'resume_token must be the resume_token an earlier inventory run returned (inv1.…)');
+    const listingToken = typeof token === 'string' && token.startsWith('v');
+    return reject(
+      'resume_token',
+      listingToken
+        ? 'resume_token is a listing run\'s token (v1.…); with inventory_manifest it must be the resume_token an earlier inventory run returned (inv1.…)'
+        : 'resume_token must be the resume_token an earlier inventory run returned (inv1.…)',
+    );
   }
   return { manifest, prefix, resumeToken: token };
 }

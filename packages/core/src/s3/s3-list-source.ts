@@ -329,3 +329,17 @@ function autoPlan(
   const ranges = decodeResumeToken(resumeToken, bucket, prefix);
   return { ranges, concurrency: partitioned?.concurrency ?? DEFAULT_PARTITION_CONCURRENCY };
 }
+
+/**
+ * Checks a resume token for `s3ListSource({ bucket, prefix, resumeToken })` without listing anything, so a caller
+ * can refuse a bad one before any side effect. Throws a `PresignPipelineError` with code `INVALID_RESUME_TOKEN`
+ * saying what is wrong: malformed, another format version, issued for another bucket or for another prefix.
+ *
+ * @example
+ * ```ts
+ * checkS3ListResumeToken(event.resume_token, { bucket: 'reports', prefix: '2026/04/' });
+ * ```
+ */
+export function checkS3ListResumeToken(token: unknown, where: { readonly bucket: string; readonly prefix?: string }): void {
+  decodeResumeToken(token, where.bucket, where.prefix ?? '');
+}

@@ -1,0 +1,182 @@
+import type { Context, SQSEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createPresignHandler } from '../../src/handler.js';
+import { createSqsHandler } from '../../src/sqs.js';
+import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
+import { memoryS3Client } from '../helpers/memory-s3.js';
+
+const context = (remainingMs: number, requestId = 'req-list'): Context =>
+  ({ awsRequestId: requestId, getRemainingTimeInMillis: () => remainingMs, functionName: 'unit' }) as unknown as Context;
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** 600 keys under p/ with random-looking names, every third a .pdf. */
+function keys(): string[] {
+  return Array.from({ length: 600 }, (_, i) => `p/${((i * 7919) % 6007).toString(36)}-${i}.${i % 3 === 0 ? 'pdf' : 'txt'}`);
+}
+const pdfs = (all: readonly string[]): string[] => all.filter((key) => key.endsWith('.pdf')).sort();
+
+/** Runs the handler until the listing is complete, `budget(run)` ms a run, continuing with resume_token. */
+async function chain(event: Record<string, unknown>, budget: (run: number) => number) {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(Date.UTC(2026, 3, 1));
+  const all = keys();
+  const s3 = memoryS3Client({ keys: all, onList: () => vi.setSystemTime(Date.now() + 100) });
+  const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { DEADLINE_MARGIN_MS: '0' } });
+  const bodies: Record<string, unknown>[] = [];
+  let token: unknown;
+  for (let run = 0; run < 100; run++) {
+    const response = await handler({ ...event, ...(token === undefined ? {} : { resume_token: token }) }, context(budget(run)));
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body) as Record<string, unknown>;
+    bodies.push(body);
+    if (body.complete === true) break;
+    token = body.resume_token;
+  }
+  const union = bodies.flatMap((body) => s3.manifestKeys(String(body.manifest_key)));
+  return { all, s3, bodies, union };
+}
+
+describe('createPresignHandler: list_concurrency and LIST_CONCURRENCY', () => {
+  it.each([
+    [{ list_concurrency: -1 }, {}, 'list_concurrency'],
+    [{ list_concurrency: 257 }, {}, 'list_concurrency'],
+    [{ list_concurrency: 'many' }, {}, 'list_concurrency'],
+    [{ list_concurrency: 2.5 }, {}, 'list_concurrency'],
+    [{}, { LIST_CONCURRENCY: 'x' }, 'LIST_CONCURRENCY'],
+    [{}, { LIST_CONCURRENCY: '0' }, 'LIST_CONCURRENCY'],
+  ])('%j with %j gets 400 naming %s before any S3 call', async (event, env, field) => {
+    const s3 = countingS3Client();
+    const sink = lineSink();
+    const handler = createPresignHandler({ s3Client: s3.client, write: sink.write, env });
+    const response = await handler({ bucket: 'reports', prefix: 'p/', ...event }, context(60_000));
+    expect(response.statusCode).toBe(400);
+    const body = JSON.parse(response.body) as { field: string; error: string };
+    expect(body.field).toBe(field);
+    expect(body.error).toMatch(/integer from 1 to 256/);
+    expect(s3.calls()).toBe(0);
+    expect(readCaptured(sink.lines).logs[0]).toMatchObject({ event: 'invalid_request', field });
+  });
+
+  it('lists sequentially by default, as the reference does (one request at a time, start_after continuation)', async () => {
+    const s3 = memoryS3Client({ keys: keys() });
+    const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: {} });
+    const body = JSON.parse((await handler({ bucket: 'reports', prefix: 'p/', page_size: 50 }, context(900_000))).body);
+    expect(body).toMatchObject({ count: 200, complete: true });
+    const lists = s3.calls.filter((call) => call.name === 'ListObjectsV2');
+    expect(lists).toHaveLength(12);
+    expect(lists.every((call) => call.input.StartAfter === undefined)).toBe(true);
+  });
+
+  it('lists concurrently with list_concurrency, every key once', async () => {
+    const s3 = memoryS3Client({ keys: keys() });
+    const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: {} });
+    const body = JSON.parse((await handler({ bucket: 'reports', prefix: 'p/', page_size: 20, list_concurrency: 8 }, context(900_000))).body);
+    expect(body).toMatchObject({ count: 200, complete: true });
+    expect('resume_token' in body).toBe(false);
+    expect([...s3.manifestKeys(body.manifest_key)].sort()).toEqual(pdfs(keys()));
+    // Ranges after the first start with StartAfter: the listing was split.
+    expect(s3.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined).length).toBeGreaterThan(0);
+  });
+
+  it('takes LIST_CONCURRENCY from the environment, and the event field over it', async () => {
+    const s3 = memoryS3Client({ keys: keys() });
+    const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { LIST_CONCURRENCY: '8' } });
+    await handler({ bucket: 'reports', prefix: 'p/', page_size: 20 }, context(900_000));
+    const split = s3.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined).length;
+    expect(split).toBeGreaterThan(0);
+    const sequential = memoryS3Client({ keys: keys() });
+    const overridden = createPresignHandler({ s3Client: sequential.client, write: () => {}, env: { LIST_CONCURRENCY: '8' } });
+    await overridden({ bucket: 'reports', prefix: 'p/', page_size: 20, list_concurrency: 1 }, context(900_000));
+    expect(sequential.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined)).toHaveLength(0);
+  });
+});
+
+describe('createPresignHandler: resume_token', () => {
+  it('chains runs cut by their deadlines at concurrency 16 into exactly-once coverage', async () => {
+    const { all, bodies, union } = await chain({ bucket: 'reports', prefix: 'p/', page_size: 7, list_concurrency: 16 }, (run) => 300 + 200 * (run % 3));
+    expect(bodies.length).toBeGreaterThanOrEqual(5);
+    for (const body of bodies.slice(0, -1)) {
+      expect(body.complete).toBe(false);
+      expect(typeof body.resume_token).toBe('string');
+      expect('next_start_after' in body).toBe(false);
+      expect(String(body.resume_token).length).toBeLessThanOrEqual(4096);
+    }
+    expect('resume_token' in (bodies[bodies.length - 1] as object)).toBe(false);
+    expect(union.length).toBe(pdfs(all).length);
+    expect([...union].sort()).toEqual(pdfs(all));
+  });
+
+  it('continues at another concurrency than the run that made the token', async () => {
+    let run = 0;
+    const { all, bodies, union } = await chain(
+      {
+        bucket: 'reports',
+        prefix: 'p/',
+        page_size: 9,
+        get list_concurrency() {
+          return [16, 1, 4][run++ % 3];
+        },
+      },
+      () => 400,
+    );
+    expect(bodies.length).toBeGreaterThanOrEqual(3);
+    expect([...union].sort()).toEqual(pdfs(all));
+  });
+
+  it('refuses malformed, foreign-bucket and foreign-prefix tokens with 400 field resume_token', async () => {
+    const { bodies } = await chain({ bucket: 'reports', prefix: 'p/', page_size: 7, list_concurrency: 16 }, () => 300);
+    const token = String(bodies[0]?.resume_token);
+    vi.useRealTimers();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ bucket: 'reports', prefix: 'p/', resume_token: 'garbage' }, /resume_token is malformed/],
+      [{ bucket: 'reports', prefix: 'p/', resume_token: 42 }, /resume_token must be a non-empty string/],
+      [{ bucket: 'reports', prefix: 'p/', resume_token: `v9.${token.slice(3)}` }, /format version 9/],
+      [{ bucket: 'other-bucket', prefix: 'p/', resume_token: token }, /another bucket/],
+      [{ bucket: 'reports', prefix: 'q/', resume_token: token }, /another prefix/],
+      [{ bucket: 'reports', prefix: 'p/', resume_token: token, start_after: 'p/a' }, /cannot be combined with start_after/],
+    ];
+    for (const [event, message] of cases) {
+      const s3 = countingS3Client();
+      const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: {} });
+      const response = await handler(event, context(60_000));
+      expect(response.statusCode).toBe(400);
+      const body = JSON.parse(response.body) as { field: string; error: string };
+      expect(body.field).toBe('resume_token');
+      expect(body.error).toMatch(message);
+      expect(s3.calls()).toBe(0);
+    }
+  });
+});
+
+describe('createSqsHandler: list_concurrency', () => {
+  const sqsEvent = (body: Record<string, unknown>): SQSEvent => ({
+    Records: [
+      {
+        messageId: 'm1',
+        receiptHandle: 'r',
+        body: JSON.stringify(body),
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  });
+
+  it('lists a message concurrently when it asks, and refuses a bad value naming the field', async () => {
+    const s3 = memoryS3Client({ keys: keys() });
+    const sink = lineSink();
+    const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {} });
+    const ok = await handler(sqsEvent({ bucket: 'reports', prefix: 'p/', page_size: 20, list_concurrency: 8 }), context(900_000));
+    expect(ok.batchItemFailures).toEqual([]);
+    expect(s3.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined).length).toBeGreaterThan(0);
+
+    await handler(sqsEvent({ bucket: 'reports', prefix: 'p/', list_concurrency: -1 }), context(900_000));
+    expect(readCaptured(sink.lines).logs).toContainEqual(expect.objectContaining({ event: 'invalid_request', field: 'list_concurrency' }));
+  });
+});
