@@ -137,6 +137,12 @@ describe('createPresignHandler: resume_token', () => {
       [{ bucket: 'other-bucket', prefix: 'p/', resume_token: token }, /another bucket/],
       [{ bucket: 'reports', prefix: 'q/', resume_token: token }, /another prefix/],
       [{ bucket: 'reports', prefix: 'p/', resume_token: token, start_after: 'p/a' }, /cannot be combined with start_after/],
+      // One field serves both continuations: a token of the other kind is refused, saying which kind was expected.
+      [{ bucket: 'reports', prefix: 'p/', resume_token: 'inv1.AAAA' }, /inventory run's token .*needs inventory_manifest.*listing returned \(v1\./],
+      [
+        { bucket: 'reports', prefix: 'p/', inventory_manifest: 's3://reports/inv/manifest.json', resume_token: token },
+        /listing run's token \(v1\..*inventory run returned \(inv1\./,
+      ],
     ];
     for (const [event, message] of cases) {
       const s3 = countingS3Client();
