@@ -43,6 +43,7 @@ import {
   SECTION_END as S3_WRITER_END,
   SECTION_START as S3_WRITER_START,
   benchS3Writer,
+  savedLibStorage,
   insertS3WriterSection,
   renderS3WriterSection,
 } from './bench/s3-writer.mjs';
@@ -233,7 +234,7 @@ if (!skip.has('inventory')) {
 
 if (!skip.has('s3writer')) {
   log('\n(h) the S3 manifest writer alone: synthetic 1.7 KB lines through s3ManifestWriter to the S3 simulator');
-  results.s3Writer = await benchS3Writer({ sizes: quick ? [20_000, 100_000] : [100_000, 1_000_000], log });
+  results.s3Writer = await benchS3Writer({ sizes: quick ? [20_000, 100_000] : [100_000, 1_000_000], libStorage: savedLibStorage(root), log });
 }
 
 if (!rendering) results.machine.loadAverageEnd = loadavg()[0];

@@ -29,7 +29,7 @@ function runChild(args, env) {
 }
 
 /** Runs each size with the S3 writer and with the null writer; checks the stored manifest line for line. */
-export async function benchS3Writer({ sizes = [100_000, 1_000_000], log = () => {} } = {}) {
+export async function benchS3Writer({ sizes = [100_000, 1_000_000], libStorage, log = () => {} } = {}) {
   const { startS3Simulator } = await minioTesting();
   const bucket = 'writer';
   const sim = await startS3Simulator({ buckets: { [bucket]: { layout: 'flat', count: 1 } }, latencyMs: 0, jitterMs: 0, store: 'count' });
@@ -65,7 +65,7 @@ export async function benchS3Writer({ sizes = [100_000, 1_000_000], log = () => 
   } finally {
     await sim.close();
   }
-  return { partSizeMiB: 8, queueSize: 4, runs };
+  return { partSizeMiB: 8, queueSize: 4, runs, ...(libStorage ? { libStorage } : {}) };
 }
 
 export const SECTION_START = '<!-- s3-writer:start -->';
@@ -123,26 +123,30 @@ function explain(bench) {
       ? ` From ${first.lines.toLocaleString('en-US')} to ${last.lines.toLocaleString('en-US')} lines (${(last.lines / first.lines).toFixed(0)} times ` +
         `the manifest) the peak RSS grows by ${((last.peakRssMB / first.peakRssMB - 1) * 100).toFixed(1)} %, the baseline without ` +
         `a writer by ${((last.withoutWriter.peakRssMB / first.withoutWriter.peakRssMB - 1) * 100).toFixed(1)} %, the writer's share ` +
-        `from ${share(first).toFixed(0)} to ${share(last).toFixed(0)} MB: far from proportional to the manifest, but large.`
+        `from ${share(first).toFixed(0)} to ${share(last).toFixed(0)} MB.`
       : '';
+  const before = bench.libStorage
+    ? ' With `@aws-sdk/lib-storage`\'s `Upload` (the writer before its part pool), the same measurement gave peak RSS ' +
+      `${bench.libStorage.map((run) => `${run.peakRssMB.toFixed(1)} MB (writer's share ${share(run).toFixed(0)} MB, peak ArrayBuffers ${run.peakArrayBuffersMB.toFixed(0)} MB) at ${run.lines.toLocaleString('en-US')} lines`).join(' and ')}: ` +
+      "its chunker gathers a streamed body's buffers and copies them with `Buffer.concat` into a fresh part-sized buffer " +
+      'per part (only a body given whole, the entire manifest in memory, is cut without a copy; handing it part-sized ' +
+      'buffers makes it concatenate two of them per part), and those copies are external memory that V8 frees only at ' +
+      'a full collection, after tens of MB have piled up.'
+    : '';
   return (
-    "Where the writer's share goes. `Upload` cuts a streamed body into parts in its chunker (`getChunkStream` in " +
-    "`@aws-sdk/lib-storage`): it gathers the stream's buffers and, once it holds more than partSize bytes, copies " +
-    'them with `Buffer.concat` into a fresh buffer and hands on a part-sized view of it. Only a body given whole (one ' +
-    '`Uint8Array` or string: the entire manifest in memory) is cut without a copy. Handing it part-sized buffers does not ' +
-    'avoid the copy: the chunker cuts only when it holds *more* than partSize, so each part-sized buffer waits for the ' +
-    'next and the two are concatenated, a 2 × partSize copy per part. So each part costs the writer\'s 1 MiB chunks and ' +
-    "lib-storage's part-sized copy. Live at once: queueSize parts in flight, the part being gathered and the 1 MiB " +
-    `stream buffer (${bench.partSizeMiB * (bench.queueSize + 1) + 1} MiB by default); the copies of finished parts are external memory that ` +
-    'V8 frees only at a full collection, which external-memory pressure starts only after tens of MB have piled up. ' +
-    `Hence peak ArrayBuffers of ${bench.runs.map((run) => `${run.peakArrayBuffersMB.toFixed(0)} MB`).join(' and ')}, against the ` +
-    `${bench.partSizeMiB * (bench.queueSize + 1) + 1} MiB live, and ${bench.runs.map((run) => `${run.endArrayBuffersMB.toFixed(0)} MB`).join(' and ')} ` +
-    `still allocated at the end.${growth} ` +
-    'Smaller parts and fewer in flight lower the live part, not the garbage waiting for a collection. Bounding the ' +
-    'writer to partSize × (queueSize + 1) with nothing left for the collector needs a multipart path that reuses a ' +
-    "fixed pool of part buffers instead of lib-storage's chunker; that path is not on main (an earlier version does " +
-    "not yet keep the writer's guarantees: every upload it started aborted, a lost answer confirmed with HeadObject)."
+    `The writer fills a fixed pool of queueSize + 1 part buffers (${bench.partSizeMiB * (bench.queueSize + 1)} MiB by default), each reused once its ` +
+    'UploadPart settles, so no part-sized copy is left for the garbage collector; what remains above the pool is the ' +
+    `1 MiB chunks lines are encoded into before they are copied into a part.${before}${growth}`
   );
+}
+
+/** The lib-storage writer's runs kept in the saved JSON (measured before the part pool replaced it). */
+export function savedLibStorage(root) {
+  try {
+    return JSON.parse(readFileSync(`${root}docs/images/s3-writer.json`, 'utf8')).libStorage;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Puts `section` into a performance page: in place of an earlier one, else before "## Reproduce", else at the end. */
@@ -179,7 +183,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const log = (line) => process.stdout.write(`${line}\n`);
   const bench = values.render
     ? JSON.parse(readFileSync(`${root}docs/images/s3-writer.json`, 'utf8'))
-    : await benchS3Writer({ sizes: values.sizes.split(',').map(Number), log });
+    : await benchS3Writer({ sizes: values.sizes.split(',').map(Number), libStorage: savedLibStorage(root), log });
   if (values.write || values.render) {
     writeS3WriterSection(root, bench);
     log('wrote the S3 writer section of docs/performance.md and docs/images/s3-writer.json');

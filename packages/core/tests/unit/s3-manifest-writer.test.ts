@@ -712,10 +712,13 @@ describe('s3ManifestWriter', () => {
       });
       const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
       await open(writer);
+      // The part fills during write, so the failure may surface there or at close; either way the caller aborts,
+      // as presignPipeline does after a failed write or close.
       const error = await (async () => {
         await writer.write(entries(6 * 1024));
         await writer.close();
       })().then(() => undefined, (e: unknown) => e);
+      await writer.abort(error);
       expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
       expect((error as Error).message).toMatch(/CreateMultipartUpload of s3:\/\/b\/.* was answered without an UploadId/);
       expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toEqual(['created-unseen']);
