@@ -2,7 +2,7 @@
 // `npm run bench`: measures the presigners, the pipeline and the S3 path, prints the ratios, and rewrites
 // docs/performance.md and its charts (docs/images/*.svg) with the numbers of this run.
 //
-//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory,s3writer] [--no-write]
+//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory,s3writer,autolisting] [--no-write]
 //        [--simulator-sizes 100000,1000000,10000000]
 //   node scripts/bench.mjs --render   # rewrite the page and charts from docs/images/bench-results.json, measuring nothing
 //
@@ -24,6 +24,7 @@ import {
   renderParallelListingSection,
 } from './bench/parallel-listing.mjs';
 import { coreRequire } from './bench/load.mjs';
+import { benchAutoListing, insertAutoListingSection, renderAutoListingSection, SECTION_START as AUTO_LISTING_START, SECTION_END as AUTO_LISTING_END } from './bench/auto-listing.mjs';
 import {
   SECTION_END as INVENTORY_END,
   SECTION_START as INVENTORY_START,
@@ -124,7 +125,7 @@ function machine() {
 
 const rendering = values.render;
 const results = rendering ? JSON.parse(readFileSync(`${root}docs/images/bench-results.json`, 'utf8')) : { quick, machine: machine() };
-if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing', 'simulator', 'inventory', 's3writer']) skip.add(part);
+if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing', 'simulator', 'inventory', 's3writer', 'autolisting']) skip.add(part);
 log(`presign-pipeline bench — ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${quick ? ' (quick)' : ''}`);
 log(`load average at start: ${results.machine.loadAverageStart.toFixed(2)} (other work on the machine slows every number below)`);
 
@@ -232,6 +233,11 @@ if (!skip.has('inventory')) {
   });
 }
 
+if (!skip.has('autolisting')) {
+  log("\n(i) auto-partitioned listing on the S3 simulator: sequential vs by: 'auto' at concurrency 16, flat random names");
+  results.autoListing = await benchAutoListing({ keys: quick ? 100_000 : 1_000_000, concurrency: 16, log });
+}
+
 if (!skip.has('s3writer')) {
   log('\n(h) the S3 manifest writer alone: synthetic 1.7 KB lines through s3ManifestWriter to the S3 simulator');
   results.s3Writer = await benchS3Writer({ sizes: quick ? [20_000, 100_000] : [100_000, 1_000_000], libStorage: savedLibStorage(root), log });
@@ -299,6 +305,19 @@ if (write) {
     }
   }
   if (s3WriterSection) markdown = insertS3WriterSection(markdown, s3WriterSection);
+  // The auto-listing section likewise: this run's, or the one already on the page.
+  let autoListingSection = results.autoListing ? renderAutoListingSection(results.autoListing) : undefined;
+  if (!autoListingSection) {
+    try {
+      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
+      const start = previous.indexOf(AUTO_LISTING_START);
+      const end = previous.indexOf(AUTO_LISTING_END);
+      if (start !== -1 && end > start) autoListingSection = `${previous.slice(start, end + AUTO_LISTING_END.length)}\n`;
+    } catch {
+      // no page yet
+    }
+  }
+  if (autoListingSection) markdown = insertAutoListingSection(markdown, autoListingSection);
   for (const [name, svg] of Object.entries(images)) writeFileSync(`${root}docs/images/${name}`, svg);
   writeFileSync(`${root}docs/performance.md`, markdown);
   writeFileSync(`${root}docs/images/bench-results.json`, `${JSON.stringify(results, null, 2)}\n`);
