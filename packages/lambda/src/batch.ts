@@ -18,7 +18,8 @@ import { checkManifestEncryptionOption, DEFAULT_NAMESPACE, manifestSseOptions } 
 
 /**
  * One item of a Distributed Map whose `ItemReader` is `arn:aws:states:::s3:listObjectsV2`: the listed object's
- * metadata. Only `Key` is read.
+ * metadata. Only `Key` is read. An S3 Inventory row (`ReaderConfig.InputType` `MANIFEST`) also carries `Bucket`, and
+ * its `Key` URL-encoded as the CSV inventory stores it: such items are decoded, and must be rows of `BatchInput.bucket`.
  */
 export interface DistributedMapS3Item {
   /** The object key. */
@@ -350,7 +351,25 @@ function parseBatch(event: unknown): ParsedBatch {
   if (!isPlainObject(input)) {
     throw invalid('BatchInput', `BatchInput must be an object {"bucket", "run", "expiry_seconds"?, "suffix"?} set by the ItemBatcher (got ${show(input)})`);
   }
-  return { items: items as DistributedMapS3Item[], input };
+  return { items: (items as DistributedMapS3Item[]).map((item, i) => inventoryRowItem(item, i, input.bucket)), input };
+}
+
+/**
+ * A row of an S3 Inventory read by a `MANIFEST` ItemReader carries its `Bucket`, and its `Key` as the CSV inventory
+ * stores it: URL-encoded. The row is decoded, and a row of another bucket than `BatchInput.bucket` is refused (it
+ * would be presigned against the wrong bucket). Items without `Bucket` (s3:listObjectsV2) pass unchanged.
+ */
+function inventoryRowItem(item: DistributedMapS3Item, i: number, bucket: unknown): DistributedMapS3Item {
+  const row = item as DistributedMapS3Item & { readonly Bucket?: unknown };
+  if (row.Bucket === undefined) return item;
+  if (row.Bucket !== bucket) {
+    throw invalid(`Items[${i}].Bucket`, `Items[${i}] is an inventory row of bucket ${show(row.Bucket)}, not of BatchInput.bucket ${show(bucket)}`);
+  }
+  try {
+    return { ...item, Key: decodeURIComponent(item.Key.replace(/\+/g, ' ')) };
+  } catch {
+    throw invalid(`Items[${i}].Key`, `Items[${i}].Key is not a URL-encoded inventory key (got ${show(item.Key)})`);
+  }
 }
 
 /**

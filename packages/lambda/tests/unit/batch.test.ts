@@ -155,6 +155,34 @@ describe('createBatchHandler: a batch becomes one part manifest', () => {
   });
 });
 
+describe('createBatchHandler: S3 Inventory rows (a MANIFEST ItemReader)', () => {
+  /** Rows as Step Functions hands them from a CSV inventory: Bucket, the URL-encoded Key, Size as a string. */
+  const rows = (bucket: string, encoded: readonly string[]) =>
+    encoded.map((Key) => ({ Bucket: bucket, Key, Size: '10', LastModifiedDate: '2026-04-01T00:00:00.000Z' }));
+
+  it('decodes the URL-encoded keys before presigning them', async () => {
+    const decoded = ['r/a b.pdf', 'r/é+x.pdf', 'r/c.txt'];
+    const s3 = memoryS3Client({ keys: decoded });
+    const handler = createBatchHandler({ s3Client: s3.client, write: () => {}, env: {} });
+    const event = { ...batch(), Items: rows('reports', ['r/a+b.pdf', 'r/%C3%A9%2Bx.pdf', 'r/c.txt']) };
+    const result = await handler(event, context());
+    expect(result.count).toBe(2);
+    expect(s3.manifestKeys(result.part_key!)).toEqual(['r/a b.pdf', 'r/é+x.pdf']);
+  });
+
+  it.each([
+    ['a row of another bucket', rows('elsewhere', ['r/a.pdf']), 'Items[0].Bucket'],
+    ['a key that is not URL-encoded', rows('reports', ['r/a.pdf', 'r/100%.pdf']), 'Items[1].Key'],
+  ])('refuses %s before any S3 call', async (_name, Items, field) => {
+    const s3 = countingS3Client();
+    const handler = createBatchHandler({ s3Client: s3.client, write: () => {}, env: {} });
+    const error = await rejection(handler({ ...batch(), Items }, context()));
+    expect(error).toBeInstanceOf(BatchInputError);
+    expect(error.field).toBe(field);
+    expect(s3.calls()).toBe(0);
+  });
+});
+
 describe('createManifestIndexHandler: the final step', () => {
   it('indexes every part of the run, presigned, with the counts the batches stored', async () => {
     // Prepare: two parts of the run, plus objects that are not parts of it.
