@@ -101,3 +101,30 @@ describe('statemachine/presign.asl.json', () => {
     expect(new Set(Object.keys(machine.Properties?.DefinitionSubstitutions as object))).toEqual(placeholders);
   });
 });
+
+describe('statemachine/presign-inventory.asl.json', () => {
+  const inventorySource = readFileSync(fileURLToPath(new URL('../statemachine/presign-inventory.asl.json', import.meta.url)), 'utf8');
+  const inventory = JSON.parse(inventorySource) as typeof definition;
+
+  it('passes asl-validator', () => {
+    const result = validate(JSON.parse(inventorySource));
+    expect(result.errorsText()).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('reads the S3 Inventory manifest named by the input, and is otherwise the listing definition', () => {
+    expect(inventory.States.PresignBatches!.ItemReader).toEqual({
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'MANIFEST' },
+      Parameters: { 'Bucket.$': '$.manifest_bucket', 'Key.$': '$.manifest_key' },
+    });
+    const strip = (d: typeof definition) => {
+      const copy = JSON.parse(JSON.stringify(d)) as typeof definition & { Comment?: string };
+      delete copy.Comment;
+      delete (copy.States.PresignBatches as State).ItemReader;
+      delete (copy.States.PresignBatches as State).Comment;
+      return copy;
+    };
+    expect(strip(inventory)).toEqual(strip(definition));
+  });
+});

@@ -1,10 +1,11 @@
-// A small Step Functions interpreter for this example's definition, so the handlers are driven by the very ASL that
-// gets deployed: the S3 ItemReader (ListObjectsV2 against the test endpoint), the ItemBatcher (MaxItemsPerBatch,
+// A small Step Functions interpreter for this example's definitions, so the handlers are driven by the very ASL that
+// gets deployed: the S3 ItemReaders (ListObjectsV2, or an S3 Inventory's CSV manifest, against the test endpoint), the ItemBatcher (MaxItemsPerBatch,
 // MaxInputBytesPerBatch, BatchInput), MaxConcurrency, ToleratedFailurePercentage, EXPRESS children with Retry, and
 // lambda:invoke tasks. It covers the JSONPath subset the definition uses ($, $.a.b, $$.Execution.Name) and nothing
 // more; anything else throws, so the definition cannot drift past what is tested.
 import { readFileSync } from 'node:fs';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -187,11 +188,17 @@ class Interpreter {
     }
   }
 
-  private async readItems(state: JsonObject, scope: Scope): Promise<S3ListItem[]> {
+  private async readItems(state: JsonObject, scope: Scope): Promise<readonly JsonObject[]> {
     const reader = state.ItemReader as JsonObject | undefined;
-    if (reader?.Resource !== 'arn:aws:states:::s3:listObjectsV2') throw new Error('The driver reads items with s3:listObjectsV2 only');
-    const parameters = resolveTemplate(reader.Parameters as Json, scope) as JsonObject;
-    return listItems(this.options.s3, String(parameters.Bucket), String(parameters.Prefix ?? ''));
+    const parameters = resolveTemplate(reader?.Parameters as Json, scope) as JsonObject;
+    if (reader?.Resource === 'arn:aws:states:::s3:listObjectsV2') {
+      return (await listItems(this.options.s3, String(parameters.Bucket), String(parameters.Prefix ?? ''))) as unknown as JsonObject[];
+    }
+    const config = reader?.ReaderConfig as JsonObject | undefined;
+    if (reader?.Resource === 'arn:aws:states:::s3:getObject' && config?.InputType === 'MANIFEST') {
+      return inventoryItems(this.options.s3, String(parameters.Bucket), String(parameters.Key));
+    }
+    throw new Error('The driver reads items with s3:listObjectsV2 or an S3 Inventory MANIFEST only');
   }
 
   private async map(state: JsonObject, scope: Scope): Promise<Json> {
@@ -253,11 +260,39 @@ export async function listItems(s3: S3Client, bucket: string, prefix: string): P
   return items;
 }
 
+/**
+ * Reads an S3 Inventory the way the MANIFEST ItemReader does: manifest.json names CSV-gzip data files (in its
+ * `destinationBucket`), whose rows become items named by `fileSchema`, every value a string, keys as the CSV stores
+ * them (URL-encoded).
+ */
+export async function inventoryItems(s3: S3Client, bucket: string, key: string): Promise<JsonObject[]> {
+  const manifest = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()) as {
+    destinationBucket: string;
+    fileFormat: string;
+    fileSchema: string;
+    files: { key: string }[];
+  };
+  if (manifest.fileFormat !== 'CSV') throw new StatesError('States.ItemReaderFailed', `Only CSV inventories are read (got ${manifest.fileFormat})`);
+  const columns = manifest.fileSchema.split(',').map((name) => name.trim());
+  const dataBucket = manifest.destinationBucket.replace(/^arn:aws:s3:::/, '');
+  const items: JsonObject[] = [];
+  for (const file of manifest.files) {
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: dataBucket, Key: file.key }))).Body!.transformToByteArray();
+    for (const line of gunzipSync(body).toString('utf8').split('\n')) {
+      if (line === '') continue;
+      // Inventory CSV quotes every field; URL-encoded keys hold no quote or comma.
+      const values = line.slice(1, -1).split('","');
+      items.push(Object.fromEntries(columns.map((name, i) => [name, values[i] ?? ''])));
+    }
+  }
+  return items;
+}
+
 /** Cuts items into batches of at most `maxItems` items and `maxBytes` bytes of child input, as ItemBatcher does. */
-export function batchItems(items: readonly S3ListItem[], batchInput: JsonObject, maxItems: number, maxBytes: number): JsonObject[] {
+export function batchItems(items: readonly object[], batchInput: JsonObject, maxItems: number, maxBytes: number): JsonObject[] {
   const batches: JsonObject[] = [];
   const overhead = Buffer.byteLength(JSON.stringify({ Items: [], BatchInput: batchInput }));
-  let current: S3ListItem[] = [];
+  let current: object[] = [];
   let bytes = overhead;
   for (const item of items) {
     const size = Buffer.byteLength(JSON.stringify(item)) + 1;

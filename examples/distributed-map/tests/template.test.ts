@@ -56,6 +56,14 @@ describe('distributed-map SAM template', () => {
     expect(JSON.stringify(statements)).not.toContain('"*"');
   });
 
+  it('gives the inventory state machine, when an inventory bucket is named, read access to that bucket only', () => {
+    const machine = loadTemplate(templateFile).Resources.PresignInventoryStateMachine!;
+    expect(machine).toMatchObject({ Condition: 'HasInventory', Properties: { DefinitionUri: 'statemachine/presign-inventory.asl.json' } });
+    const statements = statementsOf('PresignInventoryStateMachine');
+    expect(new Set(actionsOf(statements))).toEqual(new Set(['s3:GetObject', 'states:StartExecution', 'states:DescribeExecution', 'states:StopExecution']));
+    expect(statements.find((s) => s.Action === 's3:GetObject')!.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${InventoryBucketName}/*' });
+  });
+
   it('expires parts and indexes after a day and aborts incomplete multipart uploads', () => {
     const rules = (loadTemplate(templateFile).Resources.ReportsBucket!.Properties!.LifecycleConfiguration as { Rules: unknown[] }).Rules;
     expect(rules).toContainEqual(
