@@ -147,7 +147,7 @@ const MAX_PREFIX_BYTES = 1024;
 export interface ResolveConfigOptions {
   /** Overrides `S3_PUBLIC_ENDPOINT_URL`. */
   readonly publicEndpoint?: string;
-  /** Overrides `DEADLINE_MARGIN_MS` (an integer ≥ 0, checked by the caller). */
+  /** Overrides `DEADLINE_MARGIN_MS` (an integer ≥ {@link MIN_DEADLINE_MARGIN_MS}, checked by the caller). */
   readonly deadlineMarginMs?: number;
   /** Overrides `MANIFEST_SSE` and `MANIFEST_KMS_KEY_ID` (checked by the caller). */
   readonly manifestEncryption?: ManifestEncryption;
@@ -170,11 +170,10 @@ export type ConfigResult =
 
 /**
  * Python's truthiness for JSON values: `None`, `False`, `0`, `""`, `[]` and `{}` are falsy, so `event.get(x) or …`
- * falls back for each of them.
+ * falls back for each of them. `NaN` is truthy, as `float('nan')` is in Python: it is refused, not replaced.
  */
 export function isPythonFalsy(value: unknown): boolean {
   if (value === undefined || value === null || value === false || value === 0 || value === '') return true;
-  if (typeof value === 'number' && Number.isNaN(value)) return true;
   if (Array.isArray(value)) return value.length === 0;
   if (isPlainObject(value)) return Object.keys(value).length === 0;
   return false;
@@ -227,6 +226,9 @@ export function bucketNameProblem(name: string): string | undefined {
 }
 
 function show(value: unknown): string {
+  // JSON.stringify would print NaN and Infinity as null, hiding the very value at fault.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (value === undefined) return 'undefined';
   let text: string;
   try {
     text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
@@ -279,16 +281,52 @@ function endpointProblem(value: string): string | undefined {
 }
 
 /**
+ * The least `DEADLINE_MARGIN_MS` (and `deadlineMarginMs` option) accepted: the time the run needs after its deadline
+ * to presign the keys it already holds and complete the manifest. The measured tail is tens of milliseconds for the
+ * default `QUEUE_MAX` (docs/scaling.md, `scripts/bench/deadline-tail.mjs`); one second leaves room for a slow
+ * CompleteMultipartUpload on S3.
+ */
+export const MIN_DEADLINE_MARGIN_MS = 1000;
+
+/** `DEADLINE_MARGIN_MS` from the environment: the default when unset, else an integer ≥ the minimum. */
+function deadlineMarginOf(env: HandlerEnv): number | ConfigResult {
+  const raw = env.DEADLINE_MARGIN_MS;
+  if (raw === undefined) return DEFAULTS.deadlineMarginMs;
+  const margin = parsePythonInt(raw);
+  if (margin === undefined || margin < MIN_DEADLINE_MARGIN_MS) {
+    return reject(
+      'DEADLINE_MARGIN_MS',
+      `DEADLINE_MARGIN_MS must be an integer number of milliseconds, ${MIN_DEADLINE_MARGIN_MS} or more (got ${show(raw)})`,
+    );
+  }
+  return margin;
+}
+
+/**
+ * Why an invocation event is not a job (`{...}`), or undefined when it is a plain object. `null` and `undefined` are
+ * refused too: the reference's `event.get(...)` fails on them, and a job that silently lists the default bucket is
+ * not what anyone sent.
+ */
+export function eventShapeProblem(rawEvent: unknown): string | undefined {
+  if (isPlainObject(rawEvent)) return undefined;
+  let kind: string;
+  if (rawEvent === null) kind = 'null';
+  else if (rawEvent === undefined) kind = 'no event (undefined)';
+  else if (Array.isArray(rawEvent)) kind = 'an array';
+  else if (typeof rawEvent === 'object') kind = 'a non-plain object';
+  else kind = `a ${typeof rawEvent}`;
+  return `The event must be a JSON object, got ${kind}`;
+}
+
+/**
  * Resolves the run configuration from an event and the environment, validating every value before anything touches
  * S3. Missing (or Python-falsy) event fields fall back to the environment, then to the reference defaults. A bad value
  * is reported with the name it arrived under: the event field (`expiry_seconds`) or the variable (`URL_EXPIRY_SECONDS`).
  */
 export function resolveConfig(rawEvent: unknown, env: HandlerEnv, options: ResolveConfigOptions = {}): ConfigResult {
-  if (rawEvent !== undefined && rawEvent !== null && !isPlainObject(rawEvent)) {
-    const kind = Array.isArray(rawEvent) ? 'an array' : typeof rawEvent === 'object' ? 'a non-plain object' : `a ${typeof rawEvent}`;
-    return reject('event', `The event must be a JSON object, got ${kind}`);
-  }
-  const event: Record<string, unknown> = rawEvent ?? {};
+  const eventProblem = eventShapeProblem(rawEvent);
+  if (eventProblem !== undefined) return reject('event', eventProblem);
+  const event = rawEvent as Record<string, unknown>;
 
   const bucketPick = pick(event, 'bucket', env, 'BUCKET_NAME', DEFAULTS.bucket);
   if (typeof bucketPick.value !== 'string') {
@@ -333,16 +371,8 @@ export function resolveConfig(rawEvent: unknown, env: HandlerEnv, options: Resol
     if (startAfterValue !== '') startAfter = startAfterValue;
   }
 
-  let deadlineMarginMs: number = DEFAULTS.deadlineMarginMs;
-  if (options.deadlineMarginMs !== undefined) {
-    deadlineMarginMs = options.deadlineMarginMs;
-  } else if (env.DEADLINE_MARGIN_MS !== undefined) {
-    const margin = parsePythonInt(env.DEADLINE_MARGIN_MS);
-    if (margin === undefined || margin < 0) {
-      return reject('DEADLINE_MARGIN_MS', `DEADLINE_MARGIN_MS must be an integer number of milliseconds, 0 or more (got ${show(env.DEADLINE_MARGIN_MS)})`);
-    }
-    deadlineMarginMs = margin;
-  }
+  const deadlineMarginMs = options.deadlineMarginMs ?? deadlineMarginOf(env);
+  if (typeof deadlineMarginMs !== 'number') return deadlineMarginMs;
 
   const queueMaxValue = env.QUEUE_MAX;
   const queueMax =

@@ -21,6 +21,7 @@ import { inventoryKeySource, inventoryRejection, resolveInventoryRequest, type I
 import { createClientCache, type PresignerChoice } from './clients.js';
 import {
   manifestEncryptionProblem,
+  MIN_DEADLINE_MARGIN_MS,
   resolveConfig,
   type HandlerEnv,
   type ManifestEncryption,
@@ -325,8 +326,10 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
     throw new TypeError(`createPresignHandler: onExpiryCapped must be 'warn' or 'refuse' (got ${JSON.stringify(expiryOption)})`);
   }
   const marginOption = options.deadlineMarginMs;
-  if (marginOption !== undefined && (typeof marginOption !== 'number' || !Number.isSafeInteger(marginOption) || marginOption < 0)) {
-    throw new RangeError(`createPresignHandler: deadlineMarginMs must be an integer number of milliseconds, 0 or more (got ${String(marginOption)})`);
+  if (marginOption !== undefined && (typeof marginOption !== 'number' || !Number.isSafeInteger(marginOption) || marginOption < MIN_DEADLINE_MARGIN_MS)) {
+    throw new RangeError(
+      `createPresignHandler: deadlineMarginMs must be an integer number of milliseconds, ${MIN_DEADLINE_MARGIN_MS} or more (got ${String(marginOption)})`,
+    );
   }
   const encryptionOption = checkManifestEncryptionOption('createPresignHandler', options.manifestEncryption);
   const newMetrics = (): EmfReporter =>

@@ -1,6 +1,6 @@
 export { createPresignHandler, handler, DEFAULT_FUNCTION_NAME, DEFAULT_NAMESPACE } from './handler.js';
 export type { PresignHandler, PresignHandlerOptions, PresignResponse, PresignSuccessBody } from './handler.js';
-export { resolveConfig, parsePythonInt, isPythonFalsy, bucketNameProblem, DEFAULTS, MAX_EXPIRY_SECONDS } from './config.js';
+export { resolveConfig, parsePythonInt, isPythonFalsy, bucketNameProblem, DEFAULTS, MAX_EXPIRY_SECONDS, MIN_DEADLINE_MARGIN_MS } from './config.js';
 export type { ConfigResult, HandlerEnv, ManifestEncryption, ManifestSse, PresignConfig, PresignEvent, RequestRejection, ResolveConfigOptions, ValueSource } from './config.js';
 export { checkAccess, parseList, resolveAccessPolicy } from './access.js';
 export type { AccessPolicy } from './access.js';

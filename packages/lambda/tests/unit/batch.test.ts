@@ -43,6 +43,8 @@ describe('createBatchHandler: input validation, before any S3 call', () => {
     ['a run of ..', batch({ run: '..' }), 'BatchInput.run'],
     ['expiry_seconds of 0', batch({ expiry_seconds: 0.5 }), 'BatchInput.expiry_seconds'],
     ['expiry_seconds over seven days', batch({ expiry_seconds: 604_801 }), 'BatchInput.expiry_seconds'],
+    ['a NaN expiry_seconds', batch({ expiry_seconds: Number.NaN }), 'BatchInput.expiry_seconds'],
+    ['an Infinity expiry_seconds', batch({ expiry_seconds: Number.POSITIVE_INFINITY }), 'BatchInput.expiry_seconds'],
     ['an empty suffix', batch({ suffix: '' }), 'BatchInput.suffix'],
     ['a numeric suffix', batch({ suffix: 7 }), 'BatchInput.suffix'],
   ])('%s → InvalidBatchInput naming the field', async (_name, event, field) => {

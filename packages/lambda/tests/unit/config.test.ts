@@ -26,9 +26,25 @@ describe('resolveConfig: defaults and fallbacks', () => {
     });
   });
 
-  it('treats a missing event (undefined or null) as {}', () => {
-    expect(ok(resolveConfig(undefined, {})).bucket).toBe('my-company-reports-bucket');
-    expect(ok(resolveConfig(null, {})).prefix).toBe('2026/04/');
+  it('refuses a missing event (undefined or null) instead of listing the default bucket', () => {
+    expect(rejected(resolveConfig(undefined, {}))).toMatchObject({ statusCode: 400, field: 'event' });
+    expect(rejected(resolveConfig(null, {}))).toMatchObject({ statusCode: 400, field: 'event' });
+    expect(rejected(resolveConfig(null, {})).error).toContain('null');
+  });
+
+  it('refuses NaN and the infinities in every numeric field, naming the field and the value', () => {
+    for (const field of ['expiry_seconds', 'page_size', 'concurrency']) {
+      for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        const rejection = rejected(resolveConfig({ [field]: value }, { URL_EXPIRY_SECONDS: '300' }));
+        expect(rejection).toMatchObject({ statusCode: 400, field });
+        expect(rejection.error).toContain(String(value));
+      }
+    }
+    for (const name of ['URL_EXPIRY_SECONDS', 'QUEUE_MAX', 'DEADLINE_MARGIN_MS']) {
+      for (const value of ['NaN', 'Infinity', '-Infinity', 'inf']) {
+        expect(rejected(resolveConfig({}, { [name]: value }))).toMatchObject({ statusCode: 400, field: name });
+      }
+    }
   });
 
   it('falls back to BUCKET_NAME, PREFIX, URL_EXPIRY_SECONDS and QUEUE_MAX', () => {
@@ -244,8 +260,9 @@ describe('bucketNameProblem', () => {
 
 describe('Python helpers', () => {
   it('isPythonFalsy matches Python truthiness for JSON values', () => {
-    for (const value of [undefined, null, false, 0, '', [], {}, Number.NaN]) expect(isPythonFalsy(value)).toBe(true);
-    for (const value of [true, 1, -1, '0', ' ', [0], { a: 0 }]) expect(isPythonFalsy(value)).toBe(false);
+    for (const value of [undefined, null, false, 0, -0, '', [], {}]) expect(isPythonFalsy(value)).toBe(true);
+    // float('nan') and float('inf') are truthy in Python.
+    for (const value of [true, 1, -1, '0', ' ', [0], { a: 0 }, Number.NaN, Number.POSITIVE_INFINITY]) expect(isPythonFalsy(value)).toBe(false);
   });
 
   it('parsePythonInt refuses non-ASCII digits and unsafe integers', () => {

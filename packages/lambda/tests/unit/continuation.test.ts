@@ -1,6 +1,6 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { resolveConfig, type ConfigResult, type PresignConfig } from '../../src/config.js';
+import { MIN_DEADLINE_MARGIN_MS, resolveConfig, type ConfigResult, type PresignConfig } from '../../src/config.js';
 import { createPresignHandler, deadlineOf, invocationBudget } from '../../src/handler.js';
 import { createSqsHandler } from '../../src/sqs.js';
 import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
@@ -44,11 +44,11 @@ describe('resolveConfig: start_after and DEADLINE_MARGIN_MS', () => {
   it('reads DEADLINE_MARGIN_MS (default 30000) and lets the option override it', () => {
     expect(ok(resolveConfig({}, {})).deadlineMarginMs).toBe(30_000);
     expect(ok(resolveConfig({}, { DEADLINE_MARGIN_MS: '5000' })).deadlineMarginMs).toBe(5000);
-    expect(ok(resolveConfig({}, { DEADLINE_MARGIN_MS: '0' })).deadlineMarginMs).toBe(0);
-    expect(ok(resolveConfig({}, { DEADLINE_MARGIN_MS: 'soon' }, { deadlineMarginMs: 100 })).deadlineMarginMs).toBe(100);
+    expect(ok(resolveConfig({}, { DEADLINE_MARGIN_MS: '1000' })).deadlineMarginMs).toBe(MIN_DEADLINE_MARGIN_MS);
+    expect(ok(resolveConfig({}, { DEADLINE_MARGIN_MS: 'soon' }, { deadlineMarginMs: 2000 })).deadlineMarginMs).toBe(2000);
   });
 
-  it.each(['-1', '1.5', 'soon', '', '1e3'])('refuses DEADLINE_MARGIN_MS=%j', (value) => {
+  it.each(['-1', '0', '999', '1.5', 'soon', '', '1e3', 'NaN'])('refuses DEADLINE_MARGIN_MS=%j', (value) => {
     const result = resolveConfig({}, { DEADLINE_MARGIN_MS: value });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.rejection).toMatchObject({ statusCode: 400, field: 'DEADLINE_MARGIN_MS' });
@@ -90,7 +90,7 @@ describe('createPresignHandler: continuation input is checked before any S3 call
   });
 
   it('refuses a bad deadlineMarginMs option when the handler is created', () => {
-    for (const deadlineMarginMs of [-1, 1.5, Number.NaN, '100' as unknown as number]) {
+    for (const deadlineMarginMs of [-1, 0, 999, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '1000' as unknown as number]) {
       expect(() => createPresignHandler({ deadlineMarginMs })).toThrow(/deadlineMarginMs/);
     }
   });
@@ -111,13 +111,13 @@ function reportKeys(): string[] {
 
 describe('createPresignHandler: deadline-aware runs and continuation (S3 in memory)', () => {
   it('stops at the deadline with complete:false and next_start_after = the last key listed, then continues from it', async () => {
-    // Prepare: every ListObjectsV2 costs 100 (fake) ms; 1000 ms left and a 500 ms margin leave 500 ms of listing.
+    // Prepare: every ListObjectsV2 costs 100 (fake) ms; 1000 ms left and the 1000 ms margin, capped at half the budget, leave 500 ms of listing.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.UTC(2026, 3, 1));
     const keys = reportKeys();
     const s3 = memoryS3Client({ keys, onList: () => vi.setSystemTime(Date.now() + 100) });
     const sink = lineSink();
-    const handler = createPresignHandler({ s3Client: s3.client, write: sink.write, env: {}, deadlineMarginMs: 500 });
+    const handler = createPresignHandler({ s3Client: s3.client, write: sink.write, env: {}, deadlineMarginMs: 1000 });
 
     // Act: the first run.
     const first = await handler({ bucket: 'reports', prefix: 'p/', page_size: 10 }, context(1000, 'run-1'));
@@ -153,12 +153,12 @@ describe('createPresignHandler: deadline-aware runs and continuation (S3 in memo
     vi.setSystemTime(Date.UTC(2026, 3, 1));
     const keys = reportKeys();
     const s3 = memoryS3Client({ keys, onList: () => vi.setSystemTime(Date.now() + 100) });
-    const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { DEADLINE_MARGIN_MS: '0' } });
+    const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { DEADLINE_MARGIN_MS: '1000' } });
     const manifests: string[] = [];
     let startAfter: string | undefined;
     let runs = 0;
     for (;;) {
-      // Budgets of 100..400 ms: one to four pages of 7 keys a run.
+      // Budgets of 100..400 ms, half of each kept as margin: one or two pages of 7 keys a run.
       const response = await handler({ bucket: 'reports', prefix: 'p/', page_size: 7, start_after: startAfter }, context(100 * (1 + (runs % 4))));
       runs++;
       const body = JSON.parse(response.body) as { manifest_key: string; complete: boolean; next_start_after?: string };
@@ -186,7 +186,7 @@ describe('createPresignHandler: deadline-aware runs and continuation (S3 in memo
 
   it('runs without a deadline when called without a context', async () => {
     const s3 = memoryS3Client({ keys: reportKeys() });
-    const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { DEADLINE_MARGIN_MS: '0' } });
+    const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { DEADLINE_MARGIN_MS: '1000' } });
     const body = JSON.parse((await handler({ bucket: 'reports', prefix: 'p/', page_size: 5 })).body) as Record<string, unknown>;
     expect(body).toMatchObject({ count: 100, complete: true });
   });
@@ -210,12 +210,12 @@ describe('createSqsHandler: one deadline for the batch', () => {
   }
 
   it('reports a job cut by the deadline, and the jobs it left no time for, as failures to redeliver', async () => {
-    // Prepare: 1000 ms left, margin 500: the first job lists five 100 ms pages and is cut; the second finds the deadline gone.
+    // Prepare: 1000 ms left, margin 1000 capped at half of it: the first job lists five 100 ms pages and is cut; the second finds the deadline gone.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(Date.UTC(2026, 3, 1));
     const s3 = memoryS3Client({ keys: reportKeys(), onList: () => vi.setSystemTime(Date.now() + 100) });
     const sink = lineSink();
-    const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {}, deadlineMarginMs: 500 });
+    const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {}, deadlineMarginMs: 1000 });
 
     // Act
     const response = await handler(sqsEvent([{ bucket: 'reports', prefix: 'p/', page_size: 10 }, { bucket: 'reports', prefix: 'p/' }]), context(1000));

@@ -1,0 +1,304 @@
+/**
+ * Every event field and environment variable the presign handler reads, with the forms it accepts and refuses. The
+ * configuration table of docs/handler.md is rendered from these rows ({@link renderConfigTable}), and a test runs
+ * each row's examples through the handler, so the documentation and the code cannot disagree.
+ */
+import type { PresignConfig } from './config.js';
+
+/** One value of a row, and what the handler makes of it. */
+export type FieldExample =
+  | {
+      /** The event field or variable the value goes in (one of the row's names). */
+      readonly name: string;
+      /** The value as the event or the environment carries it. */
+      readonly value: unknown;
+      /** The resolved value (the row's `property` of the configuration), or what it means in words. */
+      readonly to: unknown;
+      /** Other variables the example needs set. */
+      readonly with?: Readonly<Record<string, string>>;
+    }
+  | {
+      /** The event field or variable the value goes in (one of the row's names). */
+      readonly name: string;
+      /** The value as the event or the environment carries it. */
+      readonly value: unknown;
+      /** The status it is refused with. */
+      readonly refused: 400 | 403;
+      /** The field the refusal names, when not `name` itself. */
+      readonly field?: string;
+      /** Other variables the example needs set. */
+      readonly with?: Readonly<Record<string, string>>;
+    };
+
+/** One row of the configuration table. */
+export interface ConfigFieldRow {
+  /** The event field, when the event may carry it. */
+  readonly event?: string;
+  /** The environment variables of the row. */
+  readonly env?: readonly string[];
+  /** The default, in words. */
+  readonly default: string;
+  /** What is accepted, in words. */
+  readonly accepted: string;
+  /** The configuration property the value lands in, so a test can check what each example resolves to. */
+  readonly property?: keyof PresignConfig;
+  /** Values and what becomes of them. */
+  readonly examples: readonly FieldExample[];
+}
+
+const NON_FINITE_EVENT = (name: string): FieldExample[] => [
+  { name, value: Number.NaN, refused: 400 },
+  { name, value: Number.POSITIVE_INFINITY, refused: 400 },
+  { name, value: Number.NEGATIVE_INFINITY, refused: 400 },
+];
+
+/** The rows, in the order the table shows them. */
+export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
+  {
+    event: 'bucket',
+    env: ['BUCKET_NAME'],
+    default: '`my-company-reports-bucket`',
+    accepted: 'a valid S3 bucket name (a string)',
+    property: 'bucket',
+    examples: [
+      { name: 'bucket', value: 'reports-2026', to: 'reports-2026' },
+      { name: 'bucket', value: '', to: 'my-company-reports-bucket' },
+      { name: 'bucket', value: null, to: 'my-company-reports-bucket' },
+      { name: 'BUCKET_NAME', value: 'env-bucket', to: 'env-bucket' },
+      { name: 'bucket', value: 42, refused: 400 },
+      { name: 'bucket', value: Number.NaN, refused: 400 },
+      { name: 'bucket', value: 'Not_A_Bucket', refused: 400 },
+      { name: 'BUCKET_NAME', value: '', refused: 400 },
+    ],
+  },
+  {
+    event: 'prefix',
+    env: ['PREFIX'],
+    default: '`2026/04/`',
+    accepted: 'a string of at most 1024 bytes; empty in the environment lists the whole bucket',
+    property: 'prefix',
+    examples: [
+      { name: 'prefix', value: 'reports/', to: 'reports/' },
+      { name: 'prefix', value: '', to: '2026/04/' },
+      { name: 'PREFIX', value: '', to: '' },
+      { name: 'prefix', value: 3, refused: 400 },
+      { name: 'prefix', value: ['a/'], refused: 400 },
+      { name: 'prefix', value: Number.NaN, refused: 400 },
+    ],
+  },
+  {
+    event: 'expiry_seconds',
+    env: ['URL_EXPIRY_SECONDS'],
+    default: '900',
+    accepted: "an integer 1..604800 (SigV4's seven days), or a string Python's `int()` reads",
+    property: 'expirySeconds',
+    examples: [
+      { name: 'expiry_seconds', value: 60, to: 60 },
+      { name: 'expiry_seconds', value: ' 900 ', to: 900 },
+      { name: 'expiry_seconds', value: '1_000', to: 1000 },
+      { name: 'expiry_seconds', value: 0, to: 900 },
+      { name: 'expiry_seconds', value: false, to: 900 },
+      { name: 'URL_EXPIRY_SECONDS', value: '120', to: 120 },
+      { name: 'expiry_seconds', value: 9.5, refused: 400 },
+      { name: 'expiry_seconds', value: '1e3', refused: 400 },
+      { name: 'expiry_seconds', value: true, refused: 400 },
+      { name: 'expiry_seconds', value: 604_801, refused: 400 },
+      ...NON_FINITE_EVENT('expiry_seconds'),
+      { name: 'URL_EXPIRY_SECONDS', value: 'NaN', refused: 400 },
+      { name: 'URL_EXPIRY_SECONDS', value: 'Infinity', refused: 400 },
+    ],
+  },
+  {
+    event: 'page_size',
+    default: '1000',
+    accepted: 'an integer 1..1000, or an integer string',
+    property: 'pageSize',
+    examples: [
+      { name: 'page_size', value: 10, to: 10 },
+      { name: 'page_size', value: '250', to: 250 },
+      { name: 'page_size', value: 0, to: 1000 },
+      { name: 'page_size', value: 1001, refused: 400 },
+      { name: 'page_size', value: 'ten', refused: 400 },
+      ...NON_FINITE_EVENT('page_size'),
+    ],
+  },
+  {
+    event: 'concurrency',
+    default: '4',
+    accepted: 'an integer 1..256, or an integer string',
+    property: 'concurrency',
+    examples: [
+      { name: 'concurrency', value: 8, to: 8 },
+      { name: 'concurrency', value: '2', to: 2 },
+      { name: 'concurrency', value: null, to: 4 },
+      { name: 'concurrency', value: 1.5, refused: 400 },
+      { name: 'concurrency', value: 257, refused: 400 },
+      ...NON_FINITE_EVENT('concurrency'),
+    ],
+  },
+  {
+    event: 'start_after',
+    default: 'from the start',
+    accepted: 'the `next_start_after` of an earlier run: a key under the prefix (event only; empty or `null`: from the start)',
+    property: 'startAfter',
+    examples: [
+      { name: 'start_after', value: '2026/04/0042.pdf', to: '2026/04/0042.pdf' },
+      { name: 'start_after', value: '', to: undefined },
+      { name: 'start_after', value: null, to: undefined },
+      { name: 'start_after', value: 'other/x.pdf', refused: 400 },
+      { name: 'start_after', value: 5, refused: 400 },
+      { name: 'start_after', value: Number.NaN, refused: 400 },
+    ],
+  },
+  {
+    event: 'inventory_manifest',
+    default: 'list the prefix',
+    accepted:
+      '`s3://bucket/key` of an S3 Inventory `manifest.json`: presign the inventory\'s keys instead of listing; the prefix, when given, filters them ([scaling](scaling.md#when-to-use-an-inventory))',
+    examples: [],
+  },
+  {
+    event: 'resume_token',
+    default: 'from the start',
+    accepted: 'continue an earlier inventory run: the `resume_token` it answered (event only)',
+    examples: [],
+  },
+  {
+    env: ['QUEUE_MAX'],
+    default: '2000',
+    accepted: 'keys buffered between listing and presigning, an integer 1..1000000',
+    property: 'queueMax',
+    examples: [
+      { name: 'QUEUE_MAX', value: '50', to: 50 },
+      { name: 'QUEUE_MAX', value: '0', refused: 400 },
+      { name: 'QUEUE_MAX', value: 'lots', refused: 400 },
+      { name: 'QUEUE_MAX', value: 'Infinity', refused: 400 },
+    ],
+  },
+  {
+    env: ['DEADLINE_MARGIN_MS'],
+    default: '30000',
+    accepted: 'an integer ≥ 1000 (`MIN_DEADLINE_MARGIN_MS`): time kept free at the end of the invocation, never more than half of it',
+    property: 'deadlineMarginMs',
+    examples: [
+      { name: 'DEADLINE_MARGIN_MS', value: '5000', to: 5000 },
+      { name: 'DEADLINE_MARGIN_MS', value: '1000', to: 1000 },
+      { name: 'DEADLINE_MARGIN_MS', value: '999', refused: 400 },
+      { name: 'DEADLINE_MARGIN_MS', value: '0', refused: 400 },
+      { name: 'DEADLINE_MARGIN_MS', value: 'NaN', refused: 400 },
+      { name: 'DEADLINE_MARGIN_MS', value: '1e3', refused: 400 },
+    ],
+  },
+  {
+    env: ['S3_ENDPOINT_URL'],
+    default: 'AWS',
+    accepted: 'an http(s) URL without credentials, query or fragment: the endpoint listed and written to, path-style (empty: AWS)',
+    property: 'endpoint',
+    examples: [
+      { name: 'S3_ENDPOINT_URL', value: 'http://127.0.0.1:9000', to: 'http://127.0.0.1:9000' },
+      { name: 'S3_ENDPOINT_URL', value: '', to: undefined },
+      { name: 'S3_ENDPOINT_URL', value: 'minio:9000', refused: 400 },
+    ],
+  },
+  {
+    env: ['S3_PUBLIC_ENDPOINT_URL'],
+    default: 'the endpoint',
+    accepted: 'an http(s) URL: the endpoint URLs are signed for (the `publicEndpoint` option overrides it)',
+    property: 'publicEndpoint',
+    examples: [
+      { name: 'S3_PUBLIC_ENDPOINT_URL', value: 'https://files.example.com', to: 'https://files.example.com' },
+      { name: 'S3_PUBLIC_ENDPOINT_URL', value: 'http://u:p@host', refused: 400 },
+    ],
+  },
+  {
+    env: ['ALLOWED_BUCKETS', 'ALLOWED_PREFIXES'],
+    default: 'no restriction',
+    accepted: 'comma-separated allow-lists; a bucket or prefix outside them gets 403',
+    examples: [
+      { name: 'ALLOWED_BUCKETS', value: 'my-company-reports-bucket, other', to: 'the default bucket is allowed' },
+      { name: 'ALLOWED_BUCKETS', value: 'other', refused: 403, field: 'BUCKET_NAME' },
+      { name: 'ALLOWED_PREFIXES', value: '2026/', to: 'the default prefix is allowed' },
+      { name: 'ALLOWED_PREFIXES', value: 'archive/', refused: 403, field: 'PREFIX' },
+    ],
+  },
+  {
+    env: ['ON_EXPIRY_CAPPED'],
+    default: '`warn`',
+    accepted: '`warn` or `refuse` (any case), when the credentials die before `expiry_seconds` (block 8)',
+    examples: [
+      { name: 'ON_EXPIRY_CAPPED', value: 'REFUSE', to: 'refuse' },
+      { name: 'ON_EXPIRY_CAPPED', value: 'maybe', refused: 400 },
+    ],
+  },
+  {
+    env: ['MANIFEST_SSE'],
+    default: "the bucket's default",
+    accepted: '`AES256`, `aws:kms` or `aws:kms:dsse`: server-side encryption of the manifest (empty: not set)',
+    property: 'manifestEncryption',
+    examples: [
+      { name: 'MANIFEST_SSE', value: 'AES256', to: { serverSideEncryption: 'AES256' } },
+      { name: 'MANIFEST_SSE', value: 'rot13', refused: 400 },
+    ],
+  },
+  {
+    env: ['MANIFEST_KMS_KEY_ID'],
+    default: 'the `aws/s3` key',
+    accepted: 'the KMS key for the `aws:kms` modes (refused with `AES256` or alone)',
+    property: 'manifestEncryption',
+    examples: [
+      {
+        name: 'MANIFEST_KMS_KEY_ID',
+        value: 'alias/manifests',
+        with: { MANIFEST_SSE: 'aws:kms' },
+        to: { serverSideEncryption: 'aws:kms', kmsKeyId: 'alias/manifests' },
+      },
+      { name: 'MANIFEST_KMS_KEY_ID', value: 'alias/manifests', refused: 400 },
+    ],
+  },
+  {
+    env: ['IDEMPOTENCY_TABLE', 'IDEMPOTENCY_TTL_SECONDS', 'DYNAMODB_ENDPOINT_URL'],
+    default: 'off, 3600, AWS',
+    accepted: 'deduplication (below): a table name, a positive integer TTL in seconds, an endpoint URL',
+    examples: [{ name: 'IDEMPOTENCY_TTL_SECONDS', value: 'a day', with: { IDEMPOTENCY_TABLE: 'jobs' }, refused: 400 }],
+  },
+  {
+    env: ['AWS_MAX_ATTEMPTS'],
+    default: '3',
+    accepted: 'attempts per S3 request, read by the AWS SDK itself (`clientConfig.maxAttempts` wins)',
+    examples: [],
+  },
+];
+
+/** A value as the documentation shows it: event values as JavaScript literals (so `NaN` shows), strings quoted. */
+export function showValue(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (value === undefined) return 'undefined';
+  return JSON.stringify(value);
+}
+
+function exampleCell(row: ConfigFieldRow, refused: boolean): string {
+  const cells = row.examples
+    .filter((example) => ('refused' in example) === refused)
+    .map((example) => {
+      const shown = `${example.name}=${showValue(example.value)}`;
+      const needs = example.with === undefined ? '' : ` with ${Object.entries(example.with).map(([k, v]) => `${k}=${showValue(v)}`).join(', ')}`;
+      if ('refused' in example) return `\`${shown}\`${needs}${example.refused === 403 ? ' (403)' : ''}`;
+      const to = row.property === undefined && typeof example.to === 'string' ? example.to : showValue(example.to);
+      return `\`${shown}\`${needs} → ${to}`;
+    });
+  return cells.length === 0 ? '—' : cells.join('; ').replaceAll('|', '\\|');
+}
+
+/** The configuration table of docs/handler.md, rendered from {@link CONFIG_FIELDS}. */
+export function renderConfigTable(rows: readonly ConfigFieldRow[] = CONFIG_FIELDS): string {
+  const lines = [
+    '| event field | environment | default | accepted | examples (→ what it becomes) | refused (400 naming the field) |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const row of rows) {
+    const event = row.event === undefined ? '' : `\`${row.event}\``;
+    const env = (row.env ?? []).map((name) => `\`${name}\``).join(', ');
+    lines.push(`| ${event} | ${env} | ${row.default} | ${row.accepted} | ${exampleCell(row, false)} | ${exampleCell(row, true)} |`);
+  }
+  return lines.join('\n');
+}
