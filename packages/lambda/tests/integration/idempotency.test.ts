@@ -281,7 +281,7 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
 
 describe('idempotency with deadline continuation', () => {
   it('never stores a partial run, and keeps each start_after its own job', async () => {
-    // Prepare: every ListObjectsV2 is held back 150 ms and each invocation may list for 400 ms, so a run over the
+    // Prepare: every ListObjectsV2 is held back 150 ms and each invocation may list for 300 ms, so a run over the
     // 13 objects in pages of 2 (7 pages) is always cut short.
     const tableName = await createTable();
     const proxy = await startFaultProxy({ target: endpoint, rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: 150 }] });
@@ -293,7 +293,8 @@ describe('idempotency with deadline continuation', () => {
         write: () => undefined,
         env: {},
         idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
-        deadlineMarginMs: 200,
+        // The 1000 ms margin is capped at half of each 600 ms budget: 300 ms of listing.
+        deadlineMarginMs: 1000,
       });
       const event = { bucket, prefix, page_size: 2 };
 
