@@ -283,6 +283,9 @@ class Run {
   /** The last page taken, kept for sources that make resume tokens (see `KeySource.resumeToken`). */
   private lastPage: KeyPage | undefined;
   private reachedDeadline = false;
+  /** Aborted at the deadline: cancels the page request in flight, which the producer then stops waiting for. */
+  private readonly deadlineController = new AbortController();
+  private readonly deadlineWaiter = waiter();
   /** The source said its latest page was the last one: the deadline can no longer leave anything unlisted. */
   private sawLastPage = false;
   private effectiveExpiresIn: number;
@@ -334,7 +337,8 @@ class Run {
 
       const manifest: ManifestInfo = await this.guard(cfg.manifest.close());
       this.emit('manifest-completed', { requestId: cfg.requestId, manifest });
-      const complete = !this.reachedDeadline;
+      // A deadline that came after the last page arrived left nothing unlisted.
+      const complete = !this.reachedDeadline || this.sawLastPage;
       const result: PipelineResult = {
         count: this.count,
         errors: this.errors,
@@ -441,15 +445,17 @@ class Run {
   private async produce(): Promise<void> {
     const { cfg } = this;
     let lastYield = performance.now();
+    const timer = this.armDeadline();
     try {
-      const iterator = pageIterator(cfg.source.pages({ signal: this.controller.signal }));
+      const signal = cfg.deadline === undefined ? this.controller.signal : AbortSignal.any([this.controller.signal, this.deadlineController.signal]);
+      const iterator = pageIterator(cfg.source.pages({ signal }));
       this.iterator = iterator;
       for (;;) {
         // Backpressure: the source is not pulled while queueMax keys wait.
-        while (this.queued >= cfg.queueMax && !this.stopped) await this.waitForSpace();
+        while (this.queued >= cfg.queueMax && !this.stopped && !this.reachedDeadline) await this.waitForSpace();
         if (this.stopped) return;
-        if (cfg.deadline !== undefined && !this.sawLastPage && Date.now() >= cfg.deadline) {
-          this.reachedDeadline = true;
+        if (cfg.deadline !== undefined && !this.sawLastPage && Date.now() >= cfg.deadline) this.stopListing();
+        if (this.reachedDeadline) {
           if (iterator.return !== undefined) Promise.resolve(iterator.return()).catch(noop);
           return;
         }
@@ -458,17 +464,46 @@ class Run {
           lastYield = performance.now();
           if (this.stopped) return;
         }
-        const step = await iterator.next();
+        const step = await this.nextPage(iterator);
         if (this.stopped) return;
+        if (step === undefined) continue; // the deadline came first: the loop stops above
         if (step.done === true) return;
         this.accept(step.value);
       }
     } catch (error) {
-      this.fail(error);
+      // A page cut off by the deadline is not a failure: the run ends with what it accepted before.
+      if (!this.reachedDeadline) this.fail(error);
     } finally {
+      if (timer !== undefined) clearTimeout(timer);
       this.producerDone = true;
       this.wakeWorkers();
     }
+  }
+
+  /** The source's next page, or undefined when the deadline comes first (the page in flight is not awaited). */
+  private nextPage(iterator: AsyncIterator<KeyPage>): Promise<IteratorResult<KeyPage> | undefined> {
+    const next = Promise.resolve(iterator.next());
+    if (this.cfg.deadline === undefined) return next;
+    // The losing page request is aborted through the signal; its rejection has nobody left to tell.
+    next.catch(noop);
+    return Promise.race([next, this.deadlineWaiter.promise.then(() => undefined)]);
+  }
+
+  /** Stops listing when the deadline comes, even while a page request is in flight. */
+  private armDeadline(): ReturnType<typeof setTimeout> | undefined {
+    const { deadline } = this.cfg;
+    if (deadline === undefined) return undefined;
+    return setTimeout(() => this.stopListing(), Math.max(0, deadline - Date.now()));
+  }
+
+  private stopListing(): void {
+    if (this.reachedDeadline || this.sawLastPage || this.producerDone) return;
+    this.reachedDeadline = true;
+    this.deadlineController.abort(
+      new PresignPipelineError('DEADLINE_REACHED', 'presignPipeline: the deadline came; the page request in flight was cancelled'),
+    );
+    this.deadlineWaiter.resolve();
+    this.wakeProducer();
   }
 
   private accept(page: KeyPage): void {
@@ -691,7 +726,9 @@ class Run {
  *   aborted, and the promise rejects with that very error (an `AbortError` for an abort).
  * - Options are validated before anything happens: a bad one throws a TypeError or RangeError naming it.
  * - With `deadline`, the run stops pulling pages once the deadline has passed (checked before each page, including
- *   the first), finishes the keys it holds, completes the manifest and resolves with `complete: false` and
+ *   the first, and by a timer: a page request in flight at the deadline is aborted through the source's signal and
+ *   not awaited, so its keys are neither presigned nor counted in the cursor), finishes the keys it holds (at most
+ *   `queueMax` plus one page), completes the manifest and resolves with `complete: false` and
  *   `nextStartAfter` set to the last cursor a page gave (an empty page without a cursor keeps the previous one;
  *   undefined if no page gave one, or if the last page with keys gave none). Once a page says it is the `last`, the
  *   deadline no longer stops the run: the source has nothing left to list, so the run is `complete`.

@@ -282,7 +282,8 @@ export interface PresignPipelineOptions {
   requestId?: string;
   /**
    * Epoch milliseconds after which the run stops pulling new pages, finishes what it holds, completes the manifest
-   * and resolves with `complete: false` and a `nextStartAfter` cursor.
+   * and resolves with `complete: false` and a `nextStartAfter` cursor. The deadline is hard: a page request still in
+   * flight when it comes is aborted (the source's signal) and not waited for; its keys are left to the next run.
    */
   deadline?: number;
   /**

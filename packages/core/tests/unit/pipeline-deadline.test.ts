@@ -6,23 +6,59 @@ import { arrayKeySource } from '../../src/sources/array-key-source.js';
 import { chunk, fakePresigner, keyList, recordingReporter, rejectionOf, scriptedSource, sleep, spyWriter, within } from './pipeline-helpers.js';
 
 describe('presignPipeline: deadline', () => {
-  it('stops pulling pages once the deadline passed, finishes what it holds, and says where to resume', async () => {
-    // Pages 0 and 1 come at once, page 2 takes 150 ms, so the deadline (80 ms) passes while page 2 is being listed.
+  it('aborts the page in flight at the deadline instead of waiting for it, and resumes before that page', async () => {
+    // Pages 0 and 1 come at once, page 2 would take 1500 ms: the deadline (80 ms) passes while it is listed.
     const pages = chunk(keyList(50), 10);
-    const source = scriptedSource(pages, { delayAt: { 2: 150 } });
+    const source = scriptedSource(pages, { delayAt: { 2: 1500 } });
     const manifest = memoryManifestWriter();
+    const started = Date.now();
     const result = await within(
-      presignPipeline({ source, presigner: fakePresigner(), manifest, deadline: Date.now() + 80, queueMax: 1000 }),
+      presignPipeline({ source, presigner: fakePresigner(), manifest, deadline: started + 80, queueMax: 1000 }),
       3_000,
     );
+    // The run ends at the deadline plus its tail, not when the slow page would have come.
+    expect(Date.now() - started).toBeLessThan(1000);
     expect(result.complete).toBe(false);
-    expect(result.pages).toBe(3);
-    expect(result.count).toBe(30);
-    expect(result.nextStartAfter).toBe(pages[2]?.at(-1));
+    expect(result.pages).toBe(2);
+    expect(result.count).toBe(20);
+    // Page 2 was never received: the next run starts after page 1, so its keys are neither lost nor duplicated.
+    expect(result.nextStartAfter).toBe(pages[1]?.at(-1));
     expect(manifest.state).toBe('closed');
-    expect(manifest.entries.map((e) => e.key).sort()).toEqual(pages.slice(0, 3).flat().sort());
+    expect(manifest.entries.map((e) => e.key).sort()).toEqual(pages.slice(0, 2).flat().sort());
     expect(source.pulls).toBe(3);
     expect(source.returned).toBe(true);
+    // The source was told: its signal aborted with DEADLINE_REACHED, which is what cancels an S3 request.
+    const signal = source.context?.signal;
+    expect(signal?.aborted).toBe(true);
+    expect(isPresignPipelineError(signal?.reason) && signal.reason.code).toBe('DEADLINE_REACHED');
+  });
+
+  it('returns at the deadline even when the page in flight never settles', async () => {
+    const pages = chunk(keyList(30), 10);
+    const source = scriptedSource(pages, { hangAt: 1 });
+    const manifest = memoryManifestWriter();
+    const result = await within(presignPipeline({ source, presigner: fakePresigner(), manifest, deadline: Date.now() + 50 }), 2_000);
+    expect(result).toMatchObject({ complete: false, pages: 1, count: 10, nextStartAfter: pages[0]?.at(-1) });
+    expect(manifest.state).toBe('closed');
+  });
+
+  it('keeps the cursor exact when the deadline comes while the producer waits for queue space', async () => {
+    // queueMax 10 and a presigner held back until after the deadline: the producer is waiting for space when it comes.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const pages = chunk(keyList(40), 10);
+    const source = scriptedSource(pages);
+    const manifest = memoryManifestWriter();
+    const run = presignPipeline({ source, presigner: fakePresigner({ gate }), manifest, deadline: Date.now() + 50, queueMax: 10, concurrency: 1 });
+    await sleep(120);
+    release();
+    const result = await within(run, 2_000);
+    expect(result.complete).toBe(false);
+    expect(result.count).toBe(result.pages * 10);
+    expect(result.nextStartAfter).toBe(pages[result.pages - 1]?.at(-1));
+    expect(source.pulls).toBe(result.pages);
   });
 
   it('pulls nothing when the deadline has already passed, and still completes an empty manifest', async () => {
@@ -35,7 +71,9 @@ describe('presignPipeline: deadline', () => {
     expect(manifest.state).toBe('closed');
   });
 
-  it('is complete when the deadline passes while the page the source marks as the last is listed', async () => {
+  it('is complete when the deadline passes after the page the source marks as the last arrived', async () => {
+    // queueMax 10 and a slow presigner: both pages are pulled at once, and the deadline (60 ms) passes while their
+    // keys are presigned, with the producer waiting for queue space.
     const [first = [], second = []] = chunk(keyList(20), 10);
     const run = (last: boolean) =>
       presignPipeline({
@@ -43,13 +81,14 @@ describe('presignPipeline: deadline', () => {
           bucket: 'b',
           async *pages() {
             yield { bucket: 'b', keys: first, cursor: first.at(-1) };
-            await sleep(150); // the deadline (80 ms) passes meanwhile
             yield { bucket: 'b', keys: second, cursor: second.at(-1), ...(last ? { last: true } : {}) };
           },
         },
-        presigner: fakePresigner(),
+        presigner: fakePresigner({ gate: sleep(150) }),
         manifest: memoryManifestWriter(),
-        deadline: Date.now() + 80,
+        deadline: Date.now() + 60,
+        queueMax: 10,
+        concurrency: 1,
       });
     const marked = await within(run(true), 3_000);
     expect(marked).toMatchObject({ complete: true, pages: 2, count: 20 });
@@ -57,6 +96,27 @@ describe('presignPipeline: deadline', () => {
     // Without the flag the run cannot know nothing follows: another run is needed to find out.
     const unmarked = await within(run(false), 3_000);
     expect(unmarked).toMatchObject({ complete: false, pages: 2, count: 20, nextStartAfter: second.at(-1) });
+  });
+
+  it('is not complete when the deadline cuts the last page off in flight: that page is the next run’s', async () => {
+    const [first = [], second = []] = chunk(keyList(20), 10);
+    const result = await within(
+      presignPipeline({
+        source: {
+          bucket: 'b',
+          async *pages() {
+            yield { bucket: 'b', keys: first, cursor: first.at(-1) };
+            await sleep(300); // the deadline (60 ms) passes meanwhile
+            yield { bucket: 'b', keys: second, cursor: second.at(-1), last: true };
+          },
+        },
+        presigner: fakePresigner(),
+        manifest: memoryManifestWriter(),
+        deadline: Date.now() + 60,
+      }),
+      3_000,
+    );
+    expect(result).toMatchObject({ complete: false, pages: 1, count: 10, nextStartAfter: first.at(-1) });
   });
 
   it('is complete, without a resume cursor, when the source ends before the deadline', async () => {

@@ -96,9 +96,10 @@ describe('continuation on a real S3 endpoint', () => {
     expect([...union].sort()).toEqual(expectedPdfs);
     expect(bodies.reduce((sum, body) => sum + Number(body.errors), 0)).toBe(0);
 
-    // No page was listed twice: 40 pages of 500 keys, plus at most the empty tail of a run cut right at the end.
+    // No page was received twice: 40 pages of 500 keys, plus at most the empty tail of a run cut right at the end,
+    // plus the one request each cut run abandoned in flight at its deadline (the next run asks for that page again).
     expect(observed.count('ListObjectsV2')).toBeGreaterThanOrEqual(TOTAL / PAGE_SIZE);
-    expect(observed.count('ListObjectsV2')).toBeLessThanOrEqual(TOTAL / PAGE_SIZE + 1);
+    expect(observed.count('ListObjectsV2')).toBeLessThanOrEqual(TOTAL / PAGE_SIZE + 1 + (bodies.length - 1));
 
     // Every run logged its own complete line with the cursor it answered.
     const completeLines = readCaptured(sink.lines).logs.filter((line) => line.event === 'complete');
