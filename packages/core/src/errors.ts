@@ -5,6 +5,9 @@
  * - `SOURCE_FAILED`: the key source threw; `cause` holds the original error.
  * - `PRESIGN_FAILED`: one key could not be presigned (reported per item, never fatal on its own).
  * - `INVALID_KEY`: a source yielded something that is not a usable key (a non-string, an empty string).
+ * - `UNSAFE_KEY_PATH`: a key has a `.` or `..` path segment (`a/../b.pdf`, `./x.pdf`): its URL would be correct, but
+ *   browsers, `fetch` and other WHATWG URL clients remove such segments (also written `%2E`) before sending, so they
+ *   would ask for another object. Reported per item, like `PRESIGN_FAILED`.
  * - `MANIFEST_WRITE_FAILED`: the manifest writer could not store the manifest; `cause` holds the original error.
  * - `ABORTED`: the run was aborted through its signal.
  * - `DEADLINE_REACHED`: the run stopped pulling keys because its deadline came.
@@ -27,6 +30,7 @@ export type PresignPipelineErrorCode =
   | 'SOURCE_FAILED'
   | 'PRESIGN_FAILED'
   | 'INVALID_KEY'
+  | 'UNSAFE_KEY_PATH'
   | 'MANIFEST_WRITE_FAILED'
   | 'ABORTED'
   | 'DEADLINE_REACHED'

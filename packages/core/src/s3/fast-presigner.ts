@@ -3,7 +3,7 @@ import { PresignPipelineError } from '../errors.js';
 import type { ObjectRef, Presigner, PresignOptions } from '../types.js';
 import { sdkPresigner } from './sdk-presigner.js';
 import { vouchForSyncUrls } from '../manifest/jsonl.js';
-import { assertKeyLength } from './validate.js';
+import { assertKeyLength, assertSafeKeyPath } from './validate.js';
 import {
   SIGV4_ALGORITHM,
   CanonicalHasher,
@@ -151,6 +151,7 @@ function checkObjectRef(method: string, object: unknown): ObjectRef {
     throw new TypeError(`${owner(method)}: "key" must be a non-empty string, got ${describe(key)}`);
   }
   assertKeyLength(key);
+  assertSafeKeyPath(key);
   return object as ObjectRef;
 }
 
@@ -256,7 +257,8 @@ function cutQuery(params: Array<readonly [string, string | Slot]>, slots: readon
  *
  * A key holding an unpaired UTF-16 surrogate cannot be put in a URL (nor stored in S3), and one longer than 1,024
  * UTF-8 bytes cannot name an S3 object: presigning either rejects with a `PresignPipelineError` of code `INVALID_KEY`,
- * which the pipeline reports as an item error.
+ * which the pipeline reports as an item error. A key with a `.` or `..` path segment (`a/../b.pdf`) is refused the
+ * same way with `UNSAFE_KEY_PATH`, as by {@link sdkPresigner}: browsers and `fetch` would send another path.
  *
  * @example
  * ```ts

@@ -4,7 +4,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ObjectRef, PresignOptions, Presigner } from '../types.js';
 import { createPresignClient } from './presign-client.js';
 import { encodeS3Key } from './sigv4.js';
-import { assertKeyLength, assertS3Client, describe } from './validate.js';
+import { assertKeyLength, assertS3Client, assertSafeKeyPath, describe } from './validate.js';
 
 /** Options of {@link sdkPresigner}. */
 export interface SdkPresignerOptions {
@@ -28,7 +28,9 @@ const MAX_EXPIRES_IN = 604_800;
  *
  * Never logs a URL. `credentialsExpiration()` reports when the client's credentials expire, so the pipeline can
  * tell when URLs would die before their `expiresIn`. A key no S3 object can have (over 1,024 UTF-8 bytes, or holding
- * an unpaired UTF-16 surrogate) rejects with a `PresignPipelineError` of code `INVALID_KEY`, an item error in a run.
+ * an unpaired UTF-16 surrogate) rejects with a `PresignPipelineError` of code `INVALID_KEY`, an item error in a run. A
+ * key with a `.` or `..` path segment (`a/../b.pdf`) rejects with `UNSAFE_KEY_PATH`: browsers and `fetch` would remove
+ * the segment before sending, and ask for another object.
  *
  * @example
  * ```ts
@@ -86,6 +88,7 @@ export function checkPresignArguments(object: ObjectRef, options: PresignOptions
   // 1,024 bytes into a dead URL, and fail on an unpaired surrogate with a bare "URI malformed").
   assertKeyLength(object.key);
   encodeS3Key(object.key);
+  assertSafeKeyPath(object.key);
   const expiresIn = options?.expiresIn;
   if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_IN) {
     throw new RangeError(`presign: expiresIn must be an integer in 1..${MAX_EXPIRES_IN}, got ${describe(expiresIn)}`);

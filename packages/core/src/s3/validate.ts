@@ -25,6 +25,24 @@ export function assertKeyLength(key: string): void {
   }
 }
 
+/** A path segment that is exactly `.` or `..`: `a/./b`, `a/../b`, `./x`, `x/..`, `.`, `..`. */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
+/**
+ * Refuses a key with a `.` or `..` path segment, with `UNSAFE_KEY_PATH`. Its presigned URL is right byte for byte, but
+ * WHATWG URL clients (browsers, `fetch`, Node's `URL`) remove dot segments before sending, and treat `%2E` as a dot,
+ * so no encoding of the key survives them; S3 itself does not normalise the path. @internal
+ */
+export function assertSafeKeyPath(key: string): void {
+  if (DOT_SEGMENT.test(key)) {
+    throw new PresignPipelineError(
+      'UNSAFE_KEY_PATH',
+      'key has a "." or ".." path segment, which browsers and fetch() remove from a URL before sending it (also when written %2E), so its URL would fetch another object',
+      { key },
+    );
+  }
+}
+
 /** Describes a value for an error message without echoing it (it could be a secret). @internal */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

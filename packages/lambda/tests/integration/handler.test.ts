@@ -90,7 +90,7 @@ describe('the documented handler against a real S3 endpoint', () => {
 
   it('takes bucket, prefix and expiry from the environment when the event is empty, and integer strings from the event', async () => {
     const fromEnv = handlerOn(endpoint, { env: { BUCKET_NAME: bucket, PREFIX: prefix, URL_EXPIRY_SECONDS: '300' } });
-    const response = await fromEnv.handler(undefined, lambdaContext('req-env'));
+    const response = await fromEnv.handler({}, lambdaContext('req-env'));
     const body = JSON.parse(response.body) as { count: number; manifest_url: string };
     expect(body.count).toBe(PDFS);
     expect(new URL(body.manifest_url).searchParams.get('X-Amz-Expires')).toBe('300');
