@@ -60,8 +60,8 @@ describe('keys with . or .. path segments', () => {
       reporters: [
         {
           subscribe(events) {
-            const onError = (e: { key: string; error: { code?: unknown } }): void => {
-              errors.push({ key: e.key, code: e.error.code });
+            const onError = (e: { key: string; error: Error }): void => {
+              errors.push({ key: e.key, code: (e.error as { code?: unknown }).code });
             };
             events.on('item-error', onError);
             return () => events.off('item-error', onError);
