@@ -91,7 +91,8 @@ describe('fastPresigner', () => {
     "+ % # ? = & ~ * ' ( ) !",
     '//double//slashes/',
     '/leading-slash',
-    './dot/../segments/.',
+    // Dots that are not whole segments; keys with . or .. segments are refused (unsafe-key-path.test.ts).
+    '.dot/..segments/...',
     '100%25 already-encoded%2F.pdf',
     'ünïcødé/日本語/😀.PDF',
     'controls\u0000\u0001\t\n\u007f',
