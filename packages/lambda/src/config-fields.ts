@@ -16,6 +16,8 @@ export type FieldExample =
       readonly to: unknown;
       /** Other variables the example needs set. */
       readonly with?: Readonly<Record<string, string>>;
+      /** Other event fields the example needs. */
+      readonly withEvent?: Readonly<Record<string, unknown>>;
     }
   | {
       /** The event field or variable the value goes in (one of the row's names). */
@@ -28,6 +30,8 @@ export type FieldExample =
       readonly field?: string;
       /** Other variables the example needs set. */
       readonly with?: Readonly<Record<string, string>>;
+      /** Other event fields the example needs. */
+      readonly withEvent?: Readonly<Record<string, unknown>>;
     };
 
 /** One row of the configuration table. */
@@ -45,6 +49,8 @@ export interface ConfigFieldRow {
   /** Values and what becomes of them. */
   readonly examples: readonly FieldExample[];
 }
+
+const INVENTORY_MANIFEST = 's3://inventory-bucket/inventory/manifest.json';
 
 const NON_FINITE_EVENT = (name: string): FieldExample[] => [
   { name, value: Number.NaN, refused: 400 },
@@ -155,13 +161,31 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
     default: 'list the prefix',
     accepted:
       '`s3://bucket/key` of an S3 Inventory `manifest.json`: presign the inventory\'s keys instead of listing; the prefix, when given, filters them ([scaling](scaling.md#when-to-use-an-inventory))',
-    examples: [],
+    examples: [
+      { name: 'inventory_manifest', value: null, to: 'list the prefix' },
+      { name: 'inventory_manifest', value: 'inventory/manifest.json', refused: 400 },
+      { name: 'inventory_manifest', value: 's3://inventory-bucket/', refused: 400 },
+      { name: 'inventory_manifest', value: 42, refused: 400 },
+      { name: 'inventory_manifest', value: Number.NaN, refused: 400 },
+      {
+        name: 'inventory_manifest',
+        value: 's3://other-bucket/inventory/manifest.json',
+        with: { ALLOWED_BUCKETS: 'my-company-reports-bucket' },
+        refused: 403,
+      },
+    ],
   },
   {
     event: 'resume_token',
     default: 'from the start',
     accepted: 'continue an earlier inventory run: the `resume_token` it answered (event only)',
-    examples: [],
+    examples: [
+      { name: 'resume_token', value: null, to: 'from the start' },
+      { name: 'resume_token', value: 'inv1.abc', refused: 400 },
+      { name: 'resume_token', value: 'page-2', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+      { name: 'resume_token', value: 7, withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+      { name: 'resume_token', value: Number.NaN, withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+    ],
   },
   {
     env: ['QUEUE_MAX'],
@@ -281,7 +305,8 @@ function exampleCell(row: ConfigFieldRow, refused: boolean): string {
     .filter((example) => ('refused' in example) === refused)
     .map((example) => {
       const shown = `${example.name}=${showValue(example.value)}`;
-      const needs = example.with === undefined ? '' : ` with ${Object.entries(example.with).map(([k, v]) => `${k}=${showValue(v)}`).join(', ')}`;
+      const others = Object.entries({ ...(example.withEvent ?? {}), ...(example.with ?? {}) });
+      const needs = others.length === 0 ? '' : ` with ${others.map(([k, v]) => `${k}=${showValue(v)}`).join(', ')}`;
       if ('refused' in example) return `\`${shown}\`${needs}${example.refused === 403 ? ' (403)' : ''}`;
       const to = row.property === undefined && typeof example.to === 'string' ? example.to : showValue(example.to);
       return `\`${shown}\`${needs} → ${to}`;

@@ -19,7 +19,7 @@ function inputsOf(row: ConfigFieldRow, example: FieldExample): { event: Record<s
   const inEvent = row.event === example.name;
   if (!inEvent && !(row.env ?? []).includes(example.name)) throw new Error(`example ${example.name} is not a name of its row`);
   return {
-    event: inEvent ? { [example.name]: example.value } : {},
+    event: { ...(example.withEvent ?? {}), ...(inEvent ? { [example.name]: example.value } : {}) },
     env: { ...(example.with ?? {}), ...(inEvent ? {} : { [example.name]: example.value as string }) },
   };
 }
