@@ -176,12 +176,33 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
     ],
   },
   {
+    event: 'list_concurrency',
+    env: ['LIST_CONCURRENCY'],
+    default: '1',
+    accepted:
+      'ListObjectsV2 requests in flight, an integer 1..256 or an integer string: 1 lists sequentially (the reference\'s behaviour); more lists auto-partitioned, and a cut run answers `resume_token`',
+    examples: [
+      { name: 'list_concurrency', value: 16, to: '16 requests in flight' },
+      { name: 'list_concurrency', value: '4', to: '4 requests in flight' },
+      { name: 'list_concurrency', value: null, to: 'sequential' },
+      { name: 'LIST_CONCURRENCY', value: '8', to: '8 requests in flight' },
+      { name: 'list_concurrency', value: 257, refused: 400 },
+      { name: 'list_concurrency', value: 1.5, refused: 400 },
+      { name: 'list_concurrency', value: 'many', refused: 400 },
+      ...NON_FINITE_EVENT('list_concurrency'),
+      { name: 'LIST_CONCURRENCY', value: '0', refused: 400 },
+      { name: 'LIST_CONCURRENCY', value: 'Infinity', refused: 400 },
+    ],
+  },
+  {
     event: 'resume_token',
     default: 'from the start',
-    accepted: 'continue an earlier inventory run: the `resume_token` it answered (event only)',
+    accepted:
+      'continue an earlier run cut at its deadline: the `resume_token` it answered (event only). With `inventory_manifest`, an inventory run\'s token (`inv1.…`); without, a concurrent listing\'s token (`v1.…`, same bucket and prefix; not with `start_after`). A token of the other kind is refused, naming the kind expected',
     examples: [
       { name: 'resume_token', value: null, to: 'from the start' },
       { name: 'resume_token', value: 'inv1.abc', refused: 400 },
+      { name: 'resume_token', value: 'page-2', refused: 400 },
       { name: 'resume_token', value: 'page-2', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
       { name: 'resume_token', value: 7, withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
       { name: 'resume_token', value: Number.NaN, withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },

@@ -39,13 +39,13 @@ describe('docs/handler.md configuration table', () => {
 
   it('has a row for every event field and variable the code reads', () => {
     const names = CONFIG_FIELDS.flatMap((row) => [...(row.event !== undefined ? [row.event] : []), ...(row.env ?? [])]);
-    const sources = ['config.ts', 'access.ts', 'idempotency.ts', 'handler.ts']
+    const sources = ['config.ts', 'access.ts', 'idempotency.ts', 'handler.ts', 'listing.ts', 'inventory.ts']
       .map((file) => readFileSync(join(import.meta.dirname, '../../src', file), 'utf8'))
       .join('\n');
     const read = new Set([...sources.matchAll(/env(?:\?)?\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
     for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_LAMBDA_FUNCTION_NAME']) read.delete(name);
     for (const name of read) expect(names, `${name} is read but not documented`).toContain(name);
-    for (const name of ['bucket', 'prefix', 'expiry_seconds', 'page_size', 'concurrency', 'start_after']) expect(names).toContain(name);
+    for (const name of ['bucket', 'prefix', 'expiry_seconds', 'page_size', 'concurrency', 'start_after', 'inventory_manifest', 'list_concurrency', 'resume_token']) expect(names).toContain(name);
   });
 
   it.each(cases)('%s: the handler does what the row says', async (_name, row, example) => {
