@@ -18,17 +18,21 @@ function keys(): string[] {
 }
 const pdfs = (all: readonly string[]): string[] => all.filter((key) => key.endsWith('.pdf')).sort();
 
-/** Runs the handler until the listing is complete, `budget(run)` ms a run, continuing with resume_token. */
+/**
+ * Runs the handler until the listing is complete, `budget(run)` ms (at most 1000) a run, continuing with resume_token.
+ * The margin (1000 ms, the least accepted) is capped at half the remaining time, so twice the budget remaining leaves
+ * the deadline `budget(run)` ms away.
+ */
 async function chain(event: Record<string, unknown>, budget: (run: number) => number) {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(Date.UTC(2026, 3, 1));
   const all = keys();
   const s3 = memoryS3Client({ keys: all, onList: () => vi.setSystemTime(Date.now() + 100) });
-  const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { DEADLINE_MARGIN_MS: '0' } });
+  const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { DEADLINE_MARGIN_MS: '1000' } });
   const bodies: Record<string, unknown>[] = [];
   let token: unknown;
   for (let run = 0; run < 100; run++) {
-    const response = await handler({ ...event, ...(token === undefined ? {} : { resume_token: token }) }, context(budget(run)));
+    const response = await handler({ ...event, ...(token === undefined ? {} : { resume_token: token }) }, context(2 * budget(run)));
     expect(response.statusCode).toBe(200);
     const body = JSON.parse(response.body) as Record<string, unknown>;
     bodies.push(body);
