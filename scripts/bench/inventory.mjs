@@ -5,18 +5,16 @@
 //
 // A CSV-gzip inventory (no header; Bucket, Key, Size, LastModifiedDate, ETag, StorageClass; keys URL-encoded, one in
 // sixteen with a space or a '+') is generated once into a scratch folder (reused by later runs of the same size). Each
-// measurement runs in a child process of its own, so its peak RSS is its own, with a small S3 simulator in that same
-// loopback: an HTTP server that serves the report's files (GetObject) and takes multipart uploads (the handler's
-// manifest), discarding their bytes. For the source it runs inside the measured process (its work counts against
-// the numbers); for the handler it runs in a process of its own, as S3 does, since the manifest upload is 400+ MiB.
+// measurement runs in a child process of its own, so its peak RSS is its own, against startS3Simulator()
+// (@presign-pipeline/minio-testing) in another process, as S3 runs on other machines: it serves the report's files
+// (GetObject) and takes the handler's multipart manifest, counting its bytes and lines instead of keeping them.
 //   (1) source: s3InventorySource alone, every key pulled (no presigning): keys/s and peak RSS.
 //   (2) handler: createPresignHandler with inventory_manifest, fastPresigner, the JSONL manifest uploaded to the
 //       simulator: keys/s (keys presigned / the invocation's wall time) and peak RSS.
 // Imports the built packages (packages/*/dist): rebuild first (`npm run build`), as `npm run bench` does.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
@@ -24,7 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
-import { core, coreRequire } from './load.mjs';
+import { core, coreRequire, minioTesting } from './load.mjs';
 
 const SOURCE_BUCKET = 'bench-inventoried';
 const DEST_BUCKET = 'bench-inventory-reports';
@@ -83,47 +81,24 @@ export async function generateInventory(dir, keys, files) {
   return 'manifest.json';
 }
 
-/** A minimal path-style S3 on loopback: GetObject from `dir` (bucket DEST_BUCKET), uploads counted and dropped. */
+/**
+ * The S3 side: `startS3Simulator()` (@presign-pipeline/minio-testing) holding the report's files in DEST_BUCKET and
+ * answering like S3 (its default latency and per-prefix limits), the manifest's bytes counted, not kept.
+ */
 async function startSimulator(dir) {
-  let uploadedBytes = 0;
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://sim');
-    const [, bucket, ...rest] = url.pathname.split('/');
-    const key = decodeURIComponent(rest.join('/'));
-    const q = url.searchParams;
-    const xml = (status, body, headers = {}) => {
-      res.writeHead(status, { 'content-type': 'application/xml', ...headers });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>${body}`);
-    };
-    if (req.method === 'GET') {
-      const path = join(dir, key);
-      if (bucket !== DEST_BUCKET || !existsSync(path)) return xml(404, '<Error><Code>NoSuchKey</Code><Message>no such key</Message></Error>');
-      res.writeHead(200, { 'content-length': statSync(path).size, 'content-type': 'application/octet-stream' });
-      createReadStream(path).pipe(res);
-      return;
-    }
-    // Uploads: drain the body, count it, answer like S3.
-    req.on('data', (chunk) => {
-      uploadedBytes += chunk.length;
-    });
-    req.on('end', () => {
-      if (req.method === 'POST' && q.has('uploads')) {
-        return xml(200, `<InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>`);
-      }
-      if (req.method === 'PUT') return xml(200, '', { etag: `"${q.get('partNumber') ?? 'object'}"` });
-      if (req.method === 'POST' && q.has('uploadId')) {
-        return xml(200, `<CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><ETag>"done"</ETag></CompleteMultipartUploadResult>`);
-      }
-      if (req.method === 'DELETE') {
-        res.writeHead(204);
-        return res.end();
-      }
-      return xml(400, '<Error><Code>NotImplemented</Code><Message>not simulated</Message></Error>');
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { endpoint: `http://127.0.0.1:${server.address().port}`, uploaded: () => uploadedBytes, stop: () => new Promise((r) => server.close(r)) };
+  const { startS3Simulator } = await minioTesting();
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const objects = { 'manifest.json': readFileSync(join(dir, 'manifest.json')) };
+  for (const file of manifest.files) objects[file.key] = readFileSync(join(dir, file.key));
+  const sim = await startS3Simulator({ buckets: { [SOURCE_BUCKET]: { layout: 'handful' } }, objects: { [DEST_BUCKET]: objects }, store: 'count' });
+  return {
+    endpoint: sim.endpoint,
+    report: () => {
+      const stored = [...sim.objects(SOURCE_BUCKET).values()];
+      return { uploaded: sim.counters.bytesReceived, lines: stored.reduce((n, o) => n + o.lines, 0), openUploads: sim.uploads().length, requests: sim.counters.byOperation };
+    },
+    stop: () => sim.close(),
+  };
 }
 
 function clientFor(endpoint) {
@@ -141,7 +116,7 @@ function clientFor(endpoint) {
 const peakRssMB = () => process.resourceUsage().maxRSS / 1024;
 
 async function childSource(dir) {
-  const sim = await startSimulator(dir);
+  const sim = await spawnSimulator(dir);
   const { s3InventorySource } = core();
   const source = s3InventorySource({ client: clientFor(sim.endpoint), manifest: { bucket: DEST_BUCKET, key: 'manifest.json' } });
   const started = performance.now();
@@ -164,11 +139,11 @@ async function childSimulator(dir) {
   process.stdout.write(`${JSON.stringify({ endpoint: sim.endpoint })}\n`);
   process.stdin.resume();
   await once(process.stdin, 'end');
-  process.stdout.write(`${JSON.stringify({ uploaded: sim.uploaded() })}\n`);
+  process.stdout.write(`${JSON.stringify(sim.report())}\n`);
   await sim.stop();
 }
 
-/** Starts the simulator in a child process; `stop()` resolves with the bytes it received. */
+/** Starts the simulator in a child process; `stop()` resolves with what it received (bytes, manifest lines, open uploads). */
 async function spawnSimulator(dir) {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', 'simulator', '--dir', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = [];
@@ -192,8 +167,7 @@ async function spawnSimulator(dir) {
     endpoint,
     async stop() {
       child.stdin.end();
-      const { uploaded } = await next();
-      return uploaded;
+      return next();
     },
   };
 }
@@ -215,7 +189,10 @@ async function childHandler(dir) {
   const cpu = process.cpuUsage(cpuStart);
   const body = JSON.parse(response.body);
   if (response.statusCode !== 200) throw new Error(`handler answered ${response.statusCode}: ${response.body}`);
-  const uploaded = await sim.stop();
+  const received = await sim.stop();
+  if (received.lines !== body.count || received.openUploads !== 0) {
+    throw new Error(`the simulator holds ${received.lines} manifest lines for ${body.count} keys, ${received.openUploads} multipart uploads left open`);
+  }
   return {
     keys: body.count,
     errors: body.errors,
@@ -223,7 +200,7 @@ async function childHandler(dir) {
     cpuMs: (cpu.user + cpu.system) / 1000,
     keysPerSec: body.count / (ms / 1000),
     peakRssMB: peakRssMB(),
-    manifestMiB: uploaded / 2 ** 20,
+    manifestMiB: received.uploaded / 2 ** 20,
   };
 }
 
@@ -278,9 +255,8 @@ export function renderInventorySection(r) {
 
 [\`scripts/bench/inventory.mjs\`](../scripts/bench/inventory.mjs): a generated CSV-gzip inventory (no header; Bucket, Key,
 Size, LastModifiedDate, ETag, StorageClass; keys URL-encoded, one in eight with a space or a \`+\`), served by a small S3
-simulator on loopback (inside the measured process for the source, so its work counts against it; in a process of
-its own for the handler, which uploads a manifest of hundreds of MiB to it). Best of ${r.repeats} runs for keys/s,
-highest peak RSS of them.
+simulator on loopback (\`startS3Simulator()\`, 50 ms a request, in a process of its own: its memory and CPU are not
+the measured process's, though it shares the machine's cores). Best of ${r.repeats} runs for keys/s, highest peak RSS of them.
 
 | What | Keys | Wall time | Keys/s (wall) | CPU time | Keys per CPU-second | Peak RSS | Target |
 |---|---:|---:|---:|---:|---:|---:|---|
@@ -288,8 +264,8 @@ highest peak RSS of them.
 | the handler with \`inventory_manifest\`, \`fastPresigner\`, manifest uploaded (${r.handler.manifestMiB.toFixed(0)} MiB) | ${fmt(r.handler.keys)} | ${(r.handler.ms / 1000).toFixed(1)} s | **${fmt(r.handler.keysPerSec)}** | ${(r.handler.cpuMs / 1000).toFixed(1)} s | ${fmt(r.handler.keys / (r.handler.cpuMs / 1000))} | ${r.handler.peakRssMB.toFixed(0)} MB | ≥ 100,000 keys/s |
 
 Load average when the run started: ${r.loadAverage?.toFixed(1) ?? 'unknown'} on ${r.cores ?? '?'} cores. On a shared machine the wall
-time includes the time other processes held the CPU; the CPU time is the measured process's own (for the source
-it includes the simulator; for the handler it does not). ${r.handler.keysPerSec >= 100_000 ? '' : `The handler's wall-time rate misses its target in this run; its CPU time says it needs about ${(r.handler.cpuMs / r.handler.keys * 1000).toFixed(1)} µs per key (reading the report, presigning, writing and uploading the manifest), which is about ${fmt(r.handler.keys / (r.handler.cpuMs / 1000))} keys/s on a core of its own. That is an inference from CPU time, not a measurement on an idle machine.`}
+time includes the time other processes held the CPU; the CPU time is the measured process's own (the simulator's is
+not in it). ${r.handler.keysPerSec >= 100_000 ? '' : `The handler's wall-time rate misses its target in this run; its CPU time says it needs about ${(r.handler.cpuMs / r.handler.keys * 1000).toFixed(1)} µs per key (reading the report, presigning, writing and uploading the manifest), which is about ${fmt(r.handler.keys / (r.handler.cpuMs / 1000))} keys/s on a core of its own. That is an inference from CPU time, not a measurement on an idle machine.`}
 
 Runs: source ${r.source.allKeysPerSec.map(fmt).join(', ')} keys/s; handler ${r.handler.allKeysPerSec.map(fmt).join(', ')} keys/s.
 The source's time is gunzip, CSV parsing, URL-decoding and MD5, on one thread; reading a data file while the previous

@@ -34,6 +34,12 @@ export interface S3SimulatorOptions {
   readonly minPartSize?: number;
   /** Port on 127.0.0.1. Default a free one. */
   readonly port?: number;
+  /**
+   * Objects the buckets hold from the start, by bucket then key (e.g. an S3 Inventory report to read): GetObject and
+   * HeadObject serve them whatever `store` says, as written objects (they are not listed). A bucket named only here
+   * exists and lists no keys.
+   */
+  readonly objects?: Readonly<Record<string, Readonly<Record<string, Uint8Array | string>>>>;
 }
 
 /** Requests the simulator has answered, by operation (a snapshot). */
@@ -197,13 +203,35 @@ function buildState(options: S3SimulatorOptions): SimulatorState & { counters: M
   if (specs === null || typeof specs !== 'object') throw new TypeError('buckets must be an object of bucket name → key set');
   const spaces = new Map<string, KeySpace>();
   for (const [name, spec] of Object.entries(specs)) {
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) throw new TypeError(`buckets: ${JSON.stringify(name)} is not a valid bucket name`);
+    checkBucketName(name, 'buckets');
     spaces.set(name, keySpaceOf(spec, `buckets[${JSON.stringify(name)}]`));
   }
   const store = options.store ?? 'memory';
   if (store !== 'memory' && store !== 'count') throw new TypeError(`store must be 'memory' or 'count', got ${JSON.stringify(store)}`);
   const minPartSize = checkNonNegative(options.minPartSize, DEFAULT_MIN_PART_SIZE, 'minPartSize');
-  return { spaces, store: new SimulatedObjectStore(store, minPartSize), counters: newCounters() };
+  const objectStore = new SimulatedObjectStore(store, minPartSize);
+  preload(options.objects, spaces, objectStore);
+  return { spaces, store: objectStore, counters: newCounters() };
+}
+
+function checkBucketName(name: string, field: string): void {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) throw new TypeError(`${field}: ${JSON.stringify(name)} is not a valid bucket name`);
+}
+
+/** Stores the objects given up front (kept whatever the store mode); a bucket named only there lists nothing. */
+function preload(objects: S3SimulatorOptions['objects'], spaces: Map<string, KeySpace>, store: SimulatedObjectStore): void {
+  if (objects === undefined) return;
+  if (objects === null || typeof objects !== 'object') throw new TypeError('objects must be an object of bucket name → { key: bytes }');
+  for (const [bucket, byKey] of Object.entries(objects)) {
+    checkBucketName(bucket, 'objects');
+    if (!spaces.has(bucket)) spaces.set(bucket, keySpaceOf({ layout: 'keys', keys: [] }));
+    for (const [key, value] of Object.entries(byKey ?? {})) {
+      if (key === '' || (typeof value !== 'string' && !(value instanceof Uint8Array))) {
+        throw new TypeError(`objects[${JSON.stringify(bucket)}][${JSON.stringify(key)}] must be a non-empty key with a string or Uint8Array body`);
+      }
+      store.preload(bucket, key, typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    }
+  }
 }
 
 function checkNonNegative(value: number | undefined, fallback: number, field: string): number {

@@ -10,6 +10,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createS3Client, startS3Simulator } from '../../src/index.js';
 
@@ -157,6 +158,28 @@ describe('startS3Simulator over HTTP', () => {
     client.destroy();
   });
 
+  it('serves objects given up front in either store mode; a bucket named only there exists and lists nothing', async () => {
+    const bytes = Buffer.from([0x1f, 0x8b, 0, 1, 2, 10, 255]);
+    await using sim = await startS3Simulator({
+      buckets: { listed: { layout: 'handful' } },
+      objects: { reports: { 'inv/manifest.json': '{"files":[]}\n', 'inv/data/0.csv.gz': bytes } },
+      latencyMs: 0,
+      store: 'count',
+    });
+    const client = createS3Client(sim, { maxAttempts: 1 });
+    const text = await client.send(new GetObjectCommand({ Bucket: 'reports', Key: 'inv/manifest.json' }));
+    expect(await text.Body!.transformToString()).toBe('{"files":[]}\n');
+    const data = await client.send(new GetObjectCommand({ Bucket: 'reports', Key: 'inv/data/0.csv.gz' }));
+    expect(Buffer.from(await data.Body!.transformToByteArray()).equals(bytes)).toBe(true);
+    expect(data.ETag).toBe(`"${createHash('md5').update(bytes).digest('hex')}"`);
+    await expect(client.send(new ListObjectsV2Command({ Bucket: 'reports' }))).resolves.toMatchObject({ KeyCount: 0 });
+    expect(await failure(client.send(new GetObjectCommand({ Bucket: 'reports', Key: 'inv/absent' })))).toEqual({ name: 'NoSuchKey', status: 404 });
+    // Written objects in 'count' mode still keep no bytes.
+    await client.send(new PutObjectCommand({ Bucket: 'reports', Key: 'out.jsonl', Body: 'a\n' }));
+    expect(sim.objects('reports').get('out.jsonl')?.body).toBeUndefined();
+    client.destroy();
+  });
+
   it('waits the configured latency before answering', async () => {
     await using sim = await startS3Simulator({ latencyMs: 120, jitterMs: 0 });
     const client = createS3Client(sim);
@@ -173,6 +196,8 @@ describe('startS3Simulator over HTTP', () => {
     await expect(startS3Simulator({ buckets: { ok1: { layout: 'flat', count: 1.5 } } })).rejects.toThrow(/count/);
     await expect(startS3Simulator({ store: 'disk' as 'count' })).rejects.toThrow(/store/);
     await expect(startS3Simulator({ rateLimit: { writesPerSecond: -3 } })).rejects.toThrow(/writesPerSecond/);
+    await expect(startS3Simulator({ objects: { Bad: { k: 'v' } } })).rejects.toThrow(/objects: "Bad" is not a valid bucket name/);
+    await expect(startS3Simulator({ objects: { good: { k: 3 as unknown as string } } })).rejects.toThrow(/objects\["good"\]\["k"\]/);
     const sim = await startS3Simulator();
     await sim.close();
     await sim.close();

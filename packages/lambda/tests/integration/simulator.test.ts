@@ -1,0 +1,77 @@
+// The handler end to end on the S3 simulator of @presign-pipeline/minio-testing (the endpoint the benchmarks use):
+// auto listing or an S3 Inventory report in, a multipart JSONL manifest out, with the writer's check that no other
+// multipart upload is left open (ListMultipartUploads) answered as S3 answers it.
+import { startS3Simulator, type S3Simulator } from '@presign-pipeline/minio-testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { csvGzipFile, manifestJson, PLAIN_CSV_SCHEMA } from '../../../core/tests/inventory-fixtures.js';
+import { lineSink } from '../helpers/capture.js';
+import { createPresignHandler } from '../../src/handler.js';
+import { lambdaContext } from '../helpers/integration.js';
+
+/** Lambda-like temporary credentials: the session token makes each URL about 1.7 KB, so 6,000 keys need 2 parts. */
+const credentials = {
+  accessKeyId: 'ASIAEXAMPLESIMULATOR',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  sessionToken: `IQoJb3JpZ2luX2VjE${'Abc123/+='.repeat(80)}`,
+};
+const KEYS = 6_000;
+
+let sim: S3Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+function handlerOn(simulator: S3Simulator) {
+  const sink = lineSink();
+  const handler = createPresignHandler({
+    write: sink.write,
+    presigner: 'fast',
+    clientConfig: { region: simulator.region, credentials, maxAttempts: 3 },
+    env: { S3_ENDPOINT_URL: simulator.endpoint, AWS_REGION: simulator.region },
+  });
+  return { handler, sink };
+}
+
+/** Checks the stored manifest: one line per key, assembled from parts, nothing left open. */
+function expectMultipartManifest(simulator: S3Simulator, bucket: string, body: { manifest_key?: unknown; count?: unknown }): void {
+  const stored = simulator.objects(bucket).get(String(body.manifest_key));
+  expect(stored).toMatchObject({ lines: KEYS });
+  expect(stored?.parts).toBeGreaterThanOrEqual(2);
+  expect(simulator.uploads()).toEqual([]);
+  // The writer asked whether another upload of its key was left open, and got S3's answer.
+  expect(simulator.counters.byOperation.ListMultipartUploads).toBe(1);
+  expect(simulator.counters.errors).toBe(0);
+}
+
+describe('the handler on the S3 simulator', () => {
+  it('lists a bucket with auto partitions and writes a multipart manifest, one line per key', async () => {
+    sim = await startS3Simulator({ buckets: { listed: { layout: 'flat', count: KEYS, prefix: 'scans/' } }, latencyMs: 0, jitterMs: 0, store: 'count' });
+    const { handler } = handlerOn(sim);
+    const response = await handler({ bucket: 'listed', prefix: 'scans/', list_concurrency: 4 }, lambdaContext('sim-list'));
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body) as Record<string, unknown>;
+    expect(body).toMatchObject({ count: KEYS, errors: 0, complete: true });
+    expectMultipartManifest(sim, 'listed', body);
+  });
+
+  it('reads an S3 Inventory report the simulator holds and writes a multipart manifest, one line per key', async () => {
+    const rows = Array.from({ length: KEYS }, (_, i) => ({ key: `docs/${i % 9 === 4 ? `scan ${i}+x` : `report-${i}`}.pdf` }));
+    const files = [0, 1, 2].map((f) => ({ key: `inv/data/${f}.csv.gz`, body: csvGzipFile('source', rows.filter((_, i) => i % 3 === f)) }));
+    const manifest = manifestJson({ sourceBucket: 'source', destinationBucket: 'reports', fileFormat: 'CSV', fileSchema: PLAIN_CSV_SCHEMA, files });
+    sim = await startS3Simulator({
+      buckets: { source: { layout: 'handful' } },
+      objects: { reports: { 'inv/manifest.json': manifest, ...Object.fromEntries(files.map((f) => [f.key, f.body])) } },
+      latencyMs: 0,
+      jitterMs: 0,
+      store: 'count',
+    });
+    const { handler } = handlerOn(sim);
+    const response = await handler({ bucket: 'source', inventory_manifest: 's3://reports/inv/manifest.json' }, lambdaContext('sim-inv'));
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body) as Record<string, unknown>;
+    expect(body).toMatchObject({ count: KEYS, errors: 0, complete: true });
+    expectMultipartManifest(sim, 'source', body);
+    expect(sim.counters.byOperation.GetObject).toBe(4);
+  });
+});
