@@ -22,6 +22,7 @@ import { compareKeys, selectKeys } from './partitioned-listing.js';
 import type { ListingSettings } from './partitioned-listing.js';
 import { encodeResumeToken } from './resume-token.js';
 import type { KeyRange } from './resume-token.js';
+import { RequestSignals } from './request-signals.js';
 
 /** A range is cut only when it holds at least this many pages more than its request in flight. */
 const MIN_PAGES_TO_SPLIT = 3;
@@ -61,7 +62,7 @@ export interface AutoPage extends KeyPage {
 
 /** @internal */
 export class AutoPartitionedListing {
-  private readonly controller = new AbortController();
+  private readonly requests = new RequestSignals();
   private readonly ready: { page: AutoPage; cursor: Cursor; key: string | undefined }[] = [];
   private readonly cursors: Cursor[] = [];
   private readonly permitWaiters: (() => void)[] = [];
@@ -127,7 +128,7 @@ export class AutoPartitionedListing {
   stop(reason: unknown): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.controller.abort(reason);
+    this.requests.abort(reason);
     for (const wake of this.permitWaiters.splice(0)) wake();
     this.wakeConsumer();
   }
@@ -164,7 +165,7 @@ export class AutoPartitionedListing {
       if (cursor.continuationToken !== undefined) input.ContinuationToken = cursor.continuationToken;
       else if (cursor.after !== undefined) input.StartAfter = cursor.after;
       cursor.inFlight = true;
-      const output = decodeListing(await client.send(listObjectsCommand(input), { abortSignal: this.controller.signal }), bucket);
+      const output = decodeListing(await this.requests.run((abortSignal) => client.send(listObjectsCommand(input), { abortSignal })), bucket);
       cursor.inFlight = false;
       if (this.stopped) return;
 

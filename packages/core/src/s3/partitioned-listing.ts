@@ -9,6 +9,7 @@ import type { KeyPage } from '../types.js';
 import { checkListAnswer } from './list-answer.js';
 import type { ListRequest } from './list-answer.js';
 import { decodeListing, listObjectsCommand } from './list-objects.js';
+import { RequestSignals } from './request-signals.js';
 
 /**
  * Compares two keys in the order S3 lists them: by their UTF-8 bytes, which is code point order. JavaScript's `<`
@@ -122,7 +123,7 @@ export type PartitionPlan =
  * page. So at most `concurrency` requests run at once and at most `concurrency` pages wait in memory.
  */
 class PartitionedListing {
-  private readonly controller = new AbortController();
+  private readonly requests = new RequestSignals();
   private readonly ready: KeyPage[] = [];
   private readonly pending: ListPartition[] = [];
   private readonly permitWaiters: (() => void)[] = [];
@@ -186,7 +187,7 @@ class PartitionedListing {
   stop(reason: unknown): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.controller.abort(reason);
+    this.requests.abort(reason);
     for (const wake of this.permitWaiters.splice(0)) wake();
     this.wakeRoot();
     this.wakeConsumer();
@@ -263,7 +264,7 @@ class PartitionedListing {
         partition: delimiter === undefined ? JSON.stringify(partition.prefix) : `${JSON.stringify(partition.prefix)} (by delimiter)`,
       };
 
-      const answer = await client.send(listObjectsCommand(input, request), { abortSignal: this.controller.signal });
+      const answer = await this.requests.run((abortSignal) => client.send(listObjectsCommand(input, request), { abortSignal }));
       if (this.stopped) return;
       // Checked again for clients that answer without the SDK's middleware (the command checked real answers).
       checkListAnswer(answer, request, false);

@@ -12,6 +12,7 @@ import { PresignPipelineError, abortError } from '../errors.js';
 import type { ManifestContext, ManifestEntry, ManifestInfo, ManifestWriter, Presigner } from '../types.js';
 import { LineBuffer, writeLines, type LineSink } from '../manifest/jsonl.js';
 import { PooledUpload } from './pooled-upload.js';
+import { RequestSignals } from './request-signals.js';
 import { sdkPresigner } from './sdk-presigner.js';
 import { assertS3Client, describe } from './validate.js';
 
@@ -167,7 +168,7 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
   let cleanupPromise: Promise<void> | undefined;
 
   /** Cancels the requests the upload makes; AbortMultipartUpload is exempt so cleanup can still run. */
-  const requests = new AbortController();
+  const requests = new RequestSignals();
   const inFlight = new Set<Promise<unknown>>();
   let multipartRequested = false;
   /** Set once a request that creates the manifest object (PutObject, CompleteMultipartUpload) has been sent. */
@@ -182,14 +183,13 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
     if (name === 'AbortMultipartUploadCommand') {
       return track((client.send as (c: unknown, o?: unknown) => Promise<unknown>).call(client, command, sendOptions), false);
     }
-    if (requests.signal.aborted) return Promise.reject(abortError(requests.signal.reason));
+    if (requests.aborted) return Promise.reject(abortError(requests.reason));
     if (name === 'CreateMultipartUploadCommand') multipartRequested = true;
     const createsObject = name === 'PutObjectCommand' || name === 'CompleteMultipartUploadCommand';
     if (createsObject) objectRequested = true;
-    const sent = (client.send as (c: unknown, o?: unknown) => Promise<unknown>).call(client, command, {
-      ...sendOptions,
-      abortSignal: requests.signal,
-    });
+    const sent = requests.run((abortSignal) =>
+      (client.send as (c: unknown, o?: unknown) => Promise<unknown>).call(client, command, { ...sendOptions, abortSignal }),
+    );
     const operation = name?.replace(/Command$/, '') ?? 'request';
     if (createsObject) {
       return track(sent.then((output) => confirmAnswer(operation, output), (error: unknown) => confirmStored(operation, error)));
@@ -222,7 +222,7 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
       // The SDK has already retried: a request that still fails dooms the upload. The upload itself would only
       // notice once every uploader has stopped (at close, or when all have failed), so writes would go on into a
       // doomed upload; failing now stops them and unblocks the other uploaders (the stream is destroyed).
-      if (fatal && !requests.signal.aborted) fail(error);
+      if (fatal && !requests.aborted) fail(error);
     });
     return promise;
   }
@@ -230,7 +230,7 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
   /** Size and ETag of the object at the writer's key, or undefined when there is none (or it cannot be read). */
   async function headManifest(): Promise<{ length: number | undefined; eTag: string | undefined } | undefined> {
     try {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: requests.signal });
+      const head = await requests.run((abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }));
       return { length: head.ContentLength, eTag: head.ETag };
     } catch {
       return undefined;
@@ -265,7 +265,7 @@ export function s3ManifestWriter(options: S3ManifestWriterOptions): ManifestWrit
    * answer the SDK could not read (not an S3 error) becomes `MANIFEST_WRITE_FAILED` naming the operation.
    */
   async function confirmStored(operation: string, error: unknown): Promise<unknown> {
-    if (requests.signal.aborted) throw error;
+    if (requests.aborted) throw error;
     const head = await headManifest();
     if (head === undefined || head.length !== bytes) throw unreadableAnswer(operation, error);
     return { Bucket: bucket, Key: key, ...(head.eTag !== undefined ? { ETag: head.eTag } : {}) };

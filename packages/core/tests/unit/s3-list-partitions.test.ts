@@ -43,6 +43,8 @@ interface FakeS3 {
   readonly inputs: ListObjectsV2CommandInput[];
   /** The abort signal each request was given. */
   readonly signals: (AbortSignal | undefined)[];
+  /** Whether each request was answered (the others failed or were aborted). */
+  readonly answered: boolean[];
   /** Requests sent and not settled yet. */
   inFlight: number;
   /** The most requests in flight at once. */
@@ -58,7 +60,7 @@ function fakeS3(objects: readonly (string | StoredObject)[], options: FakeS3Opti
     .map((o) => (typeof o === 'string' ? { key: o, size: 10 } : o))
     .sort((a, b) => utf8Order(a.key, b.key));
   const tokens = new Map<string, { after: string; common: boolean }>();
-  const state: FakeS3 = { client: undefined as unknown as S3Client, inputs: [], signals: [], inFlight: 0, maxInFlight: 0 };
+  const state: FakeS3 = { client: undefined as unknown as S3Client, inputs: [], signals: [], answered: [], inFlight: 0, maxInFlight: 0 };
 
   const list = (input: ListObjectsV2CommandInput): Partial<ListObjectsV2CommandOutput> => {
     const prefix = input.Prefix ?? '';
@@ -120,6 +122,7 @@ function fakeS3(objects: readonly (string | StoredObject)[], options: FakeS3Opti
     const call = state.inputs.push(input) - 1;
     const signal = sendOptions?.abortSignal;
     state.signals.push(signal);
+    state.answered.push(false);
     state.inFlight += 1;
     state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
     try {
@@ -131,7 +134,9 @@ function fakeS3(objects: readonly (string | StoredObject)[], options: FakeS3Opti
       aborted.catch(() => {});
       await Promise.race([Promise.resolve(options.before?.(input, call)), aborted]);
       await Promise.race([sleep(0), aborted]);
-      return list(input);
+      const output = list(input);
+      state.answered[call] = true;
+      return output;
     } finally {
       state.inFlight -= 1;
     }
@@ -629,7 +634,11 @@ describe('s3ListSource partitions', () => {
       expect(error).toBe(denied);
       const partitionSignals = s3.signals.filter((_, i) => s3.inputs[i]?.Delimiter === undefined);
       expect(partitionSignals).toHaveLength(8);
-      expect(partitionSignals.every((s) => s?.aborted === true)).toBe(true);
+      // Each request has a signal of its own: the 7 left hanging were aborted, the refused one had settled.
+      const hanging = partitionSignals.filter((_, i) => s3.inputs.filter((input) => input.Delimiter === undefined)[i]?.Prefix !== 'p/3/');
+      expect(hanging).toHaveLength(7);
+      expect(hanging.every((s) => s?.aborted === true)).toBe(true);
+      expect(new Set(partitionSignals).size).toBe(8);
       await vi.waitFor(() => expect(s3.inFlight).toBe(0));
     });
 
@@ -691,7 +700,9 @@ describe('s3ListSource partitions', () => {
       // Assess
       await expect(within(listing, 5_000, 'the aborted listing')).rejects.toMatchObject({ name: 'AbortError' });
       await vi.waitFor(() => expect(s3.inFlight).toBe(0));
-      expect(s3.signals.every((s) => s?.aborted === true)).toBe(true);
+      const unanswered = s3.signals.filter((_, i) => !s3.answered[i]);
+      expect(unanswered).toHaveLength(4);
+      expect(unanswered.every((s) => s?.aborted === true)).toBe(true);
       await sleep(20);
       expect(s3.inputs).toHaveLength(sent);
     });
@@ -725,7 +736,9 @@ describe('s3ListSource partitions', () => {
 
       // Assess
       await vi.waitFor(() => expect(s3.inFlight).toBe(0));
-      expect(s3.signals.filter((s) => s?.aborted !== true)).toHaveLength(0);
+      const unanswered = s3.signals.filter((_, i) => !s3.answered[i]);
+      expect(unanswered.length).toBeGreaterThan(0);
+      expect(unanswered.filter((s) => s?.aborted !== true)).toHaveLength(0);
     });
 
     it('fails loudly when S3 says truncated but gives no continuation token', async () => {
