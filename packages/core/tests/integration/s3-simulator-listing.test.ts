@@ -57,7 +57,7 @@ describe('listing and writing on the S3 simulator', () => {
           manifest: s3ManifestWriter({ client, bucket: 'wide', partSize: 5 * 1024 * 1024, queueSize: 6 }),
         });
         expect(result).toMatchObject({ count: keys, errors: 0, complete: true });
-        expect(sim!.objects('wide').get(result.manifest.key)?.lines).toBe(keys);
+        expect(sim!.objects('wide').get(result.manifest.key ?? '')?.lines).toBe(keys);
       }
     });
     client.destroy();
