@@ -118,7 +118,6 @@ function machine() {
       '@aws-sdk/client-s3': packageVersion('@aws-sdk/client-s3'),
       '@aws-sdk/s3-request-presigner': packageVersion('@aws-sdk/s3-request-presigner'),
       '@smithy/signature-v4': packageVersion('@smithy/signature-v4'),
-      '@aws-sdk/lib-storage': packageVersion('@aws-sdk/lib-storage'),
     },
   };
 }

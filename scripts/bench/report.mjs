@@ -333,10 +333,8 @@ export function renderPerformanceDoc(results) {
       md.push(
         'Memory is bounded, not proportional to the manifest: the writer holds the parts in flight and the one being gathered, about ' +
           'partSize × (queueSize + 1) = 40 MiB by default, and lines are encoded straight into 1 MiB chunks (no string ' +
-          'per line or per batch). On top of that sit copies the upload has finished with: lib-storage gathers each part ' +
-          'into a fresh buffer, and V8 frees such buffers at its next full collection, which it starts once about 64 MB ' +
-          'of them have piled up. So the peak rises over the first few hundred megabytes of manifest and then levels ' +
-          'off' +
+          'per line or per batch). The part buffers are a fixed pool, each reused once its UploadPart settles, so no ' +
+          'part-sized copy is left waiting for the garbage collector, and the peak levels off' +
           (bigRuns.length > 2
             ? ` (${((b.peakRssMB / bigRuns[bigRuns.length - 2].peakRssMB - 1) * 100).toFixed(1)} % from ` +
               `${int(bigRuns[bigRuns.length - 2].keys)} to ${int(b.keys)} keys here, for ${((b.keys / bigRuns[bigRuns.length - 2].keys)).toFixed(1)} times the manifest)`

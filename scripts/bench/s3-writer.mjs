@@ -1,4 +1,4 @@
-// (h) The S3 manifest writer alone: what s3ManifestWriter (lib-storage's Upload, default partSize 8 MiB and
+// (h) The S3 manifest writer alone: what s3ManifestWriter (its pool of part buffers, default partSize 8 MiB and
 // queueSize 4) holds while N synthetic 1.7 KB lines stream through it to the S3 simulator. Each size runs in its own
 // child (scripts/bench/s3-writer-run.mjs), once with the writer and once with a writer that keeps nothing, so the
 // difference is the writer's. The simulator runs here, in the parent, counting the manifest's bytes and lines.
@@ -53,7 +53,7 @@ export async function benchS3Writer({ sizes = [100_000, 1_000_000], libStorage, 
           `${Math.round(run.mibPerSec)} MiB/s`,
       );
       if (n === sizes.at(-1)) {
-        // The smallest settings S3 and lib-storage allow: what the writer's share comes down to.
+        // The smallest settings S3 allows: what the writer's share comes down to.
         const small = await runChild(['--lines', String(n), '--bucket', bucket, '--part-size-mib', '5', '--queue-size', '1'], {
           S3_ENDPOINT_URL: sim.endpoint,
         });
