@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import type { S3Operation } from '../fault-proxy.js';
+import type { S3Operation } from '../s3-operations.js';
 import type { KeySpace } from './key-layouts.js';
 import { indexOfKey, listPage, listPageXml, objectEtag, objectSize, parseListQuery } from './list-objects-v2.js';
 import type { SimulatedObject, SimulatedObjectStore } from './object-store.js';

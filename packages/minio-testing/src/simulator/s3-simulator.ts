@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { S3Credentials, S3EndpointInfo } from '../client.js';
-import { classifyS3Request, type S3Operation } from '../fault-proxy.js';
+import { drain, LoopbackServer, s3RequestId } from '../loopback-server.js';
+import { classifyS3Request, type S3Operation } from '../s3-operations.js';
 import { type KeySpace, keySpaceOf, type SimulatedKeySet } from './key-layouts.js';
 import {
   DEFAULT_MIN_PART_SIZE,
@@ -78,7 +77,9 @@ export interface S3Simulator extends S3EndpointInfo, AsyncDisposable {
   close(): Promise<void>;
 }
 
-const DEFAULT_BUCKETS: Readonly<Record<string, SimulatedKeySet>> = { 'simulated-bucket': { layout: 'flat', count: 1000 } };
+const DEFAULT_BUCKETS: Readonly<Record<string, SimulatedKeySet>> = {
+  'simulated-bucket': { layout: 'flat', count: 1000 },
+};
 const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE']);
 
 /**
@@ -99,79 +100,27 @@ export async function startS3Simulator(options: S3SimulatorOptions = {}): Promis
   const latency = checkNonNegative(options.latencyMs, 50, 'latencyMs');
   const jitter = checkNonNegative(options.jitterMs, 10, 'jitterMs');
   const limiter = new PrefixRateLimiter(options.rateLimit ?? {});
-  const counters = newCounters();
-  state.counters = counters;
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-
+  const counters = state.counters;
+  let server: LoopbackServer | undefined;
   const delay = (): Promise<void> =>
     new Promise((resolve) => {
       const ms = latency + Math.random() * jitter;
-      if (ms <= 0) return resolve();
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
+      if (ms <= 0 || !server) return resolve();
+      server.setTimer(resolve, ms);
     });
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://s3.invalid');
-    const operation = classifyS3Request(method, req.url ?? '/', req.headers);
-    counters.total += 1;
-    counters.byOperation[operation] = (counters.byOperation[operation] ?? 0) + 1;
-    const { bucket, key } = splitPath(url.pathname);
-    const listPrefix = operation === 'ListObjectsV2' ? (url.searchParams.get('prefix') ?? '') : undefined;
-    const admitted = limiter.admit(rateLimitPrefix(key, listPrefix), WRITE_METHODS.has(method.toUpperCase()));
-    try {
-      if (!admitted) {
-        counters.throttled += 1;
-        await drain(req);
-        await delay();
-        throw new S3SimulatorRequestError(503, 'SlowDown', 'Please reduce your request rate.');
-      }
-      const answer = await routeRequest(state, { method: method.toUpperCase(), operation, bucket, key, query: url.searchParams, request: req });
-      await delay();
-      res.writeHead(answer.status, { 'x-amz-request-id': requestId(), ...answer.headers });
-      res.end(answer.body);
-    } catch (error) {
-      await drain(req);
-      sendError(res, error, url.pathname, () => {
-        if (admitted) counters.errors += 1;
-      });
-    }
-  };
-
-  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-    handle(req, res).catch(() => res.destroy());
+  const handle = (req: IncomingMessage, res: ServerResponse): Promise<void> =>
+    answerRequest({ state, limiter, counters, delay }, req, res);
+  server = await LoopbackServer.listen(handle, options.port ?? 0, {
+    keepAliveTimeout: 30_000,
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    });
-    return closing;
-  };
+  const close = (): Promise<void> => (server as LoopbackServer).close();
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'simulator', secretAccessKey: 'simulator-secret' },
+    credentials: {
+      accessKeyId: 'simulator',
+      secretAccessKey: 'simulator-secret',
+    },
     get counters() {
       return { ...counters, byOperation: { ...counters.byOperation } };
     },
@@ -185,6 +134,54 @@ export async function startS3Simulator(options: S3SimulatorOptions = {}): Promis
   };
 }
 
+/** What answering a request needs: the buckets, the rate limit, the counters, and S3's latency. */
+interface RequestContext {
+  readonly state: SimulatorState;
+  readonly limiter: PrefixRateLimiter;
+  readonly counters: MutableCounters;
+  readonly delay: () => Promise<void>;
+}
+
+/** Answers one request: counts it, throttles it or routes it, and waits S3's latency before answering. */
+async function answerRequest(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { counters } = ctx;
+  const method = req.method ?? 'GET';
+  const url = new URL(req.url ?? '/', 'http://s3.invalid');
+  const operation = classifyS3Request(method, req.url ?? '/', req.headers);
+  counters.total += 1;
+  counters.byOperation[operation] = (counters.byOperation[operation] ?? 0) + 1;
+  const { bucket, key } = splitPath(url.pathname);
+  const listPrefix = operation === 'ListObjectsV2' ? (url.searchParams.get('prefix') ?? '') : undefined;
+  const admitted = ctx.limiter.admit(rateLimitPrefix(key, listPrefix), WRITE_METHODS.has(method.toUpperCase()));
+  try {
+    if (!admitted) {
+      counters.throttled += 1;
+      await drain(req);
+      await ctx.delay();
+      throw new S3SimulatorRequestError(503, 'SlowDown', 'Please reduce your request rate.');
+    }
+    const answer = await routeRequest(ctx.state, {
+      method: method.toUpperCase(),
+      operation,
+      bucket,
+      key,
+      query: url.searchParams,
+      request: req,
+    });
+    await ctx.delay();
+    res.writeHead(answer.status, {
+      'x-amz-request-id': s3RequestId(),
+      ...answer.headers,
+    });
+    res.end(answer.body);
+  } catch (error) {
+    await drain(req);
+    sendError(res, error, url.pathname, () => {
+      if (admitted) counters.errors += 1;
+    });
+  }
+}
+
 interface MutableCounters {
   total: number;
   byOperation: Partial<Record<S3Operation, number>>;
@@ -195,19 +192,28 @@ interface MutableCounters {
 }
 
 function newCounters(): MutableCounters {
-  return { total: 0, byOperation: {}, throttled: 0, errors: 0, keysListed: 0, bytesReceived: 0 };
+  return {
+    total: 0,
+    byOperation: {},
+    throttled: 0,
+    errors: 0,
+    keysListed: 0,
+    bytesReceived: 0,
+  };
 }
 
 function buildState(options: S3SimulatorOptions): SimulatorState & { counters: MutableCounters } {
   const specs = options.buckets ?? DEFAULT_BUCKETS;
-  if (specs === null || typeof specs !== 'object') throw new TypeError('buckets must be an object of bucket name → key set');
+  if (specs === null || typeof specs !== 'object')
+    throw new TypeError('buckets must be an object of bucket name → key set');
   const spaces = new Map<string, KeySpace>();
   for (const [name, spec] of Object.entries(specs)) {
     checkBucketName(name, 'buckets');
     spaces.set(name, keySpaceOf(spec, `buckets[${JSON.stringify(name)}]`));
   }
   const store = options.store ?? 'memory';
-  if (store !== 'memory' && store !== 'count') throw new TypeError(`store must be 'memory' or 'count', got ${JSON.stringify(store)}`);
+  if (store !== 'memory' && store !== 'count')
+    throw new TypeError(`store must be 'memory' or 'count', got ${JSON.stringify(store)}`);
   const minPartSize = checkNonNegative(options.minPartSize, DEFAULT_MIN_PART_SIZE, 'minPartSize');
   const objectStore = new SimulatedObjectStore(store, minPartSize);
   preload(options.objects, spaces, objectStore);
@@ -215,21 +221,35 @@ function buildState(options: S3SimulatorOptions): SimulatorState & { counters: M
 }
 
 function checkBucketName(name: string, field: string): void {
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) throw new TypeError(`${field}: ${JSON.stringify(name)} is not a valid bucket name`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name))
+    throw new TypeError(`${field}: ${JSON.stringify(name)} is not a valid bucket name`);
 }
 
 /** Stores the objects given up front (kept whatever the store mode); a bucket named only there lists nothing. */
-function preload(objects: S3SimulatorOptions['objects'], spaces: Map<string, KeySpace>, store: SimulatedObjectStore): void {
+function preload(
+  objects: S3SimulatorOptions['objects'],
+  spaces: Map<string, KeySpace>,
+  store: SimulatedObjectStore,
+): void {
   if (objects === undefined) return;
-  if (objects === null || typeof objects !== 'object') throw new TypeError('objects must be an object of bucket name → { key: bytes }');
+  if (objects === null || typeof objects !== 'object')
+    throw new TypeError('objects must be an object of bucket name → { key: bytes }');
   for (const [bucket, byKey] of Object.entries(objects)) {
     checkBucketName(bucket, 'objects');
     if (!spaces.has(bucket)) spaces.set(bucket, keySpaceOf({ layout: 'keys', keys: [] }));
     for (const [key, value] of Object.entries(byKey ?? {})) {
       if (key === '' || (typeof value !== 'string' && !(value instanceof Uint8Array))) {
-        throw new TypeError(`objects[${JSON.stringify(bucket)}][${JSON.stringify(key)}] must be a non-empty key with a string or Uint8Array body`);
+        throw new TypeError(
+          `objects[${JSON.stringify(bucket)}][${JSON.stringify(key)}] must be a non-empty key with a string or Uint8Array body`,
+        );
       }
-      store.preload(bucket, key, typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      store.preload(
+        bucket,
+        key,
+        typeof value === 'string'
+          ? Buffer.from(value, 'utf8')
+          : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+      );
     }
   }
 }
@@ -249,21 +269,6 @@ function splitPath(pathname: string): { bucket: string; key: string } {
   return { bucket, key };
 }
 
-function requestId(): string {
-  return randomBytes(8).toString('hex').toUpperCase();
-}
-
-async function drain(req: IncomingMessage): Promise<void> {
-  if (req.complete || req.readableEnded) return;
-  try {
-    for await (const _ of req) {
-      // discard
-    }
-  } catch {
-    // the client went away
-  }
-}
-
 function sendError(res: ServerResponse, error: unknown, resource: string, countError: () => void): void {
   if (res.headersSent || res.destroyed) return void res.destroy();
   const known = error instanceof S3SimulatorRequestError;
@@ -272,7 +277,10 @@ function sendError(res: ServerResponse, error: unknown, resource: string, countE
   const status = known ? error.status : 500;
   const code = known ? error.code : 'InternalError';
   const message = known ? error.message : 'We encountered an internal error. Please try again.';
-  const id = requestId();
-  res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': id });
+  const id = s3RequestId();
+  res.writeHead(status, {
+    'content-type': 'application/xml',
+    'x-amz-request-id': id,
+  });
   res.end(errorXml(code, message, id, resource));
 }

@@ -21,13 +21,13 @@ export function xmlEscape(text: string): string {
   return text.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\u007f]/g, (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16)};`);
 }
 
-/** An S3 error document. */
-export function errorXml(code: string, message: string, requestId: string, resource?: string): string {
+/** An S3 error document; its `HostId` is the request id unless given. */
+export function errorXml(code: string, message: string, requestId: string, resource?: string, hostId = requestId): string {
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' +
     `<Code>${code}</Code><Message>${xmlEscape(message)}</Message>` +
     (resource === undefined ? '' : `<Resource>${xmlEscape(resource)}</Resource>`) +
-    `<RequestId>${requestId}</RequestId><HostId>${requestId}</HostId></Error>`
+    `<RequestId>${requestId}</RequestId><HostId>${hostId}</HostId></Error>`
   );
 }
 
