@@ -5,20 +5,13 @@ import type {
   PipelineFailedEvent,
   Reporter,
 } from '@presign-pipeline/core';
-import { MAX_DIMENSIONS_PER_SET } from './constants.js';
 import type { EmfStorageResolution, EmfUnit } from './constants.js';
-import { addToSeries, serializeEmf } from './serialize.js';
-import type { MetricSeries } from './serialize.js';
-import {
-  metricValues,
-  propertyJson,
-  quote,
-  validateDimension,
-  validateMetricName,
-  validateNamespace,
-  validateStorageResolution,
-  validateUnit,
-} from './validate.js';
+import { MAX_DIMENSIONS_PER_SET } from './constants.js';
+import type { ResolvedEmfReporterOptions } from './emf-reporter-options.js';
+import { resolveEmfReporterOptions } from './emf-reporter-options.js';
+import { DimensionsStore, MetricsStore, PropertiesStore } from './emf-stores.js';
+import { serializeEmf } from './serialize.js';
+import { metricValues, propertyJson, quote, validateDimension, validateMetricName } from './validate.js';
 
 /** What a run amounted to, handed to {@link EmfReporterOptions.metrics} to turn into metric values. */
 export interface RunSummary {
@@ -105,35 +98,173 @@ export interface EmfReporter extends Reporter {
   reset(): void;
 }
 
-const defaultMetrics = (summary: RunSummary): Record<string, number> => ({
-  PresignCount: summary.count,
-  PresignErrors: summary.errors,
-  S3ListPages: summary.pages,
-  ManifestBytes: summary.bytes,
-});
+/**
+ * The state of one invocation — metrics, dimensions, properties — and the operations on it. Every check runs before
+ * any change, so a rejected call leaves the state as it was.
+ */
+export class EmfInvocation {
+  readonly #config: ResolvedEmfReporterOptions;
+  readonly #metrics = new MetricsStore();
+  readonly #dimensions: DimensionsStore;
+  readonly #properties: PropertiesStore;
 
-const defaultWrite = (line: string): void => {
-  // On Linux, stdout writes to files and pipes are synchronous, so the line is out before the process freezes.
-  process.stdout.write(`${line}\n`);
-};
-
-const defaultOnError = (error: unknown): void => {
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`@presign-pipeline/emf: ${message}\n`);
-};
-
-function copyRecord<T>(record: Readonly<Record<string, T>> | undefined, field: string): Record<string, T> {
-  if (record === undefined) return {};
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-    throw new TypeError(`emfReporter option "${field}" must be an object`);
+  constructor(config: ResolvedEmfReporterOptions) {
+    this.#config = config;
+    this.#dimensions = new DimensionsStore(config.dimensions);
+    this.#properties = new PropertiesStore(config.properties);
   }
-  return { ...record };
+
+  addMetric(name: string, value: number, unit?: EmfUnit, storageResolution?: EmfStorageResolution): void {
+    validateMetricName(name);
+    // Validate the value before touching state, so an invalid value leaves nothing behind.
+    metricValues(name, value);
+    if (this.#dimensions.has(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a dimension`);
+    if (this.#properties.has(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a property`);
+    const { units, resolutions, defaultResolution } = this.#config;
+    const resolvedUnit = unit ?? (Object.hasOwn(units, name) ? units[name] : undefined);
+    const resolvedResolution =
+      storageResolution ?? (Object.hasOwn(resolutions, name) ? resolutions[name] : undefined) ?? defaultResolution;
+    // The store validates unit, resolution and consistency with earlier values before it mutates anything.
+    this.#metrics.add(name, value, resolvedUnit, resolvedResolution);
+  }
+
+  addDimension(name: string, value: string): void {
+    validateDimension(name, value);
+    if (this.#metrics.has(name)) throw new RangeError(`EMF dimension ${quote(name)} has the name of a metric`);
+    if (this.#properties.has(name)) throw new RangeError(`EMF dimension ${quote(name)} has the name of a property`);
+    if (!this.#dimensions.has(name) && this.#dimensions.size >= MAX_DIMENSIONS_PER_SET) {
+      throw new RangeError(
+        `EMF dimension ${quote(name)} would be dimension ${MAX_DIMENSIONS_PER_SET + 1} of the set; at most ${MAX_DIMENSIONS_PER_SET} are allowed`,
+      );
+    }
+    this.#dimensions.set(name, value);
+  }
+
+  setProperty(name: string, value: unknown): void {
+    if (value === undefined && typeof name === 'string') {
+      this.#properties.delete(name);
+      return;
+    }
+    propertyJson(name, value);
+    if (this.#metrics.has(name)) throw new RangeError(`EMF property ${quote(name)} has the name of a metric`);
+    if (this.#dimensions.has(name)) throw new RangeError(`EMF property ${quote(name)} has the name of a dimension`);
+    this.#properties.set(name, value);
+  }
+
+  /** Writes the invocation's document(s), if any metric was recorded, then clears the state (also on failure). */
+  publish(): void {
+    try {
+      if (this.#metrics.size === 0) return;
+      const lines = serializeEmf({
+        namespace: this.#config.namespace,
+        dimensions: this.#dimensions.toRecord(),
+        metrics: this.#metrics.toInputs(),
+        properties: this.#properties.toRecord(),
+        timestamp: this.#config.clock(),
+      });
+      for (const line of lines) this.#config.write(line);
+    } finally {
+      this.reset();
+    }
+  }
+
+  reset(): void {
+    this.#metrics.clear();
+    this.#dimensions.clear();
+    this.#properties.clear();
+  }
 }
 
-function checkFunction(value: unknown, field: string): void {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`emfReporter option "${field}" must be a function`);
+/** Wraps a listener so that what it throws goes to `onError`, never into the pipeline. */
+export function guardWith(
+  onError: (error: unknown) => void,
+): <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void {
+  return (fn) =>
+    (...args) => {
+      try {
+        fn(...args);
+      } catch (error) {
+        try {
+          onError(error);
+        } catch {
+          // An error handler that throws has nowhere left to report to.
+        }
+      }
+    };
+}
+
+/** Records a run's summary as metrics; one bad value is reported and dropped, the others are still recorded. */
+function recordSummary(
+  invocation: EmfInvocation,
+  config: ResolvedEmfReporterOptions,
+  guarded: ReturnType<typeof guardWith>,
+  summary: RunSummary,
+): void {
+  const values = config.mapSummary(summary);
+  if (values === null || typeof values !== 'object') {
+    throw new TypeError(
+      `emfReporter option "metrics" returned ${values === null ? 'null' : typeof values}, not an object`,
+    );
   }
+  for (const [name, value] of Object.entries(values)) guarded(() => invocation.addMetric(name, value))();
+}
+
+function completedSummary({ result }: PipelineCompletedEvent): RunSummary {
+  return {
+    count: result.count,
+    errors: result.errors,
+    pages: result.pages,
+    bytes: result.manifest.bytes,
+    durationMs: result.durationMs,
+    failed: false,
+  };
+}
+
+function failedSummary(event: PipelineFailedEvent): RunSummary {
+  return {
+    count: event.count,
+    errors: event.errors,
+    pages: event.pages,
+    bytes: 0,
+    durationMs: event.durationMs,
+    failed: true,
+  };
+}
+
+/** The pipeline listeners of one reporter (made once, so unsubscribing removes exactly what subscribing added). */
+interface PipelineListeners {
+  readonly onCompleted: (event: PipelineCompletedEvent) => void;
+  readonly onFailed: (event: PipelineFailedEvent) => void;
+  readonly onExpiryCapped: (event: ExpiryCappedEvent) => void;
+}
+
+function pipelineListeners(
+  invocation: EmfInvocation,
+  config: ResolvedEmfReporterOptions,
+  guarded: ReturnType<typeof guardWith>,
+): PipelineListeners {
+  return {
+    onCompleted: guarded((event: PipelineCompletedEvent): void =>
+      recordSummary(invocation, config, guarded, completedSummary(event)),
+    ),
+    onFailed: guarded((event: PipelineFailedEvent): void =>
+      recordSummary(invocation, config, guarded, failedSummary(event)),
+    ),
+    onExpiryCapped: guarded((_event: ExpiryCappedEvent): void => invocation.addMetric('PresignExpiryCapped', 1)),
+  };
+}
+
+/** Subscribes the listeners to a pipeline's events; returns the function that unsubscribes them. */
+function subscribeListeners(events: PipelineEventEmitter, listeners: PipelineListeners): () => void {
+  const { onCompleted, onFailed, onExpiryCapped } = listeners;
+  events.on('pipeline-completed', onCompleted);
+  events.on('pipeline-failed', onFailed);
+  events.on('expiry-capped', onExpiryCapped);
+  return () => {
+    events.off('pipeline-completed', onCompleted);
+    events.off('pipeline-failed', onFailed);
+    events.off('expiry-capped', onExpiryCapped);
+  };
 }
 
 /**
@@ -147,193 +278,21 @@ function checkFunction(value: unknown, field: string): void {
  * @throws TypeError or RangeError naming the bad option.
  */
 export function emfReporter(options: EmfReporterOptions): EmfReporter {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError('emfReporter needs an options object with a namespace');
-  }
-  const { namespace } = options;
-  validateNamespace(namespace);
-  checkFunction(options.metrics, 'metrics');
-  checkFunction(options.write, 'write');
-  checkFunction(options.clock, 'clock');
-  checkFunction(options.onError, 'onError');
-
-  const baseDimensions = copyRecord(options.dimensions, 'dimensions');
-  const names = Object.keys(baseDimensions);
-  if (names.length > MAX_DIMENSIONS_PER_SET) {
-    throw new RangeError(
-      `emfReporter option "dimensions" has ${names.length} dimensions (${quote(names[MAX_DIMENSIONS_PER_SET])} is one too many); at most ${MAX_DIMENSIONS_PER_SET} are allowed`,
-    );
-  }
-  for (const [name, value] of Object.entries(baseDimensions)) validateDimension(name, value);
-
-  const units = copyRecord(options.units, 'units');
-  for (const [name, unit] of Object.entries(units)) validateUnit(name, unit);
-
-  const resolutionOption = options.storageResolution;
-  let defaultResolution: EmfStorageResolution | undefined;
-  let resolutions: Record<string, EmfStorageResolution> = {};
-  if (typeof resolutionOption === 'number') {
-    validateStorageResolution('*', resolutionOption);
-    defaultResolution = resolutionOption;
-  } else {
-    resolutions = copyRecord(resolutionOption, 'storageResolution');
-    for (const [name, resolution] of Object.entries(resolutions)) validateStorageResolution(name, resolution);
-  }
-
-  const baseProperties = copyRecord(options.properties, 'properties');
-  for (const [name, value] of Object.entries(baseProperties)) {
-    propertyJson(name, value);
-    if (Object.hasOwn(baseDimensions, name)) throw new RangeError(`EMF property ${quote(name)} has the name of a dimension`);
-  }
-
-  const mapSummary = options.metrics ?? defaultMetrics;
-  const write = options.write ?? defaultWrite;
-  const clock = options.clock ?? Date.now;
-  const onError = options.onError ?? defaultOnError;
-  const deferPublish = options.deferPublish === true;
-
-  // Per-invocation state; everything below is cleared by reset().
-  let series = new Map<string, MetricSeries>();
-  let addedDimensions = new Map<string, string>();
-  let addedProperties = new Map<string, unknown>();
-
-  const hasDimension = (name: string): boolean => Object.hasOwn(baseDimensions, name) || addedDimensions.has(name);
-  const hasProperty = (name: string): boolean => Object.hasOwn(baseProperties, name) || addedProperties.has(name);
-  const currentDimensions = (): Record<string, string> =>
-    Object.fromEntries([...Object.entries(baseDimensions), ...addedDimensions]);
-  const currentProperties = (): Record<string, unknown> =>
-    Object.fromEntries([...Object.entries(baseProperties), ...addedProperties]);
-
-  const reset = (): void => {
-    series = new Map();
-    addedDimensions = new Map();
-    addedProperties = new Map();
-  };
-
-  const addMetric = (name: string, value: number, unit?: EmfUnit, storageResolution?: EmfStorageResolution): void => {
-    validateMetricName(name);
-    // Validate the value before touching state, so an invalid value leaves nothing behind.
-    metricValues(name, value);
-    if (hasDimension(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a dimension`);
-    if (hasProperty(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a property`);
-    const resolvedUnit = unit ?? (Object.hasOwn(units, name) ? units[name] : undefined);
-    const resolvedResolution =
-      storageResolution ?? (Object.hasOwn(resolutions, name) ? resolutions[name] : undefined) ?? defaultResolution;
-    // addToSeries validates unit, resolution and consistency with earlier values before it mutates anything.
-    addToSeries(series, name, value, resolvedUnit, resolvedResolution);
-  };
-
-  const addDimension = (name: string, value: string): void => {
-    validateDimension(name, value);
-    if (series.has(name)) throw new RangeError(`EMF dimension ${quote(name)} has the name of a metric`);
-    if (hasProperty(name)) throw new RangeError(`EMF dimension ${quote(name)} has the name of a property`);
-    if (!hasDimension(name) && Object.keys(currentDimensions()).length >= MAX_DIMENSIONS_PER_SET) {
-      throw new RangeError(
-        `EMF dimension ${quote(name)} would be dimension ${MAX_DIMENSIONS_PER_SET + 1} of the set; at most ${MAX_DIMENSIONS_PER_SET} are allowed`,
-      );
-    }
-    addedDimensions.set(name, value);
-  };
-
-  const setProperty = (name: string, value: unknown): void => {
-    if (value === undefined && typeof name === 'string') {
-      addedProperties.delete(name);
-      return;
-    }
-    propertyJson(name, value);
-    if (series.has(name)) throw new RangeError(`EMF property ${quote(name)} has the name of a metric`);
-    if (hasDimension(name)) throw new RangeError(`EMF property ${quote(name)} has the name of a dimension`);
-    addedProperties.set(name, value);
-  };
-
-  const publish = (): void => {
-    try {
-      if (series.size === 0) return;
-      const lines = serializeEmf({
-        namespace,
-        dimensions: currentDimensions(),
-        metrics: [...series.values()].map((s) => ({
-          name: s.name,
-          value: s.values,
-          unit: s.unit,
-          storageResolution: s.resolution,
-        })),
-        properties: currentProperties(),
-        timestamp: clock(),
-      });
-      for (const line of lines) write(line);
-    } finally {
-      reset();
-    }
-  };
-
-  // Listener path: telemetry never throws into the pipeline.
-  const guarded =
-    <A extends unknown[]>(fn: (...args: A) => void) =>
-    (...args: A): void => {
-      try {
-        fn(...args);
-      } catch (error) {
-        try {
-          onError(error);
-        } catch {
-          // An error handler that throws has nowhere left to report to.
-        }
-      }
-    };
-
-  const recordSummary = (summary: RunSummary): void => {
-    const values = mapSummary(summary);
-    if (values === null || typeof values !== 'object') {
-      throw new TypeError(`emfReporter option "metrics" returned ${values === null ? 'null' : typeof values}, not an object`);
-    }
-    // Each metric on its own: one bad value is reported and dropped, the others are still published.
-    for (const [name, value] of Object.entries(values)) guarded(() => addMetric(name, value))();
-  };
-
-  const onCompleted = guarded((event: PipelineCompletedEvent): void => {
-    const { result } = event;
-    recordSummary({
-      count: result.count,
-      errors: result.errors,
-      pages: result.pages,
-      bytes: result.manifest.bytes,
-      durationMs: result.durationMs,
-      failed: false,
-    });
-  });
-  const onFailed = guarded((event: PipelineFailedEvent): void => {
-    recordSummary({
-      count: event.count,
-      errors: event.errors,
-      pages: event.pages,
-      bytes: 0,
-      durationMs: event.durationMs,
-      failed: true,
-    });
-  });
-  const onExpiryCapped = guarded((_event: ExpiryCappedEvent): void => {
-    addMetric('PresignExpiryCapped', 1);
-  });
-
+  const config = resolveEmfReporterOptions(options);
+  const invocation = new EmfInvocation(config);
+  const guarded = guardWith(config.onError);
+  const listeners = pipelineListeners(invocation, config, guarded);
+  const publish = (): void => invocation.publish();
   return {
-    subscribe(events: PipelineEventEmitter): () => void {
-      events.on('pipeline-completed', onCompleted);
-      events.on('pipeline-failed', onFailed);
-      events.on('expiry-capped', onExpiryCapped);
-      return () => {
-        events.off('pipeline-completed', onCompleted);
-        events.off('pipeline-failed', onFailed);
-        events.off('expiry-capped', onExpiryCapped);
-      };
-    },
+    subscribe: (events: PipelineEventEmitter): (() => void) => subscribeListeners(events, listeners),
     flush: guarded((): void => {
-      if (!deferPublish) publish();
+      if (!config.deferPublish) publish();
     }),
     publish,
-    addMetric,
-    addDimension,
-    setProperty,
-    reset,
+    addMetric: (name: string, value: number, unit?: EmfUnit, storageResolution?: EmfStorageResolution): void =>
+      invocation.addMetric(name, value, unit, storageResolution),
+    addDimension: (name: string, value: string): void => invocation.addDimension(name, value),
+    setProperty: (name: string, value: unknown): void => invocation.setProperty(name, value),
+    reset: (): void => invocation.reset(),
   };
 }

@@ -1,5 +1,6 @@
-import { MAX_DIMENSIONS_PER_SET, MAX_DOCUMENT_BYTES, MAX_METRICS_PER_DIRECTIVE, MAX_VALUES_PER_METRIC } from './constants.js';
 import type { EmfStorageResolution, EmfUnit } from './constants.js';
+import { MAX_DIMENSIONS_PER_SET } from './constants.js';
+import { documentFrame, packDocuments } from './emf-document.js';
 import {
   inferEmfUnit,
   metricValues,
@@ -100,9 +101,6 @@ function toSeries(metrics: SerializeEmfInput['metrics']): MetricSeries[] {
   return [...series.values()];
 }
 
-const json = JSON.stringify;
-const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
-
 /**
  * Builds the EMF document(s) for one emission: one JSON line per document, without a newline.
  *
@@ -119,12 +117,24 @@ const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
 export function serializeEmf(input: SerializeEmfInput): string[] {
   if (input === null || typeof input !== 'object') throw new TypeError('serializeEmf needs an input object');
   validateNamespace(input.namespace);
-  const { timestamp } = input;
+  checkTimestamp(input.timestamp);
+  const dimensions = checkedDimensions(input.dimensions);
+  const dimensionNames = new Set(dimensions.map(([name]) => name));
+  const properties = checkedProperties(input.properties, dimensionNames);
+  const series = toSeries(input.metrics);
+  checkMetricNames(series, dimensionNames, new Set(properties.map(([name]) => name)));
+  if (series.length === 0) return [];
+  return packDocuments(documentFrame(input.namespace, input.timestamp, dimensions, properties), series);
+}
+
+function checkTimestamp(timestamp: unknown): void {
   if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) {
     throw new RangeError(`EMF timestamp must be epoch milliseconds, got ${String(timestamp)}`);
   }
+}
 
-  const dimensions = Object.entries(input.dimensions ?? {});
+function checkedDimensions(record: SerializeEmfInput['dimensions']): [string, string][] {
+  const dimensions = Object.entries(record ?? {});
   dimensions.forEach(([name, value], index) => {
     validateDimension(name, value);
     if (index >= MAX_DIMENSIONS_PER_SET) {
@@ -133,68 +143,30 @@ export function serializeEmf(input: SerializeEmfInput): string[] {
       );
     }
   });
-  const dimensionNames = new Set(dimensions.map(([name]) => name));
+  return dimensions;
+}
 
-  const properties = Object.entries(input.properties ?? {}).map(([name, value]) => {
+/** Each property with its value already serialized. */
+function checkedProperties(
+  record: SerializeEmfInput['properties'],
+  dimensionNames: ReadonlySet<string>,
+): (readonly [string, string])[] {
+  return Object.entries(record ?? {}).map(([name, value]) => {
     const text = propertyJson(name, value);
     if (dimensionNames.has(name)) {
       throw new RangeError(`EMF property ${quote(name)} has the name of a dimension`);
     }
     return [name, text] as const;
   });
-  const propertyNames = new Set(properties.map(([name]) => name));
+}
 
-  const series = toSeries(input.metrics);
+function checkMetricNames(
+  series: readonly MetricSeries[],
+  dimensionNames: ReadonlySet<string>,
+  propertyNames: ReadonlySet<string>,
+): void {
   for (const { name } of series) {
     if (dimensionNames.has(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a dimension`);
     if (propertyNames.has(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a property`);
   }
-  if (series.length === 0) return [];
-
-  const head =
-    `{"_aws":{"Timestamp":${Math.round(timestamp)},"CloudWatchMetrics":[{"Namespace":${json(input.namespace)},` +
-    `"Dimensions":[${json([...dimensionNames])}],"Metrics":[`;
-  const middle = `]}]}${dimensions.map(([name, value]) => `,${json(name)}:${json(value)}`).join('')}`;
-  const tail = `${properties.map(([name, text]) => `,${json(name)}:${text}`).join('')}}`;
-  const baseBytes = byteLength(head) + byteLength(middle) + byteLength(tail);
-  if (baseBytes > MAX_DOCUMENT_BYTES) {
-    let largest = properties[0];
-    for (const entry of properties) if (largest && entry[1].length > largest[1].length) largest = entry;
-    const culprit = largest ? `property ${quote(largest[0])} (${byteLength(largest[1])} bytes)` : 'its dimensions';
-    throw new RangeError(
-      `EMF document would hold ${baseBytes} bytes before any metric, over the ${MAX_DOCUMENT_BYTES}-byte limit; the largest part is ${culprit}`,
-    );
-  }
-
-  const offsets = new Map<MetricSeries, number>(series.map((s) => [s, 0]));
-  const documents: string[] = [];
-  while (series.some((s) => (offsets.get(s) ?? 0) < s.values.length)) {
-    const definitions: string[] = [];
-    const members: string[] = [];
-    let bytes = baseBytes;
-    for (const s of series) {
-      if (definitions.length >= MAX_METRICS_PER_DIRECTIVE) break;
-      const offset = offsets.get(s) ?? 0;
-      if (offset >= s.values.length) continue;
-      const chunk = s.values.slice(offset, offset + MAX_VALUES_PER_METRIC);
-      const definition = json(
-        s.resolution === 1 ? { Name: s.name, Unit: s.unit, StorageResolution: 1 } : { Name: s.name, Unit: s.unit },
-      );
-      const member = `,${json(s.name)}:${chunk.length === 1 ? json(chunk[0]) : json(chunk)}`;
-      // One byte more than needed for the separating comma of the first definition: an upper bound is enough.
-      const cost = byteLength(definition) + 1 + byteLength(member);
-      if (bytes + cost > MAX_DOCUMENT_BYTES) {
-        if (definitions.length === 0) {
-          throw new RangeError(`EMF metric ${quote(s.name)} does not fit in a ${MAX_DOCUMENT_BYTES}-byte document`);
-        }
-        break;
-      }
-      bytes += cost;
-      definitions.push(definition);
-      members.push(member);
-      offsets.set(s, offset + chunk.length);
-    }
-    documents.push(head + definitions.join(',') + middle + members.join('') + tail);
-  }
-  return documents;
 }
