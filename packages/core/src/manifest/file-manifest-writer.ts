@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { open as openFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open as openFile, rename, rm } from 'node:fs/promises';
 import { PresignPipelineError } from '../errors.js';
 import type { ManifestEntry, ManifestInfo, ManifestWriter } from '../types.js';
 import { checkInteger, checkNonEmptyString, checkObject } from '../validate.js';
-import { LineBuffer, writeLines, type LineSink } from './jsonl.js';
+import { DoubleBuffer } from './double-buffer.js';
+import { type LineSink, writeLines } from './jsonl.js';
 
 const OWNER = 'fileManifestWriter';
 const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
@@ -36,133 +37,140 @@ export function fileManifestWriter(path: string, options: FileManifestWriterOpti
   checkNonEmptyString(OWNER, 'path', path);
   const opts = checkObject(OWNER, 'options', options);
   const highWaterMark =
-    opts.highWaterMark === undefined ? DEFAULT_HIGH_WATER_MARK : checkInteger(OWNER, 'highWaterMark', opts.highWaterMark, 1);
+    opts.highWaterMark === undefined
+      ? DEFAULT_HIGH_WATER_MARK
+      : checkInteger(OWNER, 'highWaterMark', opts.highWaterMark, 1);
   const bufferSize = Math.max(highWaterMark, MIN_BUFFER);
 
-  const partialPath = `${path}.${randomUUID()}.partial`;
-  let state: 'idle' | 'open' | 'closing' | 'closed' | 'aborted' = 'idle';
-  let handle: FileHandle | undefined;
-  let opening: Promise<void> | undefined;
-  let failure: unknown;
-  let aborting: Promise<void> | undefined;
-  let closing: Promise<ManifestInfo> | undefined;
-  let bytes = 0;
+  const file = new FileManifest(path, bufferSize);
+  return {
+    open: () => file.open(),
+    write: (entries: readonly ManifestEntry[]) => file.write(entries),
+    close: () => file.close(),
+    bytesWritten: () => file.bytesWritten,
+    abort: () => file.abort(),
+  };
+}
 
-  // Double buffering: `active` fills while the other one's write (`inFlight`) runs.
-  let active: LineBuffer | undefined;
-  let spare: LineBuffer | undefined;
-  let inFlight: Promise<void> | undefined;
+type FileState = 'idle' | 'open' | 'closing' | 'closed' | 'aborted';
 
-  function assertWritable(action: string): void {
+/**
+ * One manifest file being written: a temporary file next to `path`, renamed into place by `close`, deleted by
+ * `abort`. Lines go through a {@link DoubleBuffer}; a line larger than a buffer is written on its own.
+ * @internal
+ */
+export class FileManifest {
+  readonly #path: string;
+  readonly #partialPath: string;
+  readonly #buffers: DoubleBuffer;
+  readonly #sink: LineSink;
+  #state: FileState = 'idle';
+  #handle: FileHandle | undefined;
+  #opening: Promise<void> | undefined;
+  #closing: Promise<ManifestInfo> | undefined;
+  #aborting: Promise<void> | undefined;
+  #bytes = 0;
+
+  constructor(path: string, bufferSize: number) {
+    this.#path = path;
+    this.#partialPath = `${path}.${randomUUID()}.partial`;
+    this.#buffers = new DoubleBuffer(bufferSize, (bytes, length) => this.#writeAll(bytes, length));
+    this.#sink = {
+      buffer: () => this.#buffers.buffer(),
+      handOver: async () => {
+        await this.#buffers.rotate();
+        this.#assertWritable('write to'); // an abort while the previous buffer was being written
+      },
+      writeLarge: async (line) => {
+        if (this.#buffers.inFlight !== undefined) await this.#buffers.inFlight;
+        await this.#writeAll(line, line.length);
+      },
+    };
+  }
+
+  /** Bytes written to the file so far. */
+  get bytesWritten(): number {
+    return this.#bytes;
+  }
+
+  open(): Promise<void> {
+    if (this.#opening !== undefined) return this.#opening;
+    this.#assertWritable('open');
+    this.#state = 'open';
+    this.#opening = openFile(this.#partialPath, 'wx').then((h) => {
+      this.#handle = h;
+      if (this.#state === 'aborted') void h.close().catch(() => undefined);
+    });
+    return this.#opening;
+  }
+
+  async write(entries: readonly ManifestEntry[]): Promise<void> {
+    this.#assertWritable('write to');
+    if (this.#handle === undefined) await this.open();
+    await writeLines(OWNER, entries, this.#sink);
+    if (this.#buffers.failure !== undefined) throw this.#buffers.failure;
+  }
+
+  close(): Promise<ManifestInfo> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  abort(): Promise<void> {
+    if (this.#state === 'closed') return Promise.resolve();
+    this.#aborting ??= this.#abort();
+    return this.#aborting;
+  }
+
+  #assertWritable(action: string): void {
+    const state = this.#state;
     if (state === 'closed' || state === 'aborted' || state === 'closing') {
       throw new PresignPipelineError('MANIFEST_WRITE_FAILED', `${OWNER}: cannot ${action} a manifest that is ${state}`);
     }
-    if (failure !== undefined) throw failure;
+    if (this.#buffers.failure !== undefined) throw this.#buffers.failure;
   }
 
-  function open(): Promise<void> {
-    if (opening !== undefined) return opening;
-    assertWritable('open');
-    state = 'open';
-    opening = openFile(partialPath, 'wx').then((h) => {
-      handle = h;
-      if (state === 'aborted') void h.close().catch(() => undefined);
-    });
-    return opening;
-  }
-
-  async function writeAll(buffer: Buffer, length: number): Promise<void> {
+  async #writeAll(buffer: Buffer, length: number): Promise<void> {
     let done = 0;
     while (done < length) {
-      const { bytesWritten } = await (handle as FileHandle).write(buffer, done, length - done, null);
+      const { bytesWritten } = await (this.#handle as FileHandle).write(buffer, done, length - done, null);
       done += bytesWritten;
     }
-    bytes += length;
+    this.#bytes += length;
   }
 
-  /** Starts writing the active buffer and switches to the spare one, waiting for it to be free first. */
-  async function rotate(): Promise<void> {
-    if (inFlight !== undefined) await inFlight;
-    if (failure !== undefined) throw failure;
-    if (active === undefined || active.length === 0) return;
-    const full = active;
-    active = spare ?? new LineBuffer(bufferSize);
-    active.length = 0;
-    spare = full;
-    inFlight = writeAll(full.bytes, full.length).then(
-      () => {
-        inFlight = undefined;
-      },
-      (error: unknown) => {
-        inFlight = undefined;
-        failure ??= error;
-      },
-    );
+  async #close(): Promise<ManifestInfo> {
+    this.#assertWritable('close');
+    if (this.#handle === undefined) await this.open();
+    this.#state = 'closing';
+    await this.#buffers.rotate();
+    if (this.#buffers.inFlight !== undefined) await this.#buffers.inFlight;
+    if (this.#buffers.failure !== undefined) throw this.#buffers.failure;
+    await (this.#handle as FileHandle).close();
+    this.#handle = undefined;
+    await rename(this.#partialPath, this.#path);
+    this.#state = 'closed';
+    this.#buffers.release();
+    return { bytes: this.#bytes, location: this.#path };
   }
 
-  const sink: LineSink = {
-    buffer: () => (active ??= new LineBuffer(bufferSize)),
-    async handOver() {
-      await rotate();
-      assertWritable('write to'); // an abort while the previous buffer was being written
-    },
-    async writeLarge(line) {
-      if (inFlight !== undefined) await inFlight;
-      await writeAll(line, line.length);
-    },
-  };
-
-  return {
-    open,
-    async write(entries: readonly ManifestEntry[]): Promise<void> {
-      assertWritable('write to');
-      if (handle === undefined) await open();
-      await writeLines(OWNER, entries, sink);
-      if (failure !== undefined) throw failure;
-    },
-    close(): Promise<ManifestInfo> {
-      closing ??= (async () => {
-        assertWritable('close');
-        if (handle === undefined) await open();
-        state = 'closing';
-        await rotate();
-        if (inFlight !== undefined) await inFlight;
-        if (failure !== undefined) throw failure;
-        await (handle as FileHandle).close();
-        handle = undefined;
-        await rename(partialPath, path);
-        state = 'closed';
-        active = undefined;
-        spare = undefined;
-        return { bytes, location: path };
-      })();
-      return closing;
-    },
-    bytesWritten: () => bytes,
-
-    abort(): Promise<void> {
-      if (state === 'closed') return Promise.resolve();
-      aborting ??= (async () => {
-        // An abort that lands during close waits for it rather than race its rename; a close that made it is kept.
-        if (closing !== undefined) {
-          const closed = await closing.then(
-            () => true,
-            () => false,
-          );
-          if (closed) return;
-        }
-        const wasOpened = opening !== undefined;
-        state = 'aborted';
-        if (opening !== undefined) await opening.catch(() => undefined);
-        if (inFlight !== undefined) await inFlight;
-        const h = handle;
-        handle = undefined;
-        active = undefined;
-        spare = undefined;
-        if (h !== undefined) await h.close().catch(() => undefined);
-        if (wasOpened) await rm(partialPath, { force: true });
-      })();
-      return aborting;
-    },
-  };
+  async #abort(): Promise<void> {
+    // An abort that lands during close waits for it rather than race its rename; a close that made it is kept.
+    if (this.#closing !== undefined) {
+      const closed = await this.#closing.then(
+        () => true,
+        () => false,
+      );
+      if (closed) return;
+    }
+    const wasOpened = this.#opening !== undefined;
+    this.#state = 'aborted';
+    if (this.#opening !== undefined) await this.#opening.catch(() => undefined);
+    if (this.#buffers.inFlight !== undefined) await this.#buffers.inFlight;
+    const h = this.#handle;
+    this.#handle = undefined;
+    this.#buffers.release();
+    if (h !== undefined) await h.close().catch(() => undefined);
+    if (wasOpened) await rm(this.#partialPath, { force: true });
+  }
 }
