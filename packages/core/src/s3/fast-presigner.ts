@@ -1,21 +1,21 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PresignPipelineError } from '../errors.js';
-import type { ObjectRef, Presigner, PresignOptions } from '../types.js';
-import { sdkPresigner } from './sdk-presigner.js';
 import { vouchForSyncUrls } from '../manifest/jsonl.js';
-import { assertKeyLength, assertSafeKeyPath } from './validate.js';
+import type { ObjectRef, Presigner, PresignOptions } from '../types.js';
+import { IdentityCache } from './presign-identity.js';
 import {
-  SIGV4_ALGORITHM,
-  CanonicalHasher,
-  deriveSigningKey,
-  encodeS3Key,
-  formatAmzDate,
-  parseAmzDate,
-  scopeSigner,
-  uriEscape,
-  type AmzDate,
-  type ScopeSigner,
-} from './sigv4.js';
+  AmzClock,
+  type BucketPlan,
+  type Identity,
+  PROBE_KEY,
+  planFromProbe,
+  SigningKeyCache,
+  sdkPlan,
+  signWithPlan,
+} from './presign-plan.js';
+import { sdkPresigner } from './sdk-presigner.js';
+import { encodeS3Key, formatAmzDate, parseAmzDate } from './sigv4.js';
+import { assertKeyLength, assertSafeKeyPath } from './validate.js';
 
 /**
  * Options of {@link fastPresigner}.
@@ -63,70 +63,7 @@ export interface FastPresigner extends Presigner {
   credentialsExpiration(): Promise<Date | undefined>;
 }
 
-/** The credentials the client's provider returned. */
-interface Identity {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  readonly expiration?: Date;
-}
-
-/** Query parameters the presigner fills in itself; every other parameter of the SDK's URL is copied verbatim. */
-const DYNAMIC_PARAMS = new Set([
-  'X-Amz-Credential',
-  'X-Amz-Date',
-  'X-Amz-Expires',
-  'X-Amz-Security-Token',
-  'X-Amz-Signature',
-]);
-
-/** Credentials are re-read from the provider at least this often, so a rotated key is picked up promptly. */
-const RECHECK_MS = 1_000;
-/** Credentials this close to their expiry are refreshed before signing (the SDK's own refresh window). */
-const REFRESH_WINDOW_MS = 5 * 60_000;
-/** The key presigned with the SDK to learn a bucket's URL layout. Any plain key works; the path must end with it. */
-const PROBE_KEY = 'k';
 const PROBE_EXPIRES = 900;
-const MAX_SIGNING_KEYS = 32;
-
-/** What the SDK's URL for one bucket taught us, and the pieces compiled from it. */
-interface BucketPlan {
-  readonly mode: 'fast' | 'sdk';
-  /** Why the fast path is off (mode `sdk`), for the error `fallback: false` raises. */
-  readonly reason?: string;
-  /** Scheme, authority and path prefix, e.g. `https://b.s3.eu-west-1.amazonaws.com/`; the encoded key follows. */
-  readonly base: string;
-  /** The path prefix alone (what the canonical request's path starts with). */
-  readonly pathPrefix: string;
-  /** The signed host header's value. */
-  readonly host: string;
-  /** The credential scope's region and service (the SDK's endpoint rules choose them, e.g. `aws-global` signs us-east-1). */
-  readonly region: string;
-  readonly service: string;
-  /** The URL's other parameters, already encoded (`X-Amz-Algorithm`, `X-Amz-Content-Sha256`, `X-Amz-SignedHeaders`, ...). */
-  readonly staticParams: ReadonlyArray<readonly [name: string, value: string]>;
-  compiled?: Compiled;
-}
-
-/**
- * The canonical request, string to sign and URL cut around their variable parts, for one identity and one day:
- * `canonical = c0 + path + c1 + date + c2 + expires + c3`, `url = u0 + path + u1 + date + u2 + expires + u3 + sig + u4`.
- */
-interface Compiled {
-  readonly identity: Identity;
-  readonly shortDate: string;
-  readonly canonical: readonly [string, string, string, string];
-  readonly url: readonly [string, string, string, string, string];
-  /** Signs the string to sign built from the long date and the canonical request's hash. */
-  readonly signer: ScopeSigner;
-  /** Hashes `c0 + path` followed by the tail `c1 + date + c2 + expires + c3` of the date and expiry below. */
-  readonly hasher: CanonicalHasher;
-  tailDate: string;
-  tailExpires: number;
-  expires: string;
-}
-
-type Slot = 'date' | 'expires' | 'signature';
 
 function owner(method: string): string {
   return `fastPresigner.${method}`;
@@ -169,79 +106,102 @@ function checkExpiresIn(method: string, options: unknown): number {
   return expiresIn;
 }
 
-function sameIdentity(a: Identity, b: Identity): boolean {
-  return a.accessKeyId === b.accessKeyId && a.secretAccessKey === b.secretAccessKey && a.sessionToken === b.sessionToken;
+/** The options of {@link fastPresigner}, checked. */
+interface CheckedOptions {
+  readonly client: S3Client;
+  readonly signingDate: Date | undefined;
+  readonly fallback: boolean;
+  readonly credentialsProvider: () => Promise<Identity>;
 }
 
-/** A plan that leaves the bucket to the SDK. */
-function sdkPlan(reason: string): BucketPlan {
-  return { mode: 'sdk', reason, base: '', pathPrefix: '', host: '', region: '', service: '', staticParams: [] };
-}
-
-/** Splits `name=value&...` into encoded pairs, decoding only the names. */
-function parseQuery(query: string): Array<[name: string, value: string]> {
-  return query.split('&').map((pair) => {
-    const at = pair.indexOf('=');
-    const rawName = at < 0 ? pair : pair.slice(0, at);
-    return [decodeURIComponent(rawName), at < 0 ? '' : pair.slice(at + 1)];
-  });
+function checkOptions(options: FastPresignerOptions): CheckedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`fastPresigner: "options" must be an object, got ${describe(options)}`);
+  }
+  const { client, signingDate, fallback = true } = options;
+  const config = (client as { config?: { credentials?: unknown } } | undefined)?.config;
+  if (typeof client !== 'object' || client === null || typeof config?.credentials !== 'function') {
+    throw new TypeError(`fastPresigner: option "client" must be an S3Client, got ${describe(client)}`);
+  }
+  if (signingDate !== undefined && (!(signingDate instanceof Date) || Number.isNaN(signingDate.getTime()))) {
+    throw new TypeError('fastPresigner: option "signingDate" must be a valid Date');
+  }
+  if (typeof fallback !== 'boolean') {
+    throw new TypeError(`fastPresigner: option "fallback" must be a boolean, got ${describe(fallback)}`);
+  }
+  return { client, signingDate, fallback, credentialsProvider: config.credentials as () => Promise<Identity> };
 }
 
 /**
- * Learns a bucket's URL layout from one URL the SDK presigned for {@link PROBE_KEY}: everything before the key
- * (scheme, host, path-style bucket or custom-endpoint path), the credential scope and the fixed parameters.
- * Whatever the SDK's endpoint rules decide (virtual-hosted or path-style, dotted buckets, IP endpoints, `aws-global`)
- * is taken as decided.
+ * The plan of each bucket, learned once from a URL the SDK presigned and verified by re-signing it; concurrent calls
+ * for one bucket share one probe, and a failed probe is not cached.
  */
-function planFromProbe(probe: string): BucketPlan {
-  // The presigner vouches that its URLs need no JSON escaping (see vouchForSyncUrls): every piece copied from the
-  // SDK's URL must be printable ASCII without `"` or `\`, as a percent-encoded URL is.
-  if (/[^\x20-\x7e]|["\\]/.test(probe)) return sdkPlan('the SDK URL holds characters outside printable ASCII');
-  const match = /^(https?:\/\/([^/?#]+))(\/[^?#]*)\?([^#]*)$/.exec(probe);
-  if (!match) return sdkPlan('the SDK URL has an unexpected shape');
-  const [, origin, host, path, query] = match as unknown as [string, string, string, string, string];
-  if (!path.endsWith(`/${PROBE_KEY}`)) return sdkPlan('the SDK URL path does not end with the key');
-  const pathPrefix = path.slice(0, -PROBE_KEY.length);
-  const params = parseQuery(query);
-  const get = (name: string) => params.find(([n]) => n === name)?.[1];
-  if (get('X-Amz-Algorithm') !== SIGV4_ALGORITHM) return sdkPlan('the SDK signs this bucket with another algorithm');
-  if (get('X-Amz-SignedHeaders') !== 'host') return sdkPlan('the SDK signs headers other than host');
-  const credential = decodeURIComponent(get('X-Amz-Credential') ?? '');
-  const scope = credential.split('/');
-  if (scope.length < 5 || scope[scope.length - 1] !== 'aws4_request') {
-    return sdkPlan('the SDK URL has no usable credential scope');
+class BucketPlanner {
+  readonly #plans = new Map<string, BucketPlan>();
+  readonly #planning = new Map<string, Promise<BucketPlan>>();
+  readonly #reference: Presigner;
+  readonly #identities: IdentityCache;
+  readonly #keys: SigningKeyCache;
+
+  constructor(reference: Presigner, identities: IdentityCache, keys: SigningKeyCache) {
+    this.#reference = reference;
+    this.#identities = identities;
+    this.#keys = keys;
   }
-  const staticParams = params.filter(([name]) => !DYNAMIC_PARAMS.has(name)).map(([name, value]) => [uriEscape(name), value] as const);
-  return {
-    mode: 'fast',
-    base: origin + pathPrefix,
-    pathPrefix,
-    host,
-    region: scope[scope.length - 3] as string,
-    service: scope[scope.length - 2] as string,
-    staticParams,
-  };
+
+  /** The bucket's plan if it is already known. */
+  known(bucket: string): BucketPlan | undefined {
+    return this.#plans.get(bucket);
+  }
+
+  async planFor(bucket: string): Promise<BucketPlan> {
+    const known = this.#plans.get(bucket);
+    if (known !== undefined) return known;
+    let pending = this.#planning.get(bucket);
+    if (pending === undefined) {
+      pending = this.#makePlan(bucket).then(
+        (plan) => {
+          this.#plans.set(bucket, plan);
+          this.#planning.delete(bucket);
+          return plan;
+        },
+        (error: unknown) => {
+          // Not cached: a transient failure (credentials, endpoint) is retried by the next call.
+          this.#planning.delete(bucket);
+          throw error;
+        },
+      );
+      this.#planning.set(bucket, pending);
+    }
+    return pending;
+  }
+
+  async #makePlan(bucket: string): Promise<BucketPlan> {
+    for (let attempt = 0; ; attempt += 1) {
+      const id = await this.#identities.refresh();
+      const probe = await this.#reference.presign({ bucket, key: PROBE_KEY }, { expiresIn: PROBE_EXPIRES });
+      const plan = planFromProbe(probe);
+      if (plan.mode === 'sdk') return plan;
+      const probeDate = parseAmzDate(decodeURIComponent(/[?&]X-Amz-Date=([^&]*)/.exec(probe)?.[1] ?? ''));
+      if (Number.isNaN(probeDate)) return sdkPlan('the SDK URL has no usable X-Amz-Date');
+      const mine = signWithPlan(plan, id, PROBE_KEY, PROBE_EXPIRES, formatAmzDate(probeDate), this.#keys);
+      if (mine === probe) return plan;
+      // The provider may have rotated the credentials between our read and the SDK's: read them again once.
+      const accessKeyInProbe = decodeURIComponent(/[?&]X-Amz-Credential=([^&]*)/.exec(probe)?.[1] ?? '').split('/')[0];
+      if (attempt === 0 && accessKeyInProbe !== id.accessKeyId) {
+        this.#identities.invalidate();
+        continue;
+      }
+      return sdkPlan('its signature differs from the SDK one for this bucket');
+    }
+  }
 }
 
-/** Joins sorted `name=value` parameters, cutting the string at each slot (whose value is filled in per URL). */
-function cutQuery(params: Array<readonly [string, string | Slot]>, slots: readonly Slot[]): string[] {
-  const sorted = [...params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const pieces: string[] = [];
-  let current = '';
-  let slot = 0;
-  sorted.forEach(([name, value], index) => {
-    current += `${index === 0 ? '' : '&'}${name}=`;
-    if (value === slots[slot] && (value === 'date' || value === 'expires' || value === 'signature')) {
-      pieces.push(current);
-      current = '';
-      slot += 1;
-    } else {
-      current += value;
-    }
-  });
-  if (slot !== slots.length) throw new Error('internal: query slots out of order');
-  pieces.push(current);
-  return pieces;
+function unsupported(bucket: string, plan: BucketPlan): PresignPipelineError {
+  return new PresignPipelineError(
+    'PRESIGN_FAILED',
+    `fastPresigner cannot sign for bucket "${bucket}" (${plan.reason ?? 'unsupported'}) and fallback is off; use sdkPresigner`,
+  );
 }
 
 /**
@@ -270,187 +230,12 @@ function cutQuery(params: Array<readonly [string, string | Slot]>, slots: readon
  * ```
  */
 export function fastPresigner(options: FastPresignerOptions): FastPresigner {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`fastPresigner: "options" must be an object, got ${describe(options)}`);
-  }
-  const { client, signingDate, fallback = true } = options;
-  const config = (client as { config?: { credentials?: unknown } } | undefined)?.config;
-  if (typeof client !== 'object' || client === null || typeof config?.credentials !== 'function') {
-    throw new TypeError(`fastPresigner: option "client" must be an S3Client, got ${describe(client)}`);
-  }
-  if (signingDate !== undefined && (!(signingDate instanceof Date) || Number.isNaN(signingDate.getTime()))) {
-    throw new TypeError('fastPresigner: option "signingDate" must be a valid Date');
-  }
-  if (typeof fallback !== 'boolean') {
-    throw new TypeError(`fastPresigner: option "fallback" must be a boolean, got ${describe(fallback)}`);
-  }
-  const credentialsProvider = config.credentials as () => Promise<Identity>;
-  const fixedMs = signingDate?.getTime();
+  const { client, signingDate, fallback, credentialsProvider } = checkOptions(options);
   const reference = sdkPresigner(signingDate === undefined ? { client } : { client, signingDate });
-
-  let identity: Identity | undefined;
-  let identityCheckedAt = 0;
-  let identityRefresh: Promise<Identity> | undefined;
-  const plans = new Map<string, BucketPlan>();
-  const planning = new Map<string, Promise<BucketPlan>>();
-  const signingKeys = new Map<string, Buffer>();
-  let lastSecond = Number.NaN;
-  let lastDate: AmzDate | undefined;
-
-  /** The cached credentials when they need no refresh yet, else undefined. */
-  function freshIdentity(now: number): Identity | undefined {
-    if (identity === undefined || now - identityCheckedAt >= RECHECK_MS) return undefined;
-    if (identity.expiration !== undefined && identity.expiration.getTime() - now <= REFRESH_WINDOW_MS) return undefined;
-    return identity;
-  }
-
-  function refreshIdentity(): Promise<Identity> {
-    identityRefresh ??= (async () => {
-      try {
-        const next = await credentialsProvider();
-        if (
-          typeof next !== 'object' ||
-          next === null ||
-          typeof next.accessKeyId !== 'string' ||
-          typeof next.secretAccessKey !== 'string'
-        ) {
-          throw new TypeError('fastPresigner: the client credential provider returned no access key id and secret');
-        }
-        // Keep the same object when nothing that signs changed, so compiled plans stay valid.
-        if (identity === undefined || !sameIdentity(identity, next) || identity.expiration?.getTime() !== next.expiration?.getTime()) {
-          identity = next;
-        }
-        identityCheckedAt = Date.now();
-        return identity;
-      } finally {
-        identityRefresh = undefined;
-      }
-    })();
-    return identityRefresh;
-  }
-
-  async function currentIdentity(): Promise<Identity> {
-    return freshIdentity(Date.now()) ?? refreshIdentity();
-  }
-
-  function amzDate(): AmzDate {
-    const ms = fixedMs ?? Date.now();
-    const second = Math.floor(ms / 1000);
-    if (second !== lastSecond || lastDate === undefined) {
-      lastDate = formatAmzDate(ms);
-      lastSecond = second;
-    }
-    return lastDate;
-  }
-
-  function signingKey(id: Identity, shortDate: string, region: string, service: string): Buffer {
-    const cacheKey = `${id.accessKeyId}\n${id.secretAccessKey}\n${shortDate}\n${region}\n${service}`;
-    let key = signingKeys.get(cacheKey);
-    if (key === undefined) {
-      if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
-      key = deriveSigningKey(id.secretAccessKey, shortDate, region, service);
-      signingKeys.set(cacheKey, key);
-    }
-    return key;
-  }
-
-  function compile(plan: BucketPlan, id: Identity, shortDate: string): Compiled {
-    const scope = `${shortDate}/${plan.region}/${plan.service}/aws4_request`;
-    const params: Array<readonly [string, string | Slot]> = [
-      ...plan.staticParams,
-      ['X-Amz-Credential', uriEscape(`${id.accessKeyId}/${scope}`)],
-      ['X-Amz-Date', 'date'],
-      ['X-Amz-Expires', 'expires'],
-    ];
-    if (id.sessionToken) params.push(['X-Amz-Security-Token', uriEscape(id.sessionToken)]);
-    const [q0, q1, q2] = cutQuery(params, ['date', 'expires']) as [string, string, string];
-    const [v0, v1, v2, v3] = cutQuery([...params, ['X-Amz-Signature', 'signature']], ['date', 'expires', 'signature']) as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    return {
-      identity: id,
-      shortDate,
-      canonical: [`GET\n${plan.pathPrefix}`, `\n${q0}`, q1, `${q2}\nhost:${plan.host}\n\nhost\nUNSIGNED-PAYLOAD`],
-      url: [plan.base, `?${v0}`, v1, v2, v3],
-      signer: scopeSigner(signingKey(id, shortDate, plan.region, plan.service), scope),
-      hasher: new CanonicalHasher(),
-      tailDate: '',
-      tailExpires: 0,
-      expires: '',
-    };
-  }
-
-  function sign(plan: BucketPlan, id: Identity, key: string, expiresIn: number, date: AmzDate): string {
-    let compiled = plan.compiled;
-    if (compiled === undefined || compiled.identity !== id || compiled.shortDate !== date.short) {
-      compiled = compile(plan, id, date.short);
-      plan.compiled = compiled;
-    }
-    const path = encodeS3Key(key);
-    const [c0, c1, c2, c3] = compiled.canonical;
-    if (compiled.tailDate !== date.long || compiled.tailExpires !== expiresIn) {
-      compiled.expires = String(expiresIn);
-      compiled.hasher.setTail(c1 + date.long + c2 + compiled.expires + c3);
-      compiled.tailDate = date.long;
-      compiled.tailExpires = expiresIn;
-    }
-    const expires = compiled.expires;
-    const signature = compiled.signer(date.long, compiled.hasher.hashHex(c0 + path));
-    const [u0, u1, u2, u3, u4] = compiled.url;
-    return u0 + path + u1 + date.long + u2 + expires + u3 + signature + u4;
-  }
-
-  async function makePlan(bucket: string): Promise<BucketPlan> {
-    for (let attempt = 0; ; attempt += 1) {
-      const id = await refreshIdentity();
-      const probe = await reference.presign({ bucket, key: PROBE_KEY }, { expiresIn: PROBE_EXPIRES });
-      const plan = planFromProbe(probe);
-      if (plan.mode === 'sdk') return plan;
-      const probeDate = parseAmzDate(decodeURIComponent(/[?&]X-Amz-Date=([^&]*)/.exec(probe)?.[1] ?? ''));
-      if (Number.isNaN(probeDate)) return sdkPlan('the SDK URL has no usable X-Amz-Date');
-      const mine = sign(plan, id, PROBE_KEY, PROBE_EXPIRES, formatAmzDate(probeDate));
-      if (mine === probe) return plan;
-      // The provider may have rotated the credentials between our read and the SDK's: read them again once.
-      const accessKeyInProbe = decodeURIComponent(/[?&]X-Amz-Credential=([^&]*)/.exec(probe)?.[1] ?? '').split('/')[0];
-      if (attempt === 0 && accessKeyInProbe !== id.accessKeyId) {
-        identityCheckedAt = 0;
-        continue;
-      }
-      return sdkPlan('its signature differs from the SDK one for this bucket');
-    }
-  }
-
-  async function planFor(bucket: string): Promise<BucketPlan> {
-    const known = plans.get(bucket);
-    if (known !== undefined) return known;
-    let pending = planning.get(bucket);
-    if (pending === undefined) {
-      pending = makePlan(bucket).then(
-        (plan) => {
-          plans.set(bucket, plan);
-          planning.delete(bucket);
-          return plan;
-        },
-        (error: unknown) => {
-          // Not cached: a transient failure (credentials, endpoint) is retried by the next call.
-          planning.delete(bucket);
-          throw error;
-        },
-      );
-      planning.set(bucket, pending);
-    }
-    return pending;
-  }
-
-  function unsupported(bucket: string, plan: BucketPlan): PresignPipelineError {
-    return new PresignPipelineError(
-      'PRESIGN_FAILED',
-      `fastPresigner cannot sign for bucket "${bucket}" (${plan.reason ?? 'unsupported'}) and fallback is off; use sdkPresigner`,
-    );
-  }
+  const identities = new IdentityCache(credentialsProvider);
+  const keys = new SigningKeyCache();
+  const planner = new BucketPlanner(reference, identities, keys);
+  const clock = new AmzClock(signingDate?.getTime());
 
   // presignSync answers only from a verified plan (printable ASCII pieces, an encoded key, digits and hex): its URLs
   // never need escaping in a manifest line.
@@ -458,30 +243,30 @@ export function fastPresigner(options: FastPresignerOptions): FastPresigner {
     async presign(object: ObjectRef, presignOptions: PresignOptions): Promise<string> {
       const { bucket, key } = checkObjectRef('presign', object);
       const expiresIn = checkExpiresIn('presign', presignOptions);
-      let id = freshIdentity(Date.now()) ?? (await refreshIdentity());
-      const plan = plans.get(bucket) ?? (await planFor(bucket));
+      let id = identities.fresh(Date.now()) ?? (await identities.refresh());
+      const plan = planner.known(bucket) ?? (await planner.planFor(bucket));
       if (plan.mode === 'sdk') {
         if (!fallback) throw unsupported(bucket, plan);
         encodeS3Key(key); // the same clear error as the fast path for a key no URL can carry
         return reference.presign({ bucket, key }, { expiresIn });
       }
       // Another call may have refreshed the credentials while this one awaited the plan.
-      if (identity !== undefined) id = identity;
-      return sign(plan, id, key, expiresIn, amzDate());
+      if (identities.latest !== undefined) id = identities.latest;
+      return signWithPlan(plan, id, key, expiresIn, clock.now(), keys);
     },
 
     presignSync(object: ObjectRef, presignOptions: PresignOptions): string | undefined {
       const { bucket, key } = checkObjectRef('presignSync', object);
       const expiresIn = checkExpiresIn('presignSync', presignOptions);
-      const id = freshIdentity(Date.now());
+      const id = identities.fresh(Date.now());
       if (id === undefined) return undefined;
-      const plan = plans.get(bucket);
+      const plan = planner.known(bucket);
       if (plan === undefined || plan.mode !== 'fast') return undefined;
-      return sign(plan, id, key, expiresIn, amzDate());
+      return signWithPlan(plan, id, key, expiresIn, clock.now(), keys);
     },
 
     async credentialsExpiration(): Promise<Date | undefined> {
-      return (await currentIdentity()).expiration;
+      return (await identities.current()).expiration;
     },
   });
 }
