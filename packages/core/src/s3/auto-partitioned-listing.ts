@@ -18,6 +18,7 @@ import { abortError } from '../errors.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
 import { KeySpaceModel } from './key-space-model.js';
 import { decodeListing, listObjectsCommand } from './list-objects.js';
+import { ListingPermits, Wakeup } from './listing-permits.js';
 import { compareKeys, selectKeys } from './partitioned-listing.js';
 import type { ListingSettings } from './partitioned-listing.js';
 import { encodeResumeToken } from './resume-token.js';
@@ -65,20 +66,19 @@ export class AutoPartitionedListing {
   private readonly requests = new RequestSignals();
   private readonly ready: { page: AutoPage; cursor: Cursor; key: string | undefined }[] = [];
   private readonly cursors: Cursor[] = [];
-  private readonly permitWaiters: (() => void)[] = [];
+  private readonly permits: ListingPermits;
+  private readonly consumer = new Wakeup();
   private readonly model: KeySpaceModel;
-  private permits: number;
   private stopped = false;
   private firstPageSeen = false;
   private longestKey = 0;
   failure: { readonly error: unknown } | undefined;
-  private consumerWaiter: (() => void) | undefined;
 
   constructor(
     private readonly settings: ListingSettings & { readonly prefix: string },
     private readonly concurrency: number,
   ) {
-    this.permits = concurrency;
+    this.permits = new ListingPermits(concurrency);
     this.model = new KeySpaceModel(settings.prefix);
   }
 
@@ -87,7 +87,7 @@ export class AutoPartitionedListing {
     // A fresh listing fans out on its first page; a resumed one already has its ranges.
     this.firstPageSeen = ranges.length !== 1 || ranges[0]?.last !== undefined;
     for (const range of ranges) this.open(range.after, range.last);
-    this.wakeConsumer();
+    this.consumer.wake();
   }
 
   get done(): boolean {
@@ -101,7 +101,7 @@ export class AutoPartitionedListing {
     entry.cursor.waiting--;
     if (entry.key !== undefined) entry.cursor.handed = entry.key;
     entry.page.remaining = this.remaining();
-    this.release();
+    this.permits.release();
     return entry.page;
   }
 
@@ -114,9 +114,7 @@ export class AutoPartitionedListing {
   }
 
   changed(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.consumerWaiter = resolve;
-    });
+    return this.consumer.wait();
   }
 
   fail(error: unknown): void {
@@ -129,8 +127,8 @@ export class AutoPartitionedListing {
     if (this.stopped) return;
     this.stopped = true;
     this.requests.abort(reason);
-    for (const wake of this.permitWaiters.splice(0)) wake();
-    this.wakeConsumer();
+    this.permits.close();
+    this.consumer.wake();
   }
 
   private open(after: string | undefined, last: string | undefined): void {
@@ -151,7 +149,7 @@ export class AutoPartitionedListing {
       () => {
         cursor.listing = false;
         this.rebalance();
-        this.wakeConsumer();
+        this.consumer.wake();
       },
       (error: unknown) => this.fail(error),
     );
@@ -160,7 +158,7 @@ export class AutoPartitionedListing {
   private async list(cursor: Cursor): Promise<void> {
     const { client, bucket, pageSize, prefix } = this.settings;
     for (;;) {
-      if (!(await this.acquire())) return;
+      if (!(await this.permits.acquire())) return;
       const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, EncodingType: 'url' };
       if (cursor.continuationToken !== undefined) input.ContinuationToken = cursor.continuationToken;
       else if (cursor.after !== undefined) input.StartAfter = cursor.after;
@@ -184,7 +182,7 @@ export class AutoPartitionedListing {
         }
         this.afterPage(cursor);
       }
-      this.wakeConsumer();
+      this.consumer.wake();
       if (ends) return;
     }
   }
@@ -281,27 +279,6 @@ export class AutoPartitionedListing {
     return true;
   }
 
-  private async acquire(): Promise<boolean> {
-    if (this.stopped) return false;
-    if (this.permits > 0) {
-      this.permits--;
-      return true;
-    }
-    await new Promise<void>((resolve) => this.permitWaiters.push(resolve));
-    return !this.stopped;
-  }
-
-  private release(): void {
-    const next = this.permitWaiters.shift();
-    if (next !== undefined) next();
-    else this.permits++;
-  }
-
-  private wakeConsumer(): void {
-    const wake = this.consumerWaiter;
-    this.consumerWaiter = undefined;
-    wake?.();
-  }
 }
 
 /**

@@ -9,6 +9,7 @@ import type { KeyPage } from '../types.js';
 import { checkListAnswer } from './list-answer.js';
 import type { ListRequest } from './list-answer.js';
 import { decodeListing, listObjectsCommand } from './list-objects.js';
+import { ListingPermits, Wakeup } from './listing-permits.js';
 import { RequestSignals } from './request-signals.js';
 
 /**
@@ -126,20 +127,19 @@ class PartitionedListing {
   private readonly requests = new RequestSignals();
   private readonly ready: KeyPage[] = [];
   private readonly pending: ListPartition[] = [];
-  private readonly permitWaiters: (() => void)[] = [];
-  private permits: number;
+  private readonly permits: ListingPermits;
+  private readonly consumer = new Wakeup();
   private active = 0;
   private rootRunning = false;
   private stopped = false;
   failure: { readonly error: unknown } | undefined;
-  private consumerWaiter: (() => void) | undefined;
-  private rootWaiter: (() => void) | undefined;
+  private readonly root = new Wakeup();
 
   constructor(
     private readonly settings: ListingSettings,
     private readonly concurrency: number,
   ) {
-    this.permits = concurrency;
+    this.permits = new ListingPermits(concurrency);
   }
 
   start(plan: PartitionPlan): void {
@@ -150,7 +150,7 @@ class PartitionedListing {
       this.list({ prefix: plan.prefix }, plan.delimiter).then(
         () => {
           this.rootRunning = false;
-          this.wakeConsumer();
+          this.consumer.wake();
         },
         (error: unknown) => this.fail(error),
       );
@@ -166,15 +166,13 @@ class PartitionedListing {
   /** The next page that arrived, or undefined; taking it frees its permit for the next request. */
   take(): KeyPage | undefined {
     const page = this.ready.shift();
-    if (page !== undefined) this.release();
+    if (page !== undefined) this.permits.release();
     return page;
   }
 
   /** Resolves when a page arrives, a partition ends, or the listing fails. */
   changed(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.consumerWaiter = resolve;
-    });
+    return this.consumer.wait();
   }
 
   fail(error: unknown): void {
@@ -188,9 +186,9 @@ class PartitionedListing {
     if (this.stopped) return;
     this.stopped = true;
     this.requests.abort(reason);
-    for (const wake of this.permitWaiters.splice(0)) wake();
-    this.wakeRoot();
-    this.wakeConsumer();
+    this.permits.close();
+    this.root.wake();
+    this.consumer.wake();
   }
 
   private pump(): void {
@@ -201,41 +199,14 @@ class PartitionedListing {
         () => {
           this.active--;
           this.pump();
-          this.wakeConsumer();
+          this.consumer.wake();
         },
         (error: unknown) => this.fail(error),
       );
     }
-    if (this.pending.length < MAX_PENDING_PARTITIONS) this.wakeRoot();
+    if (this.pending.length < MAX_PENDING_PARTITIONS) this.root.wake();
   }
 
-  private async acquire(): Promise<boolean> {
-    if (this.stopped) return false;
-    if (this.permits > 0) {
-      this.permits--;
-      return true;
-    }
-    await new Promise<void>((resolve) => this.permitWaiters.push(resolve));
-    return !this.stopped;
-  }
-
-  private release(): void {
-    const next = this.permitWaiters.shift();
-    if (next !== undefined) next();
-    else this.permits++;
-  }
-
-  private wakeConsumer(): void {
-    const wake = this.consumerWaiter;
-    this.consumerWaiter = undefined;
-    wake?.();
-  }
-
-  private wakeRoot(): void {
-    const wake = this.rootWaiter;
-    this.rootWaiter = undefined;
-    wake?.();
-  }
 
   /** Lists one partition to its end; with `delimiter`, it is the listing that discovers the other partitions. */
   private async list(partition: ListPartition, delimiter?: string): Promise<void> {
@@ -244,11 +215,9 @@ class PartitionedListing {
     let page = 0;
     for (;;) {
       while (delimiter !== undefined && this.pending.length >= MAX_PENDING_PARTITIONS && !this.stopped) {
-        await new Promise<void>((resolve) => {
-          this.rootWaiter = resolve;
-        });
+        await this.root.wait();
       }
-      if (!(await this.acquire())) return;
+      if (!(await this.permits.acquire())) return;
       // Encoded keys: a plain XML listing cannot carry every key (see decodeListing).
       const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: partition.prefix, MaxKeys: pageSize, EncodingType: 'url' };
       if (delimiter !== undefined) input.Delimiter = delimiter;
@@ -279,7 +248,7 @@ class PartitionedListing {
       }
       // Partitioned pages carry no cursor: no single key says how far a concurrent listing got.
       this.ready.push({ bucket, keys });
-      this.wakeConsumer();
+      this.consumer.wake();
       if (beyond || !output.IsTruncated) return;
       continuationToken = output.NextContinuationToken;
     }
