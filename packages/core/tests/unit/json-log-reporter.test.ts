@@ -2,7 +2,13 @@ import { PresignPipelineError } from '../../src/errors.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryManifestWriter } from '../../src/manifest/memory-manifest-writer.js';
 import { presignPipeline } from '../../src/pipeline.js';
-import { jsonLogReporter } from '../../src/reporters/json-log-reporter.js';
+import {
+  completeFields,
+  errorFields,
+  expiryCappedFields,
+  itemErrorFields,
+  jsonLogReporter,
+} from '../../src/reporters/json-log-reporter.js';
 import type { ManifestInfo, ObjectRef } from '../../src/types.js';
 import { fakePresigner, rejectionOf, scriptedSource, spyWriter, urlFor } from './pipeline-helpers.js';
 
@@ -193,5 +199,61 @@ describe('jsonLogReporter', () => {
     expect(emitter.listenerCount('pipeline-completed')).toBe(0);
     expect(lines).toEqual([]);
     expect(() => jsonLogReporter({ write: 'stdout' as never })).toThrow('jsonLogReporter: option "write" must be a function');
+  });
+});
+
+describe('jsonLogReporter line builders', () => {
+  it('completeFields keeps the reference field order, masks a URL in the location and never carries the manifest URL', () => {
+    // Act
+    const fields = completeFields({
+      requestId: 'r-1',
+      result: {
+        count: 2,
+        errors: 0,
+        pages: 1,
+        durationMs: 1.23456,
+        effectiveExpiresIn: 900,
+        complete: true,
+        manifest: { url: SIGNED_URL, bytes: 10, location: SIGNED_URL },
+      },
+    } as unknown as Parameters<typeof completeFields>[0]);
+
+    // Assess
+    expect(Object.keys(fields).slice(0, 3)).toEqual(['event', 'request_id', 'count']);
+    expect(fields.duration_ms).toBe(1.23);
+    const text = JSON.stringify(fields);
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+  });
+
+  it('errorFields names the error and adds error_code only for a coded error', () => {
+    const base = { requestId: 'r', count: 1, errors: 0, pages: 1, durationMs: 2 };
+    const coded = errorFields({
+      ...base,
+      error: new PresignPipelineError('SOURCE_FAILED', 'boom'),
+    } as unknown as Parameters<typeof errorFields>[0]);
+    const plain = errorFields({ ...base, error: new TypeError('bad') } as unknown as Parameters<typeof errorFields>[0]);
+    expect(coded).toMatchObject({ event: 'error', error_code: 'SOURCE_FAILED', error: 'boom' });
+    expect(plain).toMatchObject({ event: 'error', error_name: 'TypeError', error: 'bad' });
+    expect(plain).not.toHaveProperty('error_code');
+  });
+
+  it('itemErrorFields and expiryCappedFields carry the reference names', () => {
+    expect(
+      itemErrorFields({ requestId: 'r', key: 'a.pdf', message: 'no' } as Parameters<typeof itemErrorFields>[0]),
+    ).toEqual({ event: 'presign_error', request_id: 'r', key: 'a.pdf', error: 'no' });
+    expect(
+      expiryCappedFields({
+        requestId: 'r',
+        requestedExpiresIn: 3600,
+        effectiveExpiresIn: 900,
+        credentialsExpireAt: new Date(Date.UTC(2026, 0, 1)),
+      } as Parameters<typeof expiryCappedFields>[0]),
+    ).toEqual({
+      event: 'expiry_capped',
+      request_id: 'r',
+      requested_expiry_seconds: 3600,
+      effective_expiry_seconds: 900,
+      credentials_expire_at: '2026-01-01T00:00:00.000Z',
+    });
   });
 });
