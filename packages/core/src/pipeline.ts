@@ -12,8 +12,8 @@ import type {
   ManifestWriter,
   PipelineEventEmitter,
   PipelineResult,
-  PresignOptions,
   Presigner,
+  PresignOptions,
   PresignPipelineEvents,
   PresignPipelineOptions,
   Reporter,
@@ -151,7 +151,8 @@ class GuardedEmitter extends EventEmitter<PresignPipelineEvents> {
     context?: unknown,
     once?: boolean,
   ): this {
-    const wrapped = fn === undefined ? undefined : (this.guarded.get(fn as unknown as AnyListener) as typeof fn | undefined);
+    const wrapped =
+      fn === undefined ? undefined : (this.guarded.get(fn as unknown as AnyListener) as typeof fn | undefined);
     return super.removeListener(event, wrapped ?? fn, context, once);
   }
 
@@ -193,13 +194,19 @@ function validateOptions(options: unknown): Config {
   checkMethod(OWNER, 'presigner', presigner, 'presignSync', true);
   checkMethod(OWNER, 'presigner', presigner, 'credentialsExpiration', true);
 
-  const manifest = checkObject(OWNER, 'manifest', o.manifest, 'a ManifestWriter (an object with write(), close(), abort())');
+  const manifest = checkObject(
+    OWNER,
+    'manifest',
+    o.manifest,
+    'a ManifestWriter (an object with write(), close(), abort())',
+  );
   checkMethod(OWNER, 'manifest', manifest, 'open', true);
   checkMethod(OWNER, 'manifest', manifest, 'write');
   checkMethod(OWNER, 'manifest', manifest, 'close');
   checkMethod(OWNER, 'manifest', manifest, 'abort');
 
-  const concurrency = o.concurrency === undefined ? DEFAULT_CONCURRENCY : checkInteger(OWNER, 'concurrency', o.concurrency, 1);
+  const concurrency =
+    o.concurrency === undefined ? DEFAULT_CONCURRENCY : checkInteger(OWNER, 'concurrency', o.concurrency, 1);
   const queueMax = o.queueMax === undefined ? DEFAULT_QUEUE_MAX : checkInteger(OWNER, 'queueMax', o.queueMax, 1);
   const expiresIn =
     o.expiresIn === undefined ? DEFAULT_EXPIRES_IN : checkInteger(OWNER, 'expiresIn', o.expiresIn, 1, MAX_EXPIRES_IN);
@@ -207,7 +214,12 @@ function validateOptions(options: unknown): Config {
   let signal: AbortSignal | undefined;
   if (o.signal !== undefined) {
     const s = o.signal as Partial<AbortSignal> | null;
-    if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
+    if (
+      typeof s !== 'object' ||
+      s === null ||
+      typeof s.aborted !== 'boolean' ||
+      typeof s.addEventListener !== 'function'
+    ) {
       invalidType(OWNER, 'signal', 'an AbortSignal', o.signal);
     }
     signal = o.signal as AbortSignal;
@@ -227,7 +239,9 @@ function validateOptions(options: unknown): Config {
   const requestId = o.requestId === undefined ? randomUUID() : checkNonEmptyString(OWNER, 'requestId', o.requestId);
   const deadline = o.deadline === undefined ? undefined : checkFiniteNumber(OWNER, 'deadline', o.deadline);
   const onExpiryCapped =
-    o.onExpiryCapped === undefined ? 'warn' : checkOneOf(OWNER, 'onExpiryCapped', o.onExpiryCapped, ['warn', 'refuse'] as const);
+    o.onExpiryCapped === undefined
+      ? 'warn'
+      : checkOneOf(OWNER, 'onExpiryCapped', o.onExpiryCapped, ['warn', 'refuse'] as const);
 
   return {
     source: source as unknown as KeySource,
@@ -306,77 +320,96 @@ class Run {
   }
 
   async execute(): Promise<PipelineResult> {
-    const { cfg } = this;
-    const userSignal = cfg.signal;
+    const userSignal = this.cfg.signal;
     const onAbort = (): void => this.fail(abortError(userSignal?.reason));
     userSignal?.addEventListener('abort', onAbort, { once: true });
     this.subscribeReporters();
-    let opened = false;
+    const progress = { opened: false };
     try {
-      this.emit('pipeline-started', {
-        requestId: cfg.requestId,
-        bucket: cfg.source.bucket,
-        expiresIn: cfg.expiresIn,
-        concurrency: cfg.concurrency,
-        queueMax: cfg.queueMax,
-      });
-      await this.guard(this.checkCredentials());
-
-      opened = true;
-      if (cfg.manifest.open !== undefined) {
-        await this.guard(
-          cfg.manifest.open({ requestId: cfg.requestId, expiresIn: this.effectiveExpiresIn, signal: this.controller.signal }),
-        );
-      }
-
-      const work: Promise<void>[] = [this.produce()];
-      for (let i = 0; i < cfg.concurrency; i++) work.push(this.work().catch((error: unknown) => this.fail(error)));
-      await this.guard(Promise.all(work));
-      await this.guard(this.flush());
-      if (this.failed) throw this.failure;
-
-      const manifest: ManifestInfo = await this.guard(cfg.manifest.close());
-      this.emit('manifest-completed', { requestId: cfg.requestId, manifest });
-      // A deadline that came after the last page arrived left nothing unlisted.
-      const complete = !this.reachedDeadline || this.sawLastPage;
-      const result: PipelineResult = {
-        count: this.count,
-        errors: this.errors,
-        pages: this.pages,
-        manifest,
-        durationMs: performance.now() - this.startedAt,
-        effectiveExpiresIn: this.effectiveExpiresIn,
-        complete,
-        ...(!complete && this.lastCursor !== undefined ? { nextStartAfter: this.lastCursor } : {}),
-        ...(!complete ? this.resumeTokenField() : {}),
-      };
-      this.emit('pipeline-completed', { requestId: cfg.requestId, result });
-      await this.finishReporters();
-      return result;
+      return await this.run(progress);
     } catch (error) {
-      // The first failure wins: a source error, an abort, a write error, whatever came first.
-      const reason = this.failed ? this.failure : error;
-      this.fail(reason);
-      if (opened) {
-        try {
-          await cfg.manifest.abort(reason);
-        } catch {
-          // The run already failed; the original error is the one worth reporting.
-        }
-      }
-      this.emit('pipeline-failed', {
-        requestId: cfg.requestId,
-        error: reason,
-        count: this.count,
-        errors: this.errors,
-        pages: this.pages,
-        durationMs: performance.now() - this.startedAt,
-      });
-      await this.finishReporters();
-      throw reason;
+      throw await this.failRun(error, progress.opened);
     } finally {
       userSignal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The run from start to result; `progress.opened` tells the failure path whether the manifest needs aborting. */
+  private async run(progress: { opened: boolean }): Promise<PipelineResult> {
+    const { cfg } = this;
+    this.emit('pipeline-started', {
+      requestId: cfg.requestId,
+      bucket: cfg.source.bucket,
+      expiresIn: cfg.expiresIn,
+      concurrency: cfg.concurrency,
+      queueMax: cfg.queueMax,
+    });
+    await this.guard(this.checkCredentials());
+
+    progress.opened = true;
+    if (cfg.manifest.open !== undefined) {
+      await this.guard(
+        cfg.manifest.open({
+          requestId: cfg.requestId,
+          expiresIn: this.effectiveExpiresIn,
+          signal: this.controller.signal,
+        }),
+      );
+    }
+
+    const work: Promise<void>[] = [this.produce()];
+    for (let i = 0; i < cfg.concurrency; i++) work.push(this.work().catch((error: unknown) => this.fail(error)));
+    await this.guard(Promise.all(work));
+    await this.guard(this.flush());
+    if (this.failed) throw this.failure;
+
+    const manifest: ManifestInfo = await this.guard(cfg.manifest.close());
+    this.emit('manifest-completed', { requestId: cfg.requestId, manifest });
+    const result = this.resultFor(manifest);
+    this.emit('pipeline-completed', { requestId: cfg.requestId, result });
+    await this.finishReporters();
+    return result;
+  }
+
+  private resultFor(manifest: ManifestInfo): PipelineResult {
+    // A deadline that came after the last page arrived left nothing unlisted.
+    const complete = !this.reachedDeadline || this.sawLastPage;
+    return {
+      count: this.count,
+      errors: this.errors,
+      pages: this.pages,
+      manifest,
+      durationMs: performance.now() - this.startedAt,
+      effectiveExpiresIn: this.effectiveExpiresIn,
+      complete,
+      ...(!complete && this.lastCursor !== undefined ? { nextStartAfter: this.lastCursor } : {}),
+      ...(!complete ? this.resumeTokenField() : {}),
+    };
+  }
+
+  /** Fails the run, aborts an opened manifest and reports; returns the error the run fails with. */
+  private async failRun(error: unknown, opened: boolean): Promise<unknown> {
+    const { cfg } = this;
+    // The first failure wins: a source error, an abort, a write error, whatever came first.
+    const reason = this.failed ? this.failure : error;
+    this.fail(reason);
+    if (opened) {
+      try {
+        await cfg.manifest.abort(reason);
+      } catch {
+        // The run already failed; the original error is the one worth reporting.
+      }
+    }
+    this.emit('pipeline-failed', {
+      requestId: cfg.requestId,
+      error: reason,
+      count: this.count,
+      errors: this.errors,
+      pages: this.pages,
+      durationMs: performance.now() - this.startedAt,
+    });
+    await this.finishReporters();
+    return reason;
   }
 
   /** Settles with `value`, or rejects as soon as the run fails (an abort, a source error), whichever comes first. */
@@ -447,7 +480,10 @@ class Run {
     let lastYield = performance.now();
     const timer = this.armDeadline();
     try {
-      const signal = cfg.deadline === undefined ? this.controller.signal : AbortSignal.any([this.controller.signal, this.deadlineController.signal]);
+      const signal =
+        cfg.deadline === undefined
+          ? this.controller.signal
+          : AbortSignal.any([this.controller.signal, this.deadlineController.signal]);
       const iterator = pageIterator(cfg.source.pages({ signal }));
       this.iterator = iterator;
       for (;;) {
@@ -500,7 +536,10 @@ class Run {
     if (this.reachedDeadline || this.sawLastPage || this.producerDone) return;
     this.reachedDeadline = true;
     this.deadlineController.abort(
-      new PresignPipelineError('DEADLINE_REACHED', 'presignPipeline: the deadline came; the page request in flight was cancelled'),
+      new PresignPipelineError(
+        'DEADLINE_REACHED',
+        'presignPipeline: the deadline came; the page request in flight was cancelled',
+      ),
     );
     this.deadlineWaiter.resolve();
     this.wakeProducer();
@@ -616,7 +655,11 @@ class Run {
       }
       if (this.stopped) return;
       if (typeof url !== 'string' || url.length === 0) {
-        this.itemError(key, new TypeError(`presigner returned ${typeOfValue(url)}, expected a non-empty URL string`), 'PRESIGN_FAILED');
+        this.itemError(
+          key,
+          new TypeError(`presigner returned ${typeOfValue(url)}, expected a non-empty URL string`),
+          'PRESIGN_FAILED',
+        );
         continue;
       }
       this.count++;
@@ -648,7 +691,12 @@ class Run {
   private entriesWritten(entries: number): void {
     if (!this.listening('entries-written')) return;
     const bytes = this.cfg.manifest.bytesWritten?.();
-    this.emit('entries-written', { requestId: this.cfg.requestId, entries, count: this.count, ...(typeof bytes === 'number' ? { bytes } : {}) });
+    this.emit('entries-written', {
+      requestId: this.cfg.requestId,
+      entries,
+      count: this.count,
+      ...(typeof bytes === 'number' ? { bytes } : {}),
+    });
   }
 
   private itemError(value: unknown, cause: unknown, code: PresignPipelineErrorCode): void {
