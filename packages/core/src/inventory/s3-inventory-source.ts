@@ -1,15 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { abortError } from '../errors.js';
-import { describe, assertSendingClient } from '../s3/validate.js';
+import { abortError, PresignPipelineError } from '../errors.js';
+import { assertSendingClient, describe } from '../s3/validate.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
 import { readCsvGzipFile } from './csv-file.js';
 import type { DataFileReader, RowSelector } from './data-file.js';
-import { readInventoryManifest, type InventoryManifest, type InventoryManifestLocation } from './manifest.js';
+import { type InventoryManifest, type InventoryManifestLocation, readInventoryManifest } from './manifest.js';
 import { orderedFileBatches } from './ordered-files.js';
 import { readParquetFile } from './parquet-file.js';
-import { encodeInventoryToken, resumePosition, type InventoryPosition } from './resume-token.js';
-import { PresignPipelineError } from '../errors.js';
+import { encodeInventoryToken, type InventoryPosition, resumePosition } from './resume-token.js';
 
 /** Options of {@link s3InventorySource}. */
 export interface S3InventorySourceOptions {
@@ -88,7 +87,8 @@ function checkOptions(options: S3InventorySourceOptions): void {
   }
   assertSendingClient('s3InventorySource', options.client);
   const m = options.manifest as unknown as Record<string, unknown> | undefined;
-  if (typeof m !== 'object' || m === null) throw new TypeError(`s3InventorySource: manifest must be { bucket, key }, got ${describe(m)}`);
+  if (typeof m !== 'object' || m === null)
+    throw new TypeError(`s3InventorySource: manifest must be { bucket, key }, got ${describe(m)}`);
   for (const field of ['bucket', 'key'] as const) {
     if (typeof m[field] !== 'string' || m[field] === '') {
       throw new TypeError(`s3InventorySource: manifest.${field} must be a non-empty string, got ${describe(m[field])}`);
@@ -99,26 +99,91 @@ function checkOptions(options: S3InventorySourceOptions): void {
       throw new TypeError(`s3InventorySource: ${field} must be a string, got ${describe(options[field])}`);
     }
   }
-  if (options.bucket === '') throw new TypeError('s3InventorySource: bucket must be a non-empty string, got an empty string');
+  if (options.bucket === '')
+    throw new TypeError('s3InventorySource: bucket must be a non-empty string, got an empty string');
   if (options.filter !== undefined && typeof options.filter !== 'function') {
     throw new TypeError(`s3InventorySource: filter must be a function, got ${describe(options.filter)}`);
   }
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-    throw new RangeError(`s3InventorySource: concurrency must be an integer in 1..${MAX_CONCURRENCY}, got ${describe(concurrency)}`);
+  if (
+    typeof concurrency !== 'number' ||
+    !Number.isInteger(concurrency) ||
+    concurrency < 1 ||
+    concurrency > MAX_CONCURRENCY
+  ) {
+    throw new RangeError(
+      `s3InventorySource: concurrency must be an integer in 1..${MAX_CONCURRENCY}, got ${describe(concurrency)}`,
+    );
   }
   if (options.includeDirectoryMarkers !== undefined && typeof options.includeDirectoryMarkers !== 'boolean') {
-    throw new TypeError(`s3InventorySource: includeDirectoryMarkers must be a boolean, got ${describe(options.includeDirectoryMarkers)}`);
+    throw new TypeError(
+      `s3InventorySource: includeDirectoryMarkers must be a boolean, got ${describe(options.includeDirectoryMarkers)}`,
+    );
   }
 }
 
 /** Fails a date cut-off on an inventory without the column it needs. */
 function assertDateColumn(manifest: InventoryManifest, selection: Selection, location: string): void {
-  if ((selection.after !== undefined || selection.before !== undefined) && manifest.columns.lastModified === undefined) {
+  if (
+    (selection.after !== undefined || selection.before !== undefined) &&
+    manifest.columns.lastModified === undefined
+  ) {
     throw new PresignPipelineError(
       'INVALID_INVENTORY_MANIFEST',
       `S3 Inventory manifest ${location}: modifiedAfter/modifiedBefore need the LastModifiedDate column, which this inventory does not include`,
     );
+  }
+}
+
+/**
+ * The pages of the data files from `start` on, read `concurrency` files ahead in file order; each page's cursor is
+ * the resume token of its last row. Reads ahead are cancelled with the run, and when the run stops pulling.
+ */
+async function* filePages(
+  client: S3Client,
+  manifest: InventoryManifest,
+  start: InventoryPosition,
+  concurrency: number,
+  selection: Selection,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<KeyPage> {
+  // Reads of files ahead are cancelled with the run, and when the run stops pulling (its deadline).
+  const reads = new AbortController();
+  const cancel = (): void => reads.abort(signal?.reason);
+  signal?.addEventListener('abort', cancel, { once: true });
+  const read = READERS[manifest.fileFormat];
+  const selector = rowSelector(selection);
+  const open = (file: number) =>
+    read({
+      client,
+      bucket: manifest.dataBucket,
+      file: manifest.files[file] as (typeof manifest.files)[number],
+      columns: manifest.columns,
+      columnCount: manifest.columnCount,
+      skipRows: file === start.file ? start.row : 0,
+      selector,
+      signal: reads.signal,
+    });
+  try {
+    for await (const { file, batch, first } of orderedFileBatches(
+      start.file,
+      manifest.files.length,
+      concurrency,
+      open,
+    )) {
+      if (signal?.aborted) throw abortError(signal.reason);
+      const md5 = (manifest.files[file] as { md5: string }).md5;
+      const page: KeyPage = {
+        bucket: manifest.sourceBucket,
+        keys: batch.keys,
+        cursor: encodeInventoryToken({ file, row: batch.endRow }, md5),
+        ...(first ? {} : { continues: true }),
+      };
+      yield page;
+    }
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+    reads.abort();
   }
 }
 
@@ -183,39 +248,7 @@ export function s3InventorySource(options: S3InventorySourceOptions): KeySource 
       yield { bucket: manifest.sourceBucket, keys: [], last: true };
       return;
     }
-    // Reads of files ahead are cancelled with the run, and when the run stops pulling (its deadline).
-    const reads = new AbortController();
-    const cancel = (): void => reads.abort(signal?.reason);
-    signal?.addEventListener('abort', cancel, { once: true });
-    const read = READERS[manifest.fileFormat];
-    const selector = rowSelector(selection);
-    const open = (file: number) =>
-      read({
-        client,
-        bucket: manifest.dataBucket,
-        file: manifest.files[file] as (typeof manifest.files)[number],
-        columns: manifest.columns,
-        columnCount: manifest.columnCount,
-        skipRows: file === start.file ? start.row : 0,
-        selector,
-        signal: reads.signal,
-      });
-    try {
-      for await (const { file, batch, first } of orderedFileBatches(start.file, manifest.files.length, concurrency, open)) {
-        if (signal?.aborted) throw abortError(signal.reason);
-        const md5 = (manifest.files[file] as { md5: string }).md5;
-        const page: KeyPage = {
-          bucket: manifest.sourceBucket,
-          keys: batch.keys,
-          cursor: encodeInventoryToken({ file, row: batch.endRow }, md5),
-          ...(first ? {} : { continues: true }),
-        };
-        yield page;
-      }
-    } finally {
-      signal?.removeEventListener('abort', cancel);
-      reads.abort();
-    }
+    yield* filePages(client, manifest, start, concurrency, selection, signal);
   }
 
   return {

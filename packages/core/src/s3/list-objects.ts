@@ -56,17 +56,26 @@ class ListBodyReader {
   constructor(private readonly x: string) {}
 
   read(): LeanListing {
-    const x = this.x;
     this.skipSpace();
+    this.skipDeclaration();
+    const root = this.open(true);
+    if (root.name !== 'ListBucketResult' || root.empty) throw DECLINE;
+    return this.listBucketResult();
+  }
+
+  /** Skips an `<?xml …?>` declaration, if there is one. */
+  private skipDeclaration(): void {
+    const x = this.x;
     if (x.startsWith('<?', this.i)) {
       const end = x.indexOf('?>', this.i);
       if (end === -1) throw DECLINE;
       this.i = end + 2;
       this.skipSpace();
     }
-    const root = this.open(true);
-    if (root.name !== 'ListBucketResult' || root.empty) throw DECLINE;
+  }
 
+  /** The children of `<ListBucketResult>`; a field that comes twice declines the body. */
+  private listBucketResult(): LeanListing {
     const contents: { Key: string; Size?: number }[] = [];
     const commonPrefixes: { Prefix: string }[] = [];
     let isTruncated: boolean | undefined;
