@@ -2,15 +2,15 @@ import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
-import { checkListAnswer } from './list-answer.js';
-import type { ListRequest } from './list-answer.js';
-import { decodeListing, listObjectsCommand } from './list-objects.js';
-import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './partitioned-listing.js';
-import type { ListingSettings, PartitionPlan } from './partitioned-listing.js';
-import { assertSendingClient, describe } from './validate.js';
 import { autoListSource } from './auto-partitioned-listing.js';
-import { decodeResumeToken } from './resume-token.js';
+import type { ListRequest } from './list-answer.js';
+import { checkListAnswer } from './list-answer.js';
+import { decodeListing, listObjectsCommand } from './list-objects.js';
+import type { ListingSettings, PartitionPlan } from './partitioned-listing.js';
+import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './partitioned-listing.js';
 import type { KeyRange } from './resume-token.js';
+import { decodeResumeToken } from './resume-token.js';
+import { assertSendingClient, describe } from './validate.js';
 
 /**
  * Splits the prefix at its common prefixes: one ListObjectsV2 with `Delimiter` lists the keys directly under the
@@ -114,7 +114,10 @@ const PARTITION_OPTIONS = {
 } as const;
 
 /** Checks `partitions` (field names in errors start with `partitions.`) and turns it into a plan. */
-function partitionPlan(partitions: unknown, prefix: string): { plan: PartitionPlan | { by: 'auto' }; concurrency: number } {
+function partitionPlan(
+  partitions: unknown,
+  prefix: string,
+): { plan: PartitionPlan | { by: 'auto' }; concurrency: number } {
   const at = 's3ListSource: partitions';
   if (typeof partitions !== 'object' || partitions === null || Array.isArray(partitions)) {
     throw new TypeError(
@@ -128,7 +131,9 @@ function partitionPlan(partitions: unknown, prefix: string): { plan: PartitionPl
   const allowed: readonly string[] = PARTITION_OPTIONS[p.by];
   for (const name of Object.keys(p)) {
     if (!allowed.includes(name)) {
-      throw new TypeError(`${at}.${name} is not an option of by: '${p.by}' partitions (expected ${allowed.join(', ')})`);
+      throw new TypeError(
+        `${at}.${name} is not an option of by: '${p.by}' partitions (expected ${allowed.join(', ')})`,
+      );
     }
   }
   const concurrency = p.concurrency ?? DEFAULT_PARTITION_CONCURRENCY;
@@ -259,7 +264,11 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
   const partitioned = partitions === undefined ? undefined : partitionPlan(partitions, prefix);
   const auto = autoPlan(partitioned, options.resumeToken, startAfter, bucket, prefix);
   if (auto !== undefined) {
-    return autoListSource({ client, bucket, prefix, pageSize, filter, includeDirectoryMarkers }, auto.ranges, auto.concurrency);
+    return autoListSource(
+      { client, bucket, prefix, pageSize, filter, includeDirectoryMarkers },
+      auto.ranges,
+      auto.concurrency,
+    );
   }
   if (partitioned !== undefined && startAfter !== undefined && startAfter !== '') {
     throw new RangeError(
@@ -268,40 +277,58 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
   }
   const settings: ListingSettings = { client, bucket, pageSize, filter, includeDirectoryMarkers };
 
-  async function* pages(context: KeySourceContext): AsyncGenerator<KeyPage> {
-    const signal = context?.signal;
-    let continuationToken: string | undefined;
-    let pageNumber = 0;
-    do {
-      if (signal?.aborted) throw abortError(signal.reason);
-      const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, EncodingType: 'url' };
-      if (pageNumber === 0 && startAfter !== undefined && startAfter !== '') input.StartAfter = startAfter;
-      if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
-      pageNumber++;
-      const request: ListRequest = { bucket, prefix, page: pageNumber, continuationToken, startAfter: input.StartAfter };
-
-      const answer = await client.send(listObjectsCommand(input, request), signal ? { abortSignal: signal } : {});
-      // A response that raced the abort is dropped: the run is over.
-      if (signal?.aborted) throw abortError(signal.reason);
-      // Checked again for clients that answer without the SDK's middleware (the command checked real answers).
-      checkListAnswer(answer, request, false);
-      const output = decodeListing(answer, bucket);
-
-      const { keys, cursor } = selectKeys(output.Contents, settings);
-      continuationToken = output.IsTruncated ? output.NextContinuationToken : undefined;
-      // Every response is a page, even an empty one (an empty prefix still costs one request).
-      const page: KeyPage = cursor === undefined ? { bucket, keys } : { bucket, keys, cursor };
-      yield continuationToken === undefined ? { ...page, last: true } : page;
-    } while (continuationToken !== undefined);
-  }
-
   return {
     bucket,
     pages: (context: KeySourceContext) =>
       partitioned === undefined
-        ? pages(context)
+        ? sequentialPages(settings, prefix, startAfter, context)
         : partitionedPages(settings, partitioned.plan as PartitionPlan, partitioned.concurrency, context?.signal),
   };
+}
+
+/** One listing from the start (or `startAfter`) to the end, page by page: every response is a page. */
+async function* sequentialPages(
+  settings: ListingSettings,
+  prefix: string,
+  startAfter: string | undefined,
+  context: KeySourceContext,
+): AsyncGenerator<KeyPage> {
+  const { client, bucket, pageSize } = settings;
+  const signal = context?.signal;
+  let continuationToken: string | undefined;
+  let pageNumber = 0;
+  do {
+    if (signal?.aborted) throw abortError(signal.reason);
+    const input: ListObjectsV2CommandInput = {
+      Bucket: bucket,
+      Prefix: prefix,
+      MaxKeys: pageSize,
+      EncodingType: 'url',
+    };
+    if (pageNumber === 0 && startAfter !== undefined && startAfter !== '') input.StartAfter = startAfter;
+    if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
+    pageNumber++;
+    const request: ListRequest = {
+      bucket,
+      prefix,
+      page: pageNumber,
+      continuationToken,
+      startAfter: input.StartAfter,
+    };
+
+    const answer = await client.send(listObjectsCommand(input, request), signal ? { abortSignal: signal } : {});
+    // A response that raced the abort is dropped: the run is over.
+    if (signal?.aborted) throw abortError(signal.reason);
+    // Checked again for clients that answer without the SDK's middleware (the command checked real answers).
+    checkListAnswer(answer, request, false);
+    const output = decodeListing(answer, bucket);
+
+    const { keys, cursor } = selectKeys(output.Contents, settings);
+    continuationToken = output.IsTruncated ? output.NextContinuationToken : undefined;
+    // Every response is a page, even an empty one (an empty prefix still costs one request).
+    const page: KeyPage = cursor === undefined ? { bucket, keys } : { bucket, keys, cursor };
+    yield continuationToken === undefined ? { ...page, last: true } : page;
+  } while (continuationToken !== undefined);
 }
 
 /**
@@ -321,10 +348,14 @@ function autoPlan(
     return { ranges: [{ after, last: undefined }], concurrency: partitioned.concurrency };
   }
   if (partitioned !== undefined && partitioned.plan.by !== 'auto') {
-    throw new RangeError("s3ListSource: resumeToken continues an auto-partitioned listing: partitions must be { by: 'auto' }");
+    throw new RangeError(
+      "s3ListSource: resumeToken continues an auto-partitioned listing: partitions must be { by: 'auto' }",
+    );
   }
   if (startAfter !== undefined && startAfter !== '') {
-    throw new RangeError('s3ListSource: startAfter cannot be combined with resumeToken (the token says where to continue)');
+    throw new RangeError(
+      's3ListSource: startAfter cannot be combined with resumeToken (the token says where to continue)',
+    );
   }
   const ranges = decodeResumeToken(resumeToken, bucket, prefix);
   return { ranges, concurrency: partitioned?.concurrency ?? DEFAULT_PARTITION_CONCURRENCY };
@@ -340,6 +371,9 @@ function autoPlan(
  * checkS3ListResumeToken(event.resume_token, { bucket: 'reports', prefix: '2026/04/' });
  * ```
  */
-export function checkS3ListResumeToken(token: unknown, where: { readonly bucket: string; readonly prefix?: string }): void {
+export function checkS3ListResumeToken(
+  token: unknown,
+  where: { readonly bucket: string; readonly prefix?: string },
+): void {
   decodeResumeToken(token, where.bucket, where.prefix ?? '');
 }
