@@ -181,9 +181,8 @@ function pageIterator(pages: unknown): AsyncIterator<KeyPage> {
   );
 }
 
-function validateOptions(options: unknown): Config {
-  const o = checkObject(OWNER, 'options', options);
-
+/** The three parts a run is made of, each checked for the methods the pipeline calls. */
+function checkParts(o: Record<string, unknown>): Pick<Config, 'source' | 'presigner' | 'manifest'> {
   const source = checkObject(OWNER, 'source', o.source, 'a KeySource (an object with bucket and pages())');
   checkMethod(OWNER, 'source', source, 'pages');
   checkMethod(OWNER, 'source', source, 'resumeToken', true);
@@ -204,13 +203,14 @@ function validateOptions(options: unknown): Config {
   checkMethod(OWNER, 'manifest', manifest, 'write');
   checkMethod(OWNER, 'manifest', manifest, 'close');
   checkMethod(OWNER, 'manifest', manifest, 'abort');
+  return {
+    source: source as unknown as KeySource,
+    presigner: presigner as unknown as Presigner,
+    manifest: manifest as unknown as ManifestWriter,
+  };
+}
 
-  const concurrency =
-    o.concurrency === undefined ? DEFAULT_CONCURRENCY : checkInteger(OWNER, 'concurrency', o.concurrency, 1);
-  const queueMax = o.queueMax === undefined ? DEFAULT_QUEUE_MAX : checkInteger(OWNER, 'queueMax', o.queueMax, 1);
-  const expiresIn =
-    o.expiresIn === undefined ? DEFAULT_EXPIRES_IN : checkInteger(OWNER, 'expiresIn', o.expiresIn, 1, MAX_EXPIRES_IN);
-
+function checkSignal(o: Record<string, unknown>): AbortSignal | undefined {
   let signal: AbortSignal | undefined;
   if (o.signal !== undefined) {
     const s = o.signal as Partial<AbortSignal> | null;
@@ -224,7 +224,10 @@ function validateOptions(options: unknown): Config {
     }
     signal = o.signal as AbortSignal;
   }
+  return signal;
+}
 
+function checkReporters(o: Record<string, unknown>): Reporter[] {
   const reporters: Reporter[] = [];
   if (o.reporters !== undefined) {
     if (!Array.isArray(o.reporters)) invalidType(OWNER, 'reporters', 'an array of reporters', o.reporters);
@@ -235,6 +238,20 @@ function validateOptions(options: unknown): Config {
       reporters.push(reporter as Reporter);
     });
   }
+  return reporters;
+}
+
+function validateOptions(options: unknown): Config {
+  const o = checkObject(OWNER, 'options', options);
+  const { source, presigner, manifest } = checkParts(o);
+
+  const concurrency =
+    o.concurrency === undefined ? DEFAULT_CONCURRENCY : checkInteger(OWNER, 'concurrency', o.concurrency, 1);
+  const queueMax = o.queueMax === undefined ? DEFAULT_QUEUE_MAX : checkInteger(OWNER, 'queueMax', o.queueMax, 1);
+  const expiresIn =
+    o.expiresIn === undefined ? DEFAULT_EXPIRES_IN : checkInteger(OWNER, 'expiresIn', o.expiresIn, 1, MAX_EXPIRES_IN);
+  const signal = checkSignal(o);
+  const reporters = checkReporters(o);
 
   const requestId = o.requestId === undefined ? randomUUID() : checkNonEmptyString(OWNER, 'requestId', o.requestId);
   const deadline = o.deadline === undefined ? undefined : checkFiniteNumber(OWNER, 'deadline', o.deadline);
@@ -244,9 +261,9 @@ function validateOptions(options: unknown): Config {
       : checkOneOf(OWNER, 'onExpiryCapped', o.onExpiryCapped, ['warn', 'refuse'] as const);
 
   return {
-    source: source as unknown as KeySource,
-    presigner: presigner as unknown as Presigner,
-    manifest: manifest as unknown as ManifestWriter,
+    source,
+    presigner,
+    manifest,
     concurrency,
     queueMax,
     expiresIn,
