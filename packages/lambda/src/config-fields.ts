@@ -52,6 +52,28 @@ export interface ConfigFieldRow {
 
 const INVENTORY_MANIFEST = 's3://inventory-bucket/inventory/manifest.json';
 
+/** `modified_after` / `modified_before`: an inventory run's LastModified window (src/freshness.ts). */
+const MODIFIED_WINDOW_ROWS: readonly ConfigFieldRow[] = (['modified_after', 'modified_before'] as const).map((name) => ({
+  event: name,
+  default: 'no cut-off',
+  accepted:
+    name === 'modified_after'
+      ? 'with `inventory_manifest`: keep objects last modified at or after this instant, an ISO-8601 date (`2026-04-01`, midnight UTC) or timestamp with a zone (`2026-04-01T09:30:00Z`, `…+02:00`). Event only (a fixed date in the environment would go stale); refused without `inventory_manifest` (a listing cannot filter by date) ([scaling](scaling.md#when-to-use-an-inventory))'
+      : 'with `inventory_manifest`: keep objects last modified before this instant, in the same forms as `modified_after`, which it must follow',
+  examples: [
+    { name, value: null, to: 'no cut-off' },
+    { name, value: '', to: 'no cut-off' },
+    { name, value: '2026-04-01T09:30:00Z', refused: 400 },
+    { name, value: 'yesterday', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+    { name, value: '2026-02-30', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+    { name, value: '2026-04-01T09:30:00', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+    { name, value: 1_775_000_000, withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+    ...(name === 'modified_before'
+      ? [{ name, value: '2026-04-01', withEvent: { inventory_manifest: INVENTORY_MANIFEST, modified_after: '2026-04-02' }, refused: 400 as const }]
+      : []),
+  ],
+}));
+
 const NON_FINITE_EVENT = (name: string): FieldExample[] => [
   { name, value: Number.NaN, refused: 400 },
   { name, value: Number.POSITIVE_INFINITY, refused: 400 },
@@ -208,6 +230,7 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
       { name: 'resume_token', value: Number.NaN, withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
     ],
   },
+  ...MODIFIED_WINDOW_ROWS,
   {
     env: ['QUEUE_MAX'],
     default: '2000',

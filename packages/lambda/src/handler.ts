@@ -600,12 +600,17 @@ function inventoryBody(result: PipelineResult, key: string, url: string, invento
   return body;
 }
 
-/** What sets an inventory job apart in the idempotency key: the manifest, and where it continues. */
-function inventoryJobFields(inventory: InventoryRequest | undefined): { inventory_manifest?: string; resume_token?: string } {
+/** What sets an inventory job apart in the idempotency key: the manifest, where it continues, its LastModified window. */
+function inventoryJobFields(
+  inventory: InventoryRequest | undefined,
+): { inventory_manifest?: string; resume_token?: string; modified_after?: string; modified_before?: string } {
   if (inventory === undefined) return {};
+  const { modifiedAfter, modifiedBefore } = inventory.window;
   return {
     inventory_manifest: `s3://${inventory.manifest.bucket}/${inventory.manifest.key}`,
     ...(inventory.resumeToken !== undefined ? { resume_token: inventory.resumeToken } : {}),
+    ...(modifiedAfter !== undefined ? { modified_after: modifiedAfter.toISOString() } : {}),
+    ...(modifiedBefore !== undefined ? { modified_before: modifiedBefore.toISOString() } : {}),
   };
 }
 

@@ -36,6 +36,10 @@ export interface JobKey {
   readonly inventory_manifest?: string;
   /** Where an inventory job or a concurrent listing continues (absent for a run from the start). */
   readonly resume_token?: string;
+  /** An inventory job's LastModified window, ISO 8601 (absent when not given). */
+  readonly modified_after?: string;
+  /** See `modified_after`. */
+  readonly modified_before?: string;
 }
 
 /**

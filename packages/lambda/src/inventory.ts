@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { isInventoryToken, isPresignPipelineError, s3InventorySource, type KeyFilter, type KeySource } from '@presign-pipeline/core';
 import type { AccessPolicy } from './access.js';
 import type { PresignConfig, RequestRejection } from './config.js';
+import { resolveModifiedWindow, type ModifiedWindow } from './freshness.js';
 
 /** Where the keys come from in inventory mode. @internal */
 export interface InventoryRequest {
@@ -17,6 +18,8 @@ export interface InventoryRequest {
   readonly prefix: string;
   /** Where to continue an earlier inventory run (the event's `resume_token`). */
   readonly resumeToken?: string;
+  /** The event's `modified_after` / `modified_before`: the LastModified window the run keeps. */
+  readonly window: ModifiedWindow;
 }
 
 const MAX_TOKEN_BYTES = 4096;
@@ -44,6 +47,8 @@ export function resolveInventoryRequest(
   const fields = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
   const raw = fields.inventory_manifest;
   const token = fields.resume_token;
+  const window = resolveModifiedWindow(fields, raw !== undefined && raw !== null);
+  if ('statusCode' in window) return window;
   if (raw === undefined || raw === null) {
     // Without inventory_manifest, resume_token continues a listing: resolveListing checks it is a listing token.
     return undefined;
@@ -63,7 +68,7 @@ export function resolveInventoryRequest(
   if (config.startAfter !== undefined) {
     return reject('start_after', 'start_after continues a listing; an inventory run continues with resume_token');
   }
-  if (token === undefined || token === null || token === '') return { manifest, prefix };
+  if (token === undefined || token === null || token === '') return { manifest, prefix, window };
   if (typeof token !== 'string' || !isInventoryToken(token) || Buffer.byteLength(token, 'utf8') > MAX_TOKEN_BYTES) {
     const listingToken = typeof token === 'string' && token.startsWith('v');
     return reject(
@@ -73,7 +78,7 @@ export function resolveInventoryRequest(
         : 'resume_token must be the resume_token an earlier inventory run returned (inv1.…)',
     );
   }
-  return { manifest, prefix, resumeToken: token };
+  return { manifest, prefix, resumeToken: token, window };
 }
 
 /** The key source of an inventory run: the inventory's keys in `config.bucket`, filtered like a listing's. @internal */
@@ -90,6 +95,7 @@ export function inventoryKeySource(
     prefix: request.prefix,
     filter,
     ...(request.resumeToken !== undefined ? { resumeToken: request.resumeToken } : {}),
+    ...request.window,
   });
 }
 

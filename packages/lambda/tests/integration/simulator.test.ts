@@ -84,4 +84,45 @@ describe('the handler on the S3 simulator', () => {
     expectMultipartManifest(sim, 'source', body);
     expect(sim.counters.byOperation.GetObject).toBe(4);
   });
+
+  it('keeps only the inventory rows inside modified_after ≤ LastModified < modified_before', async () => {
+    const day = (d: number, hour = 0): Date => new Date(Date.UTC(2026, 3, d, hour));
+    const rows = Array.from({ length: 300 }, (_, i) => ({ key: `docs/r-${String(i).padStart(3, '0')}.pdf`, lastModified: day(1 + (i % 10), i % 24) }));
+    const file = { key: 'inv/data/0.csv.gz', body: csvGzipFile('source', rows) };
+    const manifest = manifestJson({ sourceBucket: 'source', destinationBucket: 'reports', fileFormat: 'CSV', fileSchema: PLAIN_CSV_SCHEMA, files: [file] });
+    sim = await startS3Simulator({
+      buckets: { source: { layout: 'handful' } },
+      objects: { reports: { 'inv/manifest.json': manifest, [file.key]: file.body } },
+      latencyMs: 0,
+      jitterMs: 0,
+    });
+    const { handler } = handlerOn(sim);
+    const after = '2026-04-03T06:00:00Z';
+    const before = '2026-04-07T00:00:00+02:00';
+    const response = await handler(
+      { bucket: 'source', inventory_manifest: 's3://reports/inv/manifest.json', modified_after: after, modified_before: before },
+      lambdaContext('sim-window'),
+    );
+    expect(response.statusCode, response.body).toBe(200);
+    const body = JSON.parse(response.body) as { count: number; manifest_key: string };
+    const expected = rows
+      .filter((row) => row.lastModified >= new Date(after) && row.lastModified < new Date(before))
+      .map((row) => row.key);
+    expect(expected.length).toBeGreaterThan(50);
+    expect(expected.length).toBeLessThan(rows.length - 50);
+    const text = sim.objects('source').get(body.manifest_key)?.body?.toString('utf8') ?? '';
+    const keys = text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { key: string }).key);
+    expect(body.count).toBe(expected.length);
+    expect(keys.sort()).toEqual(expected.sort());
+
+    // A bad timestamp is refused before any request, naming the field.
+    sim.resetCounters();
+    const refused = await handler(
+      { bucket: 'source', inventory_manifest: 's3://reports/inv/manifest.json', modified_before: 'last week' },
+      lambdaContext('sim-window-bad'),
+    );
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body)).toMatchObject({ field: 'modified_before' });
+    expect(sim.counters.total).toBe(0);
+  });
 });

@@ -45,7 +45,7 @@ describe('docs/handler.md configuration table', () => {
     const read = new Set([...sources.matchAll(/env(?:\?)?\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
     for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_LAMBDA_FUNCTION_NAME']) read.delete(name);
     for (const name of read) expect(names, `${name} is read but not documented`).toContain(name);
-    for (const name of ['bucket', 'prefix', 'expiry_seconds', 'page_size', 'concurrency', 'start_after', 'inventory_manifest', 'list_concurrency', 'resume_token']) expect(names).toContain(name);
+    for (const name of ['bucket', 'prefix', 'expiry_seconds', 'page_size', 'concurrency', 'start_after', 'inventory_manifest', 'list_concurrency', 'resume_token', 'modified_after', 'modified_before']) expect(names).toContain(name);
   });
 
   it.each(cases)('%s: the handler does what the row says', async (_name, row, example) => {
