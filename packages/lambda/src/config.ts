@@ -238,10 +238,6 @@ function show(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-function reject(field: string, error: string, statusCode: 400 | 403 = 400): ConfigResult {
-  return { ok: false, rejection: { statusCode, field, error } };
-}
-
 interface Picked {
   readonly value: unknown;
   readonly field: string;
@@ -259,12 +255,15 @@ function pick(event: Record<string, unknown>, name: string, env: HandlerEnv, env
   return { value: fallback, field: envName ?? name, source: 'default' };
 }
 
-function integerIn(picked: Picked, min: number, max: number): number | ConfigResult {
-  const parsed = parsePythonInt(picked.value);
-  if (parsed === undefined || parsed < min || parsed > max) {
-    return reject(picked.field, `${picked.field} must be an integer from ${min} to ${max} (got ${show(picked.value)})`);
-  }
-  return parsed;
+/** A checker of integers from `min` to `max` (Python's `int()` forms), naming the field a bad value arrived under. */
+function integerFrom(min: number, max: number): (picked: Picked) => Resolved {
+  return ({ value, field }) => {
+    const parsed = parsePythonInt(value);
+    if (parsed === undefined || parsed < min || parsed > max) {
+      return refuse(field, `${field} must be an integer from ${min} to ${max} (got ${show(value)})`);
+    }
+    return { value: parsed };
+  };
 }
 
 function endpointProblem(value: string): string | undefined {
@@ -288,18 +287,19 @@ function endpointProblem(value: string): string | undefined {
  */
 export const MIN_DEADLINE_MARGIN_MS = 1000;
 
-/** `DEADLINE_MARGIN_MS` from the environment: the default when unset, else an integer ≥ the minimum. */
-function deadlineMarginOf(env: HandlerEnv): number | ConfigResult {
+/** The `deadlineMarginMs` option (checked by the caller), else `DEADLINE_MARGIN_MS`: an integer ≥ the minimum. */
+function deadlineMarginOf({ env, options }: ResolveContext): Resolved {
+  if (options.deadlineMarginMs !== undefined) return { value: options.deadlineMarginMs };
   const raw = env.DEADLINE_MARGIN_MS;
-  if (raw === undefined) return DEFAULTS.deadlineMarginMs;
+  if (raw === undefined) return { value: DEFAULTS.deadlineMarginMs };
   const margin = parsePythonInt(raw);
   if (margin === undefined || margin < MIN_DEADLINE_MARGIN_MS) {
-    return reject(
+    return refuse(
       'DEADLINE_MARGIN_MS',
       `DEADLINE_MARGIN_MS must be an integer number of milliseconds, ${MIN_DEADLINE_MARGIN_MS} or more (got ${show(raw)})`,
     );
   }
-  return margin;
+  return { value: margin };
 }
 
 /**
@@ -318,6 +318,137 @@ export function eventShapeProblem(rawEvent: unknown): string | undefined {
   return `The event must be a JSON object, got ${kind}`;
 }
 
+/** What resolving one configuration property sees: the event, the environment, the options, and what came before. */
+interface ResolveContext {
+  readonly event: Record<string, unknown>;
+  readonly env: HandlerEnv;
+  readonly options: ResolveConfigOptions;
+  /** The properties resolved so far (a later one may depend on an earlier one, as `startAfter` on `prefix`). */
+  readonly config: Partial<Record<keyof PresignConfig, unknown>>;
+}
+
+/** One property's value (absent: left out of the configuration) and where it came from, or why it is refused. */
+type Resolved = { readonly value: unknown; readonly source?: ValueSource } | { readonly rejection: RequestRejection };
+
+/** One row of {@link CONFIG_RESOLVERS}: the property it fills and how it reads and checks its value. */
+interface ConfigResolver {
+  readonly property: Exclude<keyof PresignConfig, 'sources'>;
+  readonly resolve: (context: ResolveContext) => Resolved;
+}
+
+function refuse(field: string, error: string): Resolved {
+  return { rejection: { statusCode: 400, field, error } };
+}
+
+/**
+ * A property read as `event.get(eventName) or env.get(envName, fallback)`, then checked by `check` (which answers the
+ * value or a rejection naming the field the value arrived under).
+ */
+function picked(
+  property: ConfigResolver['property'],
+  eventName: string,
+  envName: string | undefined,
+  fallback: unknown,
+  check: (picked: Picked) => Resolved,
+): ConfigResolver {
+  return {
+    property,
+    resolve: ({ event, env }) => {
+      const found = pick(event, eventName, env, envName, fallback);
+      const checked = check(found);
+      return 'rejection' in checked ? checked : { value: checked.value, source: found.source };
+    },
+  };
+}
+
+function bucketName({ value, field }: Picked): Resolved {
+  if (typeof value !== 'string') return refuse(field, `${field} must be a string (got ${show(value)})`);
+  const problem = bucketNameProblem(value);
+  if (problem !== undefined) {
+    return refuse(field, `${field} is not a valid S3 bucket name: it ${problem} (got ${show(value)})`);
+  }
+  return { value };
+}
+
+function prefixString({ value, field }: Picked): Resolved {
+  if (typeof value !== 'string') return refuse(field, `${field} must be a string (got ${show(value)})`);
+  if (Buffer.byteLength(value, 'utf8') > MAX_PREFIX_BYTES) {
+    return refuse(field, `${field} must be at most ${MAX_PREFIX_BYTES} bytes long, the longest S3 key`);
+  }
+  return { value };
+}
+
+/** The event's `start_after`: a continuation cursor is always a key listed under the prefix; anything else would list all or nothing. */
+function startAfterOf({ event, config }: ResolveContext): Resolved {
+  const value = event.start_after;
+  if (value === undefined || value === null) return { value: undefined };
+  if (typeof value !== 'string') {
+    return refuse('start_after', `start_after must be a string, the next_start_after of an earlier run (got ${show(value)})`);
+  }
+  if (Buffer.byteLength(value, 'utf8') > MAX_PREFIX_BYTES) {
+    return refuse('start_after', `start_after must be at most ${MAX_PREFIX_BYTES} bytes long, the longest S3 key`);
+  }
+  const prefix = config.prefix as string;
+  if (value !== '' && !value.startsWith(prefix)) {
+    return refuse('start_after', `start_after must start with the prefix ${show(prefix)} (got ${show(value)})`);
+  }
+  return { value: value === '' ? undefined : value };
+}
+
+function queueMaxOf({ env }: ResolveContext): Resolved {
+  const value = env.QUEUE_MAX;
+  if (value === undefined) return { value: DEFAULTS.queueMax };
+  return integerFrom(1, MAX_QUEUE_MAX)({ value, field: 'QUEUE_MAX', source: 'env' });
+}
+
+/** `S3_ENDPOINT_URL`: `os.environ.get("S3_ENDPOINT_URL") or None`, so an empty value means "not set". */
+function endpointOf({ env }: ResolveContext): Resolved {
+  const endpoint = env.S3_ENDPOINT_URL || undefined;
+  const problem = endpoint === undefined ? undefined : endpointProblem(endpoint);
+  return problem === undefined ? { value: endpoint } : refuse('S3_ENDPOINT_URL', `S3_ENDPOINT_URL ${problem}`);
+}
+
+/** The `publicEndpoint` option, else `S3_PUBLIC_ENDPOINT_URL` (empty: not set). */
+function publicEndpointOf({ env, options }: ResolveContext): Resolved {
+  const field = options.publicEndpoint !== undefined ? 'publicEndpoint' : 'S3_PUBLIC_ENDPOINT_URL';
+  const endpoint = options.publicEndpoint || env.S3_PUBLIC_ENDPOINT_URL || undefined;
+  const problem = endpoint === undefined ? undefined : endpointProblem(endpoint);
+  return problem === undefined ? { value: endpoint } : refuse(field, `${field} ${problem}`);
+}
+
+/** The `manifestEncryption` option, else `MANIFEST_SSE` and `MANIFEST_KMS_KEY_ID` (empty: not set). */
+function manifestEncryptionOf({ env, options }: ResolveContext): Resolved {
+  if (options.manifestEncryption !== undefined) return { value: options.manifestEncryption };
+  const mode = env.MANIFEST_SSE?.trim() || undefined;
+  const keyId = env.MANIFEST_KMS_KEY_ID?.trim() || undefined;
+  if (mode === undefined && keyId !== undefined) {
+    return refuse('MANIFEST_KMS_KEY_ID', 'MANIFEST_KMS_KEY_ID needs MANIFEST_SSE aws:kms or aws:kms:dsse (MANIFEST_SSE is not set)');
+  }
+  if (mode === undefined) return { value: undefined };
+  const problem = manifestEncryptionProblem({ serverSideEncryption: mode, kmsKeyId: keyId }, 'MANIFEST_SSE', 'MANIFEST_KMS_KEY_ID');
+  if (problem !== undefined) return refuse(problem.field, problem.error);
+  const encryption: ManifestEncryption = { serverSideEncryption: mode as ManifestSse, ...(keyId !== undefined ? { kmsKeyId: keyId } : {}) };
+  return { value: encryption };
+}
+
+/**
+ * Every configuration property, in the order they are checked (the first bad one is the one reported): the rows of
+ * the configuration table (config-fields.ts) that land in {@link PresignConfig}, with how each is read.
+ */
+const CONFIG_RESOLVERS: readonly ConfigResolver[] = [
+  picked('bucket', 'bucket', 'BUCKET_NAME', DEFAULTS.bucket, bucketName),
+  picked('prefix', 'prefix', 'PREFIX', DEFAULTS.prefix, prefixString),
+  picked('expirySeconds', 'expiry_seconds', 'URL_EXPIRY_SECONDS', DEFAULTS.expirySeconds, integerFrom(1, MAX_EXPIRY_SECONDS)),
+  picked('pageSize', 'page_size', undefined, DEFAULTS.pageSize, integerFrom(1, MAX_PAGE_SIZE)),
+  picked('concurrency', 'concurrency', undefined, DEFAULTS.concurrency, integerFrom(1, MAX_CONCURRENCY)),
+  { property: 'startAfter', resolve: startAfterOf },
+  { property: 'deadlineMarginMs', resolve: deadlineMarginOf },
+  { property: 'queueMax', resolve: queueMaxOf },
+  { property: 'endpoint', resolve: endpointOf },
+  { property: 'publicEndpoint', resolve: publicEndpointOf },
+  { property: 'manifestEncryption', resolve: manifestEncryptionOf },
+];
+
 /**
  * Resolves the run configuration from an event and the environment, validating every value before anything touches
  * S3. Missing (or Python-falsy) event fields fall back to the environment, then to the reference defaults. A bad value
@@ -325,107 +456,18 @@ export function eventShapeProblem(rawEvent: unknown): string | undefined {
  */
 export function resolveConfig(rawEvent: unknown, env: HandlerEnv, options: ResolveConfigOptions = {}): ConfigResult {
   const eventProblem = eventShapeProblem(rawEvent);
-  if (eventProblem !== undefined) return reject('event', eventProblem);
-  const event = rawEvent as Record<string, unknown>;
-
-  const bucketPick = pick(event, 'bucket', env, 'BUCKET_NAME', DEFAULTS.bucket);
-  if (typeof bucketPick.value !== 'string') {
-    return reject(bucketPick.field, `${bucketPick.field} must be a string (got ${show(bucketPick.value)})`);
+  if (eventProblem !== undefined) return { ok: false, rejection: { statusCode: 400, field: 'event', error: eventProblem } };
+  const config: Partial<Record<keyof PresignConfig, unknown>> = {};
+  const sources: Partial<Record<keyof PresignConfig, ValueSource>> = {};
+  const context: ResolveContext = { event: rawEvent as Record<string, unknown>, env, options, config };
+  for (const { property, resolve } of CONFIG_RESOLVERS) {
+    const resolved = resolve(context);
+    if ('rejection' in resolved) return { ok: false, rejection: resolved.rejection };
+    if (resolved.value !== undefined) config[property] = resolved.value;
+    if (resolved.source !== undefined) sources[property] = resolved.source;
   }
-  const bucketProblem = bucketNameProblem(bucketPick.value);
-  if (bucketProblem !== undefined) {
-    return reject(bucketPick.field, `${bucketPick.field} is not a valid S3 bucket name: it ${bucketProblem} (got ${show(bucketPick.value)})`);
-  }
-
-  const prefixPick = pick(event, 'prefix', env, 'PREFIX', DEFAULTS.prefix);
-  if (typeof prefixPick.value !== 'string') {
-    return reject(prefixPick.field, `${prefixPick.field} must be a string (got ${show(prefixPick.value)})`);
-  }
-  if (Buffer.byteLength(prefixPick.value, 'utf8') > MAX_PREFIX_BYTES) {
-    return reject(prefixPick.field, `${prefixPick.field} must be at most ${MAX_PREFIX_BYTES} bytes long, the longest S3 key`);
-  }
-
-  const expiryPick = pick(event, 'expiry_seconds', env, 'URL_EXPIRY_SECONDS', DEFAULTS.expirySeconds);
-  const expiry = integerIn(expiryPick, 1, MAX_EXPIRY_SECONDS);
-  if (typeof expiry !== 'number') return expiry;
-
-  const pageSize = integerIn(pick(event, 'page_size', env, undefined, DEFAULTS.pageSize), 1, MAX_PAGE_SIZE);
-  if (typeof pageSize !== 'number') return pageSize;
-
-  const concurrency = integerIn(pick(event, 'concurrency', env, undefined, DEFAULTS.concurrency), 1, MAX_CONCURRENCY);
-  if (typeof concurrency !== 'number') return concurrency;
-
-  // A continuation cursor is always a key listed under the prefix; anything else would list all or nothing.
-  let startAfter: string | undefined;
-  const startAfterValue = event.start_after;
-  if (startAfterValue !== undefined && startAfterValue !== null) {
-    if (typeof startAfterValue !== 'string') {
-      return reject('start_after', `start_after must be a string, the next_start_after of an earlier run (got ${show(startAfterValue)})`);
-    }
-    if (Buffer.byteLength(startAfterValue, 'utf8') > MAX_PREFIX_BYTES) {
-      return reject('start_after', `start_after must be at most ${MAX_PREFIX_BYTES} bytes long, the longest S3 key`);
-    }
-    if (startAfterValue !== '' && !startAfterValue.startsWith(prefixPick.value)) {
-      return reject('start_after', `start_after must start with the prefix ${show(prefixPick.value)} (got ${show(startAfterValue)})`);
-    }
-    if (startAfterValue !== '') startAfter = startAfterValue;
-  }
-
-  const deadlineMarginMs = options.deadlineMarginMs ?? deadlineMarginOf(env);
-  if (typeof deadlineMarginMs !== 'number') return deadlineMarginMs;
-
-  const queueMaxValue = env.QUEUE_MAX;
-  const queueMax =
-    queueMaxValue === undefined
-      ? DEFAULTS.queueMax
-      : integerIn({ value: queueMaxValue, field: 'QUEUE_MAX', source: 'env' }, 1, MAX_QUEUE_MAX);
-  if (typeof queueMax !== 'number') return queueMax;
-
-  // `os.environ.get("S3_ENDPOINT_URL") or None`: an empty value means "not set".
-  const endpoint = env.S3_ENDPOINT_URL || undefined;
-  if (endpoint !== undefined) {
-    const problem = endpointProblem(endpoint);
-    if (problem !== undefined) return reject('S3_ENDPOINT_URL', `S3_ENDPOINT_URL ${problem}`);
-  }
-  const publicField = options.publicEndpoint !== undefined ? 'publicEndpoint' : 'S3_PUBLIC_ENDPOINT_URL';
-  const publicEndpoint = options.publicEndpoint || env.S3_PUBLIC_ENDPOINT_URL || undefined;
-  if (publicEndpoint !== undefined) {
-    const problem = endpointProblem(publicEndpoint);
-    if (problem !== undefined) return reject(publicField, `${publicField} ${problem}`);
-  }
-
-  let manifestEncryption: ManifestEncryption | undefined = options.manifestEncryption;
-  if (manifestEncryption === undefined) {
-    // Empty means "not set", as for the endpoint variables.
-    const mode = env.MANIFEST_SSE?.trim() || undefined;
-    const keyId = env.MANIFEST_KMS_KEY_ID?.trim() || undefined;
-    if (mode === undefined && keyId !== undefined) {
-      return reject('MANIFEST_KMS_KEY_ID', 'MANIFEST_KMS_KEY_ID needs MANIFEST_SSE aws:kms or aws:kms:dsse (MANIFEST_SSE is not set)');
-    }
-    if (mode !== undefined) {
-      const problem = manifestEncryptionProblem({ serverSideEncryption: mode, kmsKeyId: keyId }, 'MANIFEST_SSE', 'MANIFEST_KMS_KEY_ID');
-      if (problem !== undefined) return reject(problem.field, problem.error);
-      manifestEncryption = { serverSideEncryption: mode as ManifestSse, ...(keyId !== undefined ? { kmsKeyId: keyId } : {}) };
-    }
-  }
-
-  return {
-    ok: true,
-    config: {
-      bucket: bucketPick.value,
-      prefix: prefixPick.value,
-      expirySeconds: expiry,
-      pageSize,
-      concurrency,
-      queueMax,
-      ...(startAfter !== undefined ? { startAfter } : {}),
-      deadlineMarginMs,
-      ...(endpoint !== undefined ? { endpoint } : {}),
-      ...(publicEndpoint !== undefined ? { publicEndpoint } : {}),
-      ...(manifestEncryption !== undefined ? { manifestEncryption } : {}),
-      sources: { bucket: bucketPick.source, prefix: prefixPick.source, expirySeconds: expiryPick.source },
-    },
-  };
+  const { bucket, prefix, expirySeconds } = sources as Record<'bucket' | 'prefix' | 'expirySeconds', ValueSource>;
+  return { ok: true, config: { ...(config as Omit<PresignConfig, 'sources'>), sources: { bucket, prefix, expirySeconds } } };
 }
 
 /** Field name a configuration value is reported under, given where it came from. */

@@ -215,6 +215,32 @@ describe('resolveConfig: shapes and strings', () => {
     expect(rejected(resolveConfig({ expiry_seconds: 'x', page_size: 'y' }, {})).field).toBe('expiry_seconds');
   });
 
+  it('checks every field in one fixed order: with all of them bad, fixing each in turn names the next', () => {
+    const bad: Array<[string, 'event' | 'env', unknown]> = [
+      ['bucket', 'event', 'Bad'],
+      ['prefix', 'event', 7],
+      ['expiry_seconds', 'event', 'x'],
+      ['page_size', 'event', 0.5],
+      ['concurrency', 'event', 'y'],
+      ['start_after', 'event', 5],
+      ['DEADLINE_MARGIN_MS', 'env', '1'],
+      ['QUEUE_MAX', 'env', '0'],
+      ['S3_ENDPOINT_URL', 'env', 'ftp://host'],
+      ['S3_PUBLIC_ENDPOINT_URL', 'env', 'nope'],
+      ['MANIFEST_SSE', 'env', 'rot13'],
+    ];
+    for (let fixed = 0; fixed < bad.length; fixed++) {
+      const event: Record<string, unknown> = {};
+      const env: Record<string, string> = {};
+      for (const [name, where, value] of bad.slice(fixed)) {
+        if (where === 'event') event[name] = value;
+        else env[name] = value as string;
+      }
+      expect(rejected(resolveConfig(event, env)).field).toBe(bad[fixed]![0]);
+    }
+    expect(resolveConfig({}, {}).ok).toBe(true);
+  });
+
   it('does not echo huge values back in full', () => {
     const rejection = rejected(resolveConfig({ expiry_seconds: 'x'.repeat(10_000) }, {}));
     expect(rejection.error.length).toBeLessThan(200);
