@@ -2,8 +2,8 @@
 // One end-to-end run in its own process (its peak RSS is its own), against the S3 simulator the parent started
 // (S3_ENDPOINT_URL): s3ListSource over a flat bucket of N keys → fastPresigner with a session token (about 1.7 KB
 // URLs) → s3ManifestWriter (multipart) on the simulator. The parts are composed as the handler composes them; the
-// listing is sequential or split into `--partitions` key ranges (by: 'range', boundaries from the flat layout's
-// hex names). Prints one JSON line.
+// listing is sequential, or auto-partitioned at concurrency `--partitions` (by: 'auto', as the handler's
+// list_concurrency), or `--listing range` (key ranges from the flat layout's hex names). Prints one JSON line.
 //   node scripts/bench/simulator-run.mjs --keys 1000000 --bucket flat-1000000 [--partitions 16] [--concurrency 4]
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     // `null`: a writer that only counts bytes, to tell the S3 writer's memory from the listing's and presigning's.
     manifest: { type: 'string', default: 's3' },
+    listing: { type: 'string', default: 'auto' },
   },
 });
 const n = Number(values.keys);
@@ -45,11 +46,13 @@ function rangeBoundaries(count) {
   return out;
 }
 
+// `--listing auto` (default): no hints, as the handler lists with list_concurrency; `range`: the flat layout's boundaries.
+const byRange = { by: 'range', boundaries: rangeBoundaries(partitions), concurrency: partitions };
 const source = s3ListSource({
   client,
   bucket: values.bucket,
   pageSize: 1000,
-  ...(partitions > 1 ? { partitions: { by: 'range', boundaries: rangeBoundaries(partitions), concurrency: partitions } } : {}),
+  ...(partitions > 1 ? { partitions: values.listing === 'range' ? byRange : { by: 'auto', concurrency: partitions } } : {}),
 });
 /** Counts the manifest's bytes (a JSON line per entry) and keeps nothing. */
 function countingWriter() {
@@ -67,8 +70,15 @@ function countingWriter() {
 }
 
 let peakRss = 0;
+// MEMORY_TIMELINE=1: one line of memoryUsage() to stderr every 2 s (where the memory goes, over the run).
+let ticks = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  if (process.env.MEMORY_TIMELINE && ++ticks % 20 === 0) {
+    const m = process.memoryUsage();
+    const mb = (n) => (n / 2 ** 20).toFixed(0);
+    process.stderr.write(`rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`);
+  }
 }, 100);
 try {
   const start = performance.now();
