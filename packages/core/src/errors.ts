@@ -19,6 +19,8 @@
  * - `INVENTORY_CHECKSUM_MISMATCH`: a data file's MD5 differs from the manifest's `MD5checksum`.
  * - `INVALID_RESUME_TOKEN`: a resume token is malformed, of another format version, or belongs to another inventory
  *   (`s3InventorySource`) or another bucket or prefix (`s3ListSource({ resumeToken })`).
+ * - `RESUME_TOKEN_TOO_LONG`: a cut auto-partitioned listing would need a resume token over 4,096 characters (many ranges
+ *   open, bounded by long keys that do not compress); the run fails instead of handing out a token no run accepts.
  * - `IDEMPOTENCY_UNAVAILABLE`: idempotency is on (`IDEMPOTENCY_TABLE`) but the handler was built without a store
  *   (lambda: use the handler from `@presign-pipeline/lambda/idempotency`).
  * - `MALFORMED_RESPONSE`: a 2xx answer was not S3's answer to the request (an HTML page, an empty body, foreign or
@@ -40,6 +42,7 @@ export type PresignPipelineErrorCode =
   | 'UNSUPPORTED_INVENTORY_FORMAT'
   | 'INVENTORY_CHECKSUM_MISMATCH'
   | 'INVALID_RESUME_TOKEN'
+  | 'RESUME_TOKEN_TOO_LONG'
   | 'IDEMPOTENCY_UNAVAILABLE'
   | 'MALFORMED_RESPONSE';
 

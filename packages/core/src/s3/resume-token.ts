@@ -67,7 +67,18 @@ export function encodeResumeToken(bucket: string, prefix: string, ranges: readon
   const bounds: (string | undefined)[] = [];
   for (const range of ranges) bounds.push(range.after, range.last);
   const document = JSON.stringify({ b: fingerprint(bucket), p: fingerprint(prefix), r: frontCode(bounds) });
-  return `v${RESUME_TOKEN_VERSION}.${deflateRawSync(Buffer.from(document, 'utf8')).toString('base64url')}`;
+  const token = `v${RESUME_TOKEN_VERSION}.${deflateRawSync(Buffer.from(document, 'utf8')).toString('base64url')}`;
+  // Ranges cannot be merged without listing keys already handed on again (the gaps between them), so a token that
+  // would not fit is an error here, where the cause is known, rather than a token every later run refuses.
+  if (token.length > MAX_RESUME_TOKEN_LENGTH) {
+    throw new PresignPipelineError(
+      'RESUME_TOKEN_TOO_LONG',
+      `s3ListSource: the resume token of ${ranges.length} open key ranges would be ${token.length} characters, over the ` +
+        `${MAX_RESUME_TOKEN_LENGTH} a token may have (their bounds are long keys that do not compress); ` +
+        'list with a lower partitions.concurrency, or give the run time to finish',
+    );
+  }
+  return token;
 }
 
 function invalid(message: string, cause?: unknown): PresignPipelineError {

@@ -97,6 +97,8 @@ export interface S3ListSourceOptions {
    * prefix). The listing is then auto-partitioned (`partitions`, if given, must be `by: 'auto'`; its concurrency
    * need not match the earlier run's). A token that is malformed, of another format version, or issued for another
    * bucket or prefix throws a `PresignPipelineError` with code `INVALID_RESUME_TOKEN` when the source is created.
+   * Tokens are at most 4,096 characters: the listing opens only as many ranges as a token has room for, and a cut
+   * whose token would still be longer fails with `RESUME_TOKEN_TOO_LONG`.
    */
   resumeToken?: string;
 }

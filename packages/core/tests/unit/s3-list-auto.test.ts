@@ -269,6 +269,30 @@ describe('resume tokens', () => {
     ).toThrow(/by: 'auto'/);
   });
 
+  it('stay within 4 KB with long non-ASCII keys (3 UTF-8 bytes a character) at concurrency 64', async () => {
+    const next = random(11);
+    const wide = '漢字仮名交じり文東京大阪京都名古屋札幌福岡';
+    const keys = Array.from({ length: 5000 }, () => `flat/${Array.from({ length: 300 }, () => wide[Math.floor(next() * wide.length)]).join('')}`);
+    const s3 = fakeListing(keys);
+    const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 100, partitions: { by: 'auto', concurrency: 64 } });
+    const { pages } = await drain(source, 30);
+    for (const page of pages) expect(source.resumeToken?.(page)?.length).toBeLessThanOrEqual(4096);
+  });
+
+  it('a token that would pass 4 KB is refused where it is made, with RESUME_TOKEN_TOO_LONG', () => {
+    const next = random(12);
+    const ranges = Array.from({ length: 16 }, (_, i) => ({ after: `flat/${i.toString(16)}${name(next, 600)}`, last: `flat/${i.toString(16)}~` }));
+    let error: unknown;
+    try {
+      encodeResumeToken('b', 'flat/', ranges);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isPresignPipelineError(error) && error.code).toBe('RESUME_TOKEN_TOO_LONG');
+    expect((error as Error).message).toMatch(/16 open key ranges would be \d+ characters, over the 4096/);
+    expect(encodeResumeToken('b', 'flat/', ranges.slice(0, 2)).length).toBeLessThanOrEqual(4096);
+  });
+
   it('stay within 4 KB with long keys at concurrency 64', async () => {
     const next = random(9);
     const keys = Array.from({ length: 5000 }, () => `flat/${name(next, 900)}`);
