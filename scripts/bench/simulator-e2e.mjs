@@ -4,6 +4,7 @@
 //   node scripts/bench/simulator-e2e.mjs [--sizes 100000,1000000,10000000] [--write]   (--render: from the saved JSON)
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { minioTesting } from './load.mjs';
@@ -34,6 +35,7 @@ function runChild(args, env) {
  */
 export async function benchSimulatorEndToEnd({ sizes = [100_000, 1_000_000], partitions = 16, latencyMs = 50, attribute = true, log = () => {} } = {}) {
   const { startS3Simulator } = await minioTesting();
+  const loadAverage = loadavg()[0];
   const buckets = Object.fromEntries(sizes.map((n) => [`flat-${n}`, { layout: 'flat', count: n }]));
   const sim = await startS3Simulator({ buckets, latencyMs, jitterMs: 10, store: 'count' });
   const runs = [];
@@ -69,7 +71,7 @@ export async function benchSimulatorEndToEnd({ sizes = [100_000, 1_000_000], par
   } finally {
     await sim.close();
   }
-  return { latencyMs, partitions, listing: `s3ListSource partitions by 'auto', concurrency ${partitions}`, runs };
+  return { latencyMs, partitions, listing: `s3ListSource partitions by 'auto', concurrency ${partitions}`, runs, loadAverage };
 }
 
 export const SECTION_START = '<!-- simulator-e2e:start -->';
@@ -137,7 +139,7 @@ export function renderSimulatorSection(bench) {
   md.push('');
   md.push(
     'These runs are far below the throughput targets because of where they ran: a 2-core machine shared with other ' +
-      'heavy work (load average over 20), which slows the simulator, the listing and the writer alike; the child ' +
+      `heavy work (load average ${bench.loadAverage === undefined ? 'over 20' : bench.loadAverage.toFixed(1)} when the section started), which slows the simulator, the listing and the writer alike; the child ` +
       `spent ${bench.runs.map((run) => `${(run.cpuMs / 1000).toFixed(0)} s of CPU in ${(run.ms / 1000).toFixed(0)} s`).join(' and ')} ` +
       'of wall time, and waited the rest (on the simulator, and for a core).',
   );
