@@ -2,7 +2,7 @@
 // `npm run bench`: measures the presigners, the pipeline and the S3 path, prints the ratios, and rewrites
 // docs/performance.md and its charts (docs/images/*.svg) with the numbers of this run.
 //
-//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory,s3writer,autolisting] [--no-write]
+//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory,s3writer,autolisting,bundle] [--no-write]
 //        [--simulator-sizes 100000,1000000,10000000]
 //   node scripts/bench.mjs --render   # rewrite the page and charts from docs/images/bench-results.json, measuring nothing
 //
@@ -24,6 +24,7 @@ import {
   renderParallelListingSection,
 } from './bench/parallel-listing.mjs';
 import { coreRequire } from './bench/load.mjs';
+import { benchBundles, insertBundleSection, renderBundleSection, SECTION_START as BUNDLE_START, SECTION_END as BUNDLE_END } from './bench/bundle.mjs';
 import { benchAutoListing, insertAutoListingSection, renderAutoListingSection, SECTION_START as AUTO_LISTING_START, SECTION_END as AUTO_LISTING_END } from './bench/auto-listing.mjs';
 import {
   SECTION_END as INVENTORY_END,
@@ -124,7 +125,7 @@ function machine() {
 
 const rendering = values.render;
 const results = rendering ? JSON.parse(readFileSync(`${root}docs/images/bench-results.json`, 'utf8')) : { quick, machine: machine() };
-if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing', 'simulator', 'inventory', 's3writer', 'autolisting']) skip.add(part);
+if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing', 'simulator', 'inventory', 's3writer', 'autolisting', 'bundle']) skip.add(part);
 log(`presign-pipeline bench — ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${quick ? ' (quick)' : ''}`);
 log(`load average at start: ${results.machine.loadAverageStart.toFixed(2)} (other work on the machine slows every number below)`);
 
@@ -242,6 +243,11 @@ if (!skip.has('s3writer')) {
   results.s3Writer = await benchS3Writer({ sizes: quick ? [20_000, 100_000] : [100_000, 1_000_000], libStorage: savedLibStorage(root), log });
 }
 
+if (!skip.has('bundle')) {
+  log('\n(j) the Lambda bundle: size and cold init of the handlers against a naive getSignedUrl handler');
+  results.bundle = await benchBundles({ rounds: 10, log });
+}
+
 if (!rendering) results.machine.loadAverageEnd = loadavg()[0];
 log(`\nload average at end: ${results.machine.loadAverageEnd.toFixed(2)}`);
 
@@ -317,6 +323,19 @@ if (write) {
     }
   }
   if (autoListingSection) markdown = insertAutoListingSection(markdown, autoListingSection);
+  // The bundle section likewise: this run's, or the one already on the page.
+  let bundleSection = results.bundle ? renderBundleSection(results.bundle) : undefined;
+  if (!bundleSection) {
+    try {
+      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
+      const start = previous.indexOf(BUNDLE_START);
+      const end = previous.indexOf(BUNDLE_END);
+      if (start !== -1 && end > start) bundleSection = `${previous.slice(start, end + BUNDLE_END.length)}\n`;
+    } catch {
+      // no page yet
+    }
+  }
+  if (bundleSection) markdown = insertBundleSection(markdown, bundleSection);
   for (const [name, svg] of Object.entries(images)) writeFileSync(`${root}docs/images/${name}`, svg);
   writeFileSync(`${root}docs/performance.md`, markdown);
   writeFileSync(`${root}docs/images/bench-results.json`, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,7 +1,7 @@
 // Bundle size and cold init of handlers as a user deploys them: esbuild, minified, for Node 20 (what SAM's esbuild
 // builder runs), against a naive handler that presigns with getSignedUrl alone.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -82,6 +82,58 @@ export async function benchBundles({ rounds = 10, log = () => {} } = {}) {
   return { rounds, handlers: results, sizeRatio, initDeltaMs: initDelta };
 }
 
+export const SECTION_START = '<!-- bundle:start (scripts/bench/bundle.mjs) -->';
+export const SECTION_END = '<!-- bundle:end -->';
+const kb = (bytes) => `${(bytes / 1000).toLocaleString('en-US', { maximumFractionDigits: 0 })} kB`;
+
+/** The docs/performance.md section of one run of {@link benchBundles}, between its markers. */
+export function renderBundleSection(result) {
+  const { handlers, rounds, sizeRatio, initDeltaMs } = result;
+  const naive = handlers.naive;
+  const rows = HANDLERS.map(({ name }) => {
+    const h = handlers[name];
+    const ratio = (h.cjsBytes / naive.cjsBytes).toFixed(3);
+    const delta = h.initMedianMs - naive.initMedianMs;
+    return `| ${h.label} | ${kb(h.cjsBytes)} | ${kb(h.esmBytes)} | ${ratio}× | ${h.initMedianMs.toFixed(1)} ms | ${name === 'naive' ? '—' : `${delta >= 0 ? '+' : ''}${delta.toFixed(1)} ms`} |`;
+  });
+  const met = (ok) => (ok ? '✅ met' : '❌ missed');
+  return [
+    SECTION_START,
+    '## The Lambda bundle: size and cold init',
+    '',
+    `Each handler bundled as a user deploys it (esbuild, minified, platform node, target es2022, one file; the ES module bundle with the \`createRequire\` banner of [installing](installing.md#bundling-esbuild-sam)), against a naive handler that presigns with \`getSignedUrl\` alone. Cold init is the time from process start to the handler loaded (\`performance.now()\` after \`import()\` of the CommonJS bundle in a fresh Node.js ${process.version} process), median of ${rounds} runs interleaved across the handlers.`,
+    '',
+    '| handler | CJS bundle | ESM bundle | CJS / naive | cold init (median) | vs naive |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    `Targets: the default handler's bundle at most 1.15× the naive one's: **${sizeRatio.toFixed(3)}×** ${met(sizeRatio <= 1.15)}; its cold init at most 10 ms above the naive one's: **${initDeltaMs >= 0 ? '+' : ''}${initDeltaMs.toFixed(1)} ms** ${met(initDeltaMs <= 10)}. DynamoDB and Powertools idempotency are only in the \`/idempotency\` entry point's bundle.`,
+    SECTION_END,
+    '',
+  ].join('\n');
+}
+
+/** Puts the section in place of the previous one, or before "## Reproduce" the first time. */
+export function insertBundleSection(markdown, section) {
+  const start = markdown.indexOf(SECTION_START);
+  const end = markdown.indexOf(SECTION_END);
+  if (start !== -1 && end > start) {
+    const after = markdown.slice(end + SECTION_END.length).replace(/^\n+/, '');
+    return `${markdown.slice(0, start)}${section}\n${after}`;
+  }
+  const reproduce = markdown.indexOf('\n## Reproduce');
+  if (reproduce !== -1) return `${markdown.slice(0, reproduce + 1)}${section}\n${markdown.slice(reproduce + 1)}`;
+  return `${markdown.replace(/\n*$/, '\n\n')}${section}`;
+}
+
+// `node scripts/bench/bundle.mjs [rounds] [--write]`: --write updates this section of docs/performance.md alone.
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await benchBundles({ rounds: Number(process.argv[2] ?? 10), log: (line) => process.stdout.write(`${line}\n`) });
+  const args = process.argv.slice(2);
+  const rounds = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 10);
+  const result = await benchBundles({ rounds, log: (line) => process.stdout.write(`${line}\n`) });
+  if (args.includes('--write')) {
+    const page = `${root}docs/performance.md`;
+    writeFileSync(page, insertBundleSection(readFileSync(page, 'utf8'), renderBundleSection(result)));
+    process.stdout.write('wrote the bundle section of docs/performance.md\n');
+  }
 }
