@@ -2,6 +2,7 @@
 // builder runs), against a naive handler that presigns with getSignedUrl alone.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -56,6 +57,7 @@ const median = (values) => {
 /** Builds every handler in both formats, then times `rounds` cold starts of each CommonJS bundle, interleaved. */
 export async function benchBundles({ rounds = 10, log = () => {} } = {}) {
   const esbuild = await import('esbuild');
+  const loadAtStart = loadavg()[0];
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const results = {};
@@ -79,7 +81,8 @@ export async function benchBundles({ rounds = 10, log = () => {} } = {}) {
   const initDelta = results.default.initMedianMs - naive.initMedianMs;
   log(`  default / naive bundle: ${sizeRatio.toFixed(3)}× (target ≤ 1.15×: ${sizeRatio <= 1.15 ? 'met' : 'MISSED'}); ` +
       `cold init +${initDelta.toFixed(1)} ms (target ≤ +10 ms: ${initDelta <= 10 ? 'met' : 'MISSED'})`);
-  return { rounds, handlers: results, sizeRatio, initDeltaMs: initDelta };
+  const runAt = new Date().toISOString();
+  return { rounds, handlers: results, sizeRatio, initDeltaMs: initDelta, load: [loadAtStart, loadavg()[0]], runAt };
 }
 
 export const SECTION_START = '<!-- bundle:start (scripts/bench/bundle.mjs) -->';
@@ -101,7 +104,7 @@ export function renderBundleSection(result) {
     SECTION_START,
     '## The Lambda bundle: size and cold init',
     '',
-    `Each handler bundled as a user deploys it (esbuild, minified, platform node, target es2022, one file; the ES module bundle with the \`createRequire\` banner of [installing](installing.md#bundling-esbuild-sam)), against a naive handler that presigns with \`getSignedUrl\` alone. Cold init is the time from process start to the handler loaded (\`performance.now()\` after \`import()\` of the CommonJS bundle in a fresh Node.js ${process.version} process), median of ${rounds} runs interleaved across the handlers.`,
+    `Measured by \`node scripts/bench/bundle.mjs --write\` (also part of \`npm run bench\`) at ${result.runAt}. Each handler bundled as a user deploys it (esbuild, minified, platform node, target es2022, one file; the ES module bundle with the \`createRequire\` banner of [installing](installing.md#bundling-esbuild-sam)), against a naive handler that presigns with \`getSignedUrl\` alone. Cold init is the time from process start to the handler loaded (\`performance.now()\` after \`import()\` of the CommonJS bundle in a fresh Node.js ${process.version} process), median of ${rounds} runs interleaved across the handlers (load average ${result.load[0].toFixed(1)} at the start, ${result.load[1].toFixed(1)} at the end, on 2 cores: other work slows every handler alike, but inflates the absolute times).`,
     '',
     '| handler | CJS bundle | ESM bundle | CJS / naive | cold init (median) | vs naive |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
