@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The README's main job on a local default: start an S3 endpoint, seed sample
 // PDFs, run the documented handler through the local runner, print the result
-// and where the manifest is, and stop everything it started.
+// and where the manifest is, and stop everything it started. With --keep, the endpoint stays up after the run (so
+// the manifest URL it printed works) until Ctrl-C.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +14,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bucket = process.env.DEMO_BUCKET ?? 'presign-pipeline-demo';
 const prefix = '2026/04/';
 const samples = Number(process.env.DEMO_OBJECTS ?? 250);
+const keep = process.argv.includes('--keep');
+const runnerArgs = process.argv.slice(2).filter((arg) => arg !== '--keep');
 
 const s3 = await startS3Endpoint({ log: (line) => process.stderr.write(`${line}\n`) });
 let exitCode = 1;
@@ -29,7 +32,7 @@ try {
 
   const event = JSON.stringify({ bucket, prefix, expiry_seconds: 900 });
   exitCode = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${root}packages/lambda/dist/cli.js`, '--event-json', event, ...process.argv.slice(2)], {
+    const child = spawn(process.execPath, [`${root}packages/lambda/dist/cli.js`, '--event-json', event, ...runnerArgs], {
       cwd: root,
       stdio: 'inherit',
       env: {
@@ -44,7 +47,19 @@ try {
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? 1));
   });
+  if (keep && exitCode === 0) await untilInterrupted();
 } finally {
   await s3.stop();
 }
 process.exit(exitCode);
+
+/** Keeps the endpoint serving the manifest until Ctrl-C (SIGINT) or SIGTERM. */
+function untilInterrupted() {
+  process.stderr.write(
+    `\nThe S3 endpoint stays up at ${s3.endpoint}: the manifest URL above works until it expires. Press Ctrl-C to stop it.\n`,
+  );
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
