@@ -24,8 +24,20 @@ import {
   renderParallelListingSection,
 } from './bench/parallel-listing.mjs';
 import { coreRequire } from './bench/load.mjs';
-import { benchBundles, insertBundleSection, renderBundleSection, SECTION_START as BUNDLE_START, SECTION_END as BUNDLE_END } from './bench/bundle.mjs';
-import { benchAutoListing, insertAutoListingSection, renderAutoListingSection, SECTION_START as AUTO_LISTING_START, SECTION_END as AUTO_LISTING_END } from './bench/auto-listing.mjs';
+import {
+  benchBundles,
+  insertBundleSection,
+  renderBundleSection,
+  SECTION_START as BUNDLE_START,
+  SECTION_END as BUNDLE_END,
+} from './bench/bundle.mjs';
+import {
+  benchAutoListing,
+  insertAutoListingSection,
+  renderAutoListingSection,
+  SECTION_START as AUTO_LISTING_START,
+  SECTION_END as AUTO_LISTING_END,
+} from './bench/auto-listing.mjs';
 import {
   SECTION_END as INVENTORY_END,
   SECTION_START as INVENTORY_START,
@@ -124,21 +136,44 @@ function machine() {
 }
 
 const rendering = values.render;
-const results = rendering ? JSON.parse(readFileSync(`${root}docs/images/bench-results.json`, 'utf8')) : { quick, machine: machine() };
-if (rendering) for (const part of ['presigners', 'pipeline', 'concurrency', 'e2e', 'listing', 'simulator', 'inventory', 's3writer', 'autolisting', 'bundle']) skip.add(part);
-log(`presign-pipeline bench — ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${quick ? ' (quick)' : ''}`);
-log(`load average at start: ${results.machine.loadAverageStart.toFixed(2)} (other work on the machine slows every number below)`);
+const results = rendering
+  ? JSON.parse(readFileSync(`${root}docs/images/bench-results.json`, 'utf8'))
+  : { quick, machine: machine() };
+if (rendering)
+  for (const part of [
+    'presigners',
+    'pipeline',
+    'concurrency',
+    'e2e',
+    'listing',
+    'simulator',
+    'inventory',
+    's3writer',
+    'autolisting',
+    'bundle',
+  ])
+    skip.add(part);
+log(
+  `presign-pipeline bench — ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}${quick ? ' (quick)' : ''}`,
+);
+log(
+  `load average at start: ${results.machine.loadAverageStart.toFixed(2)} (other work on the machine slows every number below)`,
+);
 
 if (!skip.has('presigners')) {
   log('\n(a) presigners, µs per URL (one process, sequential, distinct keys, session token)');
   results.presigners = await benchPresigners({ rounds: quick ? 2 : 10, scale: quick ? 0.1 : 1, log });
   const r = results.presigners.results;
   log(`  URLs identical across the three: ${results.presigners.identical ? 'yes' : 'NO'}`);
-  log(`  ratios of the best rounds: sdkPresigner / fastPresigner = ${(r.sdkPresigner.usPerUrl / r.fastPresigner.usPerUrl).toFixed(0)}×,` +
+  log(
+    `  ratios of the best rounds: sdkPresigner / fastPresigner = ${(r.sdkPresigner.usPerUrl / r.fastPresigner.usPerUrl).toFixed(0)}×,` +
       ` signature-v4 / fastPresigner = ${(r['signature-v4'].usPerUrl / r.fastPresigner.usPerUrl).toFixed(1)}×,` +
-      ` sdkPresigner / signature-v4 = ${(r.sdkPresigner.usPerUrl / r['signature-v4'].usPerUrl).toFixed(1)}×`);
-  log(`  targets: fastPresigner ≥ 50× sdkPresigner (${results.presigners.roundRatios.sdkOverFast >= 50 ? 'met' : 'MISSED'}, per-round median),` +
-      ` ≤ 10 µs/URL (${r.fastPresigner.usPerUrl <= 10 ? 'met' : 'MISSED'})`);
+      ` sdkPresigner / signature-v4 = ${(r.sdkPresigner.usPerUrl / r['signature-v4'].usPerUrl).toFixed(1)}×`,
+  );
+  log(
+    `  targets: fastPresigner ≥ 50× sdkPresigner (${results.presigners.roundRatios.sdkOverFast >= 50 ? 'met' : 'MISSED'}, per-round median),` +
+      ` ≤ 10 µs/URL (${r.fastPresigner.usPerUrl <= 10 ? 'met' : 'MISSED'})`,
+  );
 }
 
 if (!skip.has('pipeline')) {
@@ -152,37 +187,56 @@ if (!skip.has('pipeline')) {
     const runs = [];
     for (let i = 0; i < repeats; i += 1) runs.push(await runChild(['--keys', String(n)]));
     const best = runs.reduce((a, b) => (b.keysPerSec > a.keysPerSec ? b : a));
-    const run = { ...best, peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)), runs: runs.length, allKeysPerSec: runs.map((r) => r.keysPerSec) };
+    const run = {
+      ...best,
+      peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)),
+      runs: runs.length,
+      allKeysPerSec: runs.map((r) => r.keysPerSec),
+    };
     results.pipeline.push(run);
-    log(`  ${String(n).padStart(9)} keys: ${Math.round(run.keysPerSec).toLocaleString('en-US').padStart(9)} keys/s, ` +
+    log(
+      `  ${String(n).padStart(9)} keys: ${Math.round(run.keysPerSec).toLocaleString('en-US').padStart(9)} keys/s, ` +
         `${(run.ms / 1000).toFixed(2)} s, CPU ${(run.cpuMs / 1000).toFixed(2)} s, peak RSS ${run.peakRssMB.toFixed(1)} MB, ` +
-        `manifest ${(run.manifestBytes / 2 ** 20).toFixed(0)} MiB`);
+        `manifest ${(run.manifestBytes / 2 ** 20).toFixed(0)} MiB`,
+    );
   }
   const largest = sizes[sizes.length - 1];
   // The same without a session token (long-term credentials): URLs a kilobyte shorter, less to hash and to write.
   const noTokenRuns = [];
   for (let i = 0; i < repeats; i += 1) noTokenRuns.push(await runChild(['--keys', String(largest), '--no-token']));
   const noTokenBest = noTokenRuns.reduce((a, b) => (b.keysPerSec > a.keysPerSec ? b : a));
-  results.pipelineNoToken = { ...noTokenBest, peakRssMB: Math.max(...noTokenRuns.map((r) => r.peakRssMB)), runs: noTokenRuns.length };
-  log(`  ${String(largest).padStart(9)} keys, long-term credentials (no session token): ` +
+  results.pipelineNoToken = {
+    ...noTokenBest,
+    peakRssMB: Math.max(...noTokenRuns.map((r) => r.peakRssMB)),
+    runs: noTokenRuns.length,
+  };
+  log(
+    `  ${String(largest).padStart(9)} keys, long-term credentials (no session token): ` +
       `${Math.round(noTokenBest.keysPerSec).toLocaleString('en-US')} keys/s, peak RSS ${results.pipelineNoToken.peakRssMB.toFixed(1)} MB, ` +
-      `manifest ${(noTokenBest.manifestBytes / 2 ** 20).toFixed(0)} MiB`);
+      `manifest ${(noTokenBest.manifestBytes / 2 ** 20).toFixed(0)} MiB`,
+  );
   // Three times the largest size, once: whether peak RSS keeps rising with N or has levelled off.
   if (!quick) {
     results.pipelinePlateau = await runChild(['--keys', String(largest * 3)]);
-    log(`  ${String(largest * 3).padStart(9)} keys (once): ${Math.round(results.pipelinePlateau.keysPerSec).toLocaleString('en-US')} keys/s, ` +
-        `peak RSS ${results.pipelinePlateau.peakRssMB.toFixed(1)} MB`);
+    log(
+      `  ${String(largest * 3).padStart(9)} keys (once): ${Math.round(results.pipelinePlateau.keysPerSec).toLocaleString('en-US')} keys/s, ` +
+        `peak RSS ${results.pipelinePlateau.peakRssMB.toFixed(1)} MB`,
+    );
   }
   // Where the time goes: the same run with a presigner that returns one fixed URL of the same length (no signing).
   results.pipelineOverhead = await runChild(['--keys', String(largest), '--presigner', 'constant']);
-  log(`  ${String(largest).padStart(9)} keys without signing (a fixed URL of the same length): ` +
-      `${Math.round(results.pipelineOverhead.keysPerSec).toLocaleString('en-US')} keys/s, CPU ${(results.pipelineOverhead.cpuMs / 1000).toFixed(2)} s`);
+  log(
+    `  ${String(largest).padStart(9)} keys without signing (a fixed URL of the same length): ` +
+      `${Math.round(results.pipelineOverhead.keysPerSec).toLocaleString('en-US')} keys/s, CPU ${(results.pipelineOverhead.cpuMs / 1000).toFixed(2)} s`,
+  );
   const first = results.pipeline[0];
   const last = results.pipeline[results.pipeline.length - 1];
   const growth = (last.peakRssMB / first.peakRssMB - 1) * 100;
   log(`  peak RSS growth ${first.keys} → ${last.keys}: ${growth.toFixed(1)} %`);
-  log(`  targets at ${last.keys} keys: ≥ 100,000 keys/s (${last.keysPerSec >= 100_000 ? 'met' : 'MISSED'}), peak RSS < 150 MB ` +
-      `(${last.peakRssMB < 150 ? 'met' : 'MISSED'}), growth ≤ 25 % (${growth <= 25 ? 'met' : 'MISSED'})`);
+  log(
+    `  targets at ${last.keys} keys: ≥ 100,000 keys/s (${last.keysPerSec >= 100_000 ? 'met' : 'MISSED'}), peak RSS < 150 MB ` +
+      `(${last.peakRssMB < 150 ? 'met' : 'MISSED'}), growth ≤ 25 % (${growth <= 25 ? 'met' : 'MISSED'})`,
+  );
 }
 
 if (!skip.has('concurrency')) {
@@ -193,12 +247,25 @@ if (!skip.has('concurrency')) {
   for (const concurrency of [1, 4, 16]) {
     const run = await runChild(['--keys', String(cpuKeys), '--concurrency', String(concurrency)]);
     results.concurrency.push(run);
-    log(`  fastPresigner (CPU-bound)       c=${String(concurrency).padEnd(3)} ${Math.round(run.keysPerSec).toLocaleString('en-US').padStart(9)} keys/s`);
+    log(
+      `  fastPresigner (CPU-bound)       c=${String(concurrency).padEnd(3)} ${Math.round(run.keysPerSec).toLocaleString('en-US').padStart(9)} keys/s`,
+    );
   }
   for (const concurrency of [1, 4, 16, 64]) {
-    const run = await runChild(['--keys', String(remoteKeys), '--concurrency', String(concurrency), '--presigner', 'remote', '--latency-ms', '1']);
+    const run = await runChild([
+      '--keys',
+      String(remoteKeys),
+      '--concurrency',
+      String(concurrency),
+      '--presigner',
+      'remote',
+      '--latency-ms',
+      '1',
+    ]);
     results.concurrency.push(run);
-    log(`  remote signer (1 ms latency)    c=${String(concurrency).padEnd(3)} ${Math.round(run.keysPerSec).toLocaleString('en-US').padStart(9)} keys/s`);
+    log(
+      `  remote signer (1 ms latency)    c=${String(concurrency).padEnd(3)} ${Math.round(run.keysPerSec).toLocaleString('en-US').padStart(9)} keys/s`,
+    );
   }
 }
 
@@ -218,7 +285,9 @@ if (!skip.has('listing')) {
 }
 
 if (!skip.has('simulator')) {
-  log('\n(f) end to end on the S3 simulator: listing (50 ms a page) → fastPresigner (session token) → S3 multipart manifest');
+  log(
+    '\n(f) end to end on the S3 simulator: listing (50 ms a page) → fastPresigner (session token) → S3 multipart manifest',
+  );
   const sizes = values['simulator-sizes']?.split(',').map(Number) ?? (quick ? [20_000, 100_000] : [100_000, 1_000_000]);
   results.simulator = await benchSimulatorEndToEnd({ sizes, log });
 }
@@ -234,13 +303,19 @@ if (!skip.has('inventory')) {
 }
 
 if (!skip.has('autolisting')) {
-  log("\n(i) auto-partitioned listing on the S3 simulator: sequential vs by: 'auto' at concurrency 16, flat random names");
+  log(
+    "\n(i) auto-partitioned listing on the S3 simulator: sequential vs by: 'auto' at concurrency 16, flat random names",
+  );
   results.autoListing = await benchAutoListing({ keys: quick ? 100_000 : 1_000_000, concurrency: 16, log });
 }
 
 if (!skip.has('s3writer')) {
   log('\n(h) the S3 manifest writer alone: synthetic 1.7 KB lines through s3ManifestWriter to the S3 simulator');
-  results.s3Writer = await benchS3Writer({ sizes: quick ? [20_000, 100_000] : [100_000, 1_000_000], libStorage: savedLibStorage(root), log });
+  results.s3Writer = await benchS3Writer({
+    sizes: quick ? [20_000, 100_000] : [100_000, 1_000_000],
+    libStorage: savedLibStorage(root),
+    log,
+  });
 }
 
 if (!skip.has('bundle')) {

@@ -20,7 +20,11 @@ for (const name of readdirSync(join(root, 'packages'))) {
   const checks = [
     ['publint', bin('publint'), ['--strict']],
     ['attw', bin('attw'), only.length ? [...attw, '--exclude-entrypoints', ...only] : attw],
-    ...only.map((entry) => [`attw ${entry} (ESM only)`, bin('attw'), [...attw, '--entrypoints', entry, '--ignore-rules', 'cjs-resolves-to-esm']]),
+    ...only.map((entry) => [
+      `attw ${entry} (ESM only)`,
+      bin('attw'),
+      [...attw, '--entrypoints', entry, '--ignore-rules', 'cjs-resolves-to-esm'],
+    ]),
   ];
   for (const [label, cmd, args] of checks) {
     const result = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8' });

@@ -32,18 +32,22 @@ try {
 
   const event = JSON.stringify({ bucket, prefix, expiry_seconds: 900 });
   exitCode = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${root}packages/lambda/dist/cli.js`, '--event-json', event, ...runnerArgs], {
-      cwd: root,
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        S3_ENDPOINT_URL: s3.endpoint,
-        AWS_REGION: s3.region,
-        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    const child = spawn(
+      process.execPath,
+      [`${root}packages/lambda/dist/cli.js`, '--event-json', event, ...runnerArgs],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          S3_ENDPOINT_URL: s3.endpoint,
+          AWS_REGION: s3.region,
+          AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
       },
-    });
+    );
     child.on('error', reject);
     child.on('exit', (code) => resolve(code ?? 1));
   });

@@ -54,7 +54,11 @@ function stalePackages() {
   return BUILD_ORDER.filter((name) => {
     const dir = join(root, 'packages', name);
     const built = existsSync(join(dir, 'dist', 'index.js')) ? statSync(join(dir, 'dist', 'index.js')).mtimeMs : 0;
-    const inputs = Math.max(newestMtime(join(dir, 'src')), newestMtime(join(dir, 'package.json')), newestMtime(join(dir, 'tsup.config.ts')));
+    const inputs = Math.max(
+      newestMtime(join(dir, 'src')),
+      newestMtime(join(dir, 'package.json')),
+      newestMtime(join(dir, 'tsup.config.ts')),
+    );
     return inputs > built;
   });
 }
@@ -71,7 +75,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const from = stale.length ? BUILD_ORDER.indexOf(stale[0]) : BUILD_ORDER.length;
     for (const name of BUILD_ORDER.slice(from)) {
       process.stderr.write(`Building @presign-pipeline/${name}…\n`);
-      run([...pnpm, '--filter', `@presign-pipeline/${name}`, 'run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      run([...pnpm, '--filter', `@presign-pipeline/${name}`, 'run', 'build'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
     }
   }
+  // `--recursive <script>` runs a script in every workspace package with the same pnpm, so no global pnpm is needed.
+  const recursive = process.argv.indexOf('--recursive');
+  if (recursive !== -1) run([...pnpm, '-r', 'run', process.argv[recursive + 1]]);
 }

@@ -49,7 +49,10 @@ export function pointAtTarballs(manifest, tarballs) {
     }
   }
   // npm refuses an override of a direct dependency unless it refers to that dependency's own spec ($name).
-  const overrides = Object.entries(tarballs).map(([name, path]) => [name, direct.has(name) ? `$${name}` : `file:${path}`]);
+  const overrides = Object.entries(tarballs).map(([name, path]) => [
+    name,
+    direct.has(name) ? `$${name}` : `file:${path}`,
+  ]);
   return { ...manifest, overrides: Object.fromEntries(overrides) };
 }
 

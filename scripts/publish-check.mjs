@@ -18,7 +18,8 @@ export function manifestTargets(manifest) {
     else if (value && typeof value === 'object') Object.values(value).forEach(visit);
   };
   visit(manifest.exports);
-  for (const field of ['main', 'module', 'types']) visit(manifest[field] && `./${manifest[field].replace(/^\.\//, '')}`);
+  for (const field of ['main', 'module', 'types'])
+    visit(manifest[field] && `./${manifest[field].replace(/^\.\//, '')}`);
   for (const bin of Object.values(manifest.bin ?? {})) visit(`./${bin.replace(/^\.\//, '')}`);
   return [...targets];
 }
@@ -35,11 +36,12 @@ export function problemsOf(files, unpacked) {
     if (!has.has(target)) problems.push(`package.json points at ${target}, which is not in the tarball`);
   }
   for (const file of files) {
-    if (/(^|\/)(tests?|__tests__)\/|\.(test|spec)\.[cm]?[jt]s$/.test(file)) problems.push(`a test is published: ${file}`);
+    if (/(^|\/)(tests?|__tests__)\/|\.(test|spec)\.[cm]?[jt]s$/.test(file))
+      problems.push(`a test is published: ${file}`);
     if (/^src\//.test(file)) problems.push(`a source file is published: ${file}`);
     if (file.endsWith('.map')) {
       const map = JSON.parse(readFileSync(join(unpacked, file), 'utf8'));
-      const withoutContent = map.sources.filter((source, i) => typeof map.sourcesContent?.[i] !== 'string');
+      const withoutContent = map.sources.filter((_source, i) => typeof map.sourcesContent?.[i] !== 'string');
       const missing = withoutContent.filter((source) => !has.has(join(dirname(file), source)));
       if (missing.length) problems.push(`${file} points at sources the tarball lacks: ${missing.join(', ')}`);
     }
@@ -68,7 +70,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const unpacked = join(scratch, name.replace('/', '+'));
       mkdirSync(unpacked);
       const untar = spawnSync('tar', ['-xzf', tarball, '-C', unpacked, '--strip-components=1']);
-      if (untar.status !== 0 || !existsSync(join(unpacked, 'package.json'))) throw new Error(`cannot unpack ${tarball}`);
+      if (untar.status !== 0 || !existsSync(join(unpacked, 'package.json')))
+        throw new Error(`cannot unpack ${tarball}`);
       const problems = problemsOf(
         report.files.map((file) => file.path),
         unpacked,

@@ -9,14 +9,25 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const LANGUAGES = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.js': 'js', '.mjs': 'js', '.yaml': 'yaml', '.yml': 'yaml', '.json': 'json' };
+const LANGUAGES = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.yaml': 'yaml',
+  '.yml': 'yaml',
+  '.json': 'json',
+};
 const BLOCK = /<!-- includeCode: (\S+) -->\n[\s\S]*?<!-- \/includeCode -->/g;
 const TAG = /^\{@includeCode (\S+)\}$/gm;
 const MARKER = /^\s*(?:\/\/|#)\s*#(?:end)?region\b/;
 
 function regionLines(lines, name, file) {
   const start = lines.findIndex((line) => new RegExp(`^\\s*(?://|#)\\s*#region ${name}\\s*$`).test(line));
-  const end = lines.findIndex((line, i) => i > start && new RegExp(`^\\s*(?://|#)\\s*#endregion ${name}\\s*$`).test(line));
+  const end = lines.findIndex(
+    (line, i) => i > start && new RegExp(`^\\s*(?://|#)\\s*#endregion ${name}\\s*$`).test(line),
+  );
   if (start === -1 || end === -1) throw new Error(`${file} has no region "${name}"`);
   return lines.slice(start + 1, end);
 }
@@ -65,5 +76,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(`code copied into ${stale.join(', ')} differs from its source: run node scripts/render-includes.mjs`);
     process.exit(1);
   }
-  console.log(check ? 'every included snippet matches its source' : `rendered ${stale.length ? stale.join(', ') : 'nothing new'}`);
+  console.log(
+    check ? 'every included snippet matches its source' : `rendered ${stale.length ? stale.join(', ') : 'nothing new'}`,
+  );
 }

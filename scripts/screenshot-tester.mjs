@@ -11,7 +11,11 @@ const out = process.argv[2] ?? `${root}docs/images/tester-side-by-side.png`;
 const { chromium } = createRequire(`${root}packages/lambda/package.json`)('playwright-core');
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const tester = spawn(process.execPath, [`${root}scripts/tester.mjs`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DEMO_OBJECTS: process.env.DEMO_OBJECTS ?? '250' } });
+const tester = spawn(process.execPath, [`${root}scripts/tester.mjs`], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, DEMO_OBJECTS: process.env.DEMO_OBJECTS ?? '250' },
+});
 const url = await new Promise((resolve, reject) => {
   let seen = '';
   tester.stdout.on('data', (chunk) => {
@@ -28,10 +32,19 @@ try {
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');
   // Pages of 50 keys: both handlers list several pages, so the comparison has something to show.
-  await page.fill('#event', JSON.stringify({ bucket: 'presign-pipeline-demo', prefix: '2026/04/', expiry_seconds: 900, page_size: 50 }, null, 2));
+  await page.fill(
+    '#event',
+    JSON.stringify(
+      { bucket: 'presign-pipeline-demo', prefix: '2026/04/', expiry_seconds: 900, page_size: 50 },
+      null,
+      2,
+    ),
+  );
   await page.click('#invoke');
   await page.waitForSelector('#history-list li', { timeout: 60_000 });
-  await page.waitForFunction(() => document.querySelector('#progress')?.textContent?.includes('done'), undefined, { timeout: 120_000 });
+  await page.waitForFunction(() => document.querySelector('#progress')?.textContent?.includes('done'), undefined, {
+    timeout: 120_000,
+  });
   await page.screenshot({ path: out, fullPage: true });
   process.stderr.write(`Saved ${out}\n`);
 } finally {

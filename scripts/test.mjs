@@ -19,7 +19,16 @@ const passthrough = dirIndex >= 0 ? extra.filter((_, i) => i !== dirIndex && i !
 const vitest = join(root, 'node_modules', '.bin', 'vitest');
 const result = spawnSync(
   vitest,
-  ['run', '--config', 'vitest.workspace.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...filters, ...passthrough],
+  [
+    'run',
+    '--config',
+    'vitest.workspace.ts',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...filters,
+    ...passthrough,
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
 );
 

@@ -15,7 +15,10 @@ const samples = Number(process.env.DEMO_OBJECTS ?? 250);
 
 // The baseline example is TypeScript: build it to dist/ so the tester can load it.
 const [pnpm, ...pnpmArgs] = pnpmCommand();
-const built = spawnSync(pnpm, [...pnpmArgs, '--filter', '@presign-pipeline-examples/baseline', 'run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+const built = spawnSync(pnpm, [...pnpmArgs, '--filter', '@presign-pipeline-examples/baseline', 'run', 'build'], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 if (built.status !== 0) process.exit(built.status ?? 1);
 
 const s3 = await startS3Endpoint({ log: (line) => process.stderr.write(`${line}\n`) });
@@ -43,7 +46,10 @@ try {
 }
 
 const args = process.argv.slice(2);
-const sides = args.includes('--handler') || args.includes('--compare') ? [] : ['--handler', 'examples/baseline/dist/handler.js', '--compare', 'documented'];
+const sides =
+  args.includes('--handler') || args.includes('--compare')
+    ? []
+    : ['--handler', 'examples/baseline/dist/handler.js', '--compare', 'documented'];
 child = spawn(process.execPath, [`${root}packages/lambda/dist/cli.js`, 'ui', ...sides, ...args], {
   cwd: root,
   stdio: 'inherit',

@@ -6,7 +6,10 @@ export default defineConfig({
   entry: { index: 'src/index.ts', cli: 'src/cli.ts', idempotency: 'src/idempotency-entry.ts' },
   format: ['esm', 'cjs'],
   // tsup 8.5 passes baseUrl to the declaration build, which TypeScript 6 flags as deprecated.
-  dts: { entry: { index: 'src/index.ts', idempotency: 'src/idempotency-entry.ts' }, compilerOptions: { ignoreDeprecations: '6.0' } },
+  dts: {
+    entry: { index: 'src/index.ts', idempotency: 'src/idempotency-entry.ts' },
+    compilerOptions: { ignoreDeprecations: '6.0' },
+  },
   tsconfig: 'tsconfig.build.json',
   sourcemap: true,
   clean: true,

@@ -6,7 +6,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { core, coreRequire, minioTesting } from './load.mjs';
+import { core, minioTesting } from './load.mjs';
 
 /** Lists the whole bucket once, counting keys (each must be new) and the simulator's LIST requests. */
 async function listOnce(sim, client, bucket, partitions) {
@@ -17,7 +17,13 @@ async function listOnce(sim, client, bucket, partitions) {
   let keys = 0;
   for await (const page of source.pages({ signal: new AbortController().signal })) keys += page.keys.length;
   const wallMs = performance.now() - started;
-  return { keys, wallMs, keysPerSecond: keys / (wallMs / 1000), lists: sim.counters.byOperation.ListObjectsV2 ?? 0, throttled: sim.counters.throttled };
+  return {
+    keys,
+    wallMs,
+    keysPerSecond: keys / (wallMs / 1000),
+    lists: sim.counters.byOperation.ListObjectsV2 ?? 0,
+    throttled: sim.counters.throttled,
+  };
 }
 
 /** Runs the section: sequential, then auto at `concurrency`, on `keys` flat keys. */
@@ -25,14 +31,24 @@ export async function benchAutoListing({ keys = 1_000_000, concurrency = 16, lat
   const { startS3Simulator, createS3Client } = await minioTesting();
   const loadAverage = loadavg()[0];
   const bucket = `flat-${keys}`;
-  const sim = await startS3Simulator({ buckets: { [bucket]: { layout: 'flat', count: keys } }, latencyMs, jitterMs: 10, store: 'count' });
+  const sim = await startS3Simulator({
+    buckets: { [bucket]: { layout: 'flat', count: keys } },
+    latencyMs,
+    jitterMs: 10,
+    store: 'count',
+  });
   try {
     const client = createS3Client(sim);
     const sequential = await listOnce(sim, client, bucket, undefined);
-    log(`  sequential: ${sequential.keys} keys in ${(sequential.wallMs / 1000).toFixed(1)} s, ${Math.round(sequential.keysPerSecond)} keys/s, ${sequential.lists} LIST`);
+    log(
+      `  sequential: ${sequential.keys} keys in ${(sequential.wallMs / 1000).toFixed(1)} s, ${Math.round(sequential.keysPerSecond)} keys/s, ${sequential.lists} LIST`,
+    );
     const auto = await listOnce(sim, client, bucket, { by: 'auto', concurrency });
-    log(`  auto ×${concurrency}: ${auto.keys} keys in ${(auto.wallMs / 1000).toFixed(1)} s, ${Math.round(auto.keysPerSecond)} keys/s, ${auto.lists} LIST, ${auto.throttled} throttled`);
-    if (auto.keys !== keys || sequential.keys !== keys) throw new Error(`listed ${sequential.keys} / ${auto.keys} keys of ${keys}`);
+    log(
+      `  auto ×${concurrency}: ${auto.keys} keys in ${(auto.wallMs / 1000).toFixed(1)} s, ${Math.round(auto.keysPerSecond)} keys/s, ${auto.lists} LIST, ${auto.throttled} throttled`,
+    );
+    if (auto.keys !== keys || sequential.keys !== keys)
+      throw new Error(`listed ${sequential.keys} / ${auto.keys} keys of ${keys}`);
     const ratio = sequential.wallMs / auto.wallMs;
     const overheadPercent = ((auto.lists - sequential.lists) / sequential.lists) * 100;
     log(`  auto / sequential: ${ratio.toFixed(1)}×, request overhead ${overheadPercent.toFixed(1)} %`);
@@ -64,7 +80,9 @@ export function renderAutoListingSection(bench) {
     '',
     `Auto against sequential: **${bench.ratio.toFixed(1)}×** faster, request overhead **${bench.overheadPercent.toFixed(1)} %** ` +
       'more ListObjectsV2 requests (billed per request). One run on a shared 2-core machine' +
-      (bench.loadAverage === undefined ? '.' : ` (load average ${bench.loadAverage.toFixed(1)} around it): both listings wait for a core, so the ratio is far under what 16 requests in flight give on an idle machine.`),
+      (bench.loadAverage === undefined
+        ? '.'
+        : ` (load average ${bench.loadAverage.toFixed(1)} around it): both listings wait for a core, so the ratio is far under what 16 requests in flight give on an idle machine.`),
     SECTION_END,
     '',
   ].join('\n');
@@ -84,7 +102,13 @@ export function insertAutoListingSection(markdown, section) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { keys: { type: 'string', default: '1000000' }, concurrency: { type: 'string', default: '16' } } });
-  const result = await benchAutoListing({ keys: Number(values.keys), concurrency: Number(values.concurrency), log: console.log });
+  const { values } = parseArgs({
+    options: { keys: { type: 'string', default: '1000000' }, concurrency: { type: 'string', default: '16' } },
+  });
+  const result = await benchAutoListing({
+    keys: Number(values.keys),
+    concurrency: Number(values.concurrency),
+    log: console.log,
+  });
   console.log(JSON.stringify(result));
 }

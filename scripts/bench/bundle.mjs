@@ -12,12 +12,17 @@ const outDir = `${root}.bench-tmp/bundle/`;
 export const HANDLERS = [
   { name: 'naive', label: 'naive getSignedUrl handler', entry: 'naive-handler.mjs' },
   { name: 'default', label: "`handler` from '@presign-pipeline/lambda'", entry: 'default-handler.mjs' },
-  { name: 'idempotent', label: "`handler` from '@presign-pipeline/lambda/idempotency'", entry: 'idempotent-handler.mjs' },
+  {
+    name: 'idempotent',
+    label: "`handler` from '@presign-pipeline/lambda/idempotency'",
+    entry: 'idempotent-handler.mjs',
+  },
 ];
 
 // ESM bundles of CommonJS code (the AWS SDK) call require() for Node built-ins; esbuild's ESM output has no require,
 // so the banner gives it one (see docs/deploying.md).
-export const ESM_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+export const ESM_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 async function build(esbuild, handler, format) {
   const outfile = `${outDir}${handler.name}.${format === 'esm' ? 'mjs' : 'cjs'}`;
@@ -64,7 +69,13 @@ export async function benchBundles({ rounds = 10, log = () => {} } = {}) {
   for (const handler of HANDLERS) {
     const cjs = await build(esbuild, handler, 'cjs');
     const esm = await build(esbuild, handler, 'esm');
-    results[handler.name] = { label: handler.label, cjsBytes: cjs.bytes, esmBytes: esm.bytes, outfile: cjs.outfile, initMs: [] };
+    results[handler.name] = {
+      label: handler.label,
+      cjsBytes: cjs.bytes,
+      esmBytes: esm.bytes,
+      outfile: cjs.outfile,
+      initMs: [],
+    };
   }
   // Interleaved, so a busy moment on the machine slows every handler alike.
   for (let round = 0; round < rounds; round += 1) {
@@ -74,13 +85,17 @@ export async function benchBundles({ rounds = 10, log = () => {} } = {}) {
     const r = results[handler.name];
     r.initMedianMs = median(r.initMs);
     delete r.outfile;
-    log(`  ${handler.label.padEnd(56)} cjs ${r.cjsBytes.toLocaleString('en-US').padStart(9)} B, esm ${r.esmBytes.toLocaleString('en-US').padStart(9)} B, cold init ${r.initMedianMs.toFixed(1)} ms (median of ${rounds})`);
+    log(
+      `  ${handler.label.padEnd(56)} cjs ${r.cjsBytes.toLocaleString('en-US').padStart(9)} B, esm ${r.esmBytes.toLocaleString('en-US').padStart(9)} B, cold init ${r.initMedianMs.toFixed(1)} ms (median of ${rounds})`,
+    );
   }
   const naive = results.naive;
   const sizeRatio = results.default.cjsBytes / naive.cjsBytes;
   const initDelta = results.default.initMedianMs - naive.initMedianMs;
-  log(`  default / naive bundle: ${sizeRatio.toFixed(3)}× (target ≤ 1.15×: ${sizeRatio <= 1.15 ? 'met' : 'MISSED'}); ` +
-      `cold init +${initDelta.toFixed(1)} ms (target ≤ +10 ms: ${initDelta <= 10 ? 'met' : 'MISSED'})`);
+  log(
+    `  default / naive bundle: ${sizeRatio.toFixed(3)}× (target ≤ 1.15×: ${sizeRatio <= 1.15 ? 'met' : 'MISSED'}); ` +
+      `cold init +${initDelta.toFixed(1)} ms (target ≤ +10 ms: ${initDelta <= 10 ? 'met' : 'MISSED'})`,
+  );
   const runAt = new Date().toISOString();
   return { rounds, handlers: results, sizeRatio, initDeltaMs: initDelta, load: [loadAtStart, loadavg()[0]], runAt };
 }

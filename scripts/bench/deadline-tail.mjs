@@ -39,7 +39,13 @@ function heldSource(bucket, limit) {
     bucket,
     async *pages({ signal }) {
       for (let page = 0; page * PAGE < limit; page++) {
-        yield { bucket, keys: Array.from({ length: PAGE }, (_, i) => `2026/04/${String(page).padStart(4, '0')}/report-${String(i).padStart(4, '0')}.pdf`) };
+        yield {
+          bucket,
+          keys: Array.from(
+            { length: PAGE },
+            (_, i) => `2026/04/${String(page).padStart(4, '0')}/report-${String(i).padStart(4, '0')}.pdf`,
+          ),
+        };
       }
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     },
@@ -79,7 +85,13 @@ async function oneRun({ client, bucket, presigner, queueMax }) {
   // Time for the source to fill the queue before the deadline comes (about 1 ms per 1000 keys, with room).
   const deadline = Date.now() + 100 + Math.ceil(queueMax / 1000) * 5;
   const writer = heldWriter(s3ManifestWriter({ client, bucket, keyPrefix: 'tail/', presigner }), deadline);
-  const result = await presignPipeline({ source: heldSource(bucket, queueMax + PAGE), presigner, manifest: writer, queueMax, deadline });
+  const result = await presignPipeline({
+    source: heldSource(bucket, queueMax + PAGE),
+    presigner,
+    manifest: writer,
+    queueMax,
+    deadline,
+  });
   const tailMs = Date.now() - deadline;
   if (result.complete) throw new Error('the run was expected to stop at its deadline');
   return { tailMs, closeMs: Math.round(writer.timing.closeMs), count: result.count, bytes: result.manifest.bytes };

@@ -140,7 +140,10 @@ export async function benchEndToEnd({ objects = 5_000, passes = 20, bigKeys = 1_
     const prefix = 'bench/';
     await s3.createBucket(bucket);
     const seedStart = performance.now();
-    const keys = Array.from({ length: objects }, (_, i) => `${prefix}${String(i % 50).padStart(2, '0')}/document-${i}.pdf`);
+    const keys = Array.from(
+      { length: objects },
+      (_, i) => `${prefix}${String(i % 50).padStart(2, '0')}/document-${i}.pdf`,
+    );
     await s3.seed(bucket, keys);
     const seedMs = performance.now() - seedStart;
     log(`  seeded ${objects} objects in ${(seedMs / 1000).toFixed(1)} s (${s3.kind})`);
@@ -159,7 +162,9 @@ export async function benchEndToEnd({ objects = 5_000, passes = 20, bigKeys = 1_
     const entries = [];
     start = performance.now();
     for (const key of listed.all) {
-      const url = presigner.presignSync({ bucket, key }, { expiresIn: 900 }) ?? (await presigner.presign({ bucket, key }, { expiresIn: 900 }));
+      const url =
+        presigner.presignSync({ bucket, key }, { expiresIn: 900 }) ??
+        (await presigner.presign({ bucket, key }, { expiresIn: 900 }));
       entries.push({ key, url });
     }
     const presignMs = performance.now() - start;
@@ -179,14 +184,25 @@ export async function benchEndToEnd({ objects = 5_000, passes = 20, bigKeys = 1_
     // 4. The whole pipeline: listing, presigning and uploading overlap.
     // The parts are wrapped to see, inside the run, how long the producer waited for pages, how long presigning
     // took, and how long the workers waited on the manifest writer.
-    const parts = instrument(source(), fastPresigner({ client }), s3ManifestWriter({ client, bucket, keyPrefix: 'bench-manifests/' }));
+    const parts = instrument(
+      source(),
+      fastPresigner({ client }),
+      s3ManifestWriter({ client, bucket, keyPrefix: 'bench-manifests/' }),
+    );
     start = performance.now();
-    const result = await presignPipeline({ source: parts.source, presigner: parts.presigner, manifest: parts.manifest, expiresIn: 900 });
+    const result = await presignPipeline({
+      source: parts.source,
+      presigner: parts.presigner,
+      manifest: parts.manifest,
+      expiresIn: 900,
+    });
     const pipelineMs = performance.now() - start;
     if (result.count !== objects * passes) throw new Error(`expected ${objects * passes} URLs, got ${result.count}`);
-    log(`  pipeline:   ${result.count} keys in ${(pipelineMs / 1000).toFixed(2)} s (inside it: waiting for pages ` +
+    log(
+      `  pipeline:   ${result.count} keys in ${(pipelineMs / 1000).toFixed(2)} s (inside it: waiting for pages ` +
         `${(parts.totals.listWaitMs / 1000).toFixed(2)} s, presigning ${(parts.totals.presignMs / 1000).toFixed(2)} s, ` +
-        `waiting on the upload ${(parts.totals.uploadWaitMs / 1000).toFixed(2)} s)`);
+        `waiting on the upload ${(parts.totals.uploadWaitMs / 1000).toFixed(2)} s)`,
+    );
 
     // 5. 1M generated keys to the S3 endpoint (no listing), in a child process: the S3 writer's pace and memory.
     // At a tenth and at three tenths of the size too, to see whether memory grows with N.
@@ -211,7 +227,13 @@ export async function benchEndToEnd({ objects = 5_000, passes = 20, bigKeys = 1_
       list: { keys: listed.keys, pages: listed.pages, ms: listMs, msPerPage: listMs / listed.pages },
       presign: { urls: listed.keys, ms: presignMs },
       upload: { bytes: uploaded.bytes, ms: uploadMs },
-      pipeline: { keys: result.count, pages: result.pages, ms: pipelineMs, bytes: result.manifest.bytes, inside: parts.totals },
+      pipeline: {
+        keys: result.count,
+        pages: result.pages,
+        ms: pipelineMs,
+        bytes: result.manifest.bytes,
+        inside: parts.totals,
+      },
       big,
     };
   } finally {

@@ -66,7 +66,11 @@ export async function generateInventory(dir, keys, files) {
   const entries = [];
   for (let f = 0; f < files; f++) {
     const key = `data/part-${f}.csv.gz`;
-    const { size, md5 } = await writeDataFile(join(dir, key), Math.floor((f * keys) / files), Math.floor(((f + 1) * keys) / files));
+    const { size, md5 } = await writeDataFile(
+      join(dir, key),
+      Math.floor((f * keys) / files),
+      Math.floor(((f + 1) * keys) / files),
+    );
     entries.push({ key, size, MD5checksum: md5 });
   }
   const manifest = {
@@ -90,12 +94,21 @@ async function startSimulator(dir) {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   const objects = { 'manifest.json': readFileSync(join(dir, 'manifest.json')) };
   for (const file of manifest.files) objects[file.key] = readFileSync(join(dir, file.key));
-  const sim = await startS3Simulator({ buckets: { [SOURCE_BUCKET]: { layout: 'handful' } }, objects: { [DEST_BUCKET]: objects }, store: 'count' });
+  const sim = await startS3Simulator({
+    buckets: { [SOURCE_BUCKET]: { layout: 'handful' } },
+    objects: { [DEST_BUCKET]: objects },
+    store: 'count',
+  });
   return {
     endpoint: sim.endpoint,
     report: () => {
       const stored = [...sim.objects(SOURCE_BUCKET).values()];
-      return { uploaded: sim.counters.bytesReceived, lines: stored.reduce((n, o) => n + o.lines, 0), openUploads: sim.uploads().length, requests: sim.counters.byOperation };
+      return {
+        uploaded: sim.counters.bytesReceived,
+        lines: stored.reduce((n, o) => n + o.lines, 0),
+        openUploads: sim.uploads().length,
+        requests: sim.counters.byOperation,
+      };
     },
     stop: () => sim.close(),
   };
@@ -118,7 +131,10 @@ const peakRssMB = () => process.resourceUsage().maxRSS / 1024;
 async function childSource(dir) {
   const sim = await spawnSimulator(dir);
   const { s3InventorySource } = core();
-  const source = s3InventorySource({ client: clientFor(sim.endpoint), manifest: { bucket: DEST_BUCKET, key: 'manifest.json' } });
+  const source = s3InventorySource({
+    client: clientFor(sim.endpoint),
+    manifest: { bucket: DEST_BUCKET, key: 'manifest.json' },
+  });
   const started = performance.now();
   const cpuStart = process.cpuUsage();
   let keys = 0;
@@ -130,7 +146,14 @@ async function childSource(dir) {
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuStart);
   await sim.stop();
-  return { keys, pages, ms, cpuMs: (cpu.user + cpu.system) / 1000, keysPerSec: keys / (ms / 1000), peakRssMB: peakRssMB() };
+  return {
+    keys,
+    pages,
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    keysPerSec: keys / (ms / 1000),
+    peakRssMB: peakRssMB(),
+  };
 }
 
 /** The simulator alone, in a process of its own: prints its endpoint, serves until stdin closes. */
@@ -145,14 +168,15 @@ async function childSimulator(dir) {
 
 /** Starts the simulator in a child process; `stop()` resolves with what it received (bytes, manifest lines, open uploads). */
 async function spawnSimulator(dir) {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', 'simulator', '--dir', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', 'simulator', '--dir', dir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = [];
   let buffered = '';
   let notify;
   child.stdout.on('data', (chunk) => {
     buffered += chunk;
-    let nl;
-    while ((nl = buffered.indexOf('\n')) !== -1) {
+    for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
       lines.push(JSON.parse(buffered.slice(0, nl)));
       buffered = buffered.slice(nl + 1);
       notify?.();
@@ -184,14 +208,20 @@ async function childHandler(dir) {
   });
   const started = performance.now();
   const cpuStart = process.cpuUsage();
-  const response = await handler({ bucket: SOURCE_BUCKET, inventory_manifest: `s3://${DEST_BUCKET}/manifest.json`, prefix: '' });
+  const response = await handler({
+    bucket: SOURCE_BUCKET,
+    inventory_manifest: `s3://${DEST_BUCKET}/manifest.json`,
+    prefix: '',
+  });
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuStart);
   const body = JSON.parse(response.body);
   if (response.statusCode !== 200) throw new Error(`handler answered ${response.statusCode}: ${response.body}`);
   const received = await sim.stop();
   if (received.lines !== body.count || received.openUploads !== 0) {
-    throw new Error(`the simulator holds ${received.lines} manifest lines for ${body.count} keys, ${received.openUploads} multipart uploads left open`);
+    throw new Error(
+      `the simulator holds ${received.lines} manifest lines for ${body.count} keys, ${received.openUploads} multipart uploads left open`,
+    );
   }
   return {
     keys: body.count,
@@ -206,7 +236,9 @@ async function childHandler(dir) {
 
 function runSelf(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
@@ -220,7 +252,13 @@ function runSelf(args) {
 }
 
 /** Runs both measurements (generating the reports first); `log` prints progress. */
-export async function benchInventory({ keys = 10_000_000, handlerKeys = 1_000_000, files = 10, repeats = 2, log = () => {} } = {}) {
+export async function benchInventory({
+  keys = 10_000_000,
+  handlerKeys = 1_000_000,
+  files = 10,
+  repeats = 2,
+  log = () => {},
+} = {}) {
   const scratch = join(root, '.bench', 'inventory');
   const sourceDir = join(scratch, `csv-${keys}-${files}`);
   const handlerDir = join(scratch, `csv-${handlerKeys}-${Math.max(1, Math.round(files / 4))}`);
@@ -228,21 +266,30 @@ export async function benchInventory({ keys = 10_000_000, handlerKeys = 1_000_00
   await generateInventory(sourceDir, keys, files);
   await generateInventory(handlerDir, handlerKeys, Math.max(1, Math.round(files / 4)));
   log(`  reports ready in ${((performance.now() - t) / 1000).toFixed(1)} s (reused when already generated)`);
-  const compressedMiB = JSON.parse(readFileSync(join(sourceDir, 'manifest.json'), 'utf8')).files.reduce((s, f) => s + f.size, 0) / 2 ** 20;
-  const best = (runs) => ({ ...runs.reduce((a, b) => (b.keysPerSec > a.keysPerSec ? b : a)), peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)), allKeysPerSec: runs.map((r) => Math.round(r.keysPerSec)) });
+  const compressedMiB =
+    JSON.parse(readFileSync(join(sourceDir, 'manifest.json'), 'utf8')).files.reduce((s, f) => s + f.size, 0) / 2 ** 20;
+  const best = (runs) => ({
+    ...runs.reduce((a, b) => (b.keysPerSec > a.keysPerSec ? b : a)),
+    peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)),
+    allKeysPerSec: runs.map((r) => Math.round(r.keysPerSec)),
+  });
   const sourceRuns = [];
   for (let i = 0; i < repeats; i++) sourceRuns.push(await runSelf(['--child', 'source', '--dir', sourceDir]));
   const source = { ...best(sourceRuns), files, compressedMiB };
-  log(`  source: ${source.keys.toLocaleString('en-US')} keys from ${files} CSV-gzip files (${compressedMiB.toFixed(0)} MiB): ` +
+  log(
+    `  source: ${source.keys.toLocaleString('en-US')} keys from ${files} CSV-gzip files (${compressedMiB.toFixed(0)} MiB): ` +
       `${Math.round(source.keysPerSec).toLocaleString('en-US')} keys/s, ${(source.ms / 1000).toFixed(1)} s, peak RSS ${source.peakRssMB.toFixed(0)} MB ` +
-      `(targets ≥ 300,000 keys/s ${source.keysPerSec >= 300_000 ? 'met' : 'MISSED'}, < 150 MB ${source.peakRssMB < 150 ? 'met' : 'MISSED'})`);
+      `(targets ≥ 300,000 keys/s ${source.keysPerSec >= 300_000 ? 'met' : 'MISSED'}, < 150 MB ${source.peakRssMB < 150 ? 'met' : 'MISSED'})`,
+  );
   t = performance.now();
   const handlerRuns = [];
   for (let i = 0; i < repeats; i++) handlerRuns.push(await runSelf(['--child', 'handler', '--dir', handlerDir]));
   const handler = best(handlerRuns);
-  log(`  handler: ${handler.keys.toLocaleString('en-US')} keys presigned end to end: ${Math.round(handler.keysPerSec).toLocaleString('en-US')} keys/s, ` +
+  log(
+    `  handler: ${handler.keys.toLocaleString('en-US')} keys presigned end to end: ${Math.round(handler.keysPerSec).toLocaleString('en-US')} keys/s, ` +
       `${(handler.ms / 1000).toFixed(1)} s, peak RSS ${handler.peakRssMB.toFixed(0)} MB, manifest ${handler.manifestMiB.toFixed(0)} MiB ` +
-      `(target ≥ 100,000 keys/s ${handler.keysPerSec >= 100_000 ? 'met' : 'MISSED'})`);
+      `(target ≥ 100,000 keys/s ${handler.keysPerSec >= 100_000 ? 'met' : 'MISSED'})`,
+  );
   return { source, handler, repeats, loadAverage: loadavg()[0], cores: cpus().length };
 }
 
@@ -265,7 +312,7 @@ the measured process's, though it shares the machine's cores). Best of ${r.repea
 
 Load average when the run started: ${r.loadAverage?.toFixed(1) ?? 'unknown'} on ${r.cores ?? '?'} cores. On a shared machine the wall
 time includes the time other processes held the CPU; the CPU time is the measured process's own (the simulator's is
-not in it). ${r.handler.keysPerSec >= 100_000 ? '' : `The handler's wall-time rate misses its target in this run; its CPU time says it needs about ${(r.handler.cpuMs / r.handler.keys * 1000).toFixed(1)} µs per key (reading the report, presigning, writing and uploading the manifest), which is about ${fmt(r.handler.keys / (r.handler.cpuMs / 1000))} keys/s on a core of its own. That is an inference from CPU time, not a measurement on an idle machine.`}
+not in it). ${r.handler.keysPerSec >= 100_000 ? '' : `The handler's wall-time rate misses its target in this run; its CPU time says it needs about ${((r.handler.cpuMs / r.handler.keys) * 1000).toFixed(1)} µs per key (reading the report, presigning, writing and uploading the manifest), which is about ${fmt(r.handler.keys / (r.handler.cpuMs / 1000))} keys/s on a core of its own. That is an inference from CPU time, not a measurement on an idle machine.`}
 
 Runs: source ${r.source.allKeysPerSec.map(fmt).join(', ')} keys/s; handler ${r.handler.allKeysPerSec.map(fmt).join(', ')} keys/s.
 The source's time is gunzip, CSV parsing, URL-decoding and MD5, on one thread; reading a data file while the previous
@@ -278,7 +325,8 @@ ${SECTION_END}
 export function insertInventorySection(markdown, section) {
   const start = markdown.indexOf(SECTION_START);
   const end = markdown.indexOf(SECTION_END);
-  if (start !== -1 && end > start) return markdown.slice(0, start) + section.trimEnd() + markdown.slice(end + SECTION_END.length);
+  if (start !== -1 && end > start)
+    return markdown.slice(0, start) + section.trimEnd() + markdown.slice(end + SECTION_END.length);
   return `${markdown.trimEnd()}\n\n${section}`;
 }
 

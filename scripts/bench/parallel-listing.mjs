@@ -45,7 +45,8 @@ const sub = (i) => `${PREFIX}${String(i).padStart(2, '0')}/`;
 const keyAt = (i, keys) => `${sub(Math.floor((i * SUB_PREFIXES) / keys))}document-${String(i).padStart(6, '0')}.pdf`;
 
 /** Eight ranges of two sub-prefixes each: a boundary closes the range below it, so `listing/02` ends 00 and 01. */
-const rangeBoundaries = () => Array.from({ length: PARTITIONS - 1 }, (_, i) => PREFIX + String((i + 1) * 2).padStart(2, '0'));
+const rangeBoundaries = () =>
+  Array.from({ length: PARTITIONS - 1 }, (_, i) => PREFIX + String((i + 1) * 2).padStart(2, '0'));
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
@@ -84,7 +85,8 @@ async function startRecorder(upstream) {
         upstreamRes.on('end', () => {
           const body = Buffer.concat(chunks);
           const headers = {};
-          for (const [name, value] of Object.entries(upstreamRes.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
+          for (const [name, value] of Object.entries(upstreamRes.headers))
+            if (!HOP_BY_HOP.has(name)) headers[name] = value;
           if (req.method === 'GET' && upstreamRes.statusCode === 200) recorded.set(id, { status: 200, headers, body });
           res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, 'content-length': body.length });
           res.end(body);
@@ -168,7 +170,9 @@ async function countKeys(client) {
   let count = 0;
   let token;
   do {
-    const out = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: PREFIX, ContinuationToken: token }));
+    const out = await client.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: PREFIX, ContinuationToken: token }),
+    );
     count += out.KeyCount ?? 0;
     token = out.IsTruncated ? out.NextContinuationToken : undefined;
   } while (token);
@@ -185,12 +189,20 @@ const median = (values) => {
  * Runs the benchmark. Returns plain data (kept in docs/images/bench-results.json by the bench runner).
  * @param {{ keys?: number, delayMs?: number, pageSizes?: number[], rounds?: number, log?: (line: string) => void }} options
  */
-export async function benchParallelListing({ keys = 12_000, delayMs = 50, pageSizes = [1000, 200], rounds = 3, log = () => {} } = {}) {
+export async function benchParallelListing({
+  keys = 12_000,
+  delayMs = 50,
+  pageSizes = [1000, 200],
+  rounds = 3,
+  log = () => {},
+} = {}) {
   const { s3ListSource } = core();
   // A core built before partitions existed would ignore the option and list sequentially: refuse to measure that.
   try {
     s3ListSource({ client: { send() {} }, bucket: 'b', partitions: { by: 'unknown' } });
-    throw new Error('the built @presign-pipeline/core has no partitioned listing: rebuild it (pnpm --filter @presign-pipeline/core run build)');
+    throw new Error(
+      'the built @presign-pipeline/core has no partitioned listing: rebuild it (pnpm --filter @presign-pipeline/core run build)',
+    );
   } catch (error) {
     if (!/partitions\.by/.test(String(error?.message))) throw error;
   }
@@ -213,12 +225,15 @@ export async function benchParallelListing({ keys = 12_000, delayMs = 50, pageSi
     const seedStart = performance.now();
     const present = await countKeys(direct);
     if (present !== keys) {
-      if (present !== 0) throw new Error(`bucket ${BUCKET} holds ${present} keys under ${PREFIX}, expected 0 or ${keys}`);
+      if (present !== 0)
+        throw new Error(`bucket ${BUCKET} holds ${present} keys under ${PREFIX}, expected 0 or ${keys}`);
       await s3.seed(BUCKET, expected);
     }
     const seedMs = performance.now() - seedStart;
-    log(`  ${present === keys ? 'reused' : 'seeded'} ${keys.toLocaleString('en-US')} objects in ${SUB_PREFIXES} sub-prefixes ` +
-        `in ${(seedMs / 1000).toFixed(1)} s (${s3.kind})`);
+    log(
+      `  ${present === keys ? 'reused' : 'seeded'} ${keys.toLocaleString('en-US')} objects in ${SUB_PREFIXES} sub-prefixes ` +
+        `in ${(seedMs / 1000).toFixed(1)} s (${s3.kind})`,
+    );
 
     server = await startServerProcess(s3.endpoint, delayMs);
     client = new S3Client({
@@ -232,41 +247,64 @@ export async function benchParallelListing({ keys = 12_000, delayMs = 50, pageSi
 
     const modes = [
       { id: 'sequential', label: 'sequential', partitions: undefined },
-      { id: 'range', label: `${PARTITIONS} key ranges`, partitions: { by: 'range', boundaries: rangeBoundaries(), concurrency: PARTITIONS } },
-      { id: 'delimiter', label: `${SUB_PREFIXES} common prefixes, ${PARTITIONS} at a time`, partitions: { by: 'delimiter', concurrency: PARTITIONS } },
+      {
+        id: 'range',
+        label: `${PARTITIONS} key ranges`,
+        partitions: { by: 'range', boundaries: rangeBoundaries(), concurrency: PARTITIONS },
+      },
+      {
+        id: 'delimiter',
+        label: `${SUB_PREFIXES} common prefixes, ${PARTITIONS} at a time`,
+        partitions: { by: 'delimiter', concurrency: PARTITIONS },
+      },
     ];
     const once = async (pageSize, mode) => {
       const before = (await server.state()).lists;
-      const source = s3ListSource({ client, bucket: BUCKET, prefix: PREFIX, pageSize, ...(mode.partitions ? { partitions: mode.partitions } : {}) });
+      const source = s3ListSource({
+        client,
+        bucket: BUCKET,
+        prefix: PREFIX,
+        pageSize,
+        ...(mode.partitions ? { partitions: mode.partitions } : {}),
+      });
       const start = performance.now();
       const listed = await drain(source);
       const ms = performance.now() - start;
       const sorted = listed.keys.sort();
       const exact = sorted.length === expected.length && sorted.every((key, i) => key === expected[i]);
-      if (!exact) throw new Error(`${mode.id} listing at pageSize ${pageSize} returned ${listed.keys.length} keys, not the ${keys} seeded`);
+      if (!exact)
+        throw new Error(
+          `${mode.id} listing at pageSize ${pageSize} returned ${listed.keys.length} keys, not the ${keys} seeded`,
+        );
       return { ms, pages: listed.pages, requests: (await server.state()).lists - before };
     };
 
     const results = [];
     for (const pageSize of pageSizes) {
-      for (const mode of modes) results.push({ pageSize, mode: mode.id, label: mode.label, live: undefined, replayed: [] });
+      for (const mode of modes)
+        results.push({ pageSize, mode: mode.id, label: mode.label, live: undefined, replayed: [] });
     }
     const find = (pageSize, id) => results.find((r) => r.pageSize === pageSize && r.mode === id);
 
-    log(`  live: moto behind a ${delayMs} ms proxy (one pass each; every listing checked against the ${keys} seeded keys)`);
+    log(
+      `  live: moto behind a ${delayMs} ms proxy (one pass each; every listing checked against the ${keys} seeded keys)`,
+    );
     await server.state('record');
     for (const pageSize of pageSizes) {
       for (const mode of modes) {
         const r = find(pageSize, mode.id);
         r.live = await once(pageSize, mode);
-        log(`    pageSize ${String(pageSize).padEnd(4)} ${mode.label.padEnd(38)} ${(r.live.ms / 1000).toFixed(2).padStart(6)} s, ${r.live.requests} requests`);
+        log(
+          `    pageSize ${String(pageSize).padEnd(4)} ${mode.label.padEnd(38)} ${(r.live.ms / 1000).toFixed(2).padStart(6)} s, ${r.live.requests} requests`,
+        );
       }
     }
 
     log(`  replayed: moto's recorded responses from memory behind the same ${delayMs} ms proxy (median of ${rounds})`);
     await server.state('replay');
     for (let round = 0; round < rounds; round += 1) {
-      for (const pageSize of pageSizes) for (const mode of modes) find(pageSize, mode.id).replayed.push(await once(pageSize, mode));
+      for (const pageSize of pageSizes)
+        for (const mode of modes) find(pageSize, mode.id).replayed.push(await once(pageSize, mode));
     }
     for (const r of results) {
       r.replayedMs = median(r.replayed.map((x) => x.ms));
@@ -276,15 +314,21 @@ export async function benchParallelListing({ keys = 12_000, delayMs = 50, pageSi
       const seq = find(r.pageSize, 'sequential');
       r.liveSpeedup = seq.live.ms / r.live.ms;
       r.replayedSpeedup = seq.replayedMs / r.replayedMs;
-      log(`    pageSize ${String(r.pageSize).padEnd(4)} ${r.label.padEnd(38)} ${(r.replayedMs / 1000).toFixed(2).padStart(6)} s` +
-          (r.mode === 'sequential' ? '' : `, ${r.replayedSpeedup.toFixed(1)}× sequential (live ${r.liveSpeedup.toFixed(1)}×)`));
+      log(
+        `    pageSize ${String(r.pageSize).padEnd(4)} ${r.label.padEnd(38)} ${(r.replayedMs / 1000).toFixed(2).padStart(6)} s` +
+          (r.mode === 'sequential'
+            ? ''
+            : `, ${r.replayedSpeedup.toFixed(1)}× sequential (live ${r.liveSpeedup.toFixed(1)}×)`),
+      );
     }
     const partitioned = results.filter((r) => r.mode !== 'sequential');
     const best = Math.max(...partitioned.map((r) => r.replayedSpeedup));
     const worst = Math.min(...partitioned.map((r) => r.replayedSpeedup));
-    log(`  target ≥ ${TARGET}× with ${PARTITIONS} partitions (replayed): ${worst >= TARGET ? 'met in every configuration' : best >= TARGET ? 'met in some configurations' : 'MISSED'} ` +
+    log(
+      `  target ≥ ${TARGET}× with ${PARTITIONS} partitions (replayed): ${worst >= TARGET ? 'met in every configuration' : best >= TARGET ? 'met in some configurations' : 'MISSED'} ` +
         `(${worst.toFixed(1)}× … ${best.toFixed(1)}×); live moto ${Math.min(...partitioned.map((r) => r.liveSpeedup)).toFixed(1)}× … ` +
-        `${Math.max(...partitioned.map((r) => r.liveSpeedup)).toFixed(1)}×`);
+        `${Math.max(...partitioned.map((r) => r.liveSpeedup)).toFixed(1)}×`,
+    );
     const served = await server.state();
     if (served.misses > 0) log(`  note: ${served.misses} replayed requests were not in the recording and went to moto`);
 
@@ -317,7 +361,8 @@ export async function benchParallelListing({ keys = 12_000, delayMs = 50, pageSi
 const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
 /** Requests of one listing of `keys` keys at `pageSize`, the last page ending the prefix (no page past it). */
-const pagesOf = (keys, pageSize, last) => (last ? Math.max(1, Math.ceil(keys / pageSize)) : Math.floor(keys / pageSize) + 1);
+const pagesOf = (keys, pageSize, last) =>
+  last ? Math.max(1, Math.ceil(keys / pageSize)) : Math.floor(keys / pageSize) + 1;
 
 /**
  * Round trips on the critical path of one configuration: what bounds its speedup when requests cost nothing but
@@ -365,15 +410,20 @@ export function renderParallelListingSection(bench) {
     );
     md.push('');
   }
-  md.push('| Page size | Listing | Requests | Round trips (bound) | Live moto | Speedup | Replayed | Speedup (target ≥ 4×) |');
+  md.push(
+    '| Page size | Listing | Requests | Round trips (bound) | Live moto | Speedup | Replayed | Speedup (target ≥ 4×) |',
+  );
   md.push('|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const r of bench.results) {
     const trips = roundTrips(bench, r);
     const bound = roundTrips(bench, seq(r.pageSize)) / trips;
     const speedLive = r.mode === 'sequential' ? '1×' : `${r.liveSpeedup.toFixed(1)}×`;
-    const speedReplay = r.mode === 'sequential' ? '1×' : `**${r.replayedSpeedup.toFixed(1)}×** ${verdict(r.replayedSpeedup)}`;
+    const speedReplay =
+      r.mode === 'sequential' ? '1×' : `**${r.replayedSpeedup.toFixed(1)}×** ${verdict(r.replayedSpeedup)}`;
     const tripCell = r.mode === 'sequential' ? `${trips}` : `${trips} (≤ ${bound.toFixed(1)}×)`;
-    md.push(`| ${r.pageSize} | ${r.label} | ${r.live.requests} | ${tripCell} | ${secs(r.live.ms)} | ${speedLive} | ${secs(r.replayedMs)} | ${speedReplay} |`);
+    md.push(
+      `| ${r.pageSize} | ${r.label} | ${r.live.requests} | ${tripCell} | ${secs(r.live.ms)} | ${speedLive} | ${secs(r.replayedMs)} | ${speedReplay} |`,
+    );
   }
   md.push('');
   const small = bench.results.find((r) => r.mode === 'sequential' && roundTrips(bench, r) < 4 * bench.partitions);
@@ -409,11 +459,11 @@ export function renderParallelListingSection(bench) {
       'two waves of eight, so with few pages per partition the gain is lower.',
   );
   md.push(
-    '- Each response is read by `s3ListSource`\'s lean ListObjectsV2 reader (a few milliseconds per 1000 keys, against ' +
-      'twenty-odd for the SDK\'s generic XML deserializer), so the lister\'s CPU does not cap the overlap.',
+    "- Each response is read by `s3ListSource`'s lean ListObjectsV2 reader (a few milliseconds per 1000 keys, against " +
+      "twenty-odd for the SDK's generic XML deserializer), so the lister's CPU does not cap the overlap.",
   );
   md.push(
-    '- Partitioned listing sends a few more requests than sequential listing (the delimiter listing; a range\'s last ' +
+    "- Partitioned listing sends a few more requests than sequential listing (the delimiter listing; a range's last " +
       'page overlaps the next range). ListObjectsV2 is billed per request, so the cost is about the same.',
   );
   md.push('');

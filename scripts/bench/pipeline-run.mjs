@@ -30,7 +30,8 @@ const { S3Client } = coreRequire('@aws-sdk/client-s3');
 const { presignPipeline, arrayKeySource, fileManifestWriter, s3ManifestWriter, fastPresigner, sdkPresigner } = core();
 
 const toS3 = values.manifest === 's3';
-if (toS3 && !process.env.S3_ENDPOINT_URL) throw new Error('--manifest s3 needs S3_ENDPOINT_URL (and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)');
+if (toS3 && !process.env.S3_ENDPOINT_URL)
+  throw new Error('--manifest s3 needs S3_ENDPOINT_URL (and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)');
 // On the S3 endpoint: its own credentials (no session token). Otherwise: Lambda-like temporary credentials, whose
 // session token makes every URL about 1.7 KB long.
 const client = toS3
@@ -38,7 +39,10 @@ const client = toS3
       endpoint: process.env.S3_ENDPOINT_URL,
       region: process.env.AWS_REGION ?? 'us-east-1',
       forcePathStyle: true,
-      credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test' },
+      credentials: {
+        accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+        secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+      },
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     })
@@ -93,7 +97,8 @@ try {
   });
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
-  if (result.count !== n || result.errors !== 0) throw new Error(`expected ${n} URLs, got ${result.count} (${result.errors} errors)`);
+  if (result.count !== n || result.errors !== 0)
+    throw new Error(`expected ${n} URLs, got ${result.count} (${result.errors} errors)`);
   process.stdout.write(
     `${JSON.stringify({
       keys: n,

@@ -39,7 +39,11 @@ const CREDENTIALS = {
 const keyAt = (i) => `reports/2026/04/${i % 97}/Quarterly report ${i} (final).pdf`;
 
 /** Encodes a key the way S3 does in the path, for the smithy signer (which takes a ready-made path). */
-const encodeKey = (key) => key.split('/').map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join('/');
+const encodeKey = (key) =>
+  key
+    .split('/')
+    .map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
 
 function smithyPresigner(client) {
   const signer = new SignatureV4({
@@ -67,7 +71,10 @@ function smithyPresigner(client) {
       );
       const query = Object.keys(signed.query)
         .sort()
-        .map((name) => `${encodeURIComponent(name)}=${encodeURIComponent(signed.query[name]).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`)
+        .map(
+          (name) =>
+            `${encodeURIComponent(name)}=${encodeURIComponent(signed.query[name]).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`,
+        )
         .join('&');
       return `https://${hostname}${signed.path}?${query}`;
     },
@@ -107,18 +114,27 @@ export async function benchPresigners({ rounds = 10, scale = 1, log = () => {} }
     ['fastPresigner', 'fastPresigner.presign', 60_000, (o, p) => fast.presign(o, p)],
     // What the pipeline does: the synchronous path, with the promise path when credentials need a refresh.
     ['fastPresignerSync', 'fastPresigner.presignSync', 60_000, (o, p) => fast.presignSync(o, p) ?? fast.presign(o, p)],
-  ].map(([id, label, count, presign]) => ({ id, label, count: Math.max(100, Math.round(count * scale)), presign, samples: [] }));
+  ].map(([id, label, count, presign]) => ({
+    id,
+    label,
+    count: Math.max(100, Math.round(count * scale)),
+    presign,
+    samples: [],
+  }));
   for (const entry of plan) await time(Math.ceil(entry.count / 5), entry.presign); // warm-up: JIT, caches, first-bucket probe
   // Rounds interleave the presigners, so a burst of other work on the machine hits them alike and the ratios of one
   // round compare like with like.
-  for (let r = 0; r < rounds; r += 1) for (const entry of plan) entry.samples.push(await time(entry.count, entry.presign));
+  for (let r = 0; r < rounds; r += 1)
+    for (const entry of plan) entry.samples.push(await time(entry.count, entry.presign));
   const results = {};
   for (const { id, label, count, samples } of plan) {
     // Best round: other work on the machine only ever adds time, so the fastest round is the least disturbed one.
     const wall = Math.min(...samples.map((s) => s.wallUs));
     const cpu = Math.min(...samples.map((s) => s.cpuUs));
     results[id] = { label, count, rounds, usPerUrl: wall, cpuUsPerUrl: cpu, samplesUs: samples.map((s) => s.wallUs) };
-    log(`  ${label.padEnd(38)} ${wall.toFixed(2).padStart(9)} µs/URL  (CPU ${cpu.toFixed(2)} µs; best of ${rounds} rounds × ${count})`);
+    log(
+      `  ${label.padEnd(38)} ${wall.toFixed(2).padStart(9)} µs/URL  (CPU ${cpu.toFixed(2)} µs; best of ${rounds} rounds × ${count})`,
+    );
   }
   const perRound = (a, b) => {
     const ratios = results[a].samplesUs.map((v, i) => v / results[b].samplesUs[i]).sort((x, y) => x - y);
@@ -129,7 +145,9 @@ export async function benchPresigners({ rounds = 10, scale = 1, log = () => {} }
     smithyOverFast: perRound('signature-v4', 'fastPresigner'),
     sdkOverSmithy: perRound('sdkPresigner', 'signature-v4'),
   };
-  log(`  median of the per-round ratios: sdkPresigner / fastPresigner = ${roundRatios.sdkOverFast.toFixed(0)}×, ` +
-      `signature-v4 / fastPresigner = ${roundRatios.smithyOverFast.toFixed(1)}×`);
+  log(
+    `  median of the per-round ratios: sdkPresigner / fastPresigner = ${roundRatios.sdkOverFast.toFixed(0)}×, ` +
+      `signature-v4 / fastPresigner = ${roundRatios.smithyOverFast.toFixed(1)}×`,
+  );
   return { identical, urlBytes: urls[0].length, results, roundRatios };
 }

@@ -41,7 +41,10 @@ function entries(from, count) {
   const out = new Array(count);
   for (let i = 0; i < count; i += 1) {
     const key = `data/${(from + i).toString(16).padStart(12, '0')}.pdf`;
-    out[i] = { key, url: `https://bench.s3.us-east-1.amazonaws.com/${key}${urlTail}${(from + i).toString(16).padStart(64, '0')}` };
+    out[i] = {
+      key,
+      url: `https://bench.s3.us-east-1.amazonaws.com/${key}${urlTail}${(from + i).toString(16).padStart(64, '0')}`,
+    };
   }
   return out;
 }
@@ -70,7 +73,10 @@ const mb = (value) => value / 2 ** 20;
 const startRss = process.memoryUsage.rss();
 const sampler = setInterval(sample, 20);
 try {
-  const writer = values.manifest === 'null' ? nullWriter() : s3ManifestWriter({
+  const writer =
+    values.manifest === 'null'
+      ? nullWriter()
+      : s3ManifestWriter({
           client,
           bucket: values.bucket,
           keyPrefix: 'bench-writer/',

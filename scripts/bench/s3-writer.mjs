@@ -32,7 +32,12 @@ function runChild(args, env) {
 export async function benchS3Writer({ sizes = [100_000, 1_000_000], libStorage, log = () => {} } = {}) {
   const { startS3Simulator } = await minioTesting();
   const bucket = 'writer';
-  const sim = await startS3Simulator({ buckets: { [bucket]: { layout: 'flat', count: 1 } }, latencyMs: 0, jitterMs: 0, store: 'count' });
+  const sim = await startS3Simulator({
+    buckets: { [bucket]: { layout: 'flat', count: 1 } },
+    latencyMs: 0,
+    jitterMs: 0,
+    store: 'count',
+  });
   const runs = [];
   try {
     for (const n of sizes) {
@@ -40,7 +45,9 @@ export async function benchS3Writer({ sizes = [100_000, 1_000_000], libStorage, 
       const run = await runChild(['--lines', String(n), '--bucket', bucket], { S3_ENDPOINT_URL: sim.endpoint });
       const stored = sim.objects(bucket).get(run.manifestKey);
       if (!stored || stored.lines !== n || stored.size !== run.manifestBytes) {
-        throw new Error(`manifest of ${n} lines: expected ${run.manifestBytes} bytes, got ${JSON.stringify(stored && { lines: stored.lines, size: stored.size })}`);
+        throw new Error(
+          `manifest of ${n} lines: expected ${run.manifestBytes} bytes, got ${JSON.stringify(stored && { lines: stored.lines, size: stored.size })}`,
+        );
       }
       if (sim.uploads().length !== 0) throw new Error(`${sim.uploads().length} multipart uploads left open`);
       sim.objects(bucket).clear?.();
@@ -54,12 +61,17 @@ export async function benchS3Writer({ sizes = [100_000, 1_000_000], libStorage, 
       );
       if (n === sizes.at(-1)) {
         // The smallest settings S3 allows: what the writer's share comes down to.
-        const small = await runChild(['--lines', String(n), '--bucket', bucket, '--part-size-mib', '5', '--queue-size', '1'], {
-          S3_ENDPOINT_URL: sim.endpoint,
-        });
+        const small = await runChild(
+          ['--lines', String(n), '--bucket', bucket, '--part-size-mib', '5', '--queue-size', '1'],
+          {
+            S3_ENDPOINT_URL: sim.endpoint,
+          },
+        );
         sim.objects(bucket).clear?.();
         runs.at(-1).smallest = small;
-        log(`  ${String(n).padStart(9)} lines, partSize 5 MiB, queueSize 1: peak RSS ${small.peakRssMB.toFixed(1)} MB, peak ArrayBuffers ${small.peakArrayBuffersMB.toFixed(1)} MB, ${Math.round(small.mibPerSec)} MiB/s`);
+        log(
+          `  ${String(n).padStart(9)} lines, partSize 5 MiB, queueSize 1: peak RSS ${small.peakRssMB.toFixed(1)} MB, peak ArrayBuffers ${small.peakArrayBuffersMB.toFixed(1)} MB, ${Math.round(small.mibPerSec)} MiB/s`,
+        );
       }
     }
   } finally {
@@ -79,11 +91,13 @@ export function renderS3WriterSection(bench) {
       `\`s3ManifestWriter\` (defaults: partSize ${bench.partSizeMiB} MiB, queueSize ${bench.queueSize}) to ` +
       "`startS3Simulator({ store: 'count' })` running in another process with no added latency, in batches of 1,000 " +
       'entries as the pipeline hands them. The same process with a writer that keeps nothing is the baseline. Memory ' +
-      'is sampled with `process.memoryUsage()` every 20 ms, with no forced collection; peak RSS is the child\'s `maxRSS`. ' +
+      "is sampled with `process.memoryUsage()` every 20 ms, with no forced collection; peak RSS is the child's `maxRSS`. " +
       'Each stored manifest was checked to hold one line per entry, and no multipart upload was left open.',
   );
   md.push('');
-  md.push('| Lines | Manifest | Parts | MiB/s | Peak RSS | Peak RSS, no writer | Writer\'s share | Peak ArrayBuffers | ArrayBuffers at the end |');
+  md.push(
+    "| Lines | Manifest | Parts | MiB/s | Peak RSS | Peak RSS, no writer | Writer's share | Peak ArrayBuffers | ArrayBuffers at the end |",
+  );
   md.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const run of bench.runs) {
     md.push(
@@ -126,7 +140,7 @@ function explain(bench) {
         `from ${share(first).toFixed(0)} to ${share(last).toFixed(0)} MB.`
       : '';
   const before = bench.libStorage
-    ? ' With `@aws-sdk/lib-storage`\'s `Upload` (the writer before its part pool), the same measurement gave peak RSS ' +
+    ? " With `@aws-sdk/lib-storage`'s `Upload` (the writer before its part pool), the same measurement gave peak RSS " +
       `${bench.libStorage.map((run) => `${run.peakRssMB.toFixed(1)} MB (writer's share ${share(run).toFixed(0)} MB, peak ArrayBuffers ${run.peakArrayBuffersMB.toFixed(0)} MB) at ${run.lines.toLocaleString('en-US')} lines`).join(' and ')}: ` +
       "its chunker gathers a streamed body's buffers and copies them with `Buffer.concat` into a fresh part-sized buffer " +
       'per part (only a body given whole, the entire manifest in memory, is cut without a copy; handing it part-sized ' +

@@ -33,7 +33,13 @@ function runChild(args, env) {
  * Runs each size once against one simulator (50 ms ± 10 ms a request, S3's per-prefix limits) and checks the stored
  * manifest holds one line per key.
  */
-export async function benchSimulatorEndToEnd({ sizes = [100_000, 1_000_000], partitions = 16, latencyMs = 50, attribute = true, log = () => {} } = {}) {
+export async function benchSimulatorEndToEnd({
+  sizes = [100_000, 1_000_000],
+  partitions = 16,
+  latencyMs = 50,
+  attribute = true,
+  log = () => {},
+} = {}) {
   const { startS3Simulator } = await minioTesting();
   const loadAverage = loadavg()[0];
   const buckets = Object.fromEntries(sizes.map((n) => [`flat-${n}`, { layout: 'flat', count: n }]));
@@ -47,7 +53,9 @@ export async function benchSimulatorEndToEnd({ sizes = [100_000, 1_000_000], par
       });
       const stored = sim.objects(`flat-${n}`).get(run.manifestKey);
       if (!stored || stored.lines !== n || stored.size !== run.manifestBytes) {
-        throw new Error(`manifest of the ${n}-key run: expected ${n} lines and ${run.manifestBytes} bytes, got ${JSON.stringify(stored && { lines: stored.lines, size: stored.size })}`);
+        throw new Error(
+          `manifest of the ${n}-key run: expected ${n} lines and ${run.manifestBytes} bytes, got ${JSON.stringify(stored && { lines: stored.lines, size: stored.size })}`,
+        );
       }
       if (sim.uploads().length !== 0) throw new Error(`${sim.uploads().length} multipart uploads left open`);
       const counters = sim.counters;
@@ -61,17 +69,32 @@ export async function benchSimulatorEndToEnd({ sizes = [100_000, 1_000_000], par
       sim.objects(`flat-${n}`).clear?.();
       if (attribute) {
         // The same run with a writer that only counts bytes: what the S3 writer adds to the peak.
-        const bare = await runChild(['--keys', String(n), '--bucket', `flat-${n}`, '--partitions', String(partitions), '--manifest', 'null'], {
-          S3_ENDPOINT_URL: sim.endpoint,
-        });
-        runs.at(-1).withoutS3Writer = { keysPerSec: bare.keysPerSec, peakRssMB: bare.peakRssMB, endArrayBuffersMB: bare.endArrayBuffersMB };
-        log(`  ${String(n).padStart(9)} keys, manifest only counted (no S3 writer): ${Math.round(bare.keysPerSec).toLocaleString('en-US')} keys/s, peak RSS ${bare.peakRssMB.toFixed(1)} MB`);
+        const bare = await runChild(
+          ['--keys', String(n), '--bucket', `flat-${n}`, '--partitions', String(partitions), '--manifest', 'null'],
+          {
+            S3_ENDPOINT_URL: sim.endpoint,
+          },
+        );
+        runs.at(-1).withoutS3Writer = {
+          keysPerSec: bare.keysPerSec,
+          peakRssMB: bare.peakRssMB,
+          endArrayBuffersMB: bare.endArrayBuffersMB,
+        };
+        log(
+          `  ${String(n).padStart(9)} keys, manifest only counted (no S3 writer): ${Math.round(bare.keysPerSec).toLocaleString('en-US')} keys/s, peak RSS ${bare.peakRssMB.toFixed(1)} MB`,
+        );
       }
     }
   } finally {
     await sim.close();
   }
-  return { latencyMs, partitions, listing: `s3ListSource partitions by 'auto', concurrency ${partitions}`, runs, loadAverage };
+  return {
+    latencyMs,
+    partitions,
+    listing: `s3ListSource partitions by 'auto', concurrency ${partitions}`,
+    runs,
+    loadAverage,
+  };
 }
 
 export const SECTION_START = '<!-- simulator-e2e:start -->';
@@ -81,8 +104,17 @@ export const SECTION_END = '<!-- simulator-e2e:end -->';
 export function simulatorChart(bench) {
   const bars = [];
   for (const run of bench.runs) {
-    bars.push({ label: `${run.keys.toLocaleString('en-US')} keys, S3 multipart writer`, value: run.peakRssMB, series: 0 });
-    if (run.withoutS3Writer) bars.push({ label: `${run.keys.toLocaleString('en-US')} keys, bytes only counted`, value: run.withoutS3Writer.peakRssMB, series: 1 });
+    bars.push({
+      label: `${run.keys.toLocaleString('en-US')} keys, S3 multipart writer`,
+      value: run.peakRssMB,
+      series: 0,
+    });
+    if (run.withoutS3Writer)
+      bars.push({
+        label: `${run.keys.toLocaleString('en-US')} keys, bytes only counted`,
+        value: run.withoutS3Writer.peakRssMB,
+        series: 1,
+      });
   }
   return barChart({
     title: 'End to end on the S3 simulator: peak RSS',
@@ -102,7 +134,7 @@ export function renderSimulatorSection(bench) {
       `URL about 1.7 KB) → \`s3ManifestWriter\` against \`startS3Simulator()\` (\`@presign-pipeline/minio-testing\`), which ` +
       `answers every request after ${bench.latencyMs} ms (+ up to 10 ms jitter), lists a flat bucket of generated keys ` +
       `and counts the manifest's bytes and lines instead of storing them. Listing: ${bench.listing}. Each stored manifest was checked to hold one line per key, and no ` +
-      'multipart upload was left open. Peak RSS is the child\'s `maxRSS`.',
+      "multipart upload was left open. Peak RSS is the child's `maxRSS`.",
   );
   md.push('');
   md.push('![peak RSS on the simulator](images/simulator-e2e.svg)');
@@ -120,12 +152,17 @@ export function renderSimulatorSection(bench) {
   const first = bench.runs[0];
   const last = bench.runs.at(-1);
   if (first && last && first !== last) {
-    md.push(`Peak RSS growth from ${first.keys.toLocaleString('en-US')} to ${last.keys.toLocaleString('en-US')} keys: ${((last.peakRssMB / first.peakRssMB - 1) * 100).toFixed(1)} %.`);
+    md.push(
+      `Peak RSS growth from ${first.keys.toLocaleString('en-US')} to ${last.keys.toLocaleString('en-US')} keys: ${((last.peakRssMB / first.peakRssMB - 1) * 100).toFixed(1)} %.`,
+    );
     md.push('');
   }
   const writerCost = bench.runs
     .filter((run) => run.withoutS3Writer)
-    .map((run) => `${(run.peakRssMB - run.withoutS3Writer.peakRssMB).toFixed(0)} MB at ${run.keys.toLocaleString('en-US')} keys`);
+    .map(
+      (run) =>
+        `${(run.peakRssMB - run.withoutS3Writer.peakRssMB).toFixed(0)} MB at ${run.keys.toLocaleString('en-US')} keys`,
+    );
   md.push(
     `What the S3 writer adds to the peak: ${writerCost.join(', ')}. The writer uploads from a fixed pool of ` +
       'queueSize + 1 part buffers (5 × 8 MiB = 40 MiB by default), reused part after part, plus the 1 MiB chunks lines ' +
@@ -198,7 +235,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const log = (line) => process.stdout.write(`${line}\n`);
   const bench = values.render
     ? JSON.parse(readFileSync(`${root}docs/images/simulator-e2e.json`, 'utf8'))
-    : await benchSimulatorEndToEnd({ sizes: values.sizes.split(',').map(Number), partitions: Number(values.partitions), log });
+    : await benchSimulatorEndToEnd({
+        sizes: values.sizes.split(',').map(Number),
+        partitions: Number(values.partitions),
+        log,
+      });
   if (values.write || values.render) {
     writeSimulatorSection(root, bench);
     log('wrote the simulator section of docs/performance.md and docs/images/simulator-e2e.{svg,json}');

@@ -42,7 +42,12 @@ const client = new S3Client({
 /** Flat names are 12 hex digits spread evenly: p − 1 boundaries at even steps split them into p ranges. */
 function rangeBoundaries(count) {
   const out = [];
-  for (let i = 1; i < count; i += 1) out.push(Math.floor((i * 16 ** 12) / count).toString(16).padStart(12, '0'));
+  for (let i = 1; i < count; i += 1)
+    out.push(
+      Math.floor((i * 16 ** 12) / count)
+        .toString(16)
+        .padStart(12, '0'),
+    );
   return out;
 }
 
@@ -52,7 +57,9 @@ const source = s3ListSource({
   client,
   bucket: values.bucket,
   pageSize: 1000,
-  ...(partitions > 1 ? { partitions: values.listing === 'range' ? byRange : { by: 'auto', concurrency: partitions } } : {}),
+  ...(partitions > 1
+    ? { partitions: values.listing === 'range' ? byRange : { by: 'auto', concurrency: partitions } }
+    : {}),
 });
 /** Counts the manifest's bytes (a JSON line per entry) and keeps nothing. */
 function countingWriter() {
@@ -77,7 +84,9 @@ const sampler = setInterval(() => {
   if (process.env.MEMORY_TIMELINE && ++ticks % 20 === 0) {
     const m = process.memoryUsage();
     const mb = (n) => (n / 2 ** 20).toFixed(0);
-    process.stderr.write(`rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`);
+    process.stderr.write(
+      `rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
+    );
   }
 }, 100);
 try {
@@ -86,13 +95,17 @@ try {
   const result = await presignPipeline({
     source,
     presigner: fastPresigner({ client }),
-    manifest: values.manifest === 'null' ? countingWriter() : s3ManifestWriter({ client, bucket: values.bucket, keyPrefix: 'bench-manifests/' }),
+    manifest:
+      values.manifest === 'null'
+        ? countingWriter()
+        : s3ManifestWriter({ client, bucket: values.bucket, keyPrefix: 'bench-manifests/' }),
     concurrency: Number(values.concurrency),
     expiresIn: 3600,
   });
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
-  if (result.count !== n || result.errors !== 0) throw new Error(`expected ${n} URLs, got ${result.count} (${result.errors} errors)`);
+  if (result.count !== n || result.errors !== 0)
+    throw new Error(`expected ${n} URLs, got ${result.count} (${result.errors} errors)`);
   const memory = process.memoryUsage();
   process.stdout.write(
     `${JSON.stringify({

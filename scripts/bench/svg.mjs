@@ -4,7 +4,10 @@ const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial,
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1'];
 
 function escapeXml(text) {
-  return String(text).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]);
+  return String(text).replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c],
+  );
 }
 
 /** 1234567 → "1,234,567"; small numbers keep `digits` significant decimals. */
@@ -62,31 +65,47 @@ export function barChart({ title, subtitle, unit, bars, log = false, target, leg
   const plotBottom = top + bars.length * (barHeight + gap);
 
   const out = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(title)}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(title)}">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="16" y="28" ${FONT} font-size="18" font-weight="600" fill="#222">${escapeXml(title)}</text>`);
   if (subtitle) out.push(`<text x="16" y="50" ${FONT} font-size="13" fill="#555">${escapeXml(subtitle)}</text>`);
   for (const tick of ticks) {
     const x = plotLeft + scale(tick);
     out.push(`<line x1="${x.toFixed(1)}" y1="${top - 6}" x2="${x.toFixed(1)}" y2="${plotBottom}" stroke="#e3e3e3"/>`);
-    out.push(`<text x="${x.toFixed(1)}" y="${plotBottom + 18}" ${FONT} font-size="11" fill="#666" text-anchor="middle">${escapeXml(formatNumber(tick))}</text>`);
+    out.push(
+      `<text x="${x.toFixed(1)}" y="${plotBottom + 18}" ${FONT} font-size="11" fill="#666" text-anchor="middle">${escapeXml(formatNumber(tick))}</text>`,
+    );
   }
   bars.forEach((bar, i) => {
     const y = top + i * (barHeight + gap);
     const w = Math.max(2, scale(bar.value) - x0);
     const colour = PALETTE[(bar.series ?? i) % PALETTE.length];
-    out.push(`<text x="${labelWidth}" y="${y + barHeight / 2 + 5}" ${FONT} font-size="13" fill="#222" text-anchor="end">${escapeXml(bar.label)}</text>`);
-    out.push(`<rect x="${(plotLeft + x0).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" rx="3" fill="${colour}"/>`);
+    out.push(
+      `<text x="${labelWidth}" y="${y + barHeight / 2 + 5}" ${FONT} font-size="13" fill="#222" text-anchor="end">${escapeXml(bar.label)}</text>`,
+    );
+    out.push(
+      `<rect x="${(plotLeft + x0).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" rx="3" fill="${colour}"/>`,
+    );
     const text = `${formatNumber(bar.value)} ${unit}${bar.note ? ` · ${bar.note}` : ''}`;
     // A white halo keeps the value legible where it crosses a grid or target line.
-    out.push(`<text x="${(plotLeft + x0 + w + 6).toFixed(1)}" y="${y + barHeight / 2 + 5}" ${FONT} font-size="12" fill="#222" stroke="#ffffff" stroke-width="4" paint-order="stroke">${escapeXml(text)}</text>`);
+    out.push(
+      `<text x="${(plotLeft + x0 + w + 6).toFixed(1)}" y="${y + barHeight / 2 + 5}" ${FONT} font-size="12" fill="#222" stroke="#ffffff" stroke-width="4" paint-order="stroke">${escapeXml(text)}</text>`,
+    );
   });
   if (target) {
     const x = plotLeft + scale(target.value);
-    out.push(`<line x1="${x.toFixed(1)}" y1="${top - 10}" x2="${x.toFixed(1)}" y2="${plotBottom}" stroke="#c0392b" stroke-width="1.5" stroke-dasharray="5 4"/>`);
-    out.push(`<text x="${(x + 4).toFixed(1)}" y="${top - 12}" ${FONT} font-size="11" fill="#c0392b">${escapeXml(target.label)}</text>`);
+    out.push(
+      `<line x1="${x.toFixed(1)}" y1="${top - 10}" x2="${x.toFixed(1)}" y2="${plotBottom}" stroke="#c0392b" stroke-width="1.5" stroke-dasharray="5 4"/>`,
+    );
+    out.push(
+      `<text x="${(x + 4).toFixed(1)}" y="${top - 12}" ${FONT} font-size="11" fill="#c0392b">${escapeXml(target.label)}</text>`,
+    );
   }
-  out.push(`<text x="${plotLeft + plotWidth / 2}" y="${plotBottom + 32}" ${FONT} font-size="11" fill="#666" text-anchor="middle">${escapeXml(`${unit}${log ? ' (log scale)' : ''}`)}</text>`);
+  out.push(
+    `<text x="${plotLeft + plotWidth / 2}" y="${plotBottom + 32}" ${FONT} font-size="11" fill="#666" text-anchor="middle">${escapeXml(`${unit}${log ? ' (log scale)' : ''}`)}</text>`,
+  );
   if (legend) {
     let x = plotLeft;
     const y = plotBottom + 44;

@@ -28,7 +28,8 @@ if (!pkg.dependencies?.esbuild && !pkg.devDependencies?.esbuild) {
 }
 
 const list = (value) => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
-const pairs = (value) => list(value) && Object.fromEntries(list(value).map((entry) => entry.split(/=(.*)/s).slice(0, 2)));
+const pairs = (value) =>
+  list(value) && Object.fromEntries(list(value).map((entry) => entry.split(/=(.*)/s).slice(0, 2)));
 
 /** The function's environment as Lambda would set it: Globals and its own variables, plus a region. */
 function functionEnv(resource) {
@@ -38,7 +39,8 @@ function functionEnv(resource) {
   };
   const env = { ...process.env, AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   for (const [key, value] of Object.entries(variables)) {
-    env[key] = typeof value === 'string' || typeof value === 'number' ? String(value) : `placeholder-${key.toLowerCase()}`;
+    env[key] =
+      typeof value === 'string' || typeof value === 'number' ? String(value) : `placeholder-${key.toLowerCase()}`;
   }
   return env;
 }
@@ -69,7 +71,8 @@ for (const [name, resource] of functions) {
   });
   const [file, exportName] = resource.Properties.Handler.split(/\.(?=[^.]+$)/);
   const bundle = join(outdir, `${file}${outExtension?.['.js'] ?? '.js'}`);
-  if (!existsSync(bundle)) throw new Error(`${name}: the build made no ${bundle} for Handler ${resource.Properties.Handler}`);
+  if (!existsSync(bundle))
+    throw new Error(`${name}: the build made no ${bundle} for Handler ${resource.Properties.Handler}`);
   // Loaded in a fresh process with the environment the template gives the function (intrinsics as placeholders).
   const load = format === 'esm' ? 'import(process.argv[1])' : 'Promise.resolve(require(process.argv[1]))';
   const probe = `${load}.then((m) => process.exit(typeof m[${JSON.stringify(exportName)}] === 'function' ? 0 : 3))`;

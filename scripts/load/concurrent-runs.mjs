@@ -81,14 +81,23 @@ for (const [i, outcome] of outcomes.entries()) {
 await proxy.stop();
 await s3.stop();
 
-const durations = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value.ms).sort((a, b) => a - b);
+const durations = outcomes
+  .filter((o) => o.status === 'fulfilled')
+  .map((o) => o.value.ms)
+  .sort((a, b) => a - b);
 const round = (ms) => Math.round(ms);
 const report = {
   runs: runCount,
   keysPerRun: keyCount,
   seedMs,
   wallMs: round(wallMs),
-  perRunMs: durations.length ? { min: round(durations[0]), median: round(durations[Math.floor(durations.length / 2)]), max: round(durations.at(-1)) } : undefined,
+  perRunMs: durations.length
+    ? {
+        min: round(durations[0]),
+        median: round(durations[Math.floor(durations.length / 2)]),
+        max: round(durations.at(-1)),
+      }
+    : undefined,
   urlsPerSecond: Math.round((keyCount * durations.length) / (wallMs / 1000)),
   peakRssMiB: Math.round((peakRss / 1048576) * 10) / 10,
   exactManifests: exact,
@@ -99,7 +108,9 @@ if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
 else {
   const out = (line) => process.stdout.write(`${line}\n`);
   out(`${runCount} concurrent runs × ${keyCount} keys: ${exact}/${runCount} manifests exact`);
-  out(`wall ${report.wallMs} ms; per run min ${report.perRunMs?.min} / median ${report.perRunMs?.median} / max ${report.perRunMs?.max} ms; ${report.urlsPerSecond} URLs/s in all`);
+  out(
+    `wall ${report.wallMs} ms; per run min ${report.perRunMs?.min} / median ${report.perRunMs?.median} / max ${report.perRunMs?.max} ms; ${report.urlsPerSecond} URLs/s in all`,
+  );
   out(`peak RSS ${report.peakRssMiB} MiB; seeding took ${seedMs} ms`);
   for (const problem of problems) out(`problem: ${problem}`);
 }

@@ -111,7 +111,10 @@ const targetPort = Number(new URL(target).port);
 const bucket = `warm-${Date.now().toString(36)}`;
 const prefix = 'warm/';
 await s3.createBucket(bucket);
-await s3.seed(bucket, Array.from({ length: keyCount }, (_, i) => `${prefix}doc-${String(i).padStart(3, '0')}.pdf`));
+await s3.seed(
+  bucket,
+  Array.from({ length: keyCount }, (_, i) => `${prefix}doc-${String(i).padStart(3, '0')}.pdf`),
+);
 
 let lines = 0;
 let completeLines = 0;
@@ -141,7 +144,8 @@ for (let i = 1; i <= invocations; i++) {
   try {
     const response = await handler({ bucket, prefix }, context(i));
     const body = JSON.parse(response.body);
-    if (response.statusCode !== 200 || body.count !== keyCount || body.errors !== 0) throw new Error(`invocation ${i}: ${response.body}`);
+    if (response.statusCode !== 200 || body.count !== keyCount || body.errors !== 0)
+      throw new Error(`invocation ${i}: ${response.body}`);
   } catch (error) {
     failures++;
     firstFailure ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -175,7 +179,8 @@ const result = {
   heapUsed: {
     baseline: baseline.memory.heapUsed,
     final: final.memory.heapUsed,
-    growthPercent: Math.round(((final.memory.heapUsed - baseline.memory.heapUsed) / baseline.memory.heapUsed) * 10000) / 100,
+    growthPercent:
+      Math.round(((final.memory.heapUsed - baseline.memory.heapUsed) / baseline.memory.heapUsed) * 10000) / 100,
     baselineMiB: mib(baseline.memory.heapUsed),
     finalMiB: mib(final.memory.heapUsed),
     seriesMiB: series.map((s) => [s.invocation, mib(s.heapUsed)]),
@@ -192,9 +197,15 @@ if (values.json) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } else {
   const out = (line) => process.stdout.write(`${line}\n`);
-  out(`${invocations} invocations of ${keyCount} keys (${result.throughProxy ? 'keep-alive proxy' : 'direct'}), ${failures} failed`);
-  out(`time: ${totalMs} ms in all, mean ${result.durationMs.mean} ms, p50 ${result.durationMs.p50} ms, p95 ${result.durationMs.p95} ms`);
-  out(`heapUsed after GC: ${result.heapUsed.baselineMiB} MiB after ${warmup} → ${result.heapUsed.finalMiB} MiB after ${invocations} (${result.heapUsed.growthPercent} %)`);
+  out(
+    `${invocations} invocations of ${keyCount} keys (${result.throughProxy ? 'keep-alive proxy' : 'direct'}), ${failures} failed`,
+  );
+  out(
+    `time: ${totalMs} ms in all, mean ${result.durationMs.mean} ms, p50 ${result.durationMs.p50} ms, p95 ${result.durationMs.p95} ms`,
+  );
+  out(
+    `heapUsed after GC: ${result.heapUsed.baselineMiB} MiB after ${warmup} → ${result.heapUsed.finalMiB} MiB after ${invocations} (${result.heapUsed.growthPercent} %)`,
+  );
   out(`heap series (MiB): ${result.heapUsed.seriesMiB.map(([i, m]) => `${i}:${m}`).join(' ')}`);
   out(`rss: ${result.rssMiB.baseline} → ${result.rssMiB.final} MiB`);
   out(`active resources: ${JSON.stringify(result.resources.baseline)} → ${JSON.stringify(result.resources.final)}`);

@@ -30,7 +30,10 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = s3.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = s3.credentials.secretAccessKey;
   await s3.createBucket(bucket);
-  await s3.seed(bucket, [...pdfs, ...others].map((key) => ({ key, body: bodyOf(key) })));
+  await s3.seed(
+    bucket,
+    [...pdfs, ...others].map((key) => ({ key, body: bodyOf(key) })),
+  );
 });
 
 describe('baseline sign_pdfs on a real S3 endpoint', () => {
@@ -41,13 +44,21 @@ describe('baseline sign_pdfs on a real S3 endpoint', () => {
     const response = await handler({ bucket, prefix, page_size: 5 });
     // Assess: the 200 body has the seed's four keys, in order.
     expect(response.statusCode).toBe(200);
-    const body = JSON.parse(response.body) as { count: number; errors: number; manifest_key: string; manifest_url: string };
+    const body = JSON.parse(response.body) as {
+      count: number;
+      errors: number;
+      manifest_key: string;
+      manifest_url: string;
+    };
     expect(Object.keys(body)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url']);
     expect(body).toMatchObject({ count: pdfs.length, errors: 0 });
     expect(body.manifest_key).toMatch(/^manifests\/[0-9a-f-]{36}\.jsonl$/);
     // The manifest holds each PDF once, and each URL downloads its object.
     const manifest = await (await fetch(body.manifest_url)).text();
-    const entries = manifest.trimEnd().split('\n').map((line) => JSON.parse(line) as { key: string; url: string });
+    const entries = manifest
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; url: string });
     expect(entries.map((entry) => entry.key).sort()).toEqual([...pdfs].sort());
     for (const entry of entries.slice(0, 3)) expect(await (await fetch(entry.url)).text()).toBe(bodyOf(entry.key));
     // One `complete` line and one EMF document with the five metrics; 25 keys in pages of 5 take 6 pages at most.
@@ -55,7 +66,12 @@ describe('baseline sign_pdfs on a real S3 endpoint', () => {
     expect(logs.map((line) => line.event)).toEqual(['complete']);
     expect(logs[0]).toMatchObject({ count: pdfs.length, errors: 0 });
     const metrics = Object.fromEntries(extractEmfMetrics(output()).map((m) => [m.name, m]));
-    expect(metrics.PDFsProcessed).toMatchObject({ value: pdfs.length, unit: 'Count', namespace: 'eth/sign_pdfs', dimensions: { Function: 'sign_pdfs' } });
+    expect(metrics.PDFsProcessed).toMatchObject({
+      value: pdfs.length,
+      unit: 'Count',
+      namespace: 'eth/sign_pdfs',
+      dimensions: { Function: 'sign_pdfs' },
+    });
     expect(metrics.PresignCount?.value).toBe(pdfs.length);
     expect(metrics.S3ListPages?.value).toBe(logs[0]?.pages);
     expect(metrics.S3ListPages?.value).toBeGreaterThanOrEqual(5);
@@ -70,10 +86,21 @@ describe('baseline sign_pdfs on a real S3 endpoint', () => {
     const manifest = await (await fetch(body.manifest_url)).text();
     const first = JSON.parse(manifest.split('\n')[0] as string) as { key: string; url: string };
     // A client with the SDK's defaults, as the baseline builds it.
-    const sdk = new S3Client({ region: s3.region, endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials });
-    const expected = await getSignedUrl(sdk, new GetObjectCommand({ Bucket: bucket, Key: first.key }), { expiresIn: 120 });
+    const sdk = new S3Client({
+      region: s3.region,
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: s3.credentials,
+    });
+    const expected = await getSignedUrl(sdk, new GetObjectCommand({ Bucket: bucket, Key: first.key }), {
+      expiresIn: 120,
+    });
     // Same clock second in both, or the next one: compare everything but the date and signature.
-    const strip = (url: string) => url.replace(/X-Amz-Date=[^&]+/, '').replace(/X-Amz-Signature=[^&]+/, '').replace(/X-Amz-Credential=[^&]+/, '');
+    const strip = (url: string) =>
+      url
+        .replace(/X-Amz-Date=[^&]+/, '')
+        .replace(/X-Amz-Signature=[^&]+/, '')
+        .replace(/X-Amz-Credential=[^&]+/, '');
     expect(strip(first.url)).toBe(strip(expected));
   });
 
@@ -83,7 +110,9 @@ describe('baseline sign_pdfs on a real S3 endpoint', () => {
     const response = await handler({ bucket, prefix, expiry_seconds: 604801 });
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body)).toMatchObject({ field: 'expiry_seconds' });
-    expect(extractJsonLogs(output())).toEqual([expect.objectContaining({ event: 'invalid_request', field: 'expiry_seconds' })]);
+    expect(extractJsonLogs(output())).toEqual([
+      expect.objectContaining({ event: 'invalid_request', field: 'expiry_seconds' }),
+    ]);
     const after = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'manifests/' }));
     expect(after.KeyCount).toBe(before.KeyCount);
   });

@@ -23,7 +23,8 @@ export interface LineSourceOptions {
 export function lineStreamSource(open: () => Readable, options: LineSourceOptions): KeySource {
   const { bucket, pageSize = 1000 } = options;
   if (typeof open !== 'function') throw new TypeError('lineStreamSource: open must be a function returning a Readable');
-  if (typeof bucket !== 'string' || bucket === '') throw new TypeError('lineStreamSource: bucket must be a non-empty string');
+  if (typeof bucket !== 'string' || bucket === '')
+    throw new TypeError('lineStreamSource: bucket must be a non-empty string');
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
     throw new RangeError(`lineStreamSource: pageSize must be an integer in 1..1000, got ${String(pageSize)}`);
   }

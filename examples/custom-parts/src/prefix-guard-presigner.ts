@@ -9,7 +9,8 @@ import { PresignPipelineError, type ObjectRef, type PresignOptions, type Presign
  * It keeps the inner presigner's fast path (`presignSync`) and its credentials' expiry, so wrapping costs nothing.
  */
 export function prefixGuardPresigner(inner: Presigner, prefix: string): Presigner {
-  if (typeof prefix !== 'string' || prefix === '') throw new TypeError('prefixGuardPresigner: prefix must be a non-empty string');
+  if (typeof prefix !== 'string' || prefix === '')
+    throw new TypeError('prefixGuardPresigner: prefix must be a non-empty string');
   const check = (object: ObjectRef): void => {
     if (!object.key.startsWith(prefix)) {
       throw new PresignPipelineError('PRESIGN_FAILED', `key is outside ${prefix}`, { key: object.key });

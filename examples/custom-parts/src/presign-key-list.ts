@@ -30,7 +30,9 @@ export interface PresignKeyListOptions {
  * Presigns every key listed in a file into a CSV manifest: the pipeline with parts of your own (a file key source,
  * a CSV manifest writer, a summary reporter, and a guard around the built-in fast presigner).
  */
-export async function presignKeyList(options: PresignKeyListOptions): Promise<{ result: PipelineResult; summary: RunSummary }> {
+export async function presignKeyList(
+  options: PresignKeyListOptions,
+): Promise<{ result: PipelineResult; summary: RunSummary }> {
   const reporter = summaryReporter(options.print !== undefined ? { print: options.print } : {});
   // Signs locally with node:crypto: no request per key, so one worker keeps up with the source.
   const signer = fastPresigner({ client: options.client });
@@ -38,7 +40,10 @@ export async function presignKeyList(options: PresignKeyListOptions): Promise<{ 
     source: lineFileSource(options.keysFile, { bucket: options.bucket }),
     presigner: options.onlyUnder === undefined ? signer : prefixGuardPresigner(signer, options.onlyUnder),
     concurrency: 1,
-    manifest: options.output === '-' ? csvManifestWriter({ stream: process.stdout }) : csvManifestWriter({ path: options.output }),
+    manifest:
+      options.output === '-'
+        ? csvManifestWriter({ stream: process.stdout })
+        : csvManifestWriter({ path: options.output }),
     reporters: [reporter],
     expiresIn: options.expiresIn ?? 900,
     ...(options.signal !== undefined ? { signal: options.signal } : {}),

@@ -112,7 +112,8 @@ export function formatSummary(s: RunSummary): string {
       (s.durationMs !== undefined ? ` in ${Math.round(s.durationMs)} ms` : ''),
   ];
   if (s.manifestLocation !== undefined) lines.push(`manifest: ${s.manifestLocation}`);
-  if (s.cappedExpiresIn !== undefined) lines.push(`URLs expire after ${s.cappedExpiresIn} s: the credentials expire first`);
+  if (s.cappedExpiresIn !== undefined)
+    lines.push(`URLs expire after ${s.cappedExpiresIn} s: the credentials expire first`);
   for (const failed of s.failedKeys) lines.push(`  failed ${JSON.stringify(failed.key)}: ${failed.message}`);
   if (s.itemErrors > s.failedKeys.length) lines.push(`  … and ${s.itemErrors - s.failedKeys.length} more`);
   if (s.failure !== undefined) lines.push(`error: ${s.failure}`);

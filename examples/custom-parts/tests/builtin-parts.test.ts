@@ -43,9 +43,14 @@ describe('the same pipeline with the built-in S3 parts (for comparison)', () => 
     expect(result).toMatchObject({ count: pdfs.length, errors: 0, pages: 1, complete: true });
     expect(result.manifest.key).toMatch(/^manifests\/.+\.jsonl$/);
     const stored = await client.send(new GetObjectCommand({ Bucket: bucket, Key: result.manifest.key! }));
-    const lines = (await stored.Body!.transformToString()).trim().split('\n').map((line) => JSON.parse(line) as { key: string });
+    const lines = (await stored.Body!.transformToString())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string });
     expect(lines.map((line) => line.key).sort()).toEqual([...pdfs].sort());
     expect(await (await fetch(result.manifest.url!)).text()).toContain('"key":"2026/04/a.pdf"');
-    expect(logLines.map((line) => JSON.parse(line) as { event: string }).map((line) => line.event)).toEqual(['complete']);
+    expect(logLines.map((line) => JSON.parse(line) as { event: string }).map((line) => line.event)).toEqual([
+      'complete',
+    ]);
   });
 });

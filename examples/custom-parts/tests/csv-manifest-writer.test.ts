@@ -18,7 +18,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const awkward = ['plain.pdf', 'with,comma.pdf', 'with "quotes".pdf', 'line\nbreak.pdf', 'cr\rhere.pdf', ' leading.pdf', 'trailing.pdf ', 'déjà vu 漢字.pdf', ''];
+const awkward = [
+  'plain.pdf',
+  'with,comma.pdf',
+  'with "quotes".pdf',
+  'line\nbreak.pdf',
+  'cr\rhere.pdf',
+  ' leading.pdf',
+  'trailing.pdf ',
+  'déjà vu 漢字.pdf',
+  '',
+];
 
 describe('csvField / csvRow', () => {
   it('quotes only what needs quoting, doubling inner quotes', () => {
@@ -27,7 +37,9 @@ describe('csvField / csvRow', () => {
     expect(csvField('with "quotes".pdf')).toBe('"with ""quotes"".pdf"');
     expect(csvField('line\nbreak')).toBe('"line\nbreak"');
     expect(csvField(' leading')).toBe('" leading"');
-    expect(csvField('https://h/b/k?X-Amz-Date=1&X-Amz-Signature=ab')).toBe('https://h/b/k?X-Amz-Date=1&X-Amz-Signature=ab');
+    expect(csvField('https://h/b/k?X-Amz-Date=1&X-Amz-Signature=ab')).toBe(
+      'https://h/b/k?X-Amz-Date=1&X-Amz-Signature=ab',
+    );
   });
 
   it('reads back to the same fields, whatever the characters', () => {

@@ -54,10 +54,16 @@ describe('lineStreamSource / lineFileSource', () => {
   it('reads a file only as far as the pages taken', async () => {
     // Prepare: 200,000 keys, about 5 MB.
     const file = join(dir, 'many-keys.txt');
-    await writeFile(file, Array.from({ length: 200_000 }, (_, i) => `archive/2026/${String(i).padStart(7, '0')}.pdf\n`).join(''));
+    await writeFile(
+      file,
+      Array.from({ length: 200_000 }, (_, i) => `archive/2026/${String(i).padStart(7, '0')}.pdf\n`).join(''),
+    );
     const size = (await stat(file)).size;
     let input: ReadStream | undefined;
-    const source = lineStreamSource(() => (input = createReadStream(file, { highWaterMark: 16 * 1024 })), { bucket: 'b', pageSize: 1000 });
+    const source = lineStreamSource(() => (input = createReadStream(file, { highWaterMark: 16 * 1024 })), {
+      bucket: 'b',
+      pageSize: 1000,
+    });
 
     // Act
     const iterator = source.pages(context())[Symbol.asyncIterator]();
@@ -83,7 +89,9 @@ describe('lineStreamSource / lineFileSource', () => {
   });
 
   it('rejects with the file error when the file is missing', async () => {
-    await expect(collect(lineFileSource(join(dir, 'nope.txt'), { bucket: 'b' }))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(collect(lineFileSource(join(dir, 'nope.txt'), { bucket: 'b' }))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 
   it('stops and releases the stream when the run is aborted while waiting for data', async () => {
@@ -91,7 +99,9 @@ describe('lineStreamSource / lineFileSource', () => {
     const input = new PassThrough();
     input.write('a.pdf\n');
     const controller = new AbortController();
-    const iterator = lineStreamSource(() => input, { bucket: 'b' }).pages({ signal: controller.signal })[Symbol.asyncIterator]();
+    const iterator = lineStreamSource(() => input, { bucket: 'b' })
+      .pages({ signal: controller.signal })
+      [Symbol.asyncIterator]();
 
     // Act
     const pending = iterator.next();

@@ -27,7 +27,9 @@ describe('prefixGuardPresigner', () => {
     const guarded = prefixGuardPresigner(fastPresigner({ client, signingDate }), 'reports/');
     const outside = { bucket: 'b', key: 'private/payroll.pdf' };
     const refusal = await guarded.presign(outside, options).catch((error: unknown) => error);
-    expect(isPresignPipelineError(refusal) && refusal.code === 'PRESIGN_FAILED' && refusal.key === outside.key).toBe(true);
+    expect(isPresignPipelineError(refusal) && refusal.code === 'PRESIGN_FAILED' && refusal.key === outside.key).toBe(
+      true,
+    );
     expect(() => guarded.presignSync?.(outside, options)).toThrow('key is outside reports/');
   });
 

@@ -29,7 +29,10 @@ let keysFile: string;
 
 beforeAll(async () => {
   await s3.createBucket(bucket);
-  await s3.seed(bucket, keys.map((key) => ({ key, body: bodyOf(key) })));
+  await s3.seed(
+    bucket,
+    keys.map((key) => ({ key, body: bodyOf(key) })),
+  );
   dir = await mkdtemp(join(tmpdir(), 'custom-parts-'));
   keysFile = join(dir, 'keys.txt');
   await writeFile(keysFile, `${keys.join('\n')}\n`);
@@ -47,7 +50,13 @@ describe('presignKeyList: your own source, manifest writer and reporter around p
     const printed: string[] = [];
 
     // Act
-    const { result, summary } = await presignKeyList({ keysFile, bucket, client: s3.client, output, print: (t) => printed.push(t) });
+    const { result, summary } = await presignKeyList({
+      keysFile,
+      bucket,
+      client: s3.client,
+      output,
+      print: (t) => printed.push(t),
+    });
 
     // Assess: the CSV reads back to exactly the keys, one row each.
     const rows = parseCsv(await readFile(output, 'utf8'));
@@ -93,11 +102,21 @@ describe('presignKeyList: your own source, manifest writer and reporter around p
   it('signs only keys under onlyUnder; the others are item errors, left out of the CSV', async () => {
     // Prepare: a key list that strays outside reports/.
     const mixed = join(dir, 'mixed.txt');
-    await writeFile(mixed, ['reports/plain.pdf', 'private/payroll.pdf', 'reports/with,comma.pdf', 'other/x.pdf'].join('\n'));
+    await writeFile(
+      mixed,
+      ['reports/plain.pdf', 'private/payroll.pdf', 'reports/with,comma.pdf', 'other/x.pdf'].join('\n'),
+    );
     const output = join(dir, 'guarded.csv');
 
     // Act
-    const { result, summary } = await presignKeyList({ keysFile: mixed, bucket, client: s3.client, output, onlyUnder: 'reports/', print: () => undefined });
+    const { result, summary } = await presignKeyList({
+      keysFile: mixed,
+      bucket,
+      client: s3.client,
+      output,
+      onlyUnder: 'reports/',
+      print: () => undefined,
+    });
 
     // Assess
     expect(result).toMatchObject({ count: 2, errors: 2 });
@@ -113,7 +132,13 @@ describe('presignKeyList: your own source, manifest writer and reporter around p
     const output = join(dir, 'never.csv');
     const printed: string[] = [];
     await expect(
-      presignKeyList({ keysFile: join(dir, 'missing.txt'), bucket, client: s3.client, output, print: (t) => printed.push(t) }),
+      presignKeyList({
+        keysFile: join(dir, 'missing.txt'),
+        bucket,
+        client: s3.client,
+        output,
+        print: (t) => printed.push(t),
+      }),
     ).rejects.toThrow(/ENOENT|no such file/);
     expect(existsSync(output)).toBe(false);
     expect((await readdir(dir)).filter((name) => name.startsWith('never.csv'))).toEqual([]);

@@ -27,7 +27,14 @@ describe('summaryReporter', () => {
 
     // Assess: what the reporter saw matches what the run returned.
     const summary = reporter.summary();
-    expect(summary).toMatchObject({ status: 'completed', pages: 3, keys: 7, presigned: 4, itemErrors: 3, manifestLocation: 'memory' });
+    expect(summary).toMatchObject({
+      status: 'completed',
+      pages: 3,
+      keys: 7,
+      presigned: 4,
+      itemErrors: 3,
+      manifestLocation: 'memory',
+    });
     expect(summary.presigned).toBe(result.count);
     expect(summary.itemErrors).toBe(result.errors);
     expect(summary.failedKeys).toEqual([
@@ -52,12 +59,22 @@ describe('summaryReporter', () => {
     };
 
     await expect(
-      presignPipeline({ source: failingSource, presigner: pickyPresigner, manifest: memoryManifestWriter(), reporters: [reporter] }),
+      presignPipeline({
+        source: failingSource,
+        presigner: pickyPresigner,
+        manifest: memoryManifestWriter(),
+        reporters: [reporter],
+      }),
     ).rejects.toThrow('Access Denied');
     expect(reporter.summary()).toMatchObject({ status: 'failed', pages: 1, failure: 'AccessDenied: Access Denied' });
     expect(printed[0]).toContain('error: AccessDenied: Access Denied');
 
-    await presignPipeline({ source: arrayKeySource(['x.pdf'], { bucket: 'reports' }), presigner: pickyPresigner, manifest: memoryManifestWriter(), reporters: [reporter] });
+    await presignPipeline({
+      source: arrayKeySource(['x.pdf'], { bucket: 'reports' }),
+      presigner: pickyPresigner,
+      manifest: memoryManifestWriter(),
+      reporters: [reporter],
+    });
     expect(reporter.summary()).toMatchObject({ status: 'completed', pages: 1, keys: 1, presigned: 1, itemErrors: 0 });
   });
 

@@ -20,7 +20,11 @@ const source = readFileSync(definitionFile, 'utf8');
 type State = Record<string, unknown>;
 const definition = JSON.parse(source) as { StartAt: string; States: Record<string, State> };
 const map = definition.States.PresignBatches!;
-const processor = map.ItemProcessor as { ProcessorConfig: Record<string, unknown>; StartAt: string; States: Record<string, State> };
+const processor = map.ItemProcessor as {
+  ProcessorConfig: Record<string, unknown>;
+  StartAt: string;
+  States: Record<string, State>;
+};
 const batchTask = processor.States.PresignBatch!;
 const indexTask = definition.States.WriteIndex!;
 
@@ -38,7 +42,10 @@ describe('statemachine/presign.asl.json', () => {
     const bin = createRequire(import.meta.url).resolve('asl-validator/dist/bin/asl-validator.js');
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
       execFile(process.execPath, [bin, '--json-path', definitionFile], { timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, output: `${stdout}${stderr}` }),
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+          output: `${stdout}${stderr}`,
+        }),
       );
     });
     expect(output).toContain('is valid');
@@ -64,7 +71,11 @@ describe('statemachine/presign.asl.json', () => {
     expect(map.ItemBatcher).toEqual({
       MaxItemsPerBatch: 1000,
       MaxInputBytesPerBatch: 262144,
-      BatchInput: { bucket: '${ReportsBucketName}', 'run.$': '$$.Execution.Name', 'expiry_seconds.$': '$.expiry_seconds' },
+      BatchInput: {
+        bucket: '${ReportsBucketName}',
+        'run.$': '$$.Execution.Name',
+        'expiry_seconds.$': '$.expiry_seconds',
+      },
     });
     expect(processor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });
     expect(map.ToleratedFailurePercentage).toBe(0);
@@ -81,8 +92,22 @@ describe('statemachine/presign.asl.json', () => {
       expect(task.Resource).toBe('arn:aws:states:::lambda:invoke');
       const retriers = task.Retry as Retrier[];
       const names = retriers.flatMap((r) => r.ErrorEquals);
-      expect(names).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'SlowDown', 'InternalError']));
-      for (const refused of ['InvalidBatchInput', 'ForbiddenBatchInput', 'AccessDenied', 'NoSuchBucket', 'States.ALL', 'States.TaskFailed']) {
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'Lambda.ServiceException',
+          'Lambda.TooManyRequestsException',
+          'SlowDown',
+          'InternalError',
+        ]),
+      );
+      for (const refused of [
+        'InvalidBatchInput',
+        'ForbiddenBatchInput',
+        'AccessDenied',
+        'NoSuchBucket',
+        'States.ALL',
+        'States.TaskFailed',
+      ]) {
         expect(names).not.toContain(refused);
       }
       expect(retriers.every((r) => r.JitterStrategy === 'FULL' && (r.MaxAttempts ?? 3) >= 3)).toBe(true);
@@ -103,7 +128,10 @@ describe('statemachine/presign.asl.json', () => {
 });
 
 describe('statemachine/presign-inventory.asl.json', () => {
-  const inventorySource = readFileSync(fileURLToPath(new URL('../statemachine/presign-inventory.asl.json', import.meta.url)), 'utf8');
+  const inventorySource = readFileSync(
+    fileURLToPath(new URL('../statemachine/presign-inventory.asl.json', import.meta.url)),
+    'utf8',
+  );
   const inventory = JSON.parse(inventorySource) as typeof definition;
 
   it('passes asl-validator', () => {

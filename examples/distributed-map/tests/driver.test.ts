@@ -24,13 +24,19 @@ let restoreEnv: () => void;
 
 function keyOf(i: number): string {
   const name = String(i).padStart(5, '0');
-  return i % 2 === 0 ? `${prefix}r${name}${i % 10 === 0 ? '.PDF' : '.pdf'}` : `${prefix}r${name}.${i % 3 === 0 ? 'csv' : 'txt'}`;
+  return i % 2 === 0
+    ? `${prefix}r${name}${i % 10 === 0 ? '.PDF' : '.pdf'}`
+    : `${prefix}r${name}.${i % 3 === 0 ? 'csv' : 'txt'}`;
 }
 
 beforeAll(async () => {
   await s3.createBucket(bucket);
   const keys = Array.from({ length: TOTAL }, (_, i) => keyOf(i));
-  await s3.seed(bucket, [...keys.map((key) => ({ key, body: `body of ${key}` })), { key: 'elsewhere/outside.pdf', body: 'outside' }], { concurrency: 48 });
+  await s3.seed(
+    bucket,
+    [...keys.map((key) => ({ key, body: `body of ${key}` })), { key: 'elsewhere/outside.pdf', body: 'outside' }],
+    { concurrency: 48 },
+  );
   expectedPdfs = keys.filter((key) => key.toLowerCase().endsWith('.pdf')).sort();
   // The handlers reach S3 through a fault-injecting proxy and sign URLs for the endpoint itself.
   proxy = await startFaultProxy({ target: s3 });
@@ -66,7 +72,12 @@ function driver(executionName: string): DriverOptions {
   };
 }
 
-const definition = () => loadDefinition(definitionFile, { ReportsBucketName: bucket, BatchFunctionArn: BATCH_ARN, IndexFunctionArn: INDEX_ARN });
+const definition = () =>
+  loadDefinition(definitionFile, {
+    ReportsBucketName: bucket,
+    BatchFunctionArn: BATCH_ARN,
+    IndexFunctionArn: INDEX_ARN,
+  });
 
 async function text(url: string): Promise<string> {
   const response = await fetch(url);
@@ -82,29 +93,58 @@ describe('the distributed-map state machine, driven against a real S3 endpoint',
     const executionName = `exec-${randomBytes(6).toString('hex')}`;
     const items = await listItems(s3.client, bucket, prefix);
     const victim = batchPartKey('manifests/', executionName, items.slice(1000, 2000));
-    proxy.setRules([{ fault: 'slow-down', operation: 'PutObject', match: (request) => request.key === victim, times: 3, phase: 'response' }]);
+    proxy.setRules([
+      {
+        fault: 'slow-down',
+        operation: 'PutObject',
+        match: (request) => request.key === victim,
+        times: 3,
+        phase: 'response',
+      },
+    ]);
 
     // Act
-    const run = await captureStdout(() => startExecution(definition(), { prefix, expiry_seconds: 3600 }, driver(executionName)));
+    const run = await captureStdout(() =>
+      startExecution(definition(), { prefix, expiry_seconds: 3600 }, driver(executionName)),
+    );
 
     // Assess: the execution succeeded with the index step's answer.
     expect(run.error).toBeUndefined();
     const execution = run.result!;
     expect(execution.error).toBeUndefined();
     expect(execution.status).toBe('SUCCEEDED');
-    const output = execution.output as { index_key: string; index_url: string; parts: number; count: number; errors: number };
-    expect(output).toMatchObject({ index_key: `manifests/${executionName}/index.jsonl`, parts: 3, count: expectedPdfs.length, errors: 0 });
+    const output = execution.output as {
+      index_key: string;
+      index_url: string;
+      parts: number;
+      count: number;
+      errors: number;
+    };
+    expect(output).toMatchObject({
+      index_key: `manifests/${executionName}/index.jsonl`,
+      parts: 3,
+      count: expectedPdfs.length,
+      errors: 0,
+    });
 
     // The batches were the ItemReader's items, 1000 at most, each with the BatchInput the definition builds.
     expect(execution.batches.map((b) => (b.Items as unknown[]).length)).toEqual([1000, 1000, 600]);
     for (const batch of execution.batches) {
       expect(batch.BatchInput).toEqual({ bucket, run: executionName, expiry_seconds: 3600 });
-      expect(Object.keys((batch.Items as Record<string, unknown>[])[0]!)).toEqual(['Key', 'Etag', 'LastModified', 'Size', 'StorageClass']);
+      expect(Object.keys((batch.Items as Record<string, unknown>[])[0]!)).toEqual([
+        'Key',
+        'Etag',
+        'LastModified',
+        'Size',
+        'StorageClass',
+      ]);
     }
 
     // The victim batch failed once with SlowDown and succeeded on its retry; the others ran once.
     const batchAttempts = execution.attempts.filter((a) => a.state === 'PresignBatch');
-    const victimAttempts = batchAttempts.filter((a) => (a.output as { part_key?: string } | undefined)?.part_key === victim || a.error !== undefined);
+    const victimAttempts = batchAttempts.filter(
+      (a) => (a.output as { part_key?: string } | undefined)?.part_key === victim || a.error !== undefined,
+    );
     expect(victimAttempts.map((a) => a.error ?? 'ok')).toEqual(['SlowDown', 'ok']);
     expect(batchAttempts).toHaveLength(4);
     expect(proxy.hits.rules[0]).toMatchObject({ injected: 3 });
@@ -115,12 +155,18 @@ describe('the distributed-map state machine, driven against a real S3 endpoint',
     }
 
     // Follow the links: the index, every part, and the URLs inside. Each .pdf appears exactly once.
-    const index = (await text(output.index_url)).trim().split('\n').map((line) => JSON.parse(line) as { key: string; url: string; count: number });
+    const index = (await text(output.index_url))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; url: string; count: number });
     expect(index.map((line) => line.key)).toContain(victim);
     expect(new Set(index.map((line) => line.key)).size).toBe(3);
     const union: string[] = [];
     for (const part of index) {
-      const entries = (await text(part.url)).trim().split('\n').map((line) => JSON.parse(line) as { key: string; url: string });
+      const entries = (await text(part.url))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { key: string; url: string });
       expect(entries).toHaveLength(part.count);
       union.push(...entries.map((entry) => entry.key));
     }
@@ -135,7 +181,9 @@ describe('the distributed-map state machine, driven against a real S3 endpoint',
     expect(await text(sample.url)).toBe(`body of ${sample.key}`);
 
     // Logs: one batch_complete per successful batch, the failed attempt's error line, and no URL anywhere.
-    const logs = run.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => typeof line.event === 'string');
+    const logs = run.lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => typeof line.event === 'string');
     expect(logs.filter((l) => l.event === 'batch_complete')).toHaveLength(3);
     expect(logs.filter((l) => l.event === 'error' && l.error_name === 'SlowDown')).toHaveLength(1);
     expect(logs.filter((l) => l.event === 'index_complete')).toHaveLength(1);
@@ -149,7 +197,9 @@ describe('the distributed-map state machine, driven against a real S3 endpoint',
     const executionName = 'exec with spaces';
 
     // Act
-    const run = await captureStdout(() => startExecution(definition(), { prefix, expiry_seconds: 3600 }, driver(executionName)));
+    const run = await captureStdout(() =>
+      startExecution(definition(), { prefix, expiry_seconds: 3600 }, driver(executionName)),
+    );
 
     // Assess: every batch failed once with InvalidBatchInput (no Retry matches it), the Map failed, nothing was written.
     const execution = run.result!;

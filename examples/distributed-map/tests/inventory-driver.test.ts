@@ -19,9 +19,18 @@ const definitionFile = fileURLToPath(new URL('../statemachine/presign-inventory.
 const BATCH_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:dmap-presign-batch';
 const INDEX_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:dmap-presign-index';
 /** Keys a listing would return as they are and a CSV inventory stores URL-encoded. */
-const AWKWARD = [`${prefix}with space.pdf`, `${prefix}plus+sign.pdf`, `${prefix}100% done.PDF`, `${prefix}résumé/ünï.pdf`, `${prefix}comma,quote".pdf`];
+const AWKWARD = [
+  `${prefix}with space.pdf`,
+  `${prefix}plus+sign.pdf`,
+  `${prefix}100% done.PDF`,
+  `${prefix}résumé/ünï.pdf`,
+  `${prefix}comma,quote".pdf`,
+];
 /** 1,500 rows: two batches of at most 1000 (MaxItemsPerBatch). */
-const KEYS = [...AWKWARD, ...Array.from({ length: 1495 }, (_, i) => `${prefix}r${String(i).padStart(5, '0')}.${i % 2 === 0 ? 'pdf' : 'txt'}`)];
+const KEYS = [
+  ...AWKWARD,
+  ...Array.from({ length: 1495 }, (_, i) => `${prefix}r${String(i).padStart(5, '0')}.${i % 2 === 0 ? 'pdf' : 'txt'}`),
+];
 const expectedPdfs = KEYS.filter((key) => key.toLowerCase().endsWith('.pdf')).sort();
 let restoreEnv: () => void;
 
@@ -29,7 +38,10 @@ beforeAll(async () => {
   await s3.createBucket(bucket);
   await s3.createBucket(inventoryBucket);
   // Only the awkward objects are stored: their URLs are fetched; presigning the rest needs no object.
-  await s3.seed(bucket, AWKWARD.map((key) => ({ key, body: `body of ${key}` })));
+  await s3.seed(
+    bucket,
+    AWKWARD.map((key) => ({ key, body: `body of ${key}` })),
+  );
   restoreEnv = setEnv({
     S3_ENDPOINT_URL: s3.endpoint,
     AWS_REGION: s3.region,
@@ -59,7 +71,12 @@ function driver(executionName: string): DriverOptions {
   };
 }
 
-const definition = () => loadDefinition(definitionFile, { ReportsBucketName: bucket, BatchFunctionArn: BATCH_ARN, IndexFunctionArn: INDEX_ARN });
+const definition = () =>
+  loadDefinition(definitionFile, {
+    ReportsBucketName: bucket,
+    BatchFunctionArn: BATCH_ARN,
+    IndexFunctionArn: INDEX_ARN,
+  });
 
 async function text(url: string): Promise<string> {
   const response = await fetch(url);
@@ -71,7 +88,13 @@ describe('the inventory state machine, driven against a real S3 endpoint', () =>
   it('presigns every .pdf the inventory lists exactly once, awkward keys decoded', async () => {
     // Prepare: a report in two data files, in its own bucket.
     const folder = `inventory/${bucket}/daily/2026-04-02T01-00Z/`;
-    const manifestKey = await writeInventory(s3.client, { sourceBucket: bucket, destinationBucket: inventoryBucket, folder, keys: KEYS, rowsPerFile: 800 });
+    const manifestKey = await writeInventory(s3.client, {
+      sourceBucket: bucket,
+      destinationBucket: inventoryBucket,
+      folder,
+      keys: KEYS,
+      rowsPerFile: 800,
+    });
     const executionName = `exec-${randomBytes(6).toString('hex')}`;
 
     // Act
@@ -84,30 +107,54 @@ describe('the inventory state machine, driven against a real S3 endpoint', () =>
     expect(execution.status).toBe('SUCCEEDED');
     expect(execution.batches.map((b) => (b.Items as unknown[]).length)).toEqual([1000, 500]);
     const first = (execution.batches[0]!.Items as Record<string, string>[])[0]!;
-    expect(first).toEqual({ Bucket: bucket, Key: `${prefix}with%20space.pdf`, Size: String(AWKWARD[0]!.length), LastModifiedDate: '2026-04-01T00:00:00.000Z' });
+    expect(first).toEqual({
+      Bucket: bucket,
+      Key: `${prefix}with%20space.pdf`,
+      Size: String(AWKWARD[0]!.length),
+      LastModifiedDate: '2026-04-01T00:00:00.000Z',
+    });
     const output = execution.output as { index_url: string; parts: number; count: number; errors: number };
     expect(output).toMatchObject({ parts: 2, count: expectedPdfs.length, errors: 0 });
 
     // Follow the links: every .pdf once, under its decoded key; the awkward objects' URLs fetch their bodies.
-    const index = (await text(output.index_url)).trim().split('\n').map((line) => JSON.parse(line) as { url: string });
+    const index = (await text(output.index_url))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { url: string });
     const entries: { key: string; url: string }[] = [];
-    for (const part of index) entries.push(...(await text(part.url)).trim().split('\n').map((line) => JSON.parse(line) as { key: string; url: string }));
+    for (const part of index)
+      entries.push(
+        ...(await text(part.url))
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { key: string; url: string }),
+      );
     expect(entries.map((entry) => entry.key).sort()).toEqual(expectedPdfs);
-    for (const entry of entries.filter((e) => AWKWARD.includes(e.key))) expect(await text(entry.url)).toBe(`body of ${entry.key}`);
+    for (const entry of entries.filter((e) => AWKWARD.includes(e.key)))
+      expect(await text(entry.url)).toBe(`body of ${entry.key}`);
     expect(run.lines.join('\n')).not.toMatch(/X-Amz-Signature|X-Amz-Credential/);
   });
 
   it('fails the Map, writing nothing, when the inventory is of another bucket', async () => {
     const folder = `inventory/other-bucket/daily/2026-04-02T01-00Z/`;
-    const manifestKey = await writeInventory(s3.client, { sourceBucket: 'other-bucket', destinationBucket: inventoryBucket, folder, keys: [`${prefix}a.pdf`] });
+    const manifestKey = await writeInventory(s3.client, {
+      sourceBucket: 'other-bucket',
+      destinationBucket: inventoryBucket,
+      folder,
+      keys: [`${prefix}a.pdf`],
+    });
     const executionName = `exec-${randomBytes(6).toString('hex')}`;
     const input = { manifest_bucket: inventoryBucket, manifest_key: manifestKey, expiry_seconds: 60 };
     const run = await captureStdout(() => startExecution(definition(), input, driver(executionName)));
     const execution = run.result!;
     expect(execution.status).toBe('FAILED');
     expect(execution.error?.message).toContain('InvalidBatchInput');
-    expect(execution.attempts.filter((a) => a.state === 'PresignBatch').map((a) => a.error)).toEqual(['InvalidBatchInput']);
-    const written = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `manifests/${executionName}/` }));
+    expect(execution.attempts.filter((a) => a.state === 'PresignBatch').map((a) => a.error)).toEqual([
+      'InvalidBatchInput',
+    ]);
+    const written = await s3.client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `manifests/${executionName}/` }),
+    );
     expect(written.KeyCount ?? 0).toBe(0);
   });
 });

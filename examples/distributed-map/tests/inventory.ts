@@ -43,6 +43,8 @@ export async function writeInventory(s3: S3Client, report: InventoryReport): Pro
     files,
   };
   const manifestKey = `${report.folder}manifest.json`;
-  await s3.send(new PutObjectCommand({ Bucket: report.destinationBucket, Key: manifestKey, Body: JSON.stringify(manifest) }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: report.destinationBucket, Key: manifestKey, Body: JSON.stringify(manifest) }),
+  );
   return manifestKey;
 }

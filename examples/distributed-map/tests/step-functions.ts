@@ -151,7 +151,8 @@ class Interpreter {
   }
 
   private async task(name: string, state: JsonObject, scope: Scope): Promise<Json> {
-    if (state.Resource !== 'arn:aws:states:::lambda:invoke') throw new Error(`The driver does not run ${String(state.Resource)}`);
+    if (state.Resource !== 'arn:aws:states:::lambda:invoke')
+      throw new Error(`The driver does not run ${String(state.Resource)}`);
     const parameters = resolveTemplate(state.Parameters as Json, scope) as JsonObject;
     const functionName = String(parameters.FunctionName);
     const lambda = this.options.lambdas[functionName];
@@ -179,7 +180,8 @@ class Interpreter {
         if (used[index]! >= maxAttempts) throw error;
         const interval = typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1;
         const backoff = typeof retrier.BackoffRate === 'number' ? retrier.BackoffRate : 2;
-        const maxDelay = typeof retrier.MaxDelaySeconds === 'number' ? retrier.MaxDelaySeconds : Number.POSITIVE_INFINITY;
+        const maxDelay =
+          typeof retrier.MaxDelaySeconds === 'number' ? retrier.MaxDelaySeconds : Number.POSITIVE_INFINITY;
         let delay = Math.min(interval * backoff ** used[index]!, maxDelay);
         if (retrier.JitterStrategy === 'FULL') delay *= Math.random();
         used[index]!++;
@@ -192,7 +194,11 @@ class Interpreter {
     const reader = state.ItemReader as JsonObject | undefined;
     const parameters = resolveTemplate(reader?.Parameters as Json, scope) as JsonObject;
     if (reader?.Resource === 'arn:aws:states:::s3:listObjectsV2') {
-      return (await listItems(this.options.s3, String(parameters.Bucket), String(parameters.Prefix ?? ''))) as unknown as JsonObject[];
+      return (await listItems(
+        this.options.s3,
+        String(parameters.Bucket),
+        String(parameters.Prefix ?? ''),
+      )) as unknown as JsonObject[];
     }
     const config = reader?.ReaderConfig as JsonObject | undefined;
     if (reader?.Resource === 'arn:aws:states:::s3:getObject' && config?.InputType === 'MANIFEST') {
@@ -213,7 +219,8 @@ class Interpreter {
     const batches = batchItems(items, batchInput, maxItems, maxBytes);
     this.batches.push(...batches);
 
-    const concurrency = typeof state.MaxConcurrency === 'number' && state.MaxConcurrency > 0 ? state.MaxConcurrency : 10_000;
+    const concurrency =
+      typeof state.MaxConcurrency === 'number' && state.MaxConcurrency > 0 ? state.MaxConcurrency : 10_000;
     const failures: unknown[] = [];
     const results: Json[] = new Array<Json>(batches.length).fill(null);
     let next = 0;
@@ -233,7 +240,10 @@ class Interpreter {
     const tolerated = typeof state.ToleratedFailurePercentage === 'number' ? state.ToleratedFailurePercentage : 0;
     if (batches.length > 0 && (failures.length * 100) / batches.length > tolerated) {
       const first = failures[0] instanceof Error ? `${failures[0].name}: ${failures[0].message}` : String(failures[0]);
-      throw new StatesError('States.ExceedToleratedFailureThreshold', `${failures.length} of ${batches.length} child executions failed; first: ${first}`);
+      throw new StatesError(
+        'States.ExceedToleratedFailureThreshold',
+        `${failures.length} of ${batches.length} child executions failed; first: ${first}`,
+      );
     }
     if (state.ResultPath === null) return scope.input;
     throw new Error('The driver supports a Map with "ResultPath": null only');
@@ -245,7 +255,13 @@ export async function listItems(s3: S3Client, bucket: string, prefix: string): P
   const items: S3ListItem[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token !== undefined ? { ContinuationToken: token } : {}) }));
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token !== undefined ? { ContinuationToken: token } : {}),
+      }),
+    );
     for (const object of page.Contents ?? []) {
       items.push({
         Key: object.Key!,
@@ -266,18 +282,23 @@ export async function listItems(s3: S3Client, bucket: string, prefix: string): P
  * them (URL-encoded).
  */
 export async function inventoryItems(s3: S3Client, bucket: string, key: string): Promise<JsonObject[]> {
-  const manifest = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()) as {
+  const manifest = JSON.parse(
+    await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString(),
+  ) as {
     destinationBucket: string;
     fileFormat: string;
     fileSchema: string;
     files: { key: string }[];
   };
-  if (manifest.fileFormat !== 'CSV') throw new StatesError('States.ItemReaderFailed', `Only CSV inventories are read (got ${manifest.fileFormat})`);
+  if (manifest.fileFormat !== 'CSV')
+    throw new StatesError('States.ItemReaderFailed', `Only CSV inventories are read (got ${manifest.fileFormat})`);
   const columns = manifest.fileSchema.split(',').map((name) => name.trim());
   const dataBucket = manifest.destinationBucket.replace(/^arn:aws:s3:::/, '');
   const items: JsonObject[] = [];
   for (const file of manifest.files) {
-    const body = await (await s3.send(new GetObjectCommand({ Bucket: dataBucket, Key: file.key }))).Body!.transformToByteArray();
+    const body = await (
+      await s3.send(new GetObjectCommand({ Bucket: dataBucket, Key: file.key }))
+    ).Body!.transformToByteArray();
     for (const line of gunzipSync(body).toString('utf8').split('\n')) {
       if (line === '') continue;
       // Inventory CSV quotes every field; URL-encoded keys hold no quote or comma.
@@ -289,7 +310,12 @@ export async function inventoryItems(s3: S3Client, bucket: string, key: string):
 }
 
 /** Cuts items into batches of at most `maxItems` items and `maxBytes` bytes of child input, as ItemBatcher does. */
-export function batchItems(items: readonly object[], batchInput: JsonObject, maxItems: number, maxBytes: number): JsonObject[] {
+export function batchItems(
+  items: readonly object[],
+  batchInput: JsonObject,
+  maxItems: number,
+  maxBytes: number,
+): JsonObject[] {
   const batches: JsonObject[] = [];
   const overhead = Buffer.byteLength(JSON.stringify({ Items: [], BatchInput: batchInput }));
   let current: object[] = [];
@@ -309,7 +335,11 @@ export function batchItems(items: readonly object[], batchInput: JsonObject, max
 }
 
 /** Runs a state machine definition to its end, as `StartExecution` would, and returns its output and history. */
-export async function startExecution(definition: JsonObject, input: unknown, options: DriverOptions): Promise<ExecutionResult> {
+export async function startExecution(
+  definition: JsonObject,
+  input: unknown,
+  options: DriverOptions,
+): Promise<ExecutionResult> {
   const interpreter = new Interpreter(options);
   try {
     const output = await interpreter.run(definition, JSON.parse(JSON.stringify(input)) as Json);

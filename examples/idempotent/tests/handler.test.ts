@@ -53,7 +53,9 @@ async function createTableFromTemplate(): Promise<void> {
     }),
   );
   await waitUntilTableExists({ client: dynamo, maxWaitTime: 30, minDelay: 1 }, { TableName: table });
-  await dynamo.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: props.TimeToLiveSpecification }));
+  await dynamo.send(
+    new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: props.TimeToLiveSpecification }),
+  );
 }
 
 async function records(): Promise<Array<Record<string, { S?: string; N?: string }>>> {
@@ -143,7 +145,9 @@ describe('idempotent handler (DynamoDB records through Powertools idempotency)',
     expect(two.manifest_key).toBe(one.manifest_key);
     const logs = second.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logs.some((line) => line.event === 'complete')).toBe(false);
-    expect(logs).toContainEqual(expect.objectContaining({ event: 'idempotent_replay', request_id: 'req-second', count: pdfs.length }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: 'idempotent_replay', request_id: 'req-second', count: pdfs.length }),
+    );
 
     // The manifest URL is signed again, for no longer than the URLs inside the manifest still live.
     expect(two.manifest_url).not.toBe(one.manifest_url);

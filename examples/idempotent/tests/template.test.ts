@@ -19,13 +19,19 @@ describe('idempotent SAM template', () => {
       TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
     });
     const fn = Resources.PresignFunction!.Properties!;
-    expect(fn).toMatchObject({ Architectures: ['arm64'], Environment: { Variables: { IDEMPOTENCY_TABLE: { Ref: 'IdempotencyTable' } } } });
+    expect(fn).toMatchObject({
+      Architectures: ['arm64'],
+      Environment: { Variables: { IDEMPOTENCY_TABLE: { Ref: 'IdempotencyTable' } } },
+    });
   });
 
   it('lets the function use its records and nothing else of DynamoDB', () => {
     const { Resources } = loadTemplate(templateFile);
-    const statements = (Resources.PresignFunction!.Properties!.Policies as Array<{ Statement: Array<{ Action: string | string[]; Resource: unknown }> }>)
-      .flatMap((policy) => policy.Statement);
+    const statements = (
+      Resources.PresignFunction!.Properties!.Policies as Array<{
+        Statement: Array<{ Action: string | string[]; Resource: unknown }>;
+      }>
+    ).flatMap((policy) => policy.Statement);
     const dynamoStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
     expect(dynamoStatements).toEqual([
       expect.objectContaining({

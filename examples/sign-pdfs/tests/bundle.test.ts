@@ -55,7 +55,10 @@ describe('the esbuild bundle `sam build` makes from the template', () => {
     const [file, exportName] = (fn.Properties!.Handler as string).split('.') as [string, string];
     const bundled = join(outdir, `${file}.js`);
     expect(existsSync(bundled)).toBe(true);
-    const handler = createRequire(bundled)(bundled)[exportName] as (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+    const handler = createRequire(bundled)(bundled)[exportName] as (
+      event: unknown,
+      context: unknown,
+    ) => Promise<{ statusCode: number; body: string }>;
     restoreEnv = setEnv({
       S3_ENDPOINT_URL: s3.endpoint,
       AWS_REGION: s3.region,

@@ -32,7 +32,10 @@ let restoreEnv: () => void;
 beforeAll(async () => {
   // #region seed
   await s3.createBucket(bucket);
-  await s3.seed(bucket, [...pdfs, ...notPdfs, ...outside].map((key) => ({ key, body: bodyOf(key) })));
+  await s3.seed(
+    bucket,
+    [...pdfs, ...notPdfs, ...outside].map((key) => ({ key, body: bodyOf(key) })),
+  );
   // The environment the SAM template gives the function, pointed at the local endpoint.
   restoreEnv = setEnv({
     S3_ENDPOINT_URL: s3.endpoint,
@@ -118,7 +121,11 @@ describe('sign-pdfs handler (the documented handler on a real S3 API)', () => {
     const metrics = extractEmfMetrics(run.lines.join('\n'));
     const value = (name: string) => metrics.find((m) => m.name === name);
     expect(new Set(metrics.map((m) => m.namespace))).toEqual(new Set(['eth/sign_pdfs_optimized']));
-    expect(value('PDFsProcessed')).toMatchObject({ value: pdfs.length, unit: 'Count', dimensions: { Function: 'sign_pdfs_optimized' } });
+    expect(value('PDFsProcessed')).toMatchObject({
+      value: pdfs.length,
+      unit: 'Count',
+      dimensions: { Function: 'sign_pdfs_optimized' },
+    });
     expect(value('PresignCount')?.value).toBe(pdfs.length);
     expect(value('S3ListPages')?.value).toBe(complete?.pages);
     expect(value('ManifestBytes')).toMatchObject({ value: Buffer.byteLength(text, 'utf8'), unit: 'Bytes' });
@@ -153,7 +160,9 @@ describe('sign-pdfs handler (the documented handler on a real S3 API)', () => {
     // Assess
     expect(run.result?.statusCode).toBe(400);
     expect(JSON.parse(run.result!.body)).toMatchObject({ field: 'expiry_seconds' });
-    expect(extractJsonLogs(run.lines.join('\n'))).toContainEqual(expect.objectContaining({ event: 'invalid_request', field: 'expiry_seconds' }));
+    expect(extractJsonLogs(run.lines.join('\n'))).toContainEqual(
+      expect.objectContaining({ event: 'invalid_request', field: 'expiry_seconds' }),
+    );
     expect(await manifestCount()).toBe(before);
   });
 

@@ -17,10 +17,16 @@ describe('sign-pdfs SAM template', () => {
     const { Resources } = loadTemplate(templateFile);
     const fn = Resources.SignPdfsFunction!;
     expect(fn.Type).toBe('AWS::Serverless::Function');
-    expect(fn.Properties).toMatchObject({ Handler: 'handler.handler', Architectures: ['arm64'], Runtime: expect.stringMatching(/^nodejs\d+\.x$/) });
+    expect(fn.Properties).toMatchObject({
+      Handler: 'handler.handler',
+      Architectures: ['arm64'],
+      Runtime: expect.stringMatching(/^nodejs\d+\.x$/),
+    });
     expect(fn.Metadata).toMatchObject({ BuildMethod: 'esbuild', BuildProperties: { EntryPoints: ['src/handler.ts'] } });
     const variables = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(Object.keys(variables)).toEqual(expect.arrayContaining(['BUCKET_NAME', 'PREFIX', 'URL_EXPIRY_SECONDS', 'ALLOWED_BUCKETS']));
+    expect(Object.keys(variables)).toEqual(
+      expect.arrayContaining(['BUCKET_NAME', 'PREFIX', 'URL_EXPIRY_SECONDS', 'ALLOWED_BUCKETS']),
+    );
   });
 
   it('grants list on the prefix only, read on the prefix and write on manifests/ only', () => {
@@ -30,7 +36,14 @@ describe('sign-pdfs SAM template', () => {
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
     // Nothing broader than these, and no wildcard action.
     expect(new Set(actions)).toEqual(
-      new Set(['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject', 's3:ListBucketMultipartUploads']),
+      new Set([
+        's3:ListBucket',
+        's3:GetObject',
+        's3:PutObject',
+        's3:AbortMultipartUpload',
+        's3:DeleteObject',
+        's3:ListBucketMultipartUploads',
+      ]),
     );
     const list = statements.find((s) => s.Action === 's3:ListBucket')!;
     expect(list.Condition).toEqual({ StringLike: { 's3:prefix': { 'Fn::Sub': '${Prefix}*' } } });

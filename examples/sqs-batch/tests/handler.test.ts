@@ -70,7 +70,12 @@ describe('sqs-batch handler (ReportBatchItemFailures on a real S3 API)', () => {
 
     // Assess: the batch never throws; it lists exactly the four bad messages.
     expect(run.error).toBeUndefined();
-    expect(ids(run.result!.batchItemFailures)).toEqual(['bad-expiry', 'bad-json', 'forbidden-bucket', 'missing-bucket']);
+    expect(ids(run.result!.batchItemFailures)).toEqual([
+      'bad-expiry',
+      'bad-json',
+      'forbidden-bucket',
+      'missing-bucket',
+    ]);
 
     // The good jobs ran: one new manifest each, holding their prefix's .pdf keys.
     const created = (await manifests()).filter((key) => !before.includes(key));
@@ -79,24 +84,41 @@ describe('sqs-batch handler (ReportBatchItemFailures on a real S3 API)', () => {
     expect(contents).toEqual([[...bKeys].sort(), [...aKeys].sort()]);
 
     // Each job logs under its message id, so a failure can be traced to its message.
-    const logs = run.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => typeof l.event === 'string');
-    expect(logs).toContainEqual(expect.objectContaining({ event: 'complete', request_id: 'good-a', count: aKeys.length }));
-    expect(logs).toContainEqual(expect.objectContaining({ event: 'complete', request_id: 'good-b', count: bKeys.length }));
-    expect(logs).toContainEqual(expect.objectContaining({ event: 'invalid_request', request_id: 'bad-json', field: 'body' }));
-    expect(logs).toContainEqual(expect.objectContaining({ event: 'invalid_request', request_id: 'bad-expiry', field: 'expiry_seconds' }));
-    expect(logs).toContainEqual(expect.objectContaining({ event: 'forbidden_request', request_id: 'forbidden-bucket', field: 'bucket' }));
+    const logs = run.lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((l) => typeof l.event === 'string');
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: 'complete', request_id: 'good-a', count: aKeys.length }),
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: 'complete', request_id: 'good-b', count: bKeys.length }),
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: 'invalid_request', request_id: 'bad-json', field: 'body' }),
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: 'invalid_request', request_id: 'bad-expiry', field: 'expiry_seconds' }),
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: 'forbidden_request', request_id: 'forbidden-bucket', field: 'bucket' }),
+    );
     expect(logs).toContainEqual(expect.objectContaining({ event: 'error', request_id: 'missing-bucket' }));
   });
 
   it('answers an empty failure list when every job succeeds', async () => {
-    const run = await captureStdout(() => handler(sqsEvent([job('only-a', { prefix: 'jobs/a/' }), job('only-b', { prefix: 'jobs/b/' })]), lambdaContext()));
+    const run = await captureStdout(() =>
+      handler(sqsEvent([job('only-a', { prefix: 'jobs/a/' }), job('only-b', { prefix: 'jobs/b/' })]), lambdaContext()),
+    );
     expect(run.error).toBeUndefined();
     expect(run.result).toEqual({ batchItemFailures: [] });
   });
 
   it('lists every message, rather than throwing, when the whole batch fails', async () => {
     const run = await captureStdout(() =>
-      handler(sqsEvent([{ messageId: 'x1', body: '[]' }, { messageId: 'x2', body: '{' }, job('x3', { page_size: 5000 })]), lambdaContext()),
+      handler(
+        sqsEvent([{ messageId: 'x1', body: '[]' }, { messageId: 'x2', body: '{' }, job('x3', { page_size: 5000 })]),
+        lambdaContext(),
+      ),
     );
     expect(run.error).toBeUndefined();
     expect(ids(run.result!.batchItemFailures)).toEqual(['x1', 'x2', 'x3']);

@@ -22,7 +22,9 @@ describe('sqs-batch SAM template', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     const queue = Resources.JobsQueue!.Properties!;
-    expect(queue.RedrivePolicy).toMatchObject({ deadLetterTargetArn: { 'Fn::GetAtt': ['JobsDeadLetterQueue', 'Arn'] } });
+    expect(queue.RedrivePolicy).toMatchObject({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['JobsDeadLetterQueue', 'Arn'] },
+    });
     // A message must stay invisible for longer than the function can run on it.
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (fn.Properties!.Timeout as number));
   });

@@ -33,7 +33,11 @@ export function cfnLint(file: string, timeoutMs = 120_000): Promise<CfnLintResul
 // CloudFormation's short-form intrinsics (!Ref, !Sub, !GetAtt …) read as their long forms.
 const intrinsic = (tag: string, name: string, split?: (value: string) => unknown): Tags[number][] => [
   { tag: `!${tag}`, resolve: (value: string) => ({ [name]: split ? split(value) : value }) },
-  { tag: `!${tag}`, collection: 'seq', resolve: (value: unknown) => ({ [name]: (value as { toJSON(): unknown }).toJSON() }) },
+  {
+    tag: `!${tag}`,
+    collection: 'seq',
+    resolve: (value: unknown) => ({ [name]: (value as { toJSON(): unknown }).toJSON() }),
+  },
 ];
 const customTags: Tags = [
   ...intrinsic('Ref', 'Ref'),
@@ -46,7 +50,10 @@ const customTags: Tags = [
 ];
 
 /** A template's resources, by logical id. */
-export type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+export type Resources = Record<
+  string,
+  { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+>;
 
 /** Reads a CloudFormation/SAM YAML template into plain objects. */
 export function loadTemplate(file: string): { Resources: Resources; [section: string]: unknown } {

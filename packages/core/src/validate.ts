@@ -11,7 +11,9 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   switch (typeof value) {
     case 'string':
-      return value.length === 0 ? 'empty string' : `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
+      return value.length === 0
+        ? 'empty string'
+        : `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
     case 'number':
     case 'bigint':
     case 'boolean':
@@ -39,7 +41,13 @@ function fail(kind: 'type' | 'range', owner: string, name: string, expected: str
 }
 
 /** Checks an integer option in `min..max` (TypeError when not a number, RangeError otherwise). */
-export function checkInteger(owner: string, name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function checkInteger(
+  owner: string,
+  name: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const expected = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in ${min}..${max}`;
   if (typeof value !== 'number' || Number.isNaN(value)) fail('type', owner, name, expected, value);
   if (!Number.isInteger(value) || value < min || value > max) fail('range', owner, name, expected, value);
@@ -54,13 +62,24 @@ export function checkNonEmptyString(owner: string, name: string, value: unknown)
 }
 
 /** Checks that an option is a non-null object. */
-export function checkObject(owner: string, name: string, value: unknown, expected = 'an object'): Record<string, unknown> {
+export function checkObject(
+  owner: string,
+  name: string,
+  value: unknown,
+  expected = 'an object',
+): Record<string, unknown> {
   if (typeof value !== 'object' || value === null) fail('type', owner, name, expected, value);
   return value as Record<string, unknown>;
 }
 
 /** Checks that `object[member]` is a function (or absent, when `optional`). */
-export function checkMethod(owner: string, name: string, object: Record<string, unknown>, member: string, optional = false): void {
+export function checkMethod(
+  owner: string,
+  name: string,
+  object: Record<string, unknown>,
+  member: string,
+  optional = false,
+): void {
   const value = object[member];
   if (optional && value === undefined) return;
   if (typeof value !== 'function') fail('type', owner, `${name}.${member}`, 'a function', value);
@@ -75,7 +94,8 @@ export function checkFiniteNumber(owner: string, name: string, value: unknown): 
 /** Checks that a value is one of `allowed`. */
 export function checkOneOf<T extends string>(owner: string, name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string') fail('type', owner, name, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value);
-  if (!(allowed as readonly string[]).includes(value)) fail('range', owner, name, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value);
+  if (!(allowed as readonly string[]).includes(value))
+    fail('range', owner, name, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value);
   return value as T;
 }
 

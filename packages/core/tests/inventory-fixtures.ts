@@ -19,7 +19,8 @@ export interface FixtureRow {
 }
 
 /** CSV columns of a versioned inventory with dates. */
-export const FULL_CSV_SCHEMA = 'Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag, StorageClass';
+export const FULL_CSV_SCHEMA =
+  'Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag, StorageClass';
 /** CSV columns of a plain inventory. */
 export const PLAIN_CSV_SCHEMA = 'Bucket, Key, Size, LastModifiedDate, ETag, StorageClass';
 
@@ -69,7 +70,12 @@ export function parquetFile(bucket: string, rows: readonly FixtureRow[], rowGrou
       { name: 'version_id', data: rows.map((r) => r.versionId ?? null), type: 'STRING', nullable: true },
       { name: 'is_latest', data: rows.map((r) => r.isLatest ?? true), type: 'BOOLEAN' },
       { name: 'is_delete_marker', data: rows.map((r) => r.isDeleteMarker ?? false), type: 'BOOLEAN' },
-      { name: 'size', data: rows.map((r) => (r.isDeleteMarker ? null : BigInt(r.size ?? 100))), type: 'INT64', nullable: true },
+      {
+        name: 'size',
+        data: rows.map((r) => (r.isDeleteMarker ? null : BigInt(r.size ?? 100))),
+        type: 'INT64',
+        nullable: true,
+      },
       {
         name: 'last_modified_date',
         data: rows.map((r) => r.lastModified ?? new Date('2026-04-01T00:00:00.000Z')),

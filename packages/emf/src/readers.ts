@@ -82,8 +82,8 @@ function jsonObjects(text: string): Array<Record<string, unknown>> {
 }
 
 function isEmfDocument(value: Record<string, unknown>): value is Record<string, unknown> & EmfDocument {
-  const aws = value['_aws'];
-  return isObject(aws) && Array.isArray(aws['CloudWatchMetrics']);
+  const aws = value._aws;
+  return isObject(aws) && Array.isArray(aws.CloudWatchMetrics);
 }
 
 /**

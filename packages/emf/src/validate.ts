@@ -30,9 +30,7 @@ export function validateNamespace(namespace: unknown): asserts namespace is stri
     throw new TypeError(`EMF namespace must be a string, got ${typeof namespace}`);
   }
   if (namespace.length < 1 || namespace.length > MAX_NAMESPACE_LENGTH) {
-    throw new RangeError(
-      `EMF namespace must be 1..${MAX_NAMESPACE_LENGTH} characters, got ${namespace.length}`,
-    );
+    throw new RangeError(`EMF namespace must be 1..${MAX_NAMESPACE_LENGTH} characters, got ${namespace.length}`);
   }
   if (!PRINTABLE_ASCII.test(namespace) || namespace.trim() === '') {
     throw new RangeError(`EMF namespace ${quote(namespace)} must be printable ASCII with a non-blank character`);
@@ -92,7 +90,10 @@ export function validateUnit(name: string, unit: unknown): asserts unit is EmfUn
   }
 }
 
-export function validateStorageResolution(name: string, resolution: unknown): asserts resolution is EmfStorageResolution {
+export function validateStorageResolution(
+  name: string,
+  resolution: unknown,
+): asserts resolution is EmfStorageResolution {
   if (resolution !== 1 && resolution !== 60) {
     throw new RangeError(`EMF metric ${quote(name)}: storage resolution must be 1 or 60, got ${String(resolution)}`);
   }

@@ -37,7 +37,10 @@ export function checkAccess(config: PresignConfig, policy: AccessPolicy): Reques
     const field = fieldName('bucket', config.sources.bucket);
     return { statusCode: 403, field, error: `Bucket ${JSON.stringify(config.bucket)} is not in the allowed buckets` };
   }
-  if (policy.allowedPrefixes !== undefined && !policy.allowedPrefixes.some((allowed) => config.prefix.startsWith(allowed))) {
+  if (
+    policy.allowedPrefixes !== undefined &&
+    !policy.allowedPrefixes.some((allowed) => config.prefix.startsWith(allowed))
+  ) {
     const field = fieldName('prefix', config.sources.prefix);
     return { statusCode: 403, field, error: `Prefix ${JSON.stringify(config.prefix)} is not under an allowed prefix` };
   }

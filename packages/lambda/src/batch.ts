@@ -1,5 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import {
   arrayKeySource,
   jsonLogReporter,
@@ -12,7 +18,13 @@ import {
 import { emfReporter, type EmfReporter, type RunSummary } from '@presign-pipeline/emf';
 import type { Context } from 'aws-lambda';
 import { createClientCache, type ClientSet, type PresignerChoice } from './clients.js';
-import { isPlainObject, resolveConfig, type HandlerEnv, type ManifestEncryption, type PresignConfig } from './config.js';
+import {
+  isPlainObject,
+  resolveConfig,
+  type HandlerEnv,
+  type ManifestEncryption,
+  type PresignConfig,
+} from './config.js';
 import { resolveAccessPolicy } from './access.js';
 import { checkManifestEncryptionOption, DEFAULT_NAMESPACE, manifestSseOptions } from './handler.js';
 
@@ -176,7 +188,11 @@ function show(value: unknown): string {
  * of the batch's first key, last key and item count. A retried or redriven batch gets the same input, so it
  * overwrites its own part instead of adding a copy; two batches of one listing never start with the same key.
  */
-export function batchPartKey(manifestPrefix: string, run: string, items: readonly Pick<DistributedMapS3Item, 'Key'>[]): string {
+export function batchPartKey(
+  manifestPrefix: string,
+  run: string,
+  items: readonly Pick<DistributedMapS3Item, 'Key'>[],
+): string {
   const first = items[0]?.Key ?? '';
   const last = items[items.length - 1]?.Key ?? '';
   const n = createHash('sha256').update(`${first}\n${last}\n${items.length}`, 'utf8').digest('hex').slice(0, 16);
@@ -205,7 +221,9 @@ function common(owner: string, options: BatchHandlerOptions): Common {
   if (typeof suffix !== 'string' || suffix === '') throw new TypeError(`${owner}: suffix must be a non-empty string`);
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-    throw new RangeError(`${owner}: concurrency must be an integer from 1 to ${MAX_CONCURRENCY} (got ${String(concurrency)})`);
+    throw new RangeError(
+      `${owner}: concurrency must be an integer from 1 to ${MAX_CONCURRENCY} (got ${String(concurrency)})`,
+    );
   }
   const choice = options.presigner;
   if (choice !== undefined && choice !== 'fast' && choice !== 'sdk' && typeof choice !== 'function') {
@@ -244,7 +262,13 @@ function checkRun(run: unknown, field: string): string {
  * Validates bucket and expiry with the presign handler's rules (and the endpoint variables), naming fields as they
  * appear in this input.
  */
-function resolveShared(c: Common, env: HandlerEnv, bucket: unknown, expiry: unknown, fieldPrefix: string): PresignConfig {
+function resolveShared(
+  c: Common,
+  env: HandlerEnv,
+  bucket: unknown,
+  expiry: unknown,
+  fieldPrefix: string,
+): PresignConfig {
   if (typeof bucket !== 'string' || bucket === '') {
     throw invalid(`${fieldPrefix}bucket`, `${fieldPrefix}bucket must be a bucket name (got ${show(bucket)})`);
   }
@@ -276,14 +300,21 @@ function checkAllowedBucket(c: Common, env: HandlerEnv, bucket: string, field: s
   return policy.allowedPrefixes;
 }
 
-function newMetrics(c: Common, functionName: string, metrics?: (summary: RunSummary) => Record<string, number>): EmfReporter {
+function newMetrics(
+  c: Common,
+  functionName: string,
+  metrics?: (summary: RunSummary) => Record<string, number>,
+): EmfReporter {
   return emfReporter({
     namespace: c.namespace,
     dimensions: { Function: functionName },
     ...(metrics !== undefined ? { metrics } : { metrics: () => ({}) }),
     deferPublish: true,
     write: c.write,
-    onError: (error) => c.write(JSON.stringify({ event: 'metrics_error', error: error instanceof Error ? error.message : String(error) })),
+    onError: (error) =>
+      c.write(
+        JSON.stringify({ event: 'metrics_error', error: error instanceof Error ? error.message : String(error) }),
+      ),
   });
 }
 
@@ -299,7 +330,13 @@ function messageOf(error: unknown): string {
 /** Logs why a batch or index invocation failed and returns the error to throw, with secrets masked. */
 function failed(log: (fields: Record<string, unknown>) => void, requestId: string, error: unknown): unknown {
   if (error instanceof BatchInputError) {
-    log({ event: 'invalid_batch', request_id: requestId, field: error.field, error: redactSecrets(error.message), error_name: error.name });
+    log({
+      event: 'invalid_batch',
+      request_id: requestId,
+      field: error.field,
+      error: redactSecrets(error.message),
+      error_name: error.name,
+    });
   } else {
     log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
   }
@@ -307,7 +344,11 @@ function failed(log: (fields: Record<string, unknown>) => void, requestId: strin
 }
 
 /** Publishes the invocation's EMF document; a metrics failure is logged, never thrown over the invocation's outcome. */
-function publishMetrics(metrics: { publish(): void }, log: (fields: Record<string, unknown>) => void, requestId: string): void {
+function publishMetrics(
+  metrics: { publish(): void },
+  log: (fields: Record<string, unknown>) => void,
+  requestId: string,
+): void {
   try {
     metrics.publish();
   } catch (error) {
@@ -331,13 +372,20 @@ interface ParsedBatch {
 
 function parseBatch(event: unknown): ParsedBatch {
   if (!isPlainObject(event)) {
-    throw invalid('event', `The event must be a batch object {"Items": [...], "BatchInput": {...}} (got ${show(event)})`);
+    throw invalid(
+      'event',
+      `The event must be a batch object {"Items": [...], "BatchInput": {...}} (got ${show(event)})`,
+    );
   }
   const items = event.Items;
   if (!Array.isArray(items)) {
-    throw invalid('Items', `Items must be the array of listed objects a Distributed Map batch carries (got ${show(items)})`);
+    throw invalid(
+      'Items',
+      `Items must be the array of listed objects a Distributed Map batch carries (got ${show(items)})`,
+    );
   }
-  if (items.length > MAX_ITEMS) throw invalid('Items', `Items must hold at most ${MAX_ITEMS} objects (got ${items.length})`);
+  if (items.length > MAX_ITEMS)
+    throw invalid('Items', `Items must hold at most ${MAX_ITEMS} objects (got ${items.length})`);
   items.forEach((item: unknown, i) => {
     const key = isPlainObject(item) ? item.Key : undefined;
     if (typeof key !== 'string' || key === '') {
@@ -349,7 +397,10 @@ function parseBatch(event: unknown): ParsedBatch {
   });
   const input = event.BatchInput;
   if (!isPlainObject(input)) {
-    throw invalid('BatchInput', `BatchInput must be an object {"bucket", "run", "expiry_seconds"?, "suffix"?} set by the ItemBatcher (got ${show(input)})`);
+    throw invalid(
+      'BatchInput',
+      `BatchInput must be an object {"bucket", "run", "expiry_seconds"?, "suffix"?} set by the ItemBatcher (got ${show(input)})`,
+    );
   }
   return { items: (items as DistributedMapS3Item[]).map((item, i) => inventoryRowItem(item, i, input.bucket)), input };
 }
@@ -363,7 +414,10 @@ function inventoryRowItem(item: DistributedMapS3Item, i: number, bucket: unknown
   const row = item as DistributedMapS3Item & { readonly Bucket?: unknown };
   if (row.Bucket === undefined) return item;
   if (row.Bucket !== bucket) {
-    throw invalid(`Items[${i}].Bucket`, `Items[${i}] is an inventory row of bucket ${show(row.Bucket)}, not of BatchInput.bucket ${show(bucket)}`);
+    throw invalid(
+      `Items[${i}].Bucket`,
+      `Items[${i}] is an inventory row of bucket ${show(row.Bucket)}, not of BatchInput.bucket ${show(bucket)}`,
+    );
   }
   try {
     return { ...item, Key: decodeURIComponent(item.Key.replace(/\+/g, ' ')) };
@@ -397,7 +451,11 @@ export function createBatchHandler(options: BatchHandlerOptions = {}): PresignBa
   return async (event, context) => {
     const requestId = context?.awsRequestId || randomUUID();
     const started = performance.now();
-    const metrics = newMetrics(c, functionName, (s) => ({ PDFsProcessed: s.count, PresignCount: s.count, PresignErrors: s.errors }));
+    const metrics = newMetrics(c, functionName, (s) => ({
+      PDFsProcessed: s.count,
+      PresignCount: s.count,
+      PresignErrors: s.errors,
+    }));
     const log = (fields: Record<string, unknown>): void => c.write(JSON.stringify({ ...fields }));
     try {
       const env = c.envOf();
@@ -405,14 +463,21 @@ export function createBatchHandler(options: BatchHandlerOptions = {}): PresignBa
       const run = checkRun(input.run, 'BatchInput.run');
       const suffix = input.suffix ?? c.suffix;
       if (typeof suffix !== 'string' || suffix === '' || suffix.length > 64) {
-        throw invalid('BatchInput.suffix', `BatchInput.suffix must be a non-empty string of at most 64 characters (got ${show(suffix)})`);
+        throw invalid(
+          'BatchInput.suffix',
+          `BatchInput.suffix must be a non-empty string of at most 64 characters (got ${show(suffix)})`,
+        );
       }
       const config = resolveShared(c, env, input.bucket, input.expiry_seconds, 'BatchInput.');
       const allowedPrefixes = checkAllowedBucket(c, env, config.bucket, 'BatchInput.bucket');
       if (allowedPrefixes !== undefined) {
         const outside = items.findIndex((item) => !allowedPrefixes.some((prefix) => item.Key.startsWith(prefix)));
         if (outside >= 0) {
-          throw new BatchInputError('ForbiddenBatchInput', `Items[${outside}].Key`, `Key ${show(items[outside]?.Key)} is not under an allowed prefix`);
+          throw new BatchInputError(
+            'ForbiddenBatchInput',
+            `Items[${outside}].Key`,
+            `Key ${show(items[outside]?.Key)} is not under an allowed prefix`,
+          );
         }
       }
 
@@ -420,7 +485,16 @@ export function createBatchHandler(options: BatchHandlerOptions = {}): PresignBa
       const keys = items.map((item) => item.Key).filter(keep);
       metrics.addMetric('BatchItems', items.length);
       if (keys.length === 0) {
-        log({ event: 'batch_complete', request_id: requestId, run, part_key: null, items: items.length, count: 0, errors: 0, duration_ms: round2(performance.now() - started) });
+        log({
+          event: 'batch_complete',
+          request_id: requestId,
+          run,
+          part_key: null,
+          items: items.length,
+          count: 0,
+          errors: 0,
+          duration_ms: round2(performance.now() - started),
+        });
         return { part_key: null, count: 0, errors: 0 };
       }
 
@@ -459,7 +533,11 @@ export function createBatchHandler(options: BatchHandlerOptions = {}): PresignBa
         );
       }
       metrics.addMetric('PartBytes', bytes, 'Bytes');
-      const answer: PresignBatchResult = { part_key: result.count > 0 ? partKey : null, count: result.count, errors: result.errors };
+      const answer: PresignBatchResult = {
+        part_key: result.count > 0 ? partKey : null,
+        count: result.count,
+        errors: result.errors,
+      };
       log({
         event: 'batch_complete',
         request_id: requestId,
@@ -490,10 +568,17 @@ async function listParts(client: S3Client, bucket: string, folder: string): Prom
   const parts: PartObject[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder, ...(token !== undefined ? { ContinuationToken: token } : {}) }));
+    const page = await client.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: folder,
+        ...(token !== undefined ? { ContinuationToken: token } : {}),
+      }),
+    );
     for (const object of page.Contents ?? []) {
       const key = object.Key;
-      if (key !== undefined && PART_PATTERN.test(key.slice(folder.length))) parts.push({ key, lastModified: object.LastModified });
+      if (key !== undefined && PART_PATTERN.test(key.slice(folder.length)))
+        parts.push({ key, lastModified: object.LastModified });
     }
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
@@ -558,15 +643,32 @@ export function createManifestIndexHandler(options: BatchHandlerOptions = {}): M
       const presigner: Presigner = clients.presigner;
       const lines = await mapLimit(parts, HEAD_CONCURRENCY, async (part) => {
         const head = await clients.client.send(new HeadObjectCommand({ Bucket: config.bucket, Key: part.key }));
-        const url = await presigner.presign({ bucket: config.bucket, key: part.key }, { expiresIn: config.expirySeconds });
-        return { key: part.key, url, count: nonNegativeInt(head.Metadata?.count), errors: nonNegativeInt(head.Metadata?.errors) };
+        const url = await presigner.presign(
+          { bucket: config.bucket, key: part.key },
+          { expiresIn: config.expirySeconds },
+        );
+        return {
+          key: part.key,
+          url,
+          count: nonNegativeInt(head.Metadata?.count),
+          errors: nonNegativeInt(head.Metadata?.errors),
+        };
       });
       const body = lines.map((line) => `${JSON.stringify(line)}\n`).join('');
       const indexKey = `${folder}${INDEX_NAME}`;
       await clients.client.send(
-        new PutObjectCommand({ Bucket: config.bucket, Key: indexKey, Body: body, ContentType: 'application/x-ndjson', ...sseParams(config.manifestEncryption) }),
+        new PutObjectCommand({
+          Bucket: config.bucket,
+          Key: indexKey,
+          Body: body,
+          ContentType: 'application/x-ndjson',
+          ...sseParams(config.manifestEncryption),
+        }),
       );
-      const indexUrl = await presigner.presign({ bucket: config.bucket, key: indexKey }, { expiresIn: config.expirySeconds });
+      const indexUrl = await presigner.presign(
+        { bucket: config.bucket, key: indexKey },
+        { expiresIn: config.expirySeconds },
+      );
 
       const count = lines.reduce((sum, line) => sum + line.count, 0);
       const errors = lines.reduce((sum, line) => sum + line.errors, 0);
@@ -589,7 +691,14 @@ export function createManifestIndexHandler(options: BatchHandlerOptions = {}): M
         urls_expire_at: urlsExpireAt,
         duration_ms: round2(performance.now() - started),
       });
-      return { index_key: indexKey, index_url: indexUrl, parts: parts.length, count, errors, urls_expire_at: urlsExpireAt };
+      return {
+        index_key: indexKey,
+        index_url: indexUrl,
+        parts: parts.length,
+        count,
+        errors,
+        urls_expire_at: urlsExpireAt,
+      };
     } catch (error) {
       throw failed(log, requestId, error);
     } finally {
@@ -599,7 +708,10 @@ export function createManifestIndexHandler(options: BatchHandlerOptions = {}): M
 }
 
 /** PutObject's encryption parameters for a manifest, from the resolved configuration. */
-function sseParams(encryption: ManifestEncryption | undefined): { ServerSideEncryption?: ManifestEncryption['serverSideEncryption']; SSEKMSKeyId?: string } {
+function sseParams(encryption: ManifestEncryption | undefined): {
+  ServerSideEncryption?: ManifestEncryption['serverSideEncryption'];
+  SSEKMSKeyId?: string;
+} {
   const { serverSideEncryption, sseKmsKeyId } = manifestSseOptions(encryption);
   return {
     ...(serverSideEncryption !== undefined ? { ServerSideEncryption: serverSideEncryption } : {}),

@@ -2,7 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createPresignHandler } from './handler.js';
-import { asSqsEvent, captureInvocation, maskPresignedUrls, progressReporter, renderPanels, stubContext } from './runner.js';
+import {
+  asSqsEvent,
+  captureInvocation,
+  maskPresignedUrls,
+  progressReporter,
+  renderPanels,
+  stubContext,
+} from './runner.js';
 import { createSqsHandler } from './sqs.js';
 
 const USAGE = `Usage: presign-local ui [OPTIONS]   (the tester page: presign-local ui --help)
@@ -56,7 +63,8 @@ async function main(): Promise<number> {
   if (handlerName !== 'presign' && handlerName !== 'sqs') fail(`--handler must be presign or sqs (got ${handlerName})`);
   const timeoutText = values['timeout-ms'] ?? '900000';
   const timeoutMs = Number(timeoutText);
-  if (!/^\d+$/.test(timeoutText) || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1) fail(`--timeout-ms must be a positive integer (got ${timeoutText})`);
+  if (!/^\d+$/.test(timeoutText) || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
+    fail(`--timeout-ms must be a positive integer (got ${timeoutText})`);
 
   let eventText = values['event-json'] ?? '{}';
   if (values.event !== undefined) {
@@ -91,7 +99,9 @@ async function main(): Promise<number> {
       ? undefined
       : setInterval(() => {
           const seconds = ((Date.now() - started) / 1000).toFixed(0);
-          process.stderr.write(`presign-local: ${seconds}s, ${progress.pages()} pages listed, ${progress.keys()} keys kept\n`);
+          process.stderr.write(
+            `presign-local: ${seconds}s, ${progress.pages()} pages listed, ${progress.keys()} keys kept\n`,
+          );
         }, 1000);
   ticker?.unref();
   const run = await captureInvocation(invoke, timeoutMs);
@@ -104,7 +114,13 @@ async function main(): Promise<number> {
         ...(run.error !== undefined ? { error: run.error } : {}),
         ...(run.timedOut ? { timedOut: true } : {}),
         logs: JSON.parse(maskPresignedUrls(JSON.stringify(run.logs))) as unknown,
-        metrics: run.metrics.map(({ name, unit, value, namespace, dimensions }) => ({ name, unit, value, namespace, dimensions })),
+        metrics: run.metrics.map(({ name, unit, value, namespace, dimensions }) => ({
+          name,
+          unit,
+          value,
+          namespace,
+          dimensions,
+        })),
       })}\n`,
     );
   } else {
@@ -113,7 +129,8 @@ async function main(): Promise<number> {
 
   if (run.timedOut || run.error !== undefined) return 1;
   const result = run.result as { statusCode?: unknown; batchItemFailures?: unknown[] } | undefined;
-  if (handlerName === 'sqs') return Array.isArray(result?.batchItemFailures) && result.batchItemFailures.length === 0 ? 0 : 2;
+  if (handlerName === 'sqs')
+    return Array.isArray(result?.batchItemFailures) && result.batchItemFailures.length === 0 ? 0 : 2;
   return result?.statusCode === 200 ? 0 : 2;
 }
 

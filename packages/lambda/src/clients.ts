@@ -33,19 +33,24 @@ function resolvePresigner(choice: PresignerChoice, signingClient: S3Client): Pre
   if (typeof choice === 'function') return choice(signingClient);
   if (choice === 'fast') return fastPresigner({ client: signingClient });
   if (choice === 'sdk') return sdkPresigner({ client: signingClient });
-  throw new TypeError(`createPresignHandler: presigner must be 'fast', 'sdk' or a function (got ${JSON.stringify(choice)})`);
+  throw new TypeError(
+    `createPresignHandler: presigner must be 'fast', 'sdk' or a function (got ${JSON.stringify(choice)})`,
+  );
 }
 
 /**
  * Builds and caches S3 clients per (endpoint, public endpoint), so a warm Lambda reuses its sockets and credentials
  * across invocations while still reading `S3_ENDPOINT_URL` per invocation.
  */
-export function createClientCache(options: ClientCacheOptions = {}): (env: HandlerEnv, endpoint?: string, publicEndpoint?: string) => ClientSet {
+export function createClientCache(
+  options: ClientCacheOptions = {},
+): (env: HandlerEnv, endpoint?: string, publicEndpoint?: string) => ClientSet {
   const cache = new Map<string, ClientSet>();
   const choice = options.presigner ?? 'fast';
 
   return (env, endpoint, publicEndpoint) => {
-    const cacheKey = options.s3Client !== undefined ? `client|${publicEndpoint ?? ''}` : `${endpoint ?? ''}|${publicEndpoint ?? ''}`;
+    const cacheKey =
+      options.s3Client !== undefined ? `client|${publicEndpoint ?? ''}` : `${endpoint ?? ''}|${publicEndpoint ?? ''}`;
     const cached = cache.get(cacheKey);
     if (cached !== undefined) return cached;
 
@@ -59,7 +64,9 @@ export function createClientCache(options: ClientCacheOptions = {}): (env: Handl
       ...options.clientConfig,
       region,
     };
-    const client = options.s3Client ?? new S3Client({ ...base, ...(endpoint !== undefined ? { endpoint, forcePathStyle: true } : {}) });
+    const client =
+      options.s3Client ??
+      new S3Client({ ...base, ...(endpoint !== undefined ? { endpoint, forcePathStyle: true } : {}) });
     let signingClient = client;
     if (publicEndpoint !== undefined) {
       signingClient =

@@ -53,26 +53,35 @@ export interface ConfigFieldRow {
 const INVENTORY_MANIFEST = 's3://inventory-bucket/inventory/manifest.json';
 
 /** `modified_after` / `modified_before`: an inventory run's LastModified window (src/freshness.ts). */
-const MODIFIED_WINDOW_ROWS: readonly ConfigFieldRow[] = (['modified_after', 'modified_before'] as const).map((name) => ({
-  event: name,
-  default: 'no cut-off',
-  accepted:
-    name === 'modified_after'
-      ? 'with `inventory_manifest`: keep objects last modified at or after this instant, an ISO-8601 date (`2026-04-01`, midnight UTC) or timestamp with a zone (`2026-04-01T09:30:00Z`, `…+02:00`). Event only (a fixed date in the environment would go stale); refused without `inventory_manifest` (a listing cannot filter by date) ([scaling](scaling.md#when-to-use-an-inventory))'
-      : 'with `inventory_manifest`: keep objects last modified before this instant, in the same forms as `modified_after`, which it must follow',
-  examples: [
-    { name, value: null, to: 'no cut-off' },
-    { name, value: '', to: 'no cut-off' },
-    { name, value: '2026-04-01T09:30:00Z', refused: 400 },
-    { name, value: 'yesterday', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
-    { name, value: '2026-02-30', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
-    { name, value: '2026-04-01T09:30:00', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
-    { name, value: 1_775_000_000, withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
-    ...(name === 'modified_before'
-      ? [{ name, value: '2026-04-01', withEvent: { inventory_manifest: INVENTORY_MANIFEST, modified_after: '2026-04-02' }, refused: 400 as const }]
-      : []),
-  ],
-}));
+const MODIFIED_WINDOW_ROWS: readonly ConfigFieldRow[] = (['modified_after', 'modified_before'] as const).map(
+  (name) => ({
+    event: name,
+    default: 'no cut-off',
+    accepted:
+      name === 'modified_after'
+        ? 'with `inventory_manifest`: keep objects last modified at or after this instant, an ISO-8601 date (`2026-04-01`, midnight UTC) or timestamp with a zone (`2026-04-01T09:30:00Z`, `…+02:00`). Event only (a fixed date in the environment would go stale); refused without `inventory_manifest` (a listing cannot filter by date) ([scaling](scaling.md#when-to-use-an-inventory))'
+        : 'with `inventory_manifest`: keep objects last modified before this instant, in the same forms as `modified_after`, which it must follow',
+    examples: [
+      { name, value: null, to: 'no cut-off' },
+      { name, value: '', to: 'no cut-off' },
+      { name, value: '2026-04-01T09:30:00Z', refused: 400 },
+      { name, value: 'yesterday', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+      { name, value: '2026-02-30', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+      { name, value: '2026-04-01T09:30:00', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+      { name, value: 1_775_000_000, withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
+      ...(name === 'modified_before'
+        ? [
+            {
+              name,
+              value: '2026-04-01',
+              withEvent: { inventory_manifest: INVENTORY_MANIFEST, modified_after: '2026-04-02' },
+              refused: 400 as const,
+            },
+          ]
+        : []),
+    ],
+  }),
+);
 
 const NON_FINITE_EVENT = (name: string): FieldExample[] => [
   { name, value: Number.NaN, refused: 400 },
@@ -167,7 +176,8 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
   {
     event: 'start_after',
     default: 'from the start',
-    accepted: 'the `next_start_after` of an earlier run: a key under the prefix (event only; empty or `null`: from the start)',
+    accepted:
+      'the `next_start_after` of an earlier run: a key under the prefix (event only; empty or `null`: from the start)',
     property: 'startAfter',
     examples: [
       { name: 'start_after', value: '2026/04/0042.pdf', to: '2026/04/0042.pdf' },
@@ -182,7 +192,7 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
     event: 'inventory_manifest',
     default: 'list the prefix',
     accepted:
-      '`s3://bucket/key` of an S3 Inventory `manifest.json`: presign the inventory\'s keys instead of listing; the prefix, when given, filters them ([scaling](scaling.md#when-to-use-an-inventory))',
+      "`s3://bucket/key` of an S3 Inventory `manifest.json`: presign the inventory's keys instead of listing; the prefix, when given, filters them ([scaling](scaling.md#when-to-use-an-inventory))",
     examples: [
       { name: 'inventory_manifest', value: null, to: 'list the prefix' },
       { name: 'inventory_manifest', value: 'inventory/manifest.json', refused: 400 },
@@ -202,7 +212,7 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
     env: ['LIST_CONCURRENCY'],
     default: '1',
     accepted:
-      'ListObjectsV2 requests in flight, an integer 1..256 or an integer string: 1 lists sequentially (the reference\'s behaviour); more lists auto-partitioned, and a cut run answers `resume_token`',
+      "ListObjectsV2 requests in flight, an integer 1..256 or an integer string: 1 lists sequentially (the reference's behaviour); more lists auto-partitioned, and a cut run answers `resume_token`",
     examples: [
       { name: 'list_concurrency', value: 16, to: '16 requests in flight' },
       { name: 'list_concurrency', value: '4', to: '4 requests in flight' },
@@ -220,7 +230,7 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
     event: 'resume_token',
     default: 'from the start',
     accepted:
-      'continue an earlier run cut at its deadline: the `resume_token` it answered (event only). With `inventory_manifest`, an inventory run\'s token (`inv1.…`); without, a concurrent listing\'s token (`v1.…`, same bucket and prefix; not with `start_after`). A token of the other kind is refused, naming the kind expected',
+      "continue an earlier run cut at its deadline: the `resume_token` it answered (event only). With `inventory_manifest`, an inventory run's token (`inv1.…`); without, a concurrent listing's token (`v1.…`, same bucket and prefix; not with `start_after`). A token of the other kind is refused, naming the kind expected",
     examples: [
       { name: 'resume_token', value: null, to: 'from the start' },
       { name: 'resume_token', value: 'inv1.abc', refused: 400 },
@@ -246,7 +256,8 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
   {
     env: ['DEADLINE_MARGIN_MS'],
     default: '30000',
-    accepted: 'an integer ≥ 1000 (`MIN_DEADLINE_MARGIN_MS`): time kept free at the end of the invocation, never more than half of it',
+    accepted:
+      'an integer ≥ 1000 (`MIN_DEADLINE_MARGIN_MS`): time kept free at the end of the invocation, never more than half of it',
     property: 'deadlineMarginMs',
     examples: [
       { name: 'DEADLINE_MARGIN_MS', value: '5000', to: 5000 },
@@ -260,7 +271,8 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
   {
     env: ['S3_ENDPOINT_URL'],
     default: 'AWS',
-    accepted: 'an http(s) URL without credentials, query or fragment: the endpoint listed and written to, path-style (empty: AWS)',
+    accepted:
+      'an http(s) URL without credentials, query or fragment: the endpoint listed and written to, path-style (empty: AWS)',
     property: 'endpoint',
     examples: [
       { name: 'S3_ENDPOINT_URL', value: 'http://127.0.0.1:9000', to: 'http://127.0.0.1:9000' },
@@ -346,7 +358,7 @@ export function showValue(value: unknown): string {
 
 function exampleCell(row: ConfigFieldRow, refused: boolean): string {
   const cells = row.examples
-    .filter((example) => ('refused' in example) === refused)
+    .filter((example) => 'refused' in example === refused)
     .map((example) => {
       const shown = `${example.name}=${showValue(example.value)}`;
       const others = Object.entries({ ...(example.withEvent ?? {}), ...(example.with ?? {}) });
@@ -367,7 +379,9 @@ export function renderConfigTable(rows: readonly ConfigFieldRow[] = CONFIG_FIELD
   for (const row of rows) {
     const event = row.event === undefined ? '' : `\`${row.event}\``;
     const env = (row.env ?? []).map((name) => `\`${name}\``).join(', ');
-    lines.push(`| ${event} | ${env} | ${row.default} | ${row.accepted} | ${exampleCell(row, false)} | ${exampleCell(row, true)} |`);
+    lines.push(
+      `| ${event} | ${env} | ${row.default} | ${row.accepted} | ${exampleCell(row, false)} | ${exampleCell(row, true)} |`,
+    );
   }
   return lines.join('\n');
 }

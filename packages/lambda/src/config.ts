@@ -187,7 +187,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 // Python's str.strip() whitespace (ASCII separators 0x1c-0x1f and NEL included, BOM excluded).
-const PY_WHITESPACE = '[\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const PY_WHITESPACE =
+  '[\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
 const PY_STRIP = new RegExp(`^${PY_WHITESPACE}+|${PY_WHITESPACE}+$`, 'g');
 const PY_INT = /^[+-]?[0-9]+(?:_[0-9]+)*$/;
 
@@ -245,7 +246,13 @@ interface Picked {
 }
 
 /** `event.get(name) or env.get(envName, default)`, remembering where the value came from. */
-function pick(event: Record<string, unknown>, name: string, env: HandlerEnv, envName: string | undefined, fallback: unknown): Picked {
+function pick(
+  event: Record<string, unknown>,
+  name: string,
+  env: HandlerEnv,
+  envName: string | undefined,
+  fallback: unknown,
+): Picked {
   const fromEvent = event[name];
   if (!isPythonFalsy(fromEvent)) return { value: fromEvent, field: name, source: 'event' };
   if (envName !== undefined) {
@@ -383,7 +390,10 @@ function startAfterOf({ event, config }: ResolveContext): Resolved {
   const value = event.start_after;
   if (value === undefined || value === null) return { value: undefined };
   if (typeof value !== 'string') {
-    return refuse('start_after', `start_after must be a string, the next_start_after of an earlier run (got ${show(value)})`);
+    return refuse(
+      'start_after',
+      `start_after must be a string, the next_start_after of an earlier run (got ${show(value)})`,
+    );
   }
   if (Buffer.byteLength(value, 'utf8') > MAX_PREFIX_BYTES) {
     return refuse('start_after', `start_after must be at most ${MAX_PREFIX_BYTES} bytes long, the longest S3 key`);
@@ -422,12 +432,22 @@ function manifestEncryptionOf({ env, options }: ResolveContext): Resolved {
   const mode = env.MANIFEST_SSE?.trim() || undefined;
   const keyId = env.MANIFEST_KMS_KEY_ID?.trim() || undefined;
   if (mode === undefined && keyId !== undefined) {
-    return refuse('MANIFEST_KMS_KEY_ID', 'MANIFEST_KMS_KEY_ID needs MANIFEST_SSE aws:kms or aws:kms:dsse (MANIFEST_SSE is not set)');
+    return refuse(
+      'MANIFEST_KMS_KEY_ID',
+      'MANIFEST_KMS_KEY_ID needs MANIFEST_SSE aws:kms or aws:kms:dsse (MANIFEST_SSE is not set)',
+    );
   }
   if (mode === undefined) return { value: undefined };
-  const problem = manifestEncryptionProblem({ serverSideEncryption: mode, kmsKeyId: keyId }, 'MANIFEST_SSE', 'MANIFEST_KMS_KEY_ID');
+  const problem = manifestEncryptionProblem(
+    { serverSideEncryption: mode, kmsKeyId: keyId },
+    'MANIFEST_SSE',
+    'MANIFEST_KMS_KEY_ID',
+  );
   if (problem !== undefined) return refuse(problem.field, problem.error);
-  const encryption: ManifestEncryption = { serverSideEncryption: mode as ManifestSse, ...(keyId !== undefined ? { kmsKeyId: keyId } : {}) };
+  const encryption: ManifestEncryption = {
+    serverSideEncryption: mode as ManifestSse,
+    ...(keyId !== undefined ? { kmsKeyId: keyId } : {}),
+  };
   return { value: encryption };
 }
 
@@ -438,7 +458,13 @@ function manifestEncryptionOf({ env, options }: ResolveContext): Resolved {
 const CONFIG_RESOLVERS: readonly ConfigResolver[] = [
   picked('bucket', 'bucket', 'BUCKET_NAME', DEFAULTS.bucket, bucketName),
   picked('prefix', 'prefix', 'PREFIX', DEFAULTS.prefix, prefixString),
-  picked('expirySeconds', 'expiry_seconds', 'URL_EXPIRY_SECONDS', DEFAULTS.expirySeconds, integerFrom(1, MAX_EXPIRY_SECONDS)),
+  picked(
+    'expirySeconds',
+    'expiry_seconds',
+    'URL_EXPIRY_SECONDS',
+    DEFAULTS.expirySeconds,
+    integerFrom(1, MAX_EXPIRY_SECONDS),
+  ),
   picked('pageSize', 'page_size', undefined, DEFAULTS.pageSize, integerFrom(1, MAX_PAGE_SIZE)),
   picked('concurrency', 'concurrency', undefined, DEFAULTS.concurrency, integerFrom(1, MAX_CONCURRENCY)),
   { property: 'startAfter', resolve: startAfterOf },
@@ -456,7 +482,8 @@ const CONFIG_RESOLVERS: readonly ConfigResolver[] = [
  */
 export function resolveConfig(rawEvent: unknown, env: HandlerEnv, options: ResolveConfigOptions = {}): ConfigResult {
   const eventProblem = eventShapeProblem(rawEvent);
-  if (eventProblem !== undefined) return { ok: false, rejection: { statusCode: 400, field: 'event', error: eventProblem } };
+  if (eventProblem !== undefined)
+    return { ok: false, rejection: { statusCode: 400, field: 'event', error: eventProblem } };
   const config: Partial<Record<keyof PresignConfig, unknown>> = {};
   const sources: Partial<Record<keyof PresignConfig, ValueSource>> = {};
   const context: ResolveContext = { event: rawEvent as Record<string, unknown>, env, options, config };
@@ -467,7 +494,10 @@ export function resolveConfig(rawEvent: unknown, env: HandlerEnv, options: Resol
     if (resolved.source !== undefined) sources[property] = resolved.source;
   }
   const { bucket, prefix, expirySeconds } = sources as Record<'bucket' | 'prefix' | 'expirySeconds', ValueSource>;
-  return { ok: true, config: { ...(config as Omit<PresignConfig, 'sources'>), sources: { bucket, prefix, expirySeconds } } };
+  return {
+    ok: true,
+    config: { ...(config as Omit<PresignConfig, 'sources'>), sources: { bucket, prefix, expirySeconds } },
+  };
 }
 
 /** Field name a configuration value is reported under, given where it came from. */

@@ -55,7 +55,12 @@ function lruGet<V>(map: Map<string, V>, key: string, create: () => V, limit: num
   return value;
 }
 
-function idempotentWrapper(tableName: string, client: DynamoDBClient, keyPrefix: string, lifetime: number): WrapperEntry {
+function idempotentWrapper(
+  tableName: string,
+  client: DynamoDBClient,
+  keyPrefix: string,
+  lifetime: number,
+): WrapperEntry {
   const config = new IdempotencyConfig({ expiresAfterSeconds: lifetime });
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client });
   const fn = makeIdempotent(
@@ -84,19 +89,31 @@ function idempotentWrapper(tableName: string, client: DynamoDBClient, keyPrefix:
  * ```
  */
 export function dynamoDbIdempotencyStore(options: DynamoDbIdempotencyStoreOptions = {}): IdempotencyStore {
-  if (options === null || typeof options !== 'object') throw new TypeError('dynamoDbIdempotencyStore: options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('dynamoDbIdempotencyStore: options must be an object');
   const clients = new Map<string, DynamoDBClient>();
   const wrappers = new Map<string, WrapperEntry>();
 
   const clientFor = (settings: IdempotencySettings, region: string): DynamoDBClient => {
     if (options.client !== undefined) return options.client;
     const endpoint = settings.endpoint;
-    return lruGet(clients, `${region}|${endpoint ?? ''}`, () => new DynamoDBClient({ region, ...(endpoint !== undefined ? { endpoint } : {}) }), MAX_WRAPPERS);
+    return lruGet(
+      clients,
+      `${region}|${endpoint ?? ''}`,
+      () => new DynamoDBClient({ region, ...(endpoint !== undefined ? { endpoint } : {}) }),
+      MAX_WRAPPERS,
+    );
   };
 
   return {
     async run({ settings, key, keyPrefix, lifetimeSeconds, context, region, job }) {
-      const cacheKey = JSON.stringify([settings.tableName, settings.endpoint ?? '', region, keyPrefix, lifetimeSeconds]);
+      const cacheKey = JSON.stringify([
+        settings.tableName,
+        settings.endpoint ?? '',
+        region,
+        keyPrefix,
+        lifetimeSeconds,
+      ]);
       const { fn, config } = lruGet(
         wrappers,
         cacheKey,

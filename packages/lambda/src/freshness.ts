@@ -27,10 +27,28 @@ const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,
 export function parseIsoInstant(text: string): Date | undefined {
   const match = ISO_8601.exec(text);
   if (match === null) return undefined;
-  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', , offsetHour = '00', offsetMinute = '00'] = match;
+  const [
+    ,
+    year,
+    month,
+    day,
+    hour = '00',
+    minute = '00',
+    second = '00',
+    fraction = '',
+    ,
+    offsetHour = '00',
+    offsetMinute = '00',
+  ] = match;
   const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
   if (Number(month) < 1 || Number(month) > 12 || Number(day) < 1 || Number(day) > daysInMonth) return undefined;
-  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offsetHour) > 23 || Number(offsetMinute) > 59) {
+  if (
+    Number(hour) > 23 ||
+    Number(minute) > 59 ||
+    Number(second) > 59 ||
+    Number(offsetHour) > 23 ||
+    Number(offsetMinute) > 59
+  ) {
     return undefined;
   }
   const zone = match[8] ?? 'Z';
@@ -43,13 +61,24 @@ function reject(field: string, error: string): RequestRejection {
 }
 
 /** One field: absent (undefined, null or empty), an instant, or a rejection naming the field. */
-function instantOf(fields: Record<string, unknown>, field: (typeof MODIFIED_FIELDS)[number]): Date | RequestRejection | undefined {
+function instantOf(
+  fields: Record<string, unknown>,
+  field: (typeof MODIFIED_FIELDS)[number],
+): Date | RequestRejection | undefined {
   const value = fields[field];
   if (value === undefined || value === null || value === '') return undefined;
   const instant = typeof value === 'string' ? parseIsoInstant(value) : undefined;
   if (instant === undefined) {
-    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 64)) : typeof value === 'number' ? String(value) : typeof value;
-    return reject(field, `${field} must be an ISO-8601 date or timestamp with a zone, e.g. 2026-04-01 or 2026-04-01T09:30:00Z (got ${shown})`);
+    const shown =
+      typeof value === 'string'
+        ? JSON.stringify(value.slice(0, 64))
+        : typeof value === 'number'
+          ? String(value)
+          : typeof value;
+    return reject(
+      field,
+      `${field} must be an ISO-8601 date or timestamp with a zone, e.g. 2026-04-01 or 2026-04-01T09:30:00Z (got ${shown})`,
+    );
   }
   return instant;
 }
@@ -59,17 +88,29 @@ function instantOf(fields: Record<string, unknown>, field: (typeof MODIFIED_FIEL
  * rejection naming the field at fault. `inventory` says whether the run reads an inventory: a listing cannot
  * narrow by date, so the fields are refused there rather than ignored. @internal
  */
-export function resolveModifiedWindow(fields: Record<string, unknown>, inventory: boolean): ModifiedWindow | RequestRejection {
+export function resolveModifiedWindow(
+  fields: Record<string, unknown>,
+  inventory: boolean,
+): ModifiedWindow | RequestRejection {
   const after = instantOf(fields, 'modified_after');
   if (after !== undefined && !(after instanceof Date)) return after;
   const before = instantOf(fields, 'modified_before');
   if (before !== undefined && !(before instanceof Date)) return before;
   if (!inventory && (after !== undefined || before !== undefined)) {
     const field = after !== undefined ? 'modified_after' : 'modified_before';
-    return reject(field, `${field} narrows an inventory run (inventory_manifest) by LastModified; a listing run cannot filter by date`);
+    return reject(
+      field,
+      `${field} narrows an inventory run (inventory_manifest) by LastModified; a listing run cannot filter by date`,
+    );
   }
   if (after !== undefined && before !== undefined && before.getTime() <= after.getTime()) {
-    return reject('modified_before', `modified_before must be later than modified_after (got ${before.toISOString()} ≤ ${after.toISOString()})`);
+    return reject(
+      'modified_before',
+      `modified_before must be later than modified_after (got ${before.toISOString()} ≤ ${after.toISOString()})`,
+    );
   }
-  return { ...(after !== undefined ? { modifiedAfter: after } : {}), ...(before !== undefined ? { modifiedBefore: before } : {}) };
+  return {
+    ...(after !== undefined ? { modifiedAfter: after } : {}),
+    ...(before !== undefined ? { modifiedBefore: before } : {}),
+  };
 }

@@ -142,7 +142,9 @@ export interface PresignHandlerOptions {
 export function checkManifestEncryptionOption(owner: string, value: unknown): ManifestEncryption | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object') {
-    throw new TypeError(`${owner}: manifestEncryption must be an object {serverSideEncryption, kmsKeyId?} (got ${String(value)})`);
+    throw new TypeError(
+      `${owner}: manifestEncryption must be an object {serverSideEncryption, kmsKeyId?} (got ${String(value)})`,
+    );
   }
   const problem = manifestEncryptionProblem(
     value as Record<string, unknown>,
@@ -196,7 +198,8 @@ export type JobRunner = (
 
 /** What the context says is left of the invocation, or undefined without a usable context (plain calls, tests). @internal */
 export function invocationBudget(context: Context | undefined, now: number = Date.now()): InvocationBudget | undefined {
-  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+  const remaining =
+    typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
   if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return undefined;
   return { startedAt: now, remainingMs: Math.max(0, remaining) };
 }
@@ -243,7 +246,11 @@ function expiryPolicyOf(env: HandlerEnv): 'warn' | 'refuse' | RequestRejection {
   const raw = env.ON_EXPIRY_CAPPED;
   const value = raw === undefined || raw.trim() === '' ? 'warn' : raw.trim().toLowerCase();
   if (value === 'warn' || value === 'refuse') return value;
-  return { statusCode: 400, field: 'ON_EXPIRY_CAPPED', error: `ON_EXPIRY_CAPPED must be "warn" or "refuse" (got ${JSON.stringify(raw)})` };
+  return {
+    statusCode: 400,
+    field: 'ON_EXPIRY_CAPPED',
+    error: `ON_EXPIRY_CAPPED must be "warn" or "refuse" (got ${JSON.stringify(raw)})`,
+  };
 }
 
 function errorName(error: unknown): string {
@@ -291,7 +298,9 @@ function withoutSecrets(error: Error): Error {
 function checkIdempotencyStoreOption(store: unknown): IdempotencyStore | undefined {
   if (store === undefined) return undefined;
   if (store === null || typeof store !== 'object' || typeof (store as IdempotencyStore).run !== 'function') {
-    throw new TypeError('createPresignHandler: idempotencyStore must have a run() method (use dynamoDbIdempotencyStore())');
+    throw new TypeError(
+      'createPresignHandler: idempotencyStore must have a run() method (use dynamoDbIdempotencyStore())',
+    );
   }
   return store as IdempotencyStore;
 }
@@ -307,26 +316,36 @@ function idempotencyUnavailable(settings: IdempotencySettings): PresignPipelineE
 
 /** Builds the job runner behind {@link createPresignHandler} and {@link createSqsHandler}. @internal */
 export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner {
-  if (options === null || typeof options !== 'object') throw new TypeError('createPresignHandler: options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('createPresignHandler: options must be an object');
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const functionName = options.functionName ?? DEFAULT_FUNCTION_NAME;
   const suffix = options.suffix ?? '.pdf';
   const manifestPrefix = options.manifestPrefix ?? 'manifests/';
   const write = options.write ?? defaultWrite;
   if (typeof write !== 'function') throw new TypeError('createPresignHandler: write must be a function');
-  if (typeof functionName !== 'string' || functionName === '') throw new TypeError('createPresignHandler: functionName must be a non-empty string');
-  if (typeof suffix !== 'string' || suffix === '') throw new TypeError('createPresignHandler: suffix must be a non-empty string');
+  if (typeof functionName !== 'string' || functionName === '')
+    throw new TypeError('createPresignHandler: functionName must be a non-empty string');
+  if (typeof suffix !== 'string' || suffix === '')
+    throw new TypeError('createPresignHandler: suffix must be a non-empty string');
   if (typeof manifestPrefix !== 'string') throw new TypeError('createPresignHandler: manifestPrefix must be a string');
   const choice = options.presigner;
   if (choice !== undefined && choice !== 'fast' && choice !== 'sdk' && typeof choice !== 'function') {
-    throw new TypeError(`createPresignHandler: presigner must be 'fast', 'sdk' or a function (got ${JSON.stringify(choice)})`);
+    throw new TypeError(
+      `createPresignHandler: presigner must be 'fast', 'sdk' or a function (got ${JSON.stringify(choice)})`,
+    );
   }
   const expiryOption: unknown = options.onExpiryCapped;
   if (expiryOption !== undefined && expiryOption !== 'warn' && expiryOption !== 'refuse') {
-    throw new TypeError(`createPresignHandler: onExpiryCapped must be 'warn' or 'refuse' (got ${JSON.stringify(expiryOption)})`);
+    throw new TypeError(
+      `createPresignHandler: onExpiryCapped must be 'warn' or 'refuse' (got ${JSON.stringify(expiryOption)})`,
+    );
   }
   const marginOption = options.deadlineMarginMs;
-  if (marginOption !== undefined && (typeof marginOption !== 'number' || !Number.isSafeInteger(marginOption) || marginOption < MIN_DEADLINE_MARGIN_MS)) {
+  if (
+    marginOption !== undefined &&
+    (typeof marginOption !== 'number' || !Number.isSafeInteger(marginOption) || marginOption < MIN_DEADLINE_MARGIN_MS)
+  ) {
     throw new RangeError(
       `createPresignHandler: deadlineMarginMs must be an integer number of milliseconds, ${MIN_DEADLINE_MARGIN_MS} or more (got ${String(marginOption)})`,
     );
@@ -427,7 +446,8 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       const deadline = budget === undefined ? undefined : deadlineOf(budget, config.deadlineMarginMs);
       // Jobs sharing one invocation (an SQS batch) skip the ones left without time; a job alone always runs, and at
       // worst lists nothing and answers where to resume.
-      if (sharedBudget !== undefined && deadline !== undefined && Date.now() >= deadline) throw deadlineReached(deadline);
+      if (sharedBudget !== undefined && deadline !== undefined && Date.now() >= deadline)
+        throw deadlineReached(deadline);
 
       const clients = clientsFor(env, config.endpoint, config.publicEndpoint);
 
@@ -469,26 +489,54 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
 
       if (dedup === undefined) {
         const { result, key } = await run();
-        const url = result.manifest.url ?? (await clients.presigner.presign({ bucket: config.bucket, key }, { expiresIn: result.effectiveExpiresIn }));
+        const url =
+          result.manifest.url ??
+          (await clients.presigner.presign({ bucket: config.bucket, key }, { expiresIn: result.effectiveExpiresIn }));
         if (inventory !== undefined) return respond(200, inventoryBody(result, key, url, inventory));
-        return respond(200, successBody(result.count, result.errors, key, url, result.complete, nextStartAfterOf(result, config), result.resumeToken));
+        return respond(
+          200,
+          successBody(
+            result.count,
+            result.errors,
+            key,
+            url,
+            result.complete,
+            nextStartAfterOf(result, config),
+            result.resumeToken,
+          ),
+        );
       }
 
       if (idempotencyStore === undefined) throw idempotencyUnavailable(dedup);
-      return await runDeduplicated(config, dedup, idempotencyStore, clients.presigner, run, inventory, listing.resumeToken);
+      return await runDeduplicated(
+        config,
+        dedup,
+        idempotencyStore,
+        clients.presigner,
+        run,
+        inventory,
+        listing.resumeToken,
+      );
     } catch (error) {
       const rejection = inventoryRejection(error);
       if (rejection !== undefined) return refuse(rejection);
       if (!failureLogged) {
-        log({ event: 'error', request_id: requestId, error: redactSecrets(messageOf(error)), error_name: errorName(error) });
+        log({
+          event: 'error',
+          request_id: requestId,
+          error: redactSecrets(messageOf(error)),
+          error_name: errorName(error),
+        });
       }
       throw withoutSecrets(toInvocationError(error));
     } finally {
       try {
         if (!workRecorded) {
-          for (const name of ['PDFsProcessed', 'S3ListPages', 'PresignCount', 'ManifestBytes']) metrics.addMetric(name, 0);
+          for (const name of ['PDFsProcessed', 'S3ListPages', 'PresignCount', 'ManifestBytes'])
+            metrics.addMetric(name, 0);
         }
-        if (responseBody !== undefined) metrics.addMetric('ResponseBytes', Buffer.byteLength(responseBody, 'utf8'), 'Bytes');
+        if (responseBody !== undefined)
+          metrics.addMetric('ResponseBytes', Buffer.byteLength(responseBody, 'utf8'), 'Bytes');
         metrics.publish();
       } catch (error) {
         log({ event: 'metrics_error', request_id: requestId, error: messageOf(error) });
@@ -523,12 +571,18 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
               : (resumeFields(result) ?? { next_start_after: nextStartAfterOf(result, config) })),
         };
       };
-      const credentialsExpireAt = presigner.credentialsExpiration === undefined ? undefined : await presigner.credentialsExpiration();
+      const credentialsExpireAt =
+        presigner.credentialsExpiration === undefined ? undefined : await presigner.credentialsExpiration();
       const lifetime = recordLifetimeSeconds(settings, config.expirySeconds, credentialsExpireAt);
       if (lifetime <= 0) {
         // URLs this short-lived are not worth reusing: run without a record.
         const stored = await job();
-        const url = freshUrl ?? (await presigner.presign({ bucket: config.bucket, key: stored.manifest_key }, { expiresIn: config.expirySeconds }));
+        const url =
+          freshUrl ??
+          (await presigner.presign(
+            { bucket: config.bucket, key: stored.manifest_key },
+            { expiresIn: config.expirySeconds },
+          ));
         return respond(200, bodyOfStored(stored, url));
       }
       // A continuation is its own job: its result covers only the keys after start_after.
@@ -550,7 +604,8 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
         if (errorName(error) === 'IdempotencyAlreadyInProgressError') {
           log({ event: 'in_progress', request_id: requestId, bucket: config.bucket, prefix: config.prefix });
           return respond(409, {
-            error: 'in progress: a run for the same bucket, prefix and expiry_seconds has not finished yet; retry later',
+            error:
+              'in progress: a run for the same bucket, prefix and expiry_seconds has not finished yet; retry later',
             field: null,
           });
         }
@@ -558,12 +613,23 @@ export function createJobRunner(options: PresignHandlerOptions = {}): JobRunner 
       }
       const { stored, replay } = outcome;
       if (!replay) {
-        const url = freshUrl ?? (await presigner.presign({ bucket: config.bucket, key: stored.manifest_key }, { expiresIn: config.expirySeconds }));
+        const url =
+          freshUrl ??
+          (await presigner.presign(
+            { bucket: config.bucket, key: stored.manifest_key },
+            { expiresIn: config.expirySeconds },
+          ));
         return respond(200, bodyOfStored(stored, url));
       }
       // A stored result: re-presign the manifest for no longer than the URLs inside it live.
-      const remaining = Math.max(1, Math.min(config.expirySeconds, stored.urls_expire_at - Math.floor(Date.now() / 1000)));
-      const url = await presigner.presign({ bucket: config.bucket, key: stored.manifest_key }, { expiresIn: remaining });
+      const remaining = Math.max(
+        1,
+        Math.min(config.expirySeconds, stored.urls_expire_at - Math.floor(Date.now() / 1000)),
+      );
+      const url = await presigner.presign(
+        { bucket: config.bucket, key: stored.manifest_key },
+        { expiresIn: remaining },
+      );
       log({
         event: 'idempotent_replay',
         request_id: requestId,
@@ -587,23 +653,45 @@ function nextStartAfterOf(result: PipelineResult, config: PresignConfig): string
 function bodyOfStored(stored: StoredResult, url: string): PresignSuccessBody {
   // Records written before continuation existed hold complete runs.
   const complete = stored.complete ?? true;
-  return successBody(stored.count, stored.errors, stored.manifest_key, url, complete, stored.next_start_after, stored.resume_token);
+  return successBody(
+    stored.count,
+    stored.errors,
+    stored.manifest_key,
+    url,
+    complete,
+    stored.next_start_after,
+    stored.resume_token,
+  );
 }
 
 /**
  * The 200 body of an inventory run: the listing's fields, with `resume_token` (where the next invocation continues in
  * the inventory) instead of `next_start_after` when it stopped at its deadline.
  */
-function inventoryBody(result: PipelineResult, key: string, url: string, inventory: InventoryRequest): PresignSuccessBody {
-  const body: PresignSuccessBody = { count: result.count, errors: result.errors, manifest_key: key, manifest_url: url, complete: result.complete };
+function inventoryBody(
+  result: PipelineResult,
+  key: string,
+  url: string,
+  inventory: InventoryRequest,
+): PresignSuccessBody {
+  const body: PresignSuccessBody = {
+    count: result.count,
+    errors: result.errors,
+    manifest_key: key,
+    manifest_url: url,
+    complete: result.complete,
+  };
   if (!result.complete) body.resume_token = result.nextStartAfter ?? inventory.resumeToken ?? '';
   return body;
 }
 
 /** What sets an inventory job apart in the idempotency key: the manifest, where it continues, its LastModified window. */
-function inventoryJobFields(
-  inventory: InventoryRequest | undefined,
-): { inventory_manifest?: string; resume_token?: string; modified_after?: string; modified_before?: string } {
+function inventoryJobFields(inventory: InventoryRequest | undefined): {
+  inventory_manifest?: string;
+  resume_token?: string;
+  modified_after?: string;
+  modified_before?: string;
+} {
   if (inventory === undefined) return {};
   const { modifiedAfter, modifiedBefore } = inventory.window;
   return {

@@ -11,4 +11,3 @@ export type { DynamoDbIdempotencyStoreOptions } from './dynamodb-idempotency.js'
  * `export { handler } from '@presign-pipeline/lambda/idempotency'` deploys as is.
  */
 export const handler: PresignHandler = createPresignHandler({ idempotencyStore: dynamoDbIdempotencyStore() });
-

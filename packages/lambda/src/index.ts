@@ -1,12 +1,42 @@
 export { createPresignHandler, handler, DEFAULT_FUNCTION_NAME, DEFAULT_NAMESPACE } from './handler.js';
 export type { PresignHandler, PresignHandlerOptions, PresignResponse, PresignSuccessBody } from './handler.js';
-export { resolveConfig, parsePythonInt, isPythonFalsy, bucketNameProblem, DEFAULTS, MAX_EXPIRY_SECONDS, MIN_DEADLINE_MARGIN_MS } from './config.js';
-export type { ConfigResult, HandlerEnv, ManifestEncryption, ManifestSse, PresignConfig, PresignEvent, RequestRejection, ResolveConfigOptions, ValueSource } from './config.js';
+export {
+  resolveConfig,
+  parsePythonInt,
+  isPythonFalsy,
+  bucketNameProblem,
+  DEFAULTS,
+  MAX_EXPIRY_SECONDS,
+  MIN_DEADLINE_MARGIN_MS,
+} from './config.js';
+export type {
+  ConfigResult,
+  HandlerEnv,
+  ManifestEncryption,
+  ManifestSse,
+  PresignConfig,
+  PresignEvent,
+  RequestRejection,
+  ResolveConfigOptions,
+  ValueSource,
+} from './config.js';
 export { checkAccess, parseList, resolveAccessPolicy } from './access.js';
 export type { AccessPolicy } from './access.js';
 export type { PresignerChoice } from './clients.js';
-export { DEFAULT_IDEMPOTENCY_MARGIN_SECONDS, DEFAULT_IDEMPOTENCY_TTL_SECONDS, recordLifetimeSeconds } from './idempotency.js';
-export type { DedupOutcome, IdempotencyOptions, IdempotencySettings, IdempotencyStore, IdempotentJob, JobKey, StoredResult } from './idempotency.js';
+export {
+  DEFAULT_IDEMPOTENCY_MARGIN_SECONDS,
+  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  recordLifetimeSeconds,
+} from './idempotency.js';
+export type {
+  DedupOutcome,
+  IdempotencyOptions,
+  IdempotencySettings,
+  IdempotencyStore,
+  IdempotentJob,
+  JobKey,
+  StoredResult,
+} from './idempotency.js';
 export { createSqsHandler, SqsJobError } from './sqs.js';
 export type { SqsHandler, SqsHandlerOptions } from './sqs.js';
 export { ensureManifestLifecycle, MANIFEST_LIFECYCLE_RULE_ID } from './lifecycle.js';

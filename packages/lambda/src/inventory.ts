@@ -5,7 +5,13 @@
  */
 
 import type { S3Client } from '@aws-sdk/client-s3';
-import { isInventoryToken, isPresignPipelineError, s3InventorySource, type KeyFilter, type KeySource } from '@presign-pipeline/core';
+import {
+  isInventoryToken,
+  isPresignPipelineError,
+  s3InventorySource,
+  type KeyFilter,
+  type KeySource,
+} from '@presign-pipeline/core';
 import type { AccessPolicy } from './access.js';
 import type { PresignConfig, RequestRejection } from './config.js';
 import { resolveModifiedWindow, type ModifiedWindow } from './freshness.js';
@@ -55,15 +61,26 @@ export function resolveInventoryRequest(
   }
   const manifest = typeof raw === 'string' ? parseS3Url(raw) : undefined;
   if (manifest === undefined) {
-    return reject('inventory_manifest', `inventory_manifest must be the s3://bucket/key of an S3 Inventory manifest.json (got ${typeof raw === 'string' ? JSON.stringify(raw.slice(0, 200)) : typeof raw})`);
+    return reject(
+      'inventory_manifest',
+      `inventory_manifest must be the s3://bucket/key of an S3 Inventory manifest.json (got ${typeof raw === 'string' ? JSON.stringify(raw.slice(0, 200)) : typeof raw})`,
+    );
   }
   if (policy.allowedBuckets !== undefined && !policy.allowedBuckets.includes(manifest.bucket)) {
-    return reject('inventory_manifest', `Bucket ${JSON.stringify(manifest.bucket)} of inventory_manifest is not in the allowed buckets`, 403);
+    return reject(
+      'inventory_manifest',
+      `Bucket ${JSON.stringify(manifest.bucket)} of inventory_manifest is not in the allowed buckets`,
+      403,
+    );
   }
   // The listing default prefix is not a filter anyone asked for: only an explicit prefix narrows an inventory.
   const prefix = config.sources.prefix === 'default' ? '' : config.prefix;
   if (policy.allowedPrefixes !== undefined && !policy.allowedPrefixes.some((allowed) => prefix.startsWith(allowed))) {
-    return reject('prefix', `An inventory run must name a prefix under an allowed prefix (got ${JSON.stringify(prefix)})`, 403);
+    return reject(
+      'prefix',
+      `An inventory run must name a prefix under an allowed prefix (got ${JSON.stringify(prefix)})`,
+      403,
+    );
   }
   if (config.startAfter !== undefined) {
     return reject('start_after', 'start_after continues a listing; an inventory run continues with resume_token');
@@ -74,7 +91,7 @@ export function resolveInventoryRequest(
     return reject(
       'resume_token',
       listingToken
-        ? 'resume_token is a listing run\'s token (v1.…); with inventory_manifest it must be the resume_token an earlier inventory run returned (inv1.…)'
+        ? "resume_token is a listing run's token (v1.…); with inventory_manifest it must be the resume_token an earlier inventory run returned (inv1.…)"
         : 'resume_token must be the resume_token an earlier inventory run returned (inv1.…)',
     );
   }

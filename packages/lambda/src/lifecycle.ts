@@ -57,13 +57,19 @@ export async function ensureManifestLifecycle(options: ManifestLifecycleOptions)
   const { client, bucket, prefix = 'manifests/', days = 1 } = options;
   if (typeof client?.send !== 'function') throw new TypeError('ensureManifestLifecycle: client must be an S3Client');
   if (typeof bucket !== 'string' || bucketNameProblem(bucket) !== undefined) {
-    throw new TypeError(`ensureManifestLifecycle: bucket must be a valid S3 bucket name (got ${JSON.stringify(bucket)})`);
+    throw new TypeError(
+      `ensureManifestLifecycle: bucket must be a valid S3 bucket name (got ${JSON.stringify(bucket)})`,
+    );
   }
   if (typeof prefix !== 'string' || prefix === '') {
-    throw new TypeError('ensureManifestLifecycle: prefix must be a non-empty string (an empty prefix would expire the whole bucket)');
+    throw new TypeError(
+      'ensureManifestLifecycle: prefix must be a non-empty string (an empty prefix would expire the whole bucket)',
+    );
   }
   if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) {
-    throw new RangeError(`ensureManifestLifecycle: days must be an integer from 1 to ${MAX_DAYS} (got ${String(days)})`);
+    throw new RangeError(
+      `ensureManifestLifecycle: days must be an integer from 1 to ${MAX_DAYS} (got ${String(days)})`,
+    );
   }
 
   let existing: LifecycleRule[] = [];
@@ -88,7 +94,9 @@ export async function ensureManifestLifecycle(options: ManifestLifecycleOptions)
 
   const others = existing.filter((rule) => rule.ID !== MANIFEST_LIFECYCLE_RULE_ID);
   if (others.length + 1 > MAX_RULES) {
-    throw new RangeError(`ensureManifestLifecycle: bucket ${bucket} already has ${others.length} lifecycle rules, the most S3 allows`);
+    throw new RangeError(
+      `ensureManifestLifecycle: bucket ${bucket} already has ${others.length} lifecycle rules, the most S3 allows`,
+    );
   }
   const rules = [...others, ours];
   await client.send(

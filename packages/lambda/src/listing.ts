@@ -2,7 +2,13 @@
  * How the handler lists: `list_concurrency` (event) or `LIST_CONCURRENCY` (environment) requests in flight, and the
  * `resume_token` of an earlier run cut at its deadline. Kept apart from config.ts so each stays one job.
  */
-import { checkS3ListResumeToken, isInventoryToken, isPresignPipelineError, type PipelineResult, type S3ListSourceOptions } from '@presign-pipeline/core';
+import {
+  checkS3ListResumeToken,
+  isInventoryToken,
+  isPresignPipelineError,
+  type PipelineResult,
+  type S3ListSourceOptions,
+} from '@presign-pipeline/core';
 import { isPythonFalsy, parsePythonInt, type HandlerEnv, type RequestRejection } from './config.js';
 
 /**
@@ -57,11 +63,14 @@ export function resolveListing(
   if (typeof token === 'string' && isInventoryToken(token)) {
     return refusal(
       'resume_token',
-      'resume_token is an inventory run\'s token (inv1.…): it needs inventory_manifest; without it, resume_token must be the resume_token an earlier listing returned (v1.…)',
+      "resume_token is an inventory run's token (inv1.…): it needs inventory_manifest; without it, resume_token must be the resume_token an earlier listing returned (v1.…)",
     );
   }
   if (where.startAfter !== undefined) {
-    return refusal('resume_token', 'resume_token cannot be combined with start_after: the token says where to continue');
+    return refusal(
+      'resume_token',
+      'resume_token cannot be combined with start_after: the token says where to continue',
+    );
   }
   try {
     checkS3ListResumeToken(token, { bucket: where.bucket, prefix: where.prefix });

@@ -98,7 +98,10 @@ export async function captureInvocation(invoke: () => Promise<unknown>, timeoutM
     if (outcome === 'timeout') timedOut = true;
     else result = outcome.value;
   } catch (thrown) {
-    error = thrown instanceof Error ? { name: thrown.name, message: thrown.message } : { name: 'Error', message: String(thrown) };
+    error =
+      thrown instanceof Error
+        ? { name: thrown.name, message: thrown.message }
+        : { name: 'Error', message: String(thrown) };
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     stdout.write = originalWrite;
@@ -167,7 +170,7 @@ export function renderPanels(run: CapturedRun): string {
         .filter(([name]) => name !== 'event' && name !== 'request_id')
         .map(([name, value]) => `${name}=${cell(value)}`)
         .join(' ');
-      return [cell(entry['event'] ?? ''), cell(entry['request_id'] ?? ''), details];
+      return [cell(entry.event ?? ''), cell(entry.request_id ?? ''), details];
     });
     parts.push(table(['event', 'request_id', 'fields'], rows));
   }
@@ -185,7 +188,11 @@ export function renderPanels(run: CapturedRun): string {
     parts.push(
       table(
         ['metric', 'unit', 'value'],
-        run.metrics.map((metric) => [metric.name, metric.unit, Array.isArray(metric.value) ? metric.value.join(', ') : String(metric.value)]),
+        run.metrics.map((metric) => [
+          metric.name,
+          metric.unit,
+          Array.isArray(metric.value) ? metric.value.join(', ') : String(metric.value),
+        ]),
       ),
     );
   }

@@ -5,7 +5,13 @@ import {
   SqsFifoPartialProcessorAsync,
 } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createJobRunner, invocationBudget, type InvocationBudget, type PresignHandlerOptions, type PresignResponse } from './handler.js';
+import {
+  createJobRunner,
+  invocationBudget,
+  type InvocationBudget,
+  type PresignHandlerOptions,
+  type PresignResponse,
+} from './handler.js';
 
 /** Options of {@link createSqsHandler}: the presign handler's, plus how many messages run at once. */
 export interface SqsHandlerOptions extends PresignHandlerOptions {
@@ -69,12 +75,18 @@ function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
 export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
   const recordConcurrency = options.recordConcurrency ?? 1;
   if (!Number.isInteger(recordConcurrency) || recordConcurrency < 1 || recordConcurrency > MAX_RECORD_CONCURRENCY) {
-    throw new RangeError(`createSqsHandler: recordConcurrency must be an integer from 1 to ${MAX_RECORD_CONCURRENCY} (got ${String(recordConcurrency)})`);
+    throw new RangeError(
+      `createSqsHandler: recordConcurrency must be an integer from 1 to ${MAX_RECORD_CONCURRENCY} (got ${String(recordConcurrency)})`,
+    );
   }
   const runJob = createJobRunner(options);
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
 
-  const processMessage = async (record: SQSRecord, context: Context | undefined, budget: InvocationBudget | undefined): Promise<PresignResponse> => {
+  const processMessage = async (
+    record: SQSRecord,
+    context: Context | undefined,
+    budget: InvocationBudget | undefined,
+  ): Promise<PresignResponse> => {
     let event: unknown;
     try {
       event = JSON.parse(record.body);
@@ -122,10 +134,15 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
     }
     const processor = new BatchProcessor(EventType.SQS);
     const limit = limiter(recordConcurrency);
-    return processPartialResponse(event, (record: SQSRecord) => limit(() => processMessage(record, context, budget)), processor, {
-      ...(context !== undefined ? { context } : {}),
-      processInParallel: recordConcurrency > 1,
-      throwOnFullBatchFailure: false,
-    });
+    return processPartialResponse(
+      event,
+      (record: SQSRecord) => limit(() => processMessage(record, context, budget)),
+      processor,
+      {
+        ...(context !== undefined ? { context } : {}),
+        processInParallel: recordConcurrency > 1,
+        throwOnFullBatchFailure: false,
+      },
+    );
   };
 }

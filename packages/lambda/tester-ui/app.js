@@ -15,14 +15,37 @@ async function api(path, init) {
 
 function fillCatalog(config) {
   $('#side-labels').textContent = config.sides.map((label, i) => `${'AB'[i]}: ${label}`).join('   ·   ');
-  config.sides.forEach((label, i) => document.querySelectorAll(`.label-${i}`).forEach((el) => (el.textContent = label)));
+  for (const [i, label] of config.sides.entries()) {
+    for (const el of document.querySelectorAll(`.label-${i}`)) el.textContent = label;
+  }
   $('#targets').hidden = config.sides.length < 2;
   $('#event-fields tbody').replaceChildren(
-    ...config.eventFields.map((f) => h('tr', {}, h('td', {}, h('code', {}, f.name)), h('td', {}, f.type), h('td', {}, f.env ? h('code', {}, f.env) : '—'), h('td', {}, h('code', {}, f.default ?? '—')), h('td', {}, f.doc))),
+    ...config.eventFields.map((f) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, h('code', {}, f.name)),
+        h('td', {}, f.type),
+        h('td', {}, f.env ? h('code', {}, f.env) : '—'),
+        h('td', {}, h('code', {}, f.default ?? '—')),
+        h('td', {}, f.doc),
+      ),
+    ),
   );
   $('#env tbody').replaceChildren(
     ...config.env.map((v) =>
-      h('tr', {}, h('td', {}, h('code', { title: v.doc }, v.name)), h('td', {}, h('code', {}, v.default || '(none)')), h('td', {}, h('code', {}, v.current || '(unset)')), h('td', {}, h('input', { 'data-env': v.name, 'aria-label': `${v.name} override`, placeholder: v.current || v.default }))),
+      h(
+        'tr',
+        {},
+        h('td', {}, h('code', { title: v.doc }, v.name)),
+        h('td', {}, h('code', {}, v.default || '(none)')),
+        h('td', {}, h('code', {}, v.current || '(unset)')),
+        h(
+          'td',
+          {},
+          h('input', { 'data-env': v.name, 'aria-label': `${v.name} override`, placeholder: v.current || v.default }),
+        ),
+      ),
     ),
   );
   $('#examples').append(...config.examples.map((example, i) => h('option', { value: String(i) }, example.name)));
@@ -30,7 +53,8 @@ function fillCatalog(config) {
 
 function overrides() {
   const env = {};
-  for (const input of document.querySelectorAll('#env input[data-env]')) if (input.value !== '') env[input.dataset.env] = input.value;
+  for (const input of document.querySelectorAll('#env input[data-env]'))
+    if (input.value !== '') env[input.dataset.env] = input.value;
   $('#env-count').textContent = Object.keys(env).length ? `(${Object.keys(env).length} set)` : '';
   return env;
 }
@@ -51,9 +75,11 @@ function containersFor(sides) {
 
 function showRun(run) {
   const containers = containersFor(run.sides);
-  run.panels.forEach((panels, i) => renderSide(containers.get(run.sides[i]), run.labels[i], panels));
-  for (const [i, side] of run.sides.entries()) if (run.panels[i] === undefined) renderRunning(containers.get(side), run.labels[i]);
-  if (run.panels.length === 2) highlightDifferences($('#differences'), [...containers.values()], run.panels[0], run.panels[1]);
+  for (const [i, panels] of run.panels.entries()) renderSide(containers.get(run.sides[i]), run.labels[i], panels);
+  for (const [i, side] of run.sides.entries())
+    if (run.panels[i] === undefined) renderRunning(containers.get(side), run.labels[i]);
+  if (run.panels.length === 2)
+    highlightDifferences($('#differences'), [...containers.values()], run.panels[0], run.panels[1]);
 }
 
 function setRunning(running) {
@@ -66,7 +92,16 @@ async function refreshHistory() {
   const runs = await api('/api/runs');
   $('#history-list').replaceChildren(
     ...runs.map((run) =>
-      h('li', {}, h('button', { type: 'button', class: 'link', 'data-run': String(run.id) }, `#${run.id} ${new Date(run.startedAt).toLocaleTimeString()}`), ` ${run.labels.map((label, i) => `${label}: ${run.statuses[i] ?? '…'}`).join(' · ')}${run.cancelled ? ' (cancelled)' : ''}`),
+      h(
+        'li',
+        {},
+        h(
+          'button',
+          { type: 'button', class: 'link', 'data-run': String(run.id) },
+          `#${run.id} ${new Date(run.startedAt).toLocaleTimeString()}`,
+        ),
+        ` ${run.labels.map((label, i) => `${label}: ${run.statuses[i] ?? '…'}`).join(' · ')}${run.cancelled ? ' (cancelled)' : ''}`,
+      ),
     ),
   );
 }
@@ -75,7 +110,11 @@ async function invoke() {
   const checked = editor.current();
   if (!checked.ok || state.runId !== undefined) return;
   const sides = targetSides();
-  const { id } = await api('/api/runs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ event: checked.value, env: overrides(), sides }) }).catch((error) => {
+  const { id } = await api('/api/runs', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ event: checked.value, env: overrides(), sides }),
+  }).catch((error) => {
     $('#progress').textContent = error.message;
     return {};
   });
@@ -84,7 +123,7 @@ async function invoke() {
   setRunning(true);
   const labels = sides.map((side) => state.config.sides[side]);
   const containers = containersFor(sides);
-  sides.forEach((side, i) => renderRunning(containers.get(side), labels[i]));
+  for (const [i, side] of sides.entries()) renderRunning(containers.get(side), labels[i]);
   $('#progress').textContent = `run #${id} started`;
   const source = new EventSource(`/api/runs/${id}/events`);
   state.source = source;
@@ -119,7 +158,8 @@ async function cancel() {
 async function reopen(id) {
   const run = await api(`/api/runs/${id}`);
   editor.set(run.event);
-  for (const input of document.querySelectorAll('#env input[data-env]')) input.value = run.overrides[input.dataset.env] ?? '';
+  for (const input of document.querySelectorAll('#env input[data-env]'))
+    input.value = run.overrides[input.dataset.env] ?? '';
   showRun(run);
   $('#progress').textContent = `showing run #${id}`;
 }

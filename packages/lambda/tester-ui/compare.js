@@ -8,7 +8,11 @@ const metricValue = (panels, name) => {
 
 const dimensionsOf = (panels) => {
   const first = panels.metrics[0];
-  return first === undefined ? undefined : Object.entries(first.dimensions).map(([n, v]) => `${n}=${v}`).join(', ');
+  return first === undefined
+    ? undefined
+    : Object.entries(first.dimensions)
+        .map(([n, v]) => `${n}=${v}`)
+        .join(', ');
 };
 
 /** The comparable values of two sides: [key, what, valueA, valueB, lowerIsBetter]. */
@@ -36,14 +40,28 @@ export function highlightDifferences(section, containers, a, b) {
   for (const [key, what, valueA, valueB, lowerIsBetter] of comparisons(a, b)) {
     if (valueA === valueB) continue;
     differing.push(key);
-    for (const container of containers) for (const element of container.querySelectorAll(`[data-compare="${CSS.escape(key)}"]`)) element.classList.add('diff');
-    const better = lowerIsBetter && typeof valueA === 'number' && typeof valueB === 'number' ? (valueA < valueB ? 0 : 1) : -1;
-    const delta = typeof valueA === 'number' && typeof valueB === 'number' ? ` (${valueB - valueA > 0 ? '+' : ''}${Math.round((valueB - valueA) * 10) / 10})` : '';
+    for (const container of containers)
+      for (const element of container.querySelectorAll(`[data-compare="${CSS.escape(key)}"]`))
+        element.classList.add('diff');
+    const better =
+      lowerIsBetter && typeof valueA === 'number' && typeof valueB === 'number' ? (valueA < valueB ? 0 : 1) : -1;
+    const delta =
+      typeof valueA === 'number' && typeof valueB === 'number'
+        ? ` (${valueB - valueA > 0 ? '+' : ''}${Math.round((valueB - valueA) * 10) / 10})`
+        : '';
     rows.push(
-      h('tr', { 'data-diff': key, class: 'diff' }, h('td', {}, what), h('td', { class: better === 0 ? 'diff-better' : undefined }, String(valueA ?? '—')), h('td', { class: better === 1 ? 'diff-better' : undefined }, `${valueB ?? '—'}${delta}`)),
+      h(
+        'tr',
+        { 'data-diff': key, class: 'diff' },
+        h('td', {}, what),
+        h('td', { class: better === 0 ? 'diff-better' : undefined }, String(valueA ?? '—')),
+        h('td', { class: better === 1 ? 'diff-better' : undefined }, `${valueB ?? '—'}${delta}`),
+      ),
     );
   }
-  body.replaceChildren(...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: '3', class: 'muted' }, 'no differences'))]));
+  body.replaceChildren(
+    ...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: '3', class: 'muted' }, 'no differences'))]),
+  );
   section.hidden = false;
   return differing;
 }

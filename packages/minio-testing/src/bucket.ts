@@ -132,7 +132,9 @@ function toEntry(value: unknown, at: number): SeedEntry {
     const entry = value as SeedEntry;
     if (entry.key.length === 0) throw new TypeError(`seed: entry ${at} has an empty key`);
     if (entry.body !== undefined && typeof entry.body !== 'string' && !(entry.body instanceof Uint8Array)) {
-      throw new TypeError(`seed: entry ${at} (${entry.key}) has a body of type ${typeName(entry.body)}; use a string or Uint8Array`);
+      throw new TypeError(
+        `seed: entry ${at} (${entry.key}) has a body of type ${typeName(entry.body)}; use a string or Uint8Array`,
+      );
     }
     return entry;
   }

@@ -80,7 +80,8 @@ export async function startS3Endpoint(options: StartS3EndpointOptions = {}): Pro
     const field = options.prefer ? 'prefer' : 'S3_ENDPOINT_PREFER';
     throw new TypeError(`startS3Endpoint: ${field} must list one or more of ${KINDS.map((k) => `'${k}'`).join(', ')}`);
   }
-  const log = options.log === false ? undefined : (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
+  const log =
+    options.log === false ? undefined : (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
   const attempts: S3EndpointAttempt[] = [];
 
   for (const kind of order as readonly S3EndpointKind[]) {
@@ -145,11 +146,17 @@ async function tryKind(
       if (!status.available) throw new Error(`no container runtime: ${status.reason ?? 'unknown reason'}`);
       const image = options.image ?? pinnedMinioImage();
       const server = await startMinioContainer(image);
-      return { info: { endpoint: server.endpoint, region: DEFAULT_REGION, credentials: server.credentials }, detail: ` (${image})`, stop: server.stop };
+      return {
+        info: { endpoint: server.endpoint, region: DEFAULT_REGION, credentials: server.credentials },
+        detail: ` (${image})`,
+        stop: server.stop,
+      };
     }
     case 'moto': {
       if (!findExecutable('moto_server')) throw new Error('moto_server is not on PATH');
-      const server = await startMotoServer(options.motoStartTimeoutMs === undefined ? {} : { startTimeoutMs: options.motoStartTimeoutMs });
+      const server = await startMotoServer(
+        options.motoStartTimeoutMs === undefined ? {} : { startTimeoutMs: options.motoStartTimeoutMs },
+      );
       return {
         info: { endpoint: server.endpoint, region: DEFAULT_REGION, credentials: TEST_CREDENTIALS },
         detail: ` (moto_server pid ${server.pid})`,
@@ -188,7 +195,10 @@ export function toProvided(endpoint: S3Endpoint | ProvidedS3Endpoint): ProvidedS
     kind: endpoint.kind,
     endpoint: endpoint.endpoint,
     region: endpoint.region,
-    credentials: { accessKeyId: endpoint.credentials.accessKeyId, secretAccessKey: endpoint.credentials.secretAccessKey },
+    credentials: {
+      accessKeyId: endpoint.credentials.accessKeyId,
+      secretAccessKey: endpoint.credentials.secretAccessKey,
+    },
   };
 }
 

@@ -19,7 +19,10 @@ export interface ProvidingProject {
  * @param project the vitest project being set up.
  * @param options how to choose the endpoint; the default reads the environment.
  */
-export default async function setup(project: ProvidingProject, options: StartS3EndpointOptions = {}): Promise<() => Promise<void>> {
+export default async function setup(
+  project: ProvidingProject,
+  options: StartS3EndpointOptions = {},
+): Promise<() => Promise<void>> {
   const endpoint = await startS3Endpoint(options);
   project.provide(PROVIDED_S3_ENDPOINT_KEY, toProvided(endpoint));
   return async () => {

@@ -40,6 +40,11 @@ export type {
 export { startS3Simulator } from './simulator/s3-simulator.js';
 export type { S3Simulator, S3SimulatorCounters, S3SimulatorOptions } from './simulator/s3-simulator.js';
 export type { SimulatedKeyLayout, SimulatedKeySet } from './simulator/key-layouts.js';
-export type { S3SimulatorStoreMode, SimulatedObject, SimulatedPart, SimulatedUpload } from './simulator/object-store.js';
+export type {
+  S3SimulatorStoreMode,
+  SimulatedObject,
+  SimulatedPart,
+  SimulatedUpload,
+} from './simulator/object-store.js';
 export { S3_READS_PER_SECOND_PER_PREFIX, S3_WRITES_PER_SECOND_PER_PREFIX } from './simulator/rate-limiter.js';
 export type { S3SimulatorRateLimits } from './simulator/rate-limiter.js';

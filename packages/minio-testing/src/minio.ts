@@ -18,7 +18,10 @@ export const MINIO_TEST_CREDENTIALS: S3Credentials = { accessKeyId: 'minioadmin'
  * loads Testcontainers.
  * @param image the image to run, e.g. the pin from this package's Dockerfile.
  */
-export async function startMinioContainer(image: string, credentials: S3Credentials = MINIO_TEST_CREDENTIALS): Promise<MinioServer> {
+export async function startMinioContainer(
+  image: string,
+  credentials: S3Credentials = MINIO_TEST_CREDENTIALS,
+): Promise<MinioServer> {
   const { MinioContainer } = await import('@testcontainers/minio');
   const container = await new MinioContainer(image)
     .withUsername(credentials.accessKeyId)

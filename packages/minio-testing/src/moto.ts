@@ -32,7 +32,13 @@ const PORT_ATTEMPTS = 3;
  * @returns its full path, or undefined when absent.
  */
 export function findExecutable(command: string, path: string = process.env.PATH ?? ''): string | undefined {
-  const candidates = isAbsolute(command) || command.includes('/') ? [command] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  const candidates =
+    isAbsolute(command) || command.includes('/')
+      ? [command]
+      : path
+          .split(delimiter)
+          .filter(Boolean)
+          .map((dir) => join(dir, command));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -113,7 +119,10 @@ async function launch(executable: string, port: number, deadline: number): Promi
   const args = ['-H', '127.0.0.1', '-p', String(port)];
   const guarded = process.platform !== 'win32';
   const child = guarded
-    ? spawn('/bin/sh', ['-c', GUARD, executable, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } })
+    ? spawn('/bin/sh', ['-c', GUARD, executable, ...args], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      })
     : spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
   // The guard's stdin is held open, unused, until stop(); errors on it (EPIPE) are expected.
   child.stdin?.on('error', () => undefined);
@@ -216,4 +225,3 @@ function answers(url: string): Promise<boolean> {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

@@ -20,7 +20,9 @@ export const DEFAULT_RUNTIME_TIMEOUT_MS = 5_000;
  * A runtime left unanswered may keep its socket open until the process exits.
  * @param timeoutMs how long to wait for the runtime once Testcontainers is loaded, default 5 s.
  */
-export async function detectContainerRuntime(timeoutMs: number = DEFAULT_RUNTIME_TIMEOUT_MS): Promise<ContainerRuntimeStatus> {
+export async function detectContainerRuntime(
+  timeoutMs: number = DEFAULT_RUNTIME_TIMEOUT_MS,
+): Promise<ContainerRuntimeStatus> {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new RangeError(`detectContainerRuntime: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
   }

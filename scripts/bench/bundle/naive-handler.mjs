@@ -7,6 +7,8 @@ const client = new S3Client({});
 export const handler = async (event) => ({
   statusCode: 200,
   body: JSON.stringify({
-    url: await getSignedUrl(client, new GetObjectCommand({ Bucket: event.bucket, Key: event.key }), { expiresIn: 3600 }),
+    url: await getSignedUrl(client, new GetObjectCommand({ Bucket: event.bucket, Key: event.key }), {
+      expiresIn: 3600,
+    }),
   }),
 });

@@ -12,7 +12,14 @@ import { createGunzip } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { decodeUrlValue } from '../s3/list-objects.js';
 import { CsvRecordReader, type CsvRecord } from './csv-records.js';
-import { assertChecksum, booleanOf, dataFileError, type DataFileRequest, type RowBatch, type RowSelector } from './data-file.js';
+import {
+  assertChecksum,
+  booleanOf,
+  dataFileError,
+  type DataFileRequest,
+  type RowBatch,
+  type RowSelector,
+} from './data-file.js';
 import type { InventoryColumns } from './manifest.js';
 
 /** Decompressed bytes handed over at a time: about a thousand inventory rows. */
@@ -22,7 +29,11 @@ const CHUNK_BYTES = 64 * 1024;
  * Turns each CSV record into a decision and keeps the key if selected. Keys in CSV inventories are URL-encoded (a
  * space may be `+`); sizes are parsed only for keys ending in `/`, dates only when the selector needs them.
  */
-function recordSelector(columns: InventoryColumns, selector: RowSelector, keys: () => string[]): (fields: CsvRecord) => void {
+function recordSelector(
+  columns: InventoryColumns,
+  selector: RowSelector,
+  keys: () => string[],
+): (fields: CsvRecord) => void {
   const { key: keyColumn, size, isLatest, isDeleteMarker, lastModified } = columns;
   const dates = selector.needsLastModified && lastModified !== undefined ? lastModified.index : -1;
   return (fields) => {

@@ -67,7 +67,9 @@ export function assertChecksum(file: InventoryDataFile, bucket: string, md5: str
 
 /** True for an S3 answer that the object (or its bucket) does not exist. */
 function isMissing(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NoSuchBucket' || error.name === 'NotFound');
+  return (
+    error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NoSuchBucket' || error.name === 'NotFound')
+  );
 }
 
 /** True for an error S3 (or the network on the way) answered: passed on unchanged, to be retried like any S3 error. */

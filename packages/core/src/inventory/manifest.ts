@@ -81,7 +81,13 @@ export function schemaColumns(fileFormat: 'CSV' | 'Parquet', fileSchema: string)
     .split(';')
     .map((field) => field.trim())
     .filter((field) => field.length > 0)
-    .map((field) => field.replace(/\s*\(.*\)\s*$/, '').split(/\s+/).pop() ?? '');
+    .map(
+      (field) =>
+        field
+          .replace(/\s*\(.*\)\s*$/, '')
+          .split(/\s+/)
+          .pop() ?? '',
+    );
 }
 
 function columnsOf(names: readonly string[], location: string): InventoryColumns {
@@ -103,7 +109,8 @@ function checkFiles(files: unknown, location: string): InventoryDataFile[] {
   if (!Array.isArray(files)) throw invalid(location, 'files must be an array of {key, size, MD5checksum}');
   return files.map((file: unknown, i) => {
     const f = (typeof file === 'object' && file !== null ? file : {}) as Record<string, unknown>;
-    if (typeof f.key !== 'string' || f.key === '') throw invalid(location, `files[${i}].key must be a non-empty string`);
+    if (typeof f.key !== 'string' || f.key === '')
+      throw invalid(location, `files[${i}].key must be a non-empty string`);
     if (typeof f.size !== 'number' || !Number.isSafeInteger(f.size) || f.size < 0) {
       throw invalid(location, `files[${i}].size must be a byte count`);
     }
@@ -140,7 +147,10 @@ export function checkInventoryManifest(
   }
   const destination = bucketName(m.destinationBucket as string);
   if (destination !== where.bucket) {
-    throw invalid(location, `its data files are in bucket ${destination}, but the manifest was read from ${where.bucket}`);
+    throw invalid(
+      location,
+      `its data files are in bucket ${destination}, but the manifest was read from ${where.bucket}`,
+    );
   }
   const format = m.fileFormat as string;
   if (format === 'ORC') {
@@ -176,17 +186,27 @@ export async function readInventoryManifest(
   const location = `s3://${where.bucket}/${where.key}`;
   let text: string;
   try {
-    const output = await client.send(new GetObjectCommand({ Bucket: where.bucket, Key: where.key }), signal ? { abortSignal: signal } : {});
+    const output = await client.send(
+      new GetObjectCommand({ Bucket: where.bucket, Key: where.key }),
+      signal ? { abortSignal: signal } : {},
+    );
     if (typeof output.ContentLength === 'number' && output.ContentLength > MAX_MANIFEST_BYTES) {
-      throw invalid(location, `is ${output.ContentLength} bytes, more than the ${MAX_MANIFEST_BYTES} a manifest may have`);
+      throw invalid(
+        location,
+        `is ${output.ContentLength} bytes, more than the ${MAX_MANIFEST_BYTES} a manifest may have`,
+      );
     }
     text = (await output.Body?.transformToString('utf-8')) ?? '';
   } catch (error) {
     // Only "there is no such manifest" is the caller's mistake; throttling or access errors pass on unchanged.
     if (!(error instanceof Error) || !['NoSuchKey', 'NoSuchBucket', 'NotFound'].includes(error.name)) throw error;
-    throw new PresignPipelineError('INVALID_INVENTORY_MANIFEST', `S3 Inventory manifest ${location} does not exist (${error.name})`, {
-      cause: error,
-    });
+    throw new PresignPipelineError(
+      'INVALID_INVENTORY_MANIFEST',
+      `S3 Inventory manifest ${location} does not exist (${error.name})`,
+      {
+        cause: error,
+      },
+    );
   }
   let json: unknown;
   try {

@@ -10,7 +10,14 @@ import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type ParquetRow } from 'hyparquet';
-import { assertChecksum, booleanOf, dataFileError, type DataFileRequest, type RowBatch, type RowSelector } from './data-file.js';
+import {
+  assertChecksum,
+  booleanOf,
+  dataFileError,
+  type DataFileRequest,
+  type RowBatch,
+  type RowSelector,
+} from './data-file.js';
 import type { InventoryColumns, InventoryDataFile } from './manifest.js';
 
 /** Rows materialised at a time at most (a row group larger than this is read in slices). */
@@ -22,7 +29,13 @@ const compressors = {
 };
 
 /** A hyparquet AsyncBuffer over an S3 object: each slice is one ranged GET. */
-function s3AsyncBuffer(client: S3Client, bucket: string, key: string, byteLength: number, signal: AbortSignal): AsyncBuffer {
+function s3AsyncBuffer(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  byteLength: number,
+  signal: AbortSignal,
+): AsyncBuffer {
   return {
     byteLength,
     async slice(start: number, end: number = byteLength): Promise<ArrayBuffer> {
@@ -38,7 +51,12 @@ function s3AsyncBuffer(client: S3Client, bucket: string, key: string, byteLength
 }
 
 /** Streams the whole file once through MD5 and compares with the manifest. */
-async function verifyFile(client: S3Client, bucket: string, file: InventoryDataFile, signal: AbortSignal): Promise<void> {
+async function verifyFile(
+  client: S3Client,
+  bucket: string,
+  file: InventoryDataFile,
+  signal: AbortSignal,
+): Promise<void> {
   const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: file.key }), { abortSignal: signal });
   const hash = createHash('md5');
   let bytes = 0;
@@ -82,7 +100,14 @@ export async function* readParquetFile(request: DataFileRequest): AsyncGenerator
     let row = skipRows;
     while (row < total) {
       const rowEnd = Math.min(total, row + ROWS_PER_READ);
-      const read = await parquetReadObjects({ file: buffer, metadata, columns: names, rowStart: row, rowEnd, compressors });
+      const read = await parquetReadObjects({
+        file: buffer,
+        metadata,
+        columns: names,
+        rowStart: row,
+        rowEnd,
+        compressors,
+      });
       const keys: string[] = [];
       for (const r of read) {
         const key = selects(r, columns, request.selector);

@@ -43,7 +43,8 @@ export function decodeInventoryToken(token: string): InventoryPosition & { md5: 
   const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
   const file = p.f;
   const row = p.r;
-  if (typeof file !== 'number' || !Number.isSafeInteger(file) || file < 0) throw invalidToken('has no valid file index');
+  if (typeof file !== 'number' || !Number.isSafeInteger(file) || file < 0)
+    throw invalidToken('has no valid file index');
   if (typeof row !== 'number' || !Number.isSafeInteger(row) || row < 0) throw invalidToken('has no valid row offset');
   if (typeof p.m !== 'string') throw invalidToken('has no data file checksum');
   return { file, row, md5: p.m };

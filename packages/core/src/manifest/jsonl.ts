@@ -83,7 +83,7 @@ function hasEscapable(bytes: Uint8Array, words: Uint32Array, start: number, end:
     const x = words[w] as number;
     const q = x ^ QUOTES;
     const b = x ^ BACKSLASHES;
-    if (((x - SPACES) & ~x) & HIGH || ((q - LOW) & ~q) & HIGH || ((b - LOW) & ~b) & HIGH) return true;
+    if ((x - SPACES) & ~x & HIGH || (q - LOW) & ~q & HIGH || (b - LOW) & ~b & HIGH) return true;
   }
   for (i = Math.max(i, lastWord << 2); i < end; i++) if (escapableByte(bytes[i] as number)) return true;
   return false;

@@ -32,7 +32,10 @@ export function memoryManifestWriter(): MemoryManifestWriter {
 
   function ensureOpen(action: string): void {
     if (state !== 'open') {
-      throw new PresignPipelineError('MANIFEST_WRITE_FAILED', `memoryManifestWriter: cannot ${action} a manifest that is ${state}`);
+      throw new PresignPipelineError(
+        'MANIFEST_WRITE_FAILED',
+        `memoryManifestWriter: cannot ${action} a manifest that is ${state}`,
+      );
     }
   }
 

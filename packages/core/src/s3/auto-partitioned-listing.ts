@@ -159,16 +159,26 @@ export class AutoPartitionedListing {
     const { client, bucket, pageSize, prefix } = this.settings;
     for (;;) {
       if (!(await this.permits.acquire())) return;
-      const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: prefix, MaxKeys: pageSize, EncodingType: 'url' };
+      const input: ListObjectsV2CommandInput = {
+        Bucket: bucket,
+        Prefix: prefix,
+        MaxKeys: pageSize,
+        EncodingType: 'url',
+      };
       if (cursor.continuationToken !== undefined) input.ContinuationToken = cursor.continuationToken;
       else if (cursor.after !== undefined) input.StartAfter = cursor.after;
       cursor.inFlight = true;
-      const output = decodeListing(await this.requests.run((abortSignal) => client.send(listObjectsCommand(input), { abortSignal })), bucket);
+      const output = decodeListing(
+        await this.requests.run((abortSignal) => client.send(listObjectsCommand(input), { abortSignal })),
+        bucket,
+      );
       cursor.inFlight = false;
       if (this.stopped) return;
 
       const { keys, cursor: lastListed, beyond } = selectKeys(output.Contents, this.settings, cursor.last);
-      const listedKeys = (output.Contents ?? []).map((object) => object.Key).filter((key): key is string => key !== undefined);
+      const listedKeys = (output.Contents ?? [])
+        .map((object) => object.Key)
+        .filter((key): key is string => key !== undefined);
       this.learn(cursor, listedKeys);
       if (lastListed !== undefined) cursor.listed = lastListed;
       const ends = beyond || !output.IsTruncated;
@@ -278,7 +288,6 @@ export class AutoPartitionedListing {
     for (let i = 0; i < points.length; i++) this.open(points[i], points[i + 1] ?? end);
     return true;
   }
-
 }
 
 /**

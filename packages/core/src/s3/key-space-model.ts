@@ -31,7 +31,9 @@ interface Position {
   /** Observed count per code point (END included). */
   readonly counts: Map<number, number>;
   /** Sorted code points with their (smoothed) weight and the sum of weights before them; rebuilt lazily. */
-  table: { readonly cps: number[]; readonly weights: number[]; readonly before: number[]; readonly total: number } | undefined;
+  table:
+    | { readonly cps: number[]; readonly weights: number[]; readonly before: number[]; readonly total: number }
+    | undefined;
 }
 
 /** Code points of `key` from string index `from`, at most `max` of them. */

@@ -82,15 +82,21 @@ export function checkListAnswer(output: ListAnswerFields, request: ListRequest, 
 }
 
 function answerProblem(output: ListAnswerFields, request: ListRequest, strict: boolean): string | undefined {
-  if (typeof output !== 'object' || output === null) return `the answer is ${output === null ? 'null' : typeof output}, not a listing`;
+  if (typeof output !== 'object' || output === null)
+    return `the answer is ${output === null ? 'null' : typeof output}, not a listing`;
   const { Name: name, Prefix: echoed, IsTruncated: truncated, NextContinuationToken: next } = output;
   if (name === undefined ? strict : name !== request.bucket) {
-    return name === undefined ? 'the answer names no bucket' : `the answer lists bucket ${JSON.stringify(name)}, not ${JSON.stringify(request.bucket)}`;
+    return name === undefined
+      ? 'the answer names no bucket'
+      : `the answer lists bucket ${JSON.stringify(name)}, not ${JSON.stringify(request.bucket)}`;
   }
   if (!prefixMatches(echoed, request.prefix, output.EncodingType, strict)) {
-    return echoed === undefined ? 'the answer names no prefix' : `the answer lists prefix ${JSON.stringify(echoed)}, not ${JSON.stringify(request.prefix)}`;
+    return echoed === undefined
+      ? 'the answer names no prefix'
+      : `the answer lists prefix ${JSON.stringify(echoed)}, not ${JSON.stringify(request.prefix)}`;
   }
-  if (typeof truncated !== 'boolean') return 'the answer has no IsTruncated, so it does not say whether more pages follow';
+  if (typeof truncated !== 'boolean')
+    return 'the answer has no IsTruncated, so it does not say whether more pages follow';
   if (!truncated) return undefined;
   if (typeof next !== 'string' || next === '') return 'the answer is truncated but has no NextContinuationToken';
   if (next === request.continuationToken) {
@@ -99,7 +105,12 @@ function answerProblem(output: ListAnswerFields, request: ListRequest, strict: b
   return undefined;
 }
 
-function prefixMatches(echoed: string | undefined, prefix: string, encoding: string | undefined, strict: boolean): boolean {
+function prefixMatches(
+  echoed: string | undefined,
+  prefix: string,
+  encoding: string | undefined,
+  strict: boolean,
+): boolean {
   // S3 sends <Prefix/> for an empty prefix, which readers may drop.
   if (echoed === undefined) return prefix === '' || !strict;
   if (echoed === prefix) return true;

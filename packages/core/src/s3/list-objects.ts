@@ -302,7 +302,11 @@ async function readBody(body: unknown): Promise<Uint8Array | undefined> {
   if (body !== null && typeof body === 'object' && Symbol.asyncIterator in body) {
     const chunks: Buffer[] = [];
     for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      chunks.push(
+        typeof chunk === 'string'
+          ? Buffer.from(chunk, 'utf8')
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+      );
     }
     return Buffer.concat(chunks);
   }
@@ -360,7 +364,10 @@ export function listObjectsCommand(input: ListObjectsV2CommandInput, request?: L
       // then name this one "Error".
       throw malformedListing(request, `the answer could not be read (${firstLine(error)})`);
     }
-    const output = lean === undefined ? (result.output as ListObjectsV2CommandOutput) : { ...lean, $metadata: (result.output as ListObjectsV2CommandOutput).$metadata };
+    const output =
+      lean === undefined
+        ? (result.output as ListObjectsV2CommandOutput)
+        : { ...lean, $metadata: (result.output as ListObjectsV2CommandOutput).$metadata };
     if (request !== undefined) checkListAnswer(output, request, true);
     return lean === undefined ? result : { ...result, output };
   };

@@ -207,7 +207,6 @@ class PartitionedListing {
     if (this.pending.length < MAX_PENDING_PARTITIONS) this.root.wake();
   }
 
-
   /** Lists one partition to its end; with `delimiter`, it is the listing that discovers the other partitions. */
   private async list(partition: ListPartition, delimiter?: string): Promise<void> {
     const { client, bucket, pageSize } = this.settings;
@@ -219,7 +218,12 @@ class PartitionedListing {
       }
       if (!(await this.permits.acquire())) return;
       // Encoded keys: a plain XML listing cannot carry every key (see decodeListing).
-      const input: ListObjectsV2CommandInput = { Bucket: bucket, Prefix: partition.prefix, MaxKeys: pageSize, EncodingType: 'url' };
+      const input: ListObjectsV2CommandInput = {
+        Bucket: bucket,
+        Prefix: partition.prefix,
+        MaxKeys: pageSize,
+        EncodingType: 'url',
+      };
       if (delimiter !== undefined) input.Delimiter = delimiter;
       if (page === 0 && partition.startAfter !== undefined) input.StartAfter = partition.startAfter;
       if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
@@ -230,10 +234,15 @@ class PartitionedListing {
         page,
         continuationToken,
         startAfter: input.StartAfter,
-        partition: delimiter === undefined ? JSON.stringify(partition.prefix) : `${JSON.stringify(partition.prefix)} (by delimiter)`,
+        partition:
+          delimiter === undefined
+            ? JSON.stringify(partition.prefix)
+            : `${JSON.stringify(partition.prefix)} (by delimiter)`,
       };
 
-      const answer = await this.requests.run((abortSignal) => client.send(listObjectsCommand(input, request), { abortSignal }));
+      const answer = await this.requests.run((abortSignal) =>
+        client.send(listObjectsCommand(input, request), { abortSignal }),
+      );
       if (this.stopped) return;
       // Checked again for clients that answer without the SDK's middleware (the command checked real answers).
       checkListAnswer(answer, request, false);

@@ -36,7 +36,6 @@ export class PooledUpload {
   private readonly inFlight = new Set<Promise<void>>();
   private uploadId: Promise<string> | undefined;
   private failure: { error: unknown } | undefined;
-  private aborted = false;
   private wakeFree: (() => void) | undefined;
   private readonly settled: Promise<void>;
 
@@ -56,7 +55,6 @@ export class PooledUpload {
 
   /** Stops reading and uploading; `done()` then rejects. The caller's cleanup removes what was created. */
   async abort(): Promise<void> {
-    this.aborted = true;
     this.fail(abortError());
   }
 
@@ -180,7 +178,9 @@ export class PooledUpload {
     const UploadId = await this.createUpload();
     const Parts = [...this.parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
     try {
-      await this.options.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } }));
+      await this.options.client.send(
+        new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } }),
+      );
     } catch (error) {
       this.fail(error);
       throw error;
@@ -193,6 +193,8 @@ export class PooledUpload {
     const id = await this.uploadId?.catch(() => undefined);
     if (id === undefined) return;
     const { Bucket, Key } = this.options.params;
-    await this.options.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: id })).catch(() => undefined);
+    await this.options.client
+      .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: id }))
+      .catch(() => undefined);
   }
 }

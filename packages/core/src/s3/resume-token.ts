@@ -24,7 +24,8 @@ export interface KeyRange {
   readonly last: string | undefined;
 }
 
-const fingerprint = (value: string): string => createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 11);
+const fingerprint = (value: string): string =>
+  createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 11);
 
 function frontCode(values: readonly (string | undefined)[]): (number | string | null)[] {
   const out: (number | string | null)[] = [];
@@ -53,7 +54,13 @@ function frontDecode(items: readonly unknown[]): (string | undefined)[] {
       continue;
     }
     const rest = items[++i];
-    if (typeof item !== 'number' || !Number.isInteger(item) || item < 0 || item > previous.length || typeof rest !== 'string') {
+    if (
+      typeof item !== 'number' ||
+      !Number.isInteger(item) ||
+      item < 0 ||
+      item > previous.length ||
+      typeof rest !== 'string'
+    ) {
       throw new Error('a range bound is not well formed');
     }
     previous = previous.slice(0, item) + rest;
@@ -82,7 +89,11 @@ export function encodeResumeToken(bucket: string, prefix: string, ranges: readon
 }
 
 function invalid(message: string, cause?: unknown): PresignPipelineError {
-  return new PresignPipelineError('INVALID_RESUME_TOKEN', `resumeToken ${message}`, cause === undefined ? {} : { cause });
+  return new PresignPipelineError(
+    'INVALID_RESUME_TOKEN',
+    `resumeToken ${message}`,
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /**
@@ -92,7 +103,8 @@ function invalid(message: string, cause?: unknown): PresignPipelineError {
  */
 export function decodeResumeToken(token: unknown, bucket: string, prefix: string): KeyRange[] {
   if (typeof token !== 'string' || token.length === 0) throw invalid('must be a non-empty string');
-  if (token.length > MAX_RESUME_TOKEN_LENGTH) throw invalid(`is malformed: longer than ${MAX_RESUME_TOKEN_LENGTH} characters`);
+  if (token.length > MAX_RESUME_TOKEN_LENGTH)
+    throw invalid(`is malformed: longer than ${MAX_RESUME_TOKEN_LENGTH} characters`);
   const match = /^v(\d{1,6})\.([A-Za-z0-9_-]+)$/.exec(token);
   if (match === null) throw invalid('is malformed: not a resume token of s3ListSource');
   const version = Number(match[1]);
@@ -101,7 +113,9 @@ export function decodeResumeToken(token: unknown, bucket: string, prefix: string
   }
   let document: { b?: unknown; p?: unknown; r?: unknown };
   try {
-    document = JSON.parse(inflateRawSync(Buffer.from(match[2] as string, 'base64url')).toString('utf8')) as typeof document;
+    document = JSON.parse(
+      inflateRawSync(Buffer.from(match[2] as string, 'base64url')).toString('utf8'),
+    ) as typeof document;
   } catch (error) {
     throw invalid('is malformed: its payload does not decode', error);
   }

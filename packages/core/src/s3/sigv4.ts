@@ -95,7 +95,10 @@ export function formatAmzDate(epochMs: number): AmzDate {
   const year = date.getUTCFullYear();
   if (year < 1000 || year > 9999) throw new RangeError(`signing date must fall in years 1000..9999, got ${year}`);
   const short = `${year}${pad2(date.getUTCMonth() + 1)}${pad2(date.getUTCDate())}`;
-  return { short, long: `${short}T${pad2(date.getUTCHours())}${pad2(date.getUTCMinutes())}${pad2(date.getUTCSeconds())}Z` };
+  return {
+    short,
+    long: `${short}T${pad2(date.getUTCHours())}${pad2(date.getUTCMinutes())}${pad2(date.getUTCSeconds())}Z`,
+  };
 }
 
 /** Parses `YYYYMMDDTHHMMSSZ` back into epoch milliseconds (NaN when malformed). */

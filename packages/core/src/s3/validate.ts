@@ -19,9 +19,13 @@ export function assertKeyLength(key: string): void {
   if (key.length <= SURELY_SHORT_KEY) return;
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes > MAX_KEY_BYTES) {
-    throw new PresignPipelineError('INVALID_KEY', `key is ${bytes} bytes long in UTF-8; S3 keys are at most ${MAX_KEY_BYTES} bytes`, {
-      key,
-    });
+    throw new PresignPipelineError(
+      'INVALID_KEY',
+      `key is ${bytes} bytes long in UTF-8; S3 keys are at most ${MAX_KEY_BYTES} bytes`,
+      {
+        key,
+      },
+    );
   }
 }
 

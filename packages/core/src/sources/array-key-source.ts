@@ -30,7 +30,10 @@ function isIterable(value: object): value is Iterable<unknown> {
  * const source = arrayKeySource(['a.pdf', 'b.pdf'], { bucket: 'reports', pageSize: 500 });
  * ```
  */
-export function arrayKeySource(keys: Iterable<string> | AsyncIterable<string>, options: ArrayKeySourceOptions): KeySource {
+export function arrayKeySource(
+  keys: Iterable<string> | AsyncIterable<string>,
+  options: ArrayKeySourceOptions,
+): KeySource {
   if (typeof keys !== 'object' || keys === null || !(isIterable(keys) || isAsyncIterable(keys))) {
     if (typeof keys !== 'string') invalidType(OWNER, 'keys', 'an iterable or async iterable of keys', keys);
     invalidType(OWNER, 'keys', 'an iterable or async iterable of keys (not a single string)', keys);
@@ -71,5 +74,7 @@ export function arrayKeySource(keys: Iterable<string> | AsyncIterable<string>, o
 function makePage(bucket: string, keys: unknown[]): KeyPage {
   const last = keys[keys.length - 1];
   // Keys are typed as strings; anything else a caller smuggles in is reported per item by the pipeline.
-  return typeof last === 'string' ? { bucket, keys: keys as string[], cursor: last } : { bucket, keys: keys as string[] };
+  return typeof last === 'string'
+    ? { bucket, keys: keys as string[], cursor: last }
+    : { bucket, keys: keys as string[] };
 }

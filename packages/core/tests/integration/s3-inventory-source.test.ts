@@ -47,7 +47,11 @@ const ROWS: FixtureRow[] = [...PLAIN, ...AWKWARD, 'docs/notes.txt', 'other/outsi
   key,
   size: key.endsWith('/') ? 0 : 100,
 }));
-const thirds = (rows: readonly FixtureRow[]): FixtureRow[][] => [rows.slice(0, 900), rows.slice(900, 1800), rows.slice(1800)];
+const thirds = (rows: readonly FixtureRow[]): FixtureRow[][] => [
+  rows.slice(0, 900),
+  rows.slice(900, 1800),
+  rows.slice(1800),
+];
 
 const EXPECTED = [...PLAIN, ...AWKWARD];
 
@@ -60,12 +64,17 @@ async function collect(source: ReturnType<typeof s3InventorySource>): Promise<{ 
 describe('s3InventorySource over HTTP', () => {
   let endpoint: S3Endpoint;
   let client: S3Client;
-  const source = (options: Partial<S3InventorySourceOptions> & { manifestKey: string }): ReturnType<typeof s3InventorySource> => {
+  const source = (
+    options: Partial<S3InventorySourceOptions> & { manifestKey: string },
+  ): ReturnType<typeof s3InventorySource> => {
     const { manifestKey, ...rest } = options;
     return s3InventorySource({ client, manifest: { bucket: DEST, key: manifestKey }, bucket: SOURCE, ...rest });
   };
   const csvFiles = (prefix: string, rows: readonly FixtureRow[], schema = PLAIN_CSV_SCHEMA) =>
-    thirds(rows).map((part, i) => ({ key: `${prefix}/data/part-${i}.csv.gz`, body: csvGzipFile(SOURCE, part, schema) }));
+    thirds(rows).map((part, i) => ({
+      key: `${prefix}/data/part-${i}.csv.gz`,
+      body: csvGzipFile(SOURCE, part, schema),
+    }));
 
   beforeAll(async () => {
     endpoint = await startS3Endpoint({ log: false });
@@ -85,7 +94,10 @@ describe('s3InventorySource over HTTP', () => {
       destinationBucket: DEST,
       fileFormat: 'Parquet',
       fileSchema: PARQUET_SCHEMA,
-      files: thirds(ROWS).map((part, i) => ({ key: `parquet/data/part-${i}.parquet`, body: parquetFile(SOURCE, part, 400) })),
+      files: thirds(ROWS).map((part, i) => ({
+        key: `parquet/data/part-${i}.parquet`,
+        body: parquetFile(SOURCE, part, 400),
+      })),
       manifestKey: 'parquet/manifest.json',
     });
   }, 120_000);
@@ -95,31 +107,43 @@ describe('s3InventorySource over HTTP', () => {
     await endpoint?.stop();
   });
 
-  it.each(['csv', 'parquet'])('yields every key of a %s inventory exactly once, byte for byte, decoded', async (format) => {
-    const { keys, pages } = await collect(source({ manifestKey: `${format}/manifest.json`, prefix: 'docs/', filter: suffixFilter('.pdf') }));
-    expect(keys).toEqual(EXPECTED);
-    expect(pages.every((p) => p.bucket === SOURCE)).toBe(true);
-    // One page opens each data file; the others continue it.
-    expect(pages.filter((p) => p.continues !== true)).toHaveLength(3);
-  });
+  it.each(['csv', 'parquet'])(
+    'yields every key of a %s inventory exactly once, byte for byte, decoded',
+    async (format) => {
+      const { keys, pages } = await collect(
+        source({ manifestKey: `${format}/manifest.json`, prefix: 'docs/', filter: suffixFilter('.pdf') }),
+      );
+      expect(keys).toEqual(EXPECTED);
+      expect(pages.every((p) => p.bucket === SOURCE)).toBe(true);
+      // One page opens each data file; the others continue it.
+      expect(pages.filter((p) => p.continues !== true)).toHaveLength(3);
+    },
+  );
 
   it('keeps zero-byte directory markers only when asked', async () => {
-    const { keys } = await collect(source({ manifestKey: 'csv/manifest.json', prefix: 'docs/folder', includeDirectoryMarkers: true }));
+    const { keys } = await collect(
+      source({ manifestKey: 'csv/manifest.json', prefix: 'docs/folder', includeDirectoryMarkers: true }),
+    );
     expect(keys).toEqual(['docs/folder/']);
     expect((await collect(source({ manifestKey: 'csv/manifest.json', prefix: 'docs/folder' }))).keys).toEqual([]);
   });
 
-  it.each(['csv', 'parquet'])('resumes a %s inventory from any page cursor without a gap or a repeat', async (format) => {
-    const all = await collect(source({ manifestKey: `${format}/manifest.json`, prefix: 'docs/' }));
-    for (const cut of [0, Math.floor(all.pages.length / 2), all.pages.length - 2]) {
-      const cursor = all.pages[cut]?.cursor as string;
-      expect(cursor.startsWith('inv1.')).toBe(true);
-      expect(cursor.length).toBeLessThan(4096);
-      const before = all.pages.slice(0, cut + 1).flatMap((p) => p.keys);
-      const after = await collect(source({ manifestKey: `${format}/manifest.json`, prefix: 'docs/', resumeToken: cursor }));
-      expect([...before, ...after.keys]).toEqual(all.keys);
-    }
-  });
+  it.each(['csv', 'parquet'])(
+    'resumes a %s inventory from any page cursor without a gap or a repeat',
+    async (format) => {
+      const all = await collect(source({ manifestKey: `${format}/manifest.json`, prefix: 'docs/' }));
+      for (const cut of [0, Math.floor(all.pages.length / 2), all.pages.length - 2]) {
+        const cursor = all.pages[cut]?.cursor as string;
+        expect(cursor.startsWith('inv1.')).toBe(true);
+        expect(cursor.length).toBeLessThan(4096);
+        const before = all.pages.slice(0, cut + 1).flatMap((p) => p.keys);
+        const after = await collect(
+          source({ manifestKey: `${format}/manifest.json`, prefix: 'docs/', resumeToken: cursor }),
+        );
+        expect([...before, ...after.keys]).toEqual(all.keys);
+      }
+    },
+  );
 
   it('runs a whole pipeline into an S3 manifest, counting data files as pages', async () => {
     const result = await presignPipeline({
@@ -138,7 +162,13 @@ describe('s3InventorySource over HTTP', () => {
     const versioned: FixtureRow[] = [
       { key: 'v/current.pdf', isLatest: true, versionId: 'v2', lastModified: t('2026-03-02T00:00:00Z') },
       { key: 'v/current.pdf', isLatest: false, versionId: 'v1', lastModified: t('2026-03-01T00:00:00Z') },
-      { key: 'v/deleted.pdf', isLatest: true, isDeleteMarker: true, versionId: 'v3', lastModified: t('2026-03-03T00:00:00Z') },
+      {
+        key: 'v/deleted.pdf',
+        isLatest: true,
+        isDeleteMarker: true,
+        versionId: 'v3',
+        lastModified: t('2026-03-03T00:00:00Z'),
+      },
       { key: 'v/deleted.pdf', isLatest: false, versionId: 'v2', lastModified: t('2026-03-01T00:00:00Z') },
       { key: 'v/old.pdf', isLatest: true, versionId: 'v1', lastModified: t('2025-01-01T00:00:00Z') },
     ];
@@ -177,15 +207,20 @@ describe('s3InventorySource over HTTP', () => {
       },
     );
 
-    it.each(['versions/manifest.json', 'versions/parquet-manifest.json'])('cuts by LastModifiedDate (%s)', async (manifestKey) => {
-      const after = await collect(source({ manifestKey, modifiedAfter: t('2026-01-01T00:00:00Z') }));
-      expect(after.keys).toEqual(['v/current.pdf']);
-      const before = await collect(source({ manifestKey, modifiedBefore: t('2026-01-01T00:00:00Z') }));
-      expect(before.keys).toEqual(['v/old.pdf']);
-    });
+    it.each(['versions/manifest.json', 'versions/parquet-manifest.json'])(
+      'cuts by LastModifiedDate (%s)',
+      async (manifestKey) => {
+        const after = await collect(source({ manifestKey, modifiedAfter: t('2026-01-01T00:00:00Z') }));
+        expect(after.keys).toEqual(['v/current.pdf']);
+        const before = await collect(source({ manifestKey, modifiedBefore: t('2026-01-01T00:00:00Z') }));
+        expect(before.keys).toEqual(['v/old.pdf']);
+      },
+    );
 
     it('refuses a date cut-off on an inventory without LastModifiedDate', async () => {
-      await expect(collect(source({ manifestKey: 'nodates/manifest.json', modifiedAfter: t('2026-01-01T00:00:00Z') }))).rejects.toMatchObject({
+      await expect(
+        collect(source({ manifestKey: 'nodates/manifest.json', modifiedAfter: t('2026-01-01T00:00:00Z') })),
+      ).rejects.toMatchObject({
         code: 'INVALID_INVENTORY_MANIFEST',
         message: expect.stringContaining('LastModifiedDate'),
       });
@@ -219,7 +254,13 @@ describe('s3InventorySource over HTTP', () => {
       await put('corrupt-parquet', {
         fileFormat: 'Parquet',
         fileSchema: PARQUET_SCHEMA,
-        files: [{ key: 'corrupt-parquet/data/0.parquet', body: parquetFile(SOURCE, rows), md5: '0123456789abcdef0123456789abcdef' }],
+        files: [
+          {
+            key: 'corrupt-parquet/data/0.parquet',
+            body: parquetFile(SOURCE, rows),
+            md5: '0123456789abcdef0123456789abcdef',
+          },
+        ],
       });
       await put('missing', { skipUpload: ['missing/data/0.csv.gz'] });
     });
@@ -259,9 +300,14 @@ describe('s3InventorySource over HTTP', () => {
         manifestKey: 'moved/manifest.json',
       });
       const { CopyObjectCommand } = await import('@aws-sdk/client-s3');
-      await client.send(new CopyObjectCommand({ Bucket: 'elsewhere', Key: 'manifest.json', CopySource: `${DEST}/moved/manifest.json` }));
+      await client.send(
+        new CopyObjectCommand({ Bucket: 'elsewhere', Key: 'manifest.json', CopySource: `${DEST}/moved/manifest.json` }),
+      );
       const moved = s3InventorySource({ client, manifest: { bucket: 'elsewhere', key: 'manifest.json' } });
-      await expect(collect(moved)).rejects.toMatchObject({ code: 'INVALID_INVENTORY_MANIFEST', message: expect.stringContaining(DEST) });
+      await expect(collect(moved)).rejects.toMatchObject({
+        code: 'INVALID_INVENTORY_MANIFEST',
+        message: expect.stringContaining(DEST),
+      });
     });
 
     it('a checksum mismatch found mid-run leaves no manifest object behind', async () => {
@@ -270,7 +316,12 @@ describe('s3InventorySource over HTTP', () => {
         presignPipeline({
           source: source({ manifestKey: 'corrupt/manifest.json' }),
           presigner: sdkPresigner({ client }),
-          manifest: s3ManifestWriter({ client, bucket: SOURCE, keyPrefix: 'manifests/', presigner: sdkPresigner({ client }) }),
+          manifest: s3ManifestWriter({
+            client,
+            bucket: SOURCE,
+            keyPrefix: 'manifests/',
+            presigner: sdkPresigner({ client }),
+          }),
           queueMax: 10,
         }),
       ).rejects.toMatchObject({ code: 'INVENTORY_CHECKSUM_MISMATCH' });
@@ -281,7 +332,9 @@ describe('s3InventorySource over HTTP', () => {
     it('a resume token of another inventory is refused', async () => {
       const { pages } = await collect(source({ manifestKey: 'csv/manifest.json' }));
       const token = pages[0]?.cursor as string;
-      await expect(collect(source({ manifestKey: 'versions/manifest.json', resumeToken: token }))).rejects.toMatchObject({
+      await expect(
+        collect(source({ manifestKey: 'versions/manifest.json', resumeToken: token })),
+      ).rejects.toMatchObject({
         code: 'INVALID_RESUME_TOKEN',
       });
     });

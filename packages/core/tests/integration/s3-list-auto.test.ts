@@ -17,18 +17,30 @@ const BUCKET = 'auto-listing';
 const OTHER_BUCKET = 'auto-listing-other';
 const PREFIX = 'data/';
 const LONG = `${'long-shared-prefix-'.repeat(10)}${'0'.repeat(10)}/`;
-const AWKWARD = ['with space', 'plus+sign', 'per%cent', 'per%25encoded', 'ünïcödé-漢字', 'emoji-😀', 'fullwidth-\uff01', '\ue000-private', 'tab\there'];
+const AWKWARD = [
+  'with space',
+  'plus+sign',
+  'per%cent',
+  'per%25encoded',
+  'ünïcödé-漢字',
+  'emoji-😀',
+  'fullwidth-\uff01',
+  '\ue000-private',
+  'tab\there',
+];
 
 function seededKeys(): string[] {
   const keys: string[] = [];
   // 90 % under hot/, the rest spread before and after it.
-  for (let i = 0; i < 540; i++) keys.push(`${PREFIX}hot/${String(i).padStart(4, '0')}-${AWKWARD[i % AWKWARD.length]}.pdf`);
+  for (let i = 0; i < 540; i++)
+    keys.push(`${PREFIX}hot/${String(i).padStart(4, '0')}-${AWKWARD[i % AWKWARD.length]}.pdf`);
   for (let i = 0; i < 30; i++) keys.push(`${PREFIX}a-cold/${AWKWARD[i % AWKWARD.length]}-${i}.pdf`);
   for (let i = 0; i < 30; i++) keys.push(`${PREFIX}${LONG}${i}-${AWKWARD[i % AWKWARD.length]}.pdf`);
   return keys;
 }
 
-const utf8Sorted = (keys: readonly string[]): string[] => [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+const utf8Sorted = (keys: readonly string[]): string[] =>
+  [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 
 describe("s3ListSource partitions by 'auto' against a real S3 API", () => {
   let endpoint: S3Endpoint;
@@ -50,7 +62,13 @@ describe("s3ListSource partitions by 'auto' against a real S3 API", () => {
 
   it.each([2, 8, 16])('lists every key exactly once at concurrency %i', async (concurrency) => {
     const listed: string[] = [];
-    const source = s3ListSource({ client, bucket: BUCKET, prefix: PREFIX, pageSize: 25, partitions: { by: 'auto', concurrency } });
+    const source = s3ListSource({
+      client,
+      bucket: BUCKET,
+      prefix: PREFIX,
+      pageSize: 25,
+      partitions: { by: 'auto', concurrency },
+    });
     for await (const page of source.pages({ signal: new AbortController().signal })) listed.push(...page.keys);
     expect(listed).toHaveLength(keys.length);
     expect(utf8Sorted(listed)).toEqual(utf8Sorted(keys));
@@ -98,7 +116,13 @@ describe("s3ListSource partitions by 'auto' against a real S3 API", () => {
   });
 
   it('refuses tokens of another bucket or prefix, of another version, or malformed, with INVALID_RESUME_TOKEN', async () => {
-    const source = s3ListSource({ client, bucket: BUCKET, prefix: PREFIX, pageSize: 20, partitions: { by: 'auto', concurrency: 4 } });
+    const source = s3ListSource({
+      client,
+      bucket: BUCKET,
+      prefix: PREFIX,
+      pageSize: 20,
+      partitions: { by: 'auto', concurrency: 4 },
+    });
     let first: KeyPage | undefined;
     for await (const page of source.pages({ signal: new AbortController().signal })) {
       first = page;
@@ -108,7 +132,13 @@ describe("s3ListSource partitions by 'auto' against a real S3 API", () => {
     expect(token).toMatch(/^v1\./);
     const refusal = async (bucket: string, prefix: string, resumeToken: string): Promise<unknown> => {
       try {
-        const resumed = s3ListSource({ client, bucket, prefix, partitions: { by: 'auto', concurrency: 4 }, resumeToken });
+        const resumed = s3ListSource({
+          client,
+          bucket,
+          prefix,
+          partitions: { by: 'auto', concurrency: 4 },
+          resumeToken,
+        });
         for await (const _ of resumed.pages({ signal: new AbortController().signal })) {
           // a refused token lists nothing
         }
@@ -117,10 +147,25 @@ describe("s3ListSource partitions by 'auto' against a real S3 API", () => {
       }
       throw new Error('the token was accepted');
     };
-    await expect(refusal(OTHER_BUCKET, PREFIX, token)).resolves.toMatchObject({ code: 'INVALID_RESUME_TOKEN', message: expect.stringMatching(/another bucket/) });
-    await expect(refusal(BUCKET, 'data/hot/', token)).resolves.toMatchObject({ code: 'INVALID_RESUME_TOKEN', message: expect.stringMatching(/another prefix/) });
-    await expect(refusal(BUCKET, PREFIX, token.replace(/^v1\./, 'v2.'))).resolves.toMatchObject({ code: 'INVALID_RESUME_TOKEN', message: expect.stringMatching(/version 2/) });
-    await expect(refusal(BUCKET, PREFIX, 'v1.not-deflated')).resolves.toMatchObject({ code: 'INVALID_RESUME_TOKEN', message: expect.stringMatching(/malformed/) });
-    await expect(refusal(BUCKET, PREFIX, `v1.${'A'.repeat(5000)}`)).resolves.toMatchObject({ code: 'INVALID_RESUME_TOKEN', message: expect.stringMatching(/longer than 4096/) });
+    await expect(refusal(OTHER_BUCKET, PREFIX, token)).resolves.toMatchObject({
+      code: 'INVALID_RESUME_TOKEN',
+      message: expect.stringMatching(/another bucket/),
+    });
+    await expect(refusal(BUCKET, 'data/hot/', token)).resolves.toMatchObject({
+      code: 'INVALID_RESUME_TOKEN',
+      message: expect.stringMatching(/another prefix/),
+    });
+    await expect(refusal(BUCKET, PREFIX, token.replace(/^v1\./, 'v2.'))).resolves.toMatchObject({
+      code: 'INVALID_RESUME_TOKEN',
+      message: expect.stringMatching(/version 2/),
+    });
+    await expect(refusal(BUCKET, PREFIX, 'v1.not-deflated')).resolves.toMatchObject({
+      code: 'INVALID_RESUME_TOKEN',
+      message: expect.stringMatching(/malformed/),
+    });
+    await expect(refusal(BUCKET, PREFIX, `v1.${'A'.repeat(5000)}`)).resolves.toMatchObject({
+      code: 'INVALID_RESUME_TOKEN',
+      message: expect.stringMatching(/longer than 4096/),
+    });
   });
 });

@@ -98,7 +98,8 @@ describe('keys that plain XML cannot carry, over a real S3 API', () => {
       BUCKET,
       byPath.map((key) => ({ key, body: bodyOf(key) })),
     );
-    for (const key of ALL.filter((k) => !byPath.includes(k))) await postObject(endpoint.endpoint, BUCKET, key, bodyOf(key));
+    for (const key of ALL.filter((k) => !byPath.includes(k)))
+      await postObject(endpoint.endpoint, BUCKET, key, bodyOf(key));
   }, 120_000);
 
   afterAll(async () => {
@@ -143,14 +144,26 @@ describe('keys that plain XML cannot carry, over a real S3 API', () => {
   });
 
   it('partitions by delimiter list each key once, the common prefixes (dir\\r/, dir+x/, …) decoded', async () => {
-    const pages = await collect({ client, bucket: BUCKET, prefix: PREFIX, pageSize: 2, partitions: { by: 'delimiter', concurrency: 4 } });
+    const pages = await collect({
+      client,
+      bucket: BUCKET,
+      prefix: PREFIX,
+      pageSize: 2,
+      partitions: { by: 'delimiter', concurrency: 4 },
+    });
     const keys = pages.flatMap((p) => p.keys);
     expect([...keys].sort(utf8Order)).toEqual(SORTED);
   });
 
   it('partitions by range at boundaries holding control characters list each key once', async () => {
     const boundaries = [`${PREFIX}dir\r`, `${PREFIX}pair\rx`, `${PREFIX}sub/\x01`];
-    const pages = await collect({ client, bucket: BUCKET, prefix: PREFIX, pageSize: 2, partitions: { by: 'range', boundaries } });
+    const pages = await collect({
+      client,
+      bucket: BUCKET,
+      prefix: PREFIX,
+      pageSize: 2,
+      partitions: { by: 'range', boundaries },
+    });
     const keys = pages.flatMap((p) => p.keys);
     expect([...keys].sort(utf8Order)).toEqual(SORTED);
   });

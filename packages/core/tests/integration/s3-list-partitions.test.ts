@@ -19,7 +19,17 @@ import type { KeyPage } from '../../src/types.js';
 const BUCKET = 'partitioned-listing';
 const PREFIX = 'data/';
 
-const AWKWARD = ['with space', 'plus+sign', 'per%cent', 'hash#tag', 'ünïcödé-漢字', 'emoji-😀', 'fullwidth-\uff01', 'a/b/c', 'double//slash'];
+const AWKWARD = [
+  'with space',
+  'plus+sign',
+  'per%cent',
+  'hash#tag',
+  'ünïcödé-漢字',
+  'emoji-😀',
+  'fullwidth-\uff01',
+  'a/b/c',
+  'double//slash',
+];
 
 function seededKeys(): { objects: string[]; markers: string[]; outside: string[] } {
   const objects: string[] = [];
@@ -149,7 +159,13 @@ describe('s3ListSource partitions against a real S3 API', () => {
     // Prepare: boundaries that are existing keys (every 400th), one between the U+FFE0 and U+1F600 keys, and some
     // that exist nowhere.
     const existing = sequential.filter((_, i) => i % 400 === 399);
-    const boundaries = sortedUtf8([...existing, `${PREFIX}07/\ufffd`, `${PREFIX}00/`, `${PREFIX}12/0100`, `${PREFIX}zzz`]);
+    const boundaries = sortedUtf8([
+      ...existing,
+      `${PREFIX}07/\ufffd`,
+      `${PREFIX}00/`,
+      `${PREFIX}12/0100`,
+      `${PREFIX}zzz`,
+    ]);
     expect(new Set(boundaries).size).toBe(boundaries.length);
 
     // Act
@@ -179,7 +195,10 @@ describe('s3ListSource partitions against a real S3 API', () => {
 
     // Act
     const pdfs = await collect({ ...base, filter: suffixFilter('.pdf'), partitions: { by: 'delimiter' } });
-    const all = await collect({ ...withMarkers, partitions: { by: 'range', boundaries: [`${PREFIX}05`, `${PREFIX}10`] } });
+    const all = await collect({
+      ...withMarkers,
+      partitions: { by: 'range', boundaries: [`${PREFIX}05`, `${PREFIX}10`] },
+    });
     const allSequential = await collect(withMarkers);
 
     // Assess
@@ -191,7 +210,9 @@ describe('s3ListSource partitions against a real S3 API', () => {
   it('feeds the pipeline: every key presigned once', async () => {
     // Prepare
     const manifest = memoryManifestWriter();
-    const presigner = { presign: async ({ key }: { key: string }) => `https://example.invalid/${encodeURIComponent(key)}` };
+    const presigner = {
+      presign: async ({ key }: { key: string }) => `https://example.invalid/${encodeURIComponent(key)}`,
+    };
 
     // Act
     const result = await presignPipeline({
@@ -207,7 +228,12 @@ describe('s3ListSource partitions against a real S3 API', () => {
 
   it('fails with the S3 error, unchanged, when a bucket does not exist', async () => {
     await expect(
-      collect({ client, bucket: 'no-such-bucket-here', prefix: PREFIX, partitions: { by: 'range', boundaries: [`${PREFIX}5`] } }),
+      collect({
+        client,
+        bucket: 'no-such-bucket-here',
+        prefix: PREFIX,
+        partitions: { by: 'range', boundaries: [`${PREFIX}5`] },
+      }),
     ).rejects.toMatchObject({ name: 'NoSuchBucket' });
   }, 60_000);
 

@@ -30,7 +30,10 @@ const cheapPresigner: Presigner = {
 
 /** Keys whose lines are about 700 bytes: 1,000 keys ≈ 0.7 MB of manifest. */
 function generatedKeys(page: number, count = 1000): string[] {
-  return Array.from({ length: count }, (_, i) => `gen/${String(page).padStart(4, '0')}/${String(i).padStart(4, '0')}.pdf`);
+  return Array.from(
+    { length: count },
+    (_, i) => `gen/${String(page).padStart(4, '0')}/${String(i).padStart(4, '0')}.pdf`,
+  );
 }
 
 async function uploadsUnder(client: S3Client, prefix: string): Promise<MultipartUpload[]> {
@@ -116,7 +119,8 @@ describe('s3ManifestWriter against a real S3 API', () => {
     expect(lines.pop()).toBe('');
     const entries = lines.map((line) => JSON.parse(line) as ManifestEntry);
     expect(entries.map((e) => e.key).sort()).toEqual([...keys].sort());
-    for (const entry of entries) expect(entry.url).toBe(await cheapPresigner.presign({ bucket: BUCKET, key: entry.key }, { expiresIn: 900 }));
+    for (const entry of entries)
+      expect(entry.url).toBe(await cheapPresigner.presign({ bucket: BUCKET, key: entry.key }, { expiresIn: 900 }));
 
     const viaUrl = await fetch(result.manifest.url ?? '');
     expect(viaUrl.status).toBe(200);
@@ -180,7 +184,9 @@ describe('s3ManifestWriter against a real S3 API', () => {
     while ((await uploadsUnder(client, keyPrefix)).length === 0 && n < 100) await writer.write(batch(n++));
     const [upload] = await uploadsUnder(client, keyPrefix);
     expect(upload?.UploadId).toBeDefined();
-    await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: upload?.Key, UploadId: upload?.UploadId }));
+    await client.send(
+      new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: upload?.Key, UploadId: upload?.UploadId }),
+    );
 
     // Act: keep writing; a later part is refused.
     let failure: unknown;
@@ -194,7 +200,9 @@ describe('s3ManifestWriter against a real S3 API', () => {
 
     // Assess: S3 and MinIO answer NoSuchUpload (404); moto answers 500. Either way it is the S3 error itself.
     expect(failure).toBeInstanceOf(Error);
-    expect((failure as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBeGreaterThanOrEqual(400);
+    expect((failure as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBeGreaterThanOrEqual(
+      400,
+    );
     await expect(writer.close()).rejects.toBe(failure);
     await expect(writer.abort()).resolves.toBeUndefined();
     expect(await uploadsUnder(client, keyPrefix)).toEqual([]);

@@ -62,7 +62,11 @@ async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) =>
   await Promise.all(Array.from({ length: limit }, worker));
 }
 
-async function readObject(client: S3Client, bucket: string, key: string): Promise<{ text: string; contentType?: string }> {
+async function readObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ text: string; contentType?: string }> {
   const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const text = (await out.Body?.transformToString('utf-8')) ?? '';
   return out.ContentType === undefined ? { text } : { text, contentType: out.ContentType };
@@ -173,7 +177,13 @@ describe('S3 parts against a real S3 API', () => {
 
       // Act
       const result = await presignPipeline({
-        source: s3ListSource({ client, bucket: BUCKET, prefix: PREFIX, pageSize: PAGE_SIZE, filter: suffixFilter('.pdf') }),
+        source: s3ListSource({
+          client,
+          bucket: BUCKET,
+          prefix: PREFIX,
+          pageSize: PAGE_SIZE,
+          filter: suffixFilter('.pdf'),
+        }),
         presigner: sdkPresigner({ client, signingDate }),
         manifest: s3ManifestWriter({ client, bucket: BUCKET, keyPrefix }),
         concurrency: 8,
@@ -233,7 +243,12 @@ describe('S3 parts against a real S3 API', () => {
       const result = await presignPipeline({
         source: s3ListSource({ client, bucket: BUCKET, prefix: `${PREFIX}0000`, filter: suffixFilter('.pdf') }),
         presigner: sdkPresigner({ client }),
-        manifest: s3ManifestWriter({ client, bucket: BUCKET, keyPrefix: `manifests/${randomUUID()}/`, serverSideEncryption: 'AES256' }),
+        manifest: s3ManifestWriter({
+          client,
+          bucket: BUCKET,
+          keyPrefix: `manifests/${randomUUID()}/`,
+          serverSideEncryption: 'AES256',
+        }),
       });
       expect(result.count).toBeGreaterThan(0);
       const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: result.manifest.key ?? '' }));

@@ -47,10 +47,18 @@ async function warningsDuring(run: () => Promise<void>): Promise<string[]> {
 describe('listing and writing on the S3 simulator', () => {
   it('lists at concurrency 16 and uploads 6 parts at once without piling abort listeners on one signal', async () => {
     const keys = 30_000;
-    sim = await startS3Simulator({ buckets: { wide: { layout: 'flat', count: keys } }, latencyMs: 20, jitterMs: 10, store: 'count' });
+    sim = await startS3Simulator({
+      buckets: { wide: { layout: 'flat', count: keys } },
+      latencyMs: 20,
+      jitterMs: 10,
+      store: 'count',
+    });
     const client = clientOf(sim);
     const warnings = await warningsDuring(async () => {
-      for (const partitions of [{ by: 'auto', concurrency: 16 }, { by: 'range', boundaries: ['4', '8', 'c'], concurrency: 4 }] as const) {
+      for (const partitions of [
+        { by: 'auto', concurrency: 16 },
+        { by: 'range', boundaries: ['4', '8', 'c'], concurrency: 4 },
+      ] as const) {
         const result = await presignPipeline({
           source: s3ListSource({ client, bucket: 'wide', pageSize: 500, partitions }),
           presigner: fastPresigner({ client }),

@@ -150,7 +150,12 @@ describe('bad data in, clear errors out', () => {
         30_000,
         'the run',
         presignPipeline({
-          source: { bucket: 'b', async *pages() { yield { bucket: 'b', keys }; } },
+          source: {
+            bucket: 'b',
+            async *pages() {
+              yield { bucket: 'b', keys };
+            },
+          },
           presigner: make(offlineClient()),
           manifest,
           reporters: [reporter, jsonLogReporter({ write: (line) => lines.push(line) })],
@@ -164,19 +169,56 @@ describe('bad data in, clear errors out', () => {
       expect(itemErrors.map((e) => e.key).sort()).toEqual([...bad].sort());
       for (const e of itemErrors) {
         expect(isPresignPipelineError(e.error) && e.error.code).toBe('INVALID_KEY');
-        expect(e.message).toMatch(Buffer.byteLength(e.key) > 1024 ? /^key is \d+ bytes long in UTF-8; S3 keys are at most 1024 bytes$/ : /unpaired UTF-16 surrogate at index \d+/);
+        expect(e.message).toMatch(
+          Buffer.byteLength(e.key) > 1024
+            ? /^key is \d+ bytes long in UTF-8; S3 keys are at most 1024 bytes$/
+            : /unpaired UTF-16 surrogate at index \d+/,
+        );
       }
       // The log lines are valid JSON in valid UTF-8: unpaired surrogates come out escaped and read back unchanged.
       const logged = lines.map((l) => JSON.parse(l) as { event: string; key?: string });
-      expect(logged.filter((l) => l.event === 'presign_error').map((l) => l.key).sort()).toEqual([...bad].sort());
+      expect(
+        logged
+          .filter((l) => l.event === 'presign_error')
+          .map((l) => l.key)
+          .sort(),
+      ).toEqual([...bad].sort());
       for (const line of lines) expect(Buffer.from(line, 'utf8').toString('utf8')).toBe(line);
     });
   });
 
   it('a custom source yielding garbage gets one item error per value, naming its type, and never crashes', async () => {
     // Prepare: everything a JavaScript source could put in a page instead of a key.
-    const garbage: unknown[] = [null, undefined, 42, Number.NaN, 10n, true, {}, { key: 'a.pdf' }, ['a.pdf'], () => 'a.pdf', Symbol('k'), '', new Date(0)];
-    const expectedTypes = ['null', 'undefined', 'number', 'number', 'bigint', 'boolean', 'object', 'object', 'array', 'function', 'symbol', 'empty string', 'object'];
+    const garbage: unknown[] = [
+      null,
+      undefined,
+      42,
+      Number.NaN,
+      10n,
+      true,
+      {},
+      { key: 'a.pdf' },
+      ['a.pdf'],
+      () => 'a.pdf',
+      Symbol('k'),
+      '',
+      new Date(0),
+    ];
+    const expectedTypes = [
+      'null',
+      'undefined',
+      'number',
+      'number',
+      'bigint',
+      'boolean',
+      'object',
+      'object',
+      'array',
+      'function',
+      'symbol',
+      'empty string',
+      'object',
+    ];
     const source: KeySource = {
       bucket: 'b',
       async *pages() {
@@ -210,14 +252,34 @@ describe('bad data in, clear errors out', () => {
       // A description of a non-string value, never the value itself (the empty string is its own description).
       expect(e.key).toMatch(/^$|^\(.+\)$/);
     }
-    expect(lines.map((l) => (JSON.parse(l) as { event: string }).event)).toEqual([...garbage.map(() => 'presign_error'), 'complete']);
+    expect(lines.map((l) => (JSON.parse(l) as { event: string }).event)).toEqual([
+      ...garbage.map(() => 'presign_error'),
+      'complete',
+    ]);
   });
 
   describe('JSONL writers, fuzzed', () => {
     /** Any string: lone surrogates, controls, quotes, backslashes, line and paragraph separators, astral characters. */
     const anyString = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 60 }),
-      fc.string({ unit: fc.constantFrom('\ud800', '\udfff', '\n', '\r', '\u2028', '\u2029', '"', '\\', '\u0000', '😀', 'é', '/', '%'), maxLength: 30 }),
+      fc.string({
+        unit: fc.constantFrom(
+          '\ud800',
+          '\udfff',
+          '\n',
+          '\r',
+          '\u2028',
+          '\u2029',
+          '"',
+          '\\',
+          '\u0000',
+          '😀',
+          'é',
+          '/',
+          '%',
+        ),
+        maxLength: 30,
+      }),
       fc.webUrl({ withQueryParameters: true, withFragments: true }),
     );
     const entryArb = fc.record({ key: anyString, url: anyString });
@@ -227,7 +289,9 @@ describe('bad data in, clear errors out', () => {
       expect(text.endsWith('\n')).toBe(true);
       const lines = text.slice(0, -1).split('\n');
       expect(lines).toHaveLength(written.length);
-      lines.forEach((line, i) => expect(JSON.parse(line)).toEqual({ key: written[i]?.key, url: written[i]?.url }));
+      for (const [i, line] of lines.entries()) {
+        expect(JSON.parse(line)).toEqual({ key: written[i]?.key, url: written[i]?.url });
+      }
     }
 
     it('memoryManifestWriter: every line of text() parses back to the entry written, in order', async () => {
@@ -249,17 +313,21 @@ describe('bad data in, clear errors out', () => {
       try {
         let run = 0;
         await fc.assert(
-          fc.asyncProperty(fc.array(entries, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 4096 }), async (batches, highWaterMark) => {
-            const path = join(dir, `m-${run++}.jsonl`);
-            const writer = fileManifestWriter(path, { highWaterMark });
-            for (const batch of batches) await writer.write(batch);
-            const info = await writer.close();
-            const bytes = await readFile(path);
-            expect(info.bytes).toBe(bytes.length);
-            // Valid UTF-8: decoding and re-encoding gives the same bytes (unpaired surrogates are escaped, not mangled).
-            expect(Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes)).toBe(true);
-            expectLinesParseBack(bytes.toString('utf8'), batches.flat());
-          }),
+          fc.asyncProperty(
+            fc.array(entries, { minLength: 1, maxLength: 4 }),
+            fc.integer({ min: 1, max: 4096 }),
+            async (batches, highWaterMark) => {
+              const path = join(dir, `m-${run++}.jsonl`);
+              const writer = fileManifestWriter(path, { highWaterMark });
+              for (const batch of batches) await writer.write(batch);
+              const info = await writer.close();
+              const bytes = await readFile(path);
+              expect(info.bytes).toBe(bytes.length);
+              // Valid UTF-8: decoding and re-encoding gives the same bytes (unpaired surrogates are escaped, not mangled).
+              expect(Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes)).toBe(true);
+              expectLinesParseBack(bytes.toString('utf8'), batches.flat());
+            },
+          ),
           { numRuns: 150 },
         );
       } finally {

@@ -24,8 +24,16 @@ interface Identity {
   expiration?: Date;
 }
 
-const FIRST: Identity = { accessKeyId: 'ASIAFIRSTKEY00000001', secretAccessKey: 'first-secret-value', sessionToken: 'first-session-token' };
-const SECOND: Identity = { accessKeyId: 'ASIASECONDKEY0000002', secretAccessKey: 'second-secret-value', sessionToken: 'second-session-token' };
+const FIRST: Identity = {
+  accessKeyId: 'ASIAFIRSTKEY00000001',
+  secretAccessKey: 'first-secret-value',
+  sessionToken: 'first-session-token',
+};
+const SECOND: Identity = {
+  accessKeyId: 'ASIASECONDKEY0000002',
+  secretAccessKey: 'second-secret-value',
+  sessionToken: 'second-session-token',
+};
 
 /** A client whose credential provider is `provide`, called each time the SDK (or fastPresigner) asks. */
 function clientWith(provide: () => Identity): { client: S3Client; calls: () => number } {
@@ -50,7 +58,7 @@ afterEach(() => {
 });
 
 describe.each(presigners)('%s with credentials that expire before the URLs would', (_name, make) => {
-  it('caps every URL at the credentials\' remaining life, emits expiry-capped and logs expiry_capped', async () => {
+  it("caps every URL at the credentials' remaining life, emits expiry-capped and logs expiry_capped", async () => {
     // Prepare: credentials with two minutes to live; URLs asked for fifteen.
     const expiration = new Date(Date.now() + 120_000);
     const { client } = clientWith(() => ({ ...FIRST, expiration }));
@@ -92,10 +100,13 @@ describe.each(presigners)('%s with credentials that expire before the URLs would
       effective_expiry_seconds: capped?.effectiveExpiresIn,
       credentials_expire_at: expiration.toISOString(),
     });
-    expect(logged.find((l) => l.event === 'complete')).toMatchObject({ effective_expiry_seconds: capped?.effectiveExpiresIn });
+    expect(logged.find((l) => l.event === 'complete')).toMatchObject({
+      effective_expiry_seconds: capped?.effectiveExpiresIn,
+    });
     // The credentials themselves never reach a log line.
     const text = lines.join('\n');
-    for (const secret of [FIRST.secretAccessKey, FIRST.sessionToken, FIRST.accessKeyId]) expect(text).not.toContain(secret);
+    for (const secret of [FIRST.secretAccessKey, FIRST.sessionToken, FIRST.accessKeyId])
+      expect(text).not.toContain(secret);
   });
 
   it("with onExpiryCapped 'refuse', rejects with CREDENTIALS_EXPIRE_TOO_SOON before the source is pulled or the manifest opened", async () => {
@@ -112,14 +123,22 @@ describe.each(presigners)('%s with credentials that expire before the URLs would
     const manifest = memoryManifestWriter();
 
     // Act
-    const error = await presignPipeline({ source, presigner: make(client), manifest, expiresIn: 900, onExpiryCapped: 'refuse' }).then(
+    const error = await presignPipeline({
+      source,
+      presigner: make(client),
+      manifest,
+      expiresIn: 900,
+      onExpiryCapped: 'refuse',
+    }).then(
       () => undefined,
       (reason: unknown) => reason,
     );
 
     // Assess
     expect(isPresignPipelineError(error) && error.code).toBe('CREDENTIALS_EXPIRE_TOO_SOON');
-    expect((error as Error).message).toMatch(/expire at .* \(in 1[012]\d s\), before URLs valid for expiresIn=900 s would/);
+    expect((error as Error).message).toMatch(
+      /expire at .* \(in 1[012]\d s\), before URLs valid for expiresIn=900 s would/,
+    );
     expect(pulled).toBe(0);
     expect(manifest.context).toBeUndefined();
   });
@@ -190,7 +209,10 @@ describe.each(presigners)('%s with credentials that are refreshed mid-run', (_na
     for (const { url } of manifest.entries) {
       const params = new URL(url).searchParams;
       const signedAt = Date.parse(
-        (params.get('X-Amz-Date') ?? '').replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
+        (params.get('X-Amz-Date') ?? '').replace(
+          /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/,
+          '$1-$2-$3T$4:$5:$6Z',
+        ),
       );
       const expected = signedAt < t0 + 3 * 60_000 ? FIRST : SECOND;
       expect(params.get('X-Amz-Credential')?.startsWith(`${expected.accessKeyId}/`)).toBe(true);

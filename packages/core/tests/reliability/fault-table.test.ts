@@ -42,24 +42,74 @@ interface FaultClass {
 }
 
 const CLASSES: readonly FaultClass[] = [
-  { class: 'throttling', injected: 'ListObjectsV2 (page 3): 503 SlowDown', rule: { fault: 'slow-down', ...onPage3 }, urlBytes: SINGLE, expected: { name: 'SlowDown' } },
-  { class: '5xx', injected: 'ListObjectsV2 (page 3): 500 InternalError', rule: { fault: 'internal-error', ...onPage3 }, urlBytes: SINGLE, expected: { name: 'InternalError' } },
-  { class: 'reset', injected: 'ListObjectsV2 (page 3): connection reset before any answer', rule: { fault: 'reset', ...onPage3 }, urlBytes: SINGLE, expected: { name: 'TimeoutError', code: 'ECONNRESET' } },
-  { class: 'reset mid-answer', injected: 'ListObjectsV2 (page 3): S3 answers, the body is cut off halfway', rule: { fault: 'truncate', ...onPage3 }, urlBytes: SINGLE, expected: { name: 'Error', code: 'ECONNRESET' } },
-  { class: 'timeout', injected: 'ListObjectsV2 (page 3): no answer for longer than socketTimeout (2 s)', rule: { fault: 'delay', delayMs: STALL_MS, ...onPage3 }, urlBytes: SINGLE, expected: { name: 'TimeoutError' } },
-  { class: 'malformed or foreign 2xx body', injected: 'ListObjectsV2 (page 3): 200 with an HTML gateway page', rule: { fault: 'foreign-body', ...onPage3 }, urlBytes: SINGLE, expected: { name: 'PresignPipelineError', code: 'MALFORMED_RESPONSE' } },
-  { class: 'malformed or foreign 2xx body', injected: 'ListObjectsV2 (page 3): 200 with an empty body', rule: { fault: 'empty-body', ...onPage3 }, urlBytes: SINGLE, expected: { name: 'PresignPipelineError', code: 'MALFORMED_RESPONSE' } },
+  {
+    class: 'throttling',
+    injected: 'ListObjectsV2 (page 3): 503 SlowDown',
+    rule: { fault: 'slow-down', ...onPage3 },
+    urlBytes: SINGLE,
+    expected: { name: 'SlowDown' },
+  },
+  {
+    class: '5xx',
+    injected: 'ListObjectsV2 (page 3): 500 InternalError',
+    rule: { fault: 'internal-error', ...onPage3 },
+    urlBytes: SINGLE,
+    expected: { name: 'InternalError' },
+  },
+  {
+    class: 'reset',
+    injected: 'ListObjectsV2 (page 3): connection reset before any answer',
+    rule: { fault: 'reset', ...onPage3 },
+    urlBytes: SINGLE,
+    expected: { name: 'TimeoutError', code: 'ECONNRESET' },
+  },
+  {
+    class: 'reset mid-answer',
+    injected: 'ListObjectsV2 (page 3): S3 answers, the body is cut off halfway',
+    rule: { fault: 'truncate', ...onPage3 },
+    urlBytes: SINGLE,
+    expected: { name: 'Error', code: 'ECONNRESET' },
+  },
+  {
+    class: 'timeout',
+    injected: 'ListObjectsV2 (page 3): no answer for longer than socketTimeout (2 s)',
+    rule: { fault: 'delay', delayMs: STALL_MS, ...onPage3 },
+    urlBytes: SINGLE,
+    expected: { name: 'TimeoutError' },
+  },
+  {
+    class: 'malformed or foreign 2xx body',
+    injected: 'ListObjectsV2 (page 3): 200 with an HTML gateway page',
+    rule: { fault: 'foreign-body', ...onPage3 },
+    urlBytes: SINGLE,
+    expected: { name: 'PresignPipelineError', code: 'MALFORMED_RESPONSE' },
+  },
+  {
+    class: 'malformed or foreign 2xx body',
+    injected: 'ListObjectsV2 (page 3): 200 with an empty body',
+    rule: { fault: 'empty-body', ...onPage3 },
+    urlBytes: SINGLE,
+    expected: { name: 'PresignPipelineError', code: 'MALFORMED_RESPONSE' },
+  },
   {
     class: 'malformed or foreign 2xx body',
     injected: 'ListObjectsV2 (page 3): 200 with foreign XML',
-    rule: { fault: 'foreign-body', body: '<?xml version="1.0" encoding="UTF-8"?>\n<Status><Healthy>true</Healthy></Status>', ...onPage3 },
+    rule: {
+      fault: 'foreign-body',
+      body: '<?xml version="1.0" encoding="UTF-8"?>\n<Status><Healthy>true</Healthy></Status>',
+      ...onPage3,
+    },
     urlBytes: SINGLE,
     expected: { name: 'PresignPipelineError', code: 'MALFORMED_RESPONSE' },
   },
   {
     class: 'malformed or foreign 2xx body',
     injected: 'ListObjectsV2 (page 3): 200 with malformed XML',
-    rule: { fault: 'foreign-body', body: '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>x</Nam', ...onPage3 },
+    rule: {
+      fault: 'foreign-body',
+      body: '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>x</Nam',
+      ...onPage3,
+    },
     urlBytes: SINGLE,
     expected: { name: 'PresignPipelineError', code: 'MALFORMED_RESPONSE' },
   },
@@ -147,7 +197,8 @@ describe('the fault table: every failure class, once and on every attempt', () =
       const error = await expectFailureLeavingNothing(target, persistent);
       expect(error).toMatchObject(fault.expected);
       expect(persistent.logs.find((l) => l.event === 'error')).toMatchObject({ error_name: fault.expected.name });
-      if (fault.rule.operation === 'ListObjectsV2') expect(persistent.hits.byOperation.ListObjectsV2).toBe(2 + MAX_ATTEMPTS);
+      if (fault.rule.operation === 'ListObjectsV2')
+        expect(persistent.hits.byOperation.ListObjectsV2).toBe(2 + MAX_ATTEMPTS);
       const uploads = await uploadsUnder(s3.client, BUCKET, persistent.keyPrefix);
       const objects = await objectsUnder(s3.client, BUCKET, persistent.keyPrefix);
       observed[index] = {
@@ -155,7 +206,10 @@ describe('the fault table: every failure class, once and on every attempt', () =
         injected: fault.injected,
         once: seen(once),
         persistent: seen(persistent),
-        leftBehind: uploads.length === 0 && objects.length === 0 ? 'nothing: no upload open, no object' : `${uploads.length} uploads, ${objects.length} objects`,
+        leftBehind:
+          uploads.length === 0 && objects.length === 0
+            ? 'nothing: no upload open, no object'
+            : `${uploads.length} uploads, ${objects.length} objects`,
       };
     },
     TIMEOUT_MS,
@@ -165,9 +219,14 @@ describe('the fault table: every failure class, once and on every attempt', () =
     expect(observed.filter(Boolean), 'every class ran').toHaveLength(CLASSES.length);
     if (UPDATE) writeFileSync(OUTCOMES_PATH, `${JSON.stringify({ rows: observed }, null, 2)}\n`);
     const committed = JSON.parse(readFileSync(OUTCOMES_PATH, 'utf8')) as { rows: FaultRow[] };
-    expect(observed, 'fault-outcomes.json differs from what the runs observed: run `npm run docs:faults`').toEqual(committed.rows);
+    expect(observed, 'fault-outcomes.json differs from what the runs observed: run `npm run docs:faults`').toEqual(
+      committed.rows,
+    );
     if (UPDATE) return; // npm run docs:faults renders the table from the file just written, next.
     const doc = readFileSync(DOC_PATH, 'utf8');
-    expect(withFaultTable(doc, renderFaultTable(committed.rows)), 'the table in docs/reliability.md is stale: run `npm run docs:faults`').toBe(doc);
+    expect(
+      withFaultTable(doc, renderFaultTable(committed.rows)),
+      'the table in docs/reliability.md is stale: run `npm run docs:faults`',
+    ).toBe(doc);
   });
 });

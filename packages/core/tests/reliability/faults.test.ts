@@ -56,7 +56,11 @@ const OPERATIONS = ['ListObjectsV2', 'UploadPart', 'CompleteMultipartUpload', 'P
 type Operation = (typeof OPERATIONS)[number];
 
 /** The rule that injects `fault` on `operation`; `times` undefined = persistent. */
-function faultRule(fault: FaultName, operation: S3Operation, options: { times?: number; after?: number; phase?: 'request' | 'response' } = {}): FaultRule {
+function faultRule(
+  fault: FaultName,
+  operation: S3Operation,
+  options: { times?: number; after?: number; phase?: 'request' | 'response' } = {},
+): FaultRule {
   const kind: FaultKind = fault === 'stall' ? 'delay' : fault;
   return {
     fault: kind,
@@ -128,7 +132,11 @@ describe('fault injection: every fault on every operation of a run', () => {
   }
 
   /** Asserts a completed run: the manifest read back from S3 holds every seeded key exactly once, with its URL. */
-  async function expectExactManifest(result: PipelineResult, keyPrefix: string, urlOf: (key: string) => string): Promise<void> {
+  async function expectExactManifest(
+    result: PipelineResult,
+    keyPrefix: string,
+    urlOf: (key: string) => string,
+  ): Promise<void> {
     expect(result).toMatchObject({ count: SEEDED, errors: 0, complete: true });
     expect(result.manifest.key).toMatch(new RegExp(`^${keyPrefix}[0-9a-f-]{36}\\.jsonl$`));
     expect(await objectsUnder(s3.client, BUCKET, keyPrefix)).toEqual([result.manifest.key]);
@@ -150,7 +158,12 @@ describe('fault injection: every fault on every operation of a run', () => {
 
   /** The error a run rejects with when `fault` never stops. */
   function expectPersistentError(fault: FaultName, error: unknown, maxAttempts: number): void {
-    const e = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
+    const e = error as {
+      name?: string;
+      code?: string;
+      message?: string;
+      $metadata?: { httpStatusCode?: number; attempts?: number };
+    };
     switch (fault) {
       case 'slow-down':
         expect(e).toMatchObject({ name: 'SlowDown', $metadata: { httpStatusCode: 503, attempts: maxAttempts } });
@@ -221,7 +234,10 @@ describe('fault injection: every fault on every operation of a run', () => {
           }
 
           // Act
-          const { outcome, hits, keyPrefix } = await runThroughProxy(rules, { maxAttempts, urlBytes: urlBytesFor(operation) });
+          const { outcome, hits, keyPrefix } = await runThroughProxy(rules, {
+            maxAttempts,
+            urlBytes: urlBytesFor(operation),
+          });
 
           // Assess
           expect(outcome.ok).toBe(false);
@@ -287,9 +303,10 @@ describe('fault injection: every fault on every operation of a run', () => {
             void (async () => {
               // Abort once the object really exists on the server.
               for (let i = 0; i < 200 && !controller.signal.aborted; i++) {
-                const found = await s3.client
-                  .send(new HeadObjectCommand({ Bucket: BUCKET, Key: request.key }))
-                  .then(() => true, () => false);
+                const found = await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: request.key })).then(
+                  () => true,
+                  () => false,
+                );
                 if (found) break;
                 await new Promise((r) => setTimeout(r, 50));
               }
@@ -322,8 +339,14 @@ describe('fault injection: every fault on every operation of a run', () => {
       'with maxAttempts 1 a single SlowDown fails the run; with 2 the same fault is absorbed',
       async () => {
         // Act
-        const once = await runThroughProxy([faultRule('slow-down', 'PutObject', { times: 1 })], { maxAttempts: 1, urlBytes: SHORT_URL });
-        const twice = await runThroughProxy([faultRule('slow-down', 'PutObject', { times: 1 })], { maxAttempts: 2, urlBytes: SHORT_URL });
+        const once = await runThroughProxy([faultRule('slow-down', 'PutObject', { times: 1 })], {
+          maxAttempts: 1,
+          urlBytes: SHORT_URL,
+        });
+        const twice = await runThroughProxy([faultRule('slow-down', 'PutObject', { times: 1 })], {
+          maxAttempts: 2,
+          urlBytes: SHORT_URL,
+        });
 
         // Assess
         expect(once.outcome.ok).toBe(false);

@@ -7,7 +7,17 @@ import { jsonLogReporter } from '../../src/reporters/json-log-reporter.js';
 import { s3ListSource } from '../../src/s3/s3-list-source.js';
 import { s3ManifestWriter } from '../../src/s3/s3-manifest-writer.js';
 import type { PipelineResult } from '../../src/types.js';
-import { clientThrough, duplicates, objectsUnder, paddedPresigner, parseManifest, readText, settle, uploadsUnder, within } from './helpers.js';
+import {
+  clientThrough,
+  duplicates,
+  objectsUnder,
+  paddedPresigner,
+  parseManifest,
+  readText,
+  settle,
+  uploadsUnder,
+  within,
+} from './helpers.js';
 
 const MIB = 1024 * 1024;
 
@@ -89,7 +99,10 @@ export async function expectExactManifest(target: RunTarget, run: RunOutcome): P
 }
 
 /** Asserts a failed run, and that it left nothing: no multipart upload in progress, no object under its prefix. */
-export async function expectFailureLeavingNothing(target: RunTarget, run: RunOutcome): Promise<Error & Record<string, unknown>> {
+export async function expectFailureLeavingNothing(
+  target: RunTarget,
+  run: RunOutcome,
+): Promise<Error & Record<string, unknown>> {
   expect(run.outcome.ok, 'the run should have failed').toBe(false);
   expect(await uploadsUnder(target.s3.client, target.bucket, run.keyPrefix)).toEqual([]);
   expect(await objectsUnder(target.s3.client, target.bucket, run.keyPrefix)).toEqual([]);

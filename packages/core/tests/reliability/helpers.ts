@@ -51,7 +51,11 @@ export function parseManifest(text: string): ManifestEntry[] {
     .map((line, i) => {
       const value = JSON.parse(line) as unknown;
       const entry = value as ManifestEntry;
-      if (typeof entry?.key !== 'string' || typeof entry.url !== 'string' || Object.keys(value as object).length !== 2) {
+      if (
+        typeof entry?.key !== 'string' ||
+        typeof entry.url !== 'string' ||
+        Object.keys(value as object).length !== 2
+      ) {
         throw new Error(`manifest line ${i + 1} is not {key, url}`);
       }
       return entry;

@@ -20,7 +20,10 @@ const PREFIX = 'shared/';
 const PDFS = 400;
 const RUNS = 20;
 
-const pdfKeys = Array.from({ length: PDFS }, (_, i) => `${PREFIX}${String(Math.floor(i / 50))}/${String(i).padStart(4, '0')}.pdf`);
+const pdfKeys = Array.from(
+  { length: PDFS },
+  (_, i) => `${PREFIX}${String(Math.floor(i / 50))}/${String(i).padStart(4, '0')}.pdf`,
+);
 const otherKeys = Array.from({ length: 40 }, (_, i) => `${PREFIX}notes-${i}.txt`);
 
 /** Counts of active handles by type (sockets, timers, …), as Node reports them. */
@@ -52,70 +55,72 @@ describe('load: 20 concurrent runs on one S3 endpoint', () => {
     await s3?.stop();
   });
 
-  it(
-    'all 20 runs complete, each manifest holds every key exactly once, and no socket or timer outlives the runs',
-    async () => {
-      // Prepare: one client per run (as separate invocations would have), half signing with each presigner.
-      await settleHandles();
-      const port = Number(new URL(proxy.endpoint).port);
-      const before = activeResources();
-      const connectionsBefore = await connectionsTo(port);
-      const runs = Array.from({ length: RUNS }, (_, i) => {
-        const client = createS3Client({ ...s3, endpoint: proxy.endpoint }, { maxAttempts: 5 });
-        const keyPrefix = `manifests/load-${i}-${randomUUID()}/`;
-        return { client, keyPrefix, presigner: i % 2 === 0 ? fastPresigner({ client }) : sdkPresigner({ client }) };
-      });
+  it('all 20 runs complete, each manifest holds every key exactly once, and no socket or timer outlives the runs', async () => {
+    // Prepare: one client per run (as separate invocations would have), half signing with each presigner.
+    await settleHandles();
+    const port = Number(new URL(proxy.endpoint).port);
+    const before = activeResources();
+    const connectionsBefore = await connectionsTo(port);
+    const runs = Array.from({ length: RUNS }, (_, i) => {
+      const client = createS3Client({ ...s3, endpoint: proxy.endpoint }, { maxAttempts: 5 });
+      const keyPrefix = `manifests/load-${i}-${randomUUID()}/`;
+      return { client, keyPrefix, presigner: i % 2 === 0 ? fastPresigner({ client }) : sdkPresigner({ client }) };
+    });
 
-      // Act
-      const results = await within(
-        150_000,
-        'the 20 runs',
-        Promise.all(
-          runs.map(({ client, keyPrefix, presigner }) =>
-            presignPipeline({
-              source: s3ListSource({ client, bucket: BUCKET, prefix: PREFIX, pageSize: 100, filter: suffixFilter('.pdf') }),
-              presigner,
-              manifest: s3ManifestWriter({ client, bucket: BUCKET, keyPrefix }),
-              concurrency: 8,
+    // Act
+    const results = await within(
+      150_000,
+      'the 20 runs',
+      Promise.all(
+        runs.map(({ client, keyPrefix, presigner }) =>
+          presignPipeline({
+            source: s3ListSource({
+              client,
+              bucket: BUCKET,
+              prefix: PREFIX,
+              pageSize: 100,
+              filter: suffixFilter('.pdf'),
             }),
-          ),
+            presigner,
+            manifest: s3ManifestWriter({ client, bucket: BUCKET, keyPrefix }),
+            concurrency: 8,
+          }),
         ),
-      );
-      // Each client keeps its connections alive for the next request (what a warm Lambda reuses)…
-      const connectionsHeld = await connectionsTo(port);
-      for (const { client } of runs) client.destroy();
-      await settleHandles();
-      const after = activeResources();
-      const connectionsAfter = await connectionsTo(port);
+      ),
+    );
+    // Each client keeps its connections alive for the next request (what a warm Lambda reuses)…
+    const connectionsHeld = await connectionsTo(port);
+    for (const { client } of runs) client.destroy();
+    await settleHandles();
+    const after = activeResources();
+    const connectionsAfter = await connectionsTo(port);
 
-      // Assess: every manifest is exact and distinct.
-      const manifestKeys = new Set<string>();
-      for (const [i, result] of results.entries()) {
-        const run = runs[i] as (typeof runs)[number];
-        expect(result).toMatchObject({ count: PDFS, errors: 0, pages: 5, complete: true });
-        manifestKeys.add(result.manifest.key as string);
-        expect(await objectsUnder(s3.client, BUCKET, run.keyPrefix)).toEqual([result.manifest.key]);
-        expect(await uploadsUnder(s3.client, BUCKET, run.keyPrefix)).toEqual([]);
-        const entries = parseManifest(await readText(s3.client, BUCKET, result.manifest.key as string));
-        const keys = entries.map((e) => e.key);
-        expect(duplicates(keys)).toEqual([]);
-        expect(keys.sort()).toEqual([...pdfKeys].sort());
-        expect(entries.every((e) => e.url.includes('X-Amz-Signature='))).toBe(true);
-      }
-      expect(manifestKeys.size).toBe(RUNS);
-      // Nothing the runs opened is still open: no more active sockets or timers than before them, and no more
-      // connections to the endpoint (idle keep-alive sockets included), once each run's client is destroyed.
-      for (const type of ['TCPSocketWrap', 'Timeout']) {
-        expect({ type, count: after[type] ?? 0 }).toEqual({ type, count: Math.min(after[type] ?? 0, before[type] ?? 0) });
-      }
-      // …and destroying it closes them: none is left.
-      if (connectionsBefore !== undefined) {
-        expect(connectionsBefore).toBe(0);
-        expect(connectionsHeld).toBeGreaterThanOrEqual(RUNS);
-        expect(connectionsAfter).toBe(0);
-      }
-      expect(proxy.hits.byOperation.ListObjectsV2).toBe(RUNS * 5);
-    },
-    180_000,
-  );
+    // Assess: every manifest is exact and distinct.
+    const manifestKeys = new Set<string>();
+    for (const [i, result] of results.entries()) {
+      const run = runs[i] as (typeof runs)[number];
+      expect(result).toMatchObject({ count: PDFS, errors: 0, pages: 5, complete: true });
+      manifestKeys.add(result.manifest.key as string);
+      expect(await objectsUnder(s3.client, BUCKET, run.keyPrefix)).toEqual([result.manifest.key]);
+      expect(await uploadsUnder(s3.client, BUCKET, run.keyPrefix)).toEqual([]);
+      const entries = parseManifest(await readText(s3.client, BUCKET, result.manifest.key as string));
+      const keys = entries.map((e) => e.key);
+      expect(duplicates(keys)).toEqual([]);
+      expect(keys.sort()).toEqual([...pdfKeys].sort());
+      expect(entries.every((e) => e.url.includes('X-Amz-Signature='))).toBe(true);
+    }
+    expect(manifestKeys.size).toBe(RUNS);
+    // Nothing the runs opened is still open: no more active sockets or timers than before them, and no more
+    // connections to the endpoint (idle keep-alive sockets included), once each run's client is destroyed.
+    for (const type of ['TCPSocketWrap', 'Timeout']) {
+      expect({ type, count: after[type] ?? 0 }).toEqual({ type, count: Math.min(after[type] ?? 0, before[type] ?? 0) });
+    }
+    // …and destroying it closes them: none is left.
+    if (connectionsBefore !== undefined) {
+      expect(connectionsBefore).toBe(0);
+      expect(connectionsHeld).toBeGreaterThanOrEqual(RUNS);
+      expect(connectionsAfter).toBe(0);
+    }
+    expect(proxy.hits.byOperation.ListObjectsV2).toBe(RUNS * 5);
+  }, 180_000);
 });

@@ -70,7 +70,12 @@ describe('manifest writes: every upload accounted for, every manifest confirmed'
     async () => {
       const run = await runThroughProxy(target, [], { maxAttempts: 3, urlBytes: MULTIPART, pageSize: PAGE_SIZE });
       await expectExactManifest(target, run);
-      expect(run.hits.byOperation).toMatchObject({ CreateMultipartUpload: 1, UploadPart: 2, CompleteMultipartUpload: 1, ListMultipartUploads: 1 });
+      expect(run.hits.byOperation).toMatchObject({
+        CreateMultipartUpload: 1,
+        UploadPart: 2,
+        CompleteMultipartUpload: 1,
+        ListMultipartUploads: 1,
+      });
       expect(run.hits.byOperation.AbortMultipartUpload ?? 0).toBe(0);
       expect(run.hits.byOperation.HeadObject ?? 0).toBe(0);
     },
@@ -86,15 +91,24 @@ describe('manifest writes: every upload accounted for, every manifest confirmed'
     '%s answered 200 with %s, never reaching S3: MANIFEST_WRITE_FAILED, no upload and no object left',
     async (operation, _what, fault, urlBytes) => {
       // Act
-      const run = await runThroughProxy(target, [{ ...fault, operation }], { maxAttempts: 3, urlBytes, pageSize: PAGE_SIZE });
+      const run = await runThroughProxy(target, [{ ...fault, operation }], {
+        maxAttempts: 3,
+        urlBytes,
+        pageSize: PAGE_SIZE,
+      });
 
       // Assess
       const error = await expectFailureLeavingNothing(target, run);
       expect(error).toMatchObject({ name: 'PresignPipelineError', code: 'MANIFEST_WRITE_FAILED' });
-      expect(error.message).toMatch(new RegExp(`^s3ManifestWriter: ${operation} of s3://${BUCKET}/${run.keyPrefix}[0-9a-f-]{36}\\.jsonl was answered without an ETag, and HeadObject finds no object there`));
+      expect(error.message).toMatch(
+        new RegExp(
+          `^s3ManifestWriter: ${operation} of s3://${BUCKET}/${run.keyPrefix}[0-9a-f-]{36}\\.jsonl was answered without an ETag, and HeadObject finds no object there`,
+        ),
+      );
       expect(run.hits.byOperation.HeadObject).toBe(1);
       expect(run.logs.find((l) => l.event === 'error')).toMatchObject({ error_name: 'PresignPipelineError' });
-      if (operation === 'CompleteMultipartUpload') expect(run.hits.byOperation.AbortMultipartUpload ?? 0).toBeGreaterThan(0);
+      if (operation === 'CompleteMultipartUpload')
+        expect(run.hits.byOperation.AbortMultipartUpload ?? 0).toBeGreaterThan(0);
     },
     TIMEOUT_MS,
   );
@@ -122,7 +136,7 @@ describe('manifest writes: every upload accounted for, every manifest confirmed'
     async (operation, _what, fault, urlBytes) => {
       const rules: FaultRule[] = [{ ...fault, operation, phase: 'response', times: 1 }];
       const run = await runThroughProxy(target, rules, { maxAttempts: 3, urlBytes, pageSize: PAGE_SIZE });
-      const result = await expectExactManifest(target, run);
+      await expectExactManifest(target, run);
       expect(run.hits.rules[0]?.injected).toBe(1);
       // A cut-off answer is a network error: the SDK retries, and this S3 API answers the repeated Complete itself.
       if (fault.fault === 'truncate') expect(run.hits.byOperation[operation]).toBe(2);

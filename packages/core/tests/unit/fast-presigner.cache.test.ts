@@ -24,7 +24,8 @@ describe('fastPresigner signing-key cache', () => {
     const client = new S3Client({ region: 'eu-west-1', credentials: CREDENTIALS });
     const fast = fastPresigner({ client, signingDate: new Date('2024-05-06T12:00:00Z') });
     // Act: 500 URLs over two buckets of the same region.
-    for (let i = 0; i < 500; i += 1) await fast.presign({ bucket: i % 2 ? 'odd' : 'even', key: `k/${i}` }, { expiresIn: 60 });
+    for (let i = 0; i < 500; i += 1)
+      await fast.presign({ bucket: i % 2 ? 'odd' : 'even', key: `k/${i}` }, { expiresIn: 60 });
     // Assess
     expect(derive).toHaveBeenCalledTimes(1);
   });

@@ -37,7 +37,11 @@ const AWKWARD = [
   '.',
 ];
 
-const awkwardString = fc.string({ unit: fc.constantFrom(...AWKWARD, 'a', 'Z', '0', '-', '_'), minLength: 1, maxLength: 40 });
+const awkwardString = fc.string({
+  unit: fc.constantFrom(...AWKWARD, 'a', 'Z', '0', '-', '_'),
+  minLength: 1,
+  maxLength: 40,
+});
 /** Any valid Unicode text: every code point, astral planes and control characters included. */
 const unicodeString = fc.string({ unit: 'binary', minLength: 1, maxLength: 60 });
 /** Keys made of segments, so empty segments give `//`, a leading `/` and a trailing `/`. */
@@ -67,14 +71,26 @@ const key = fc
   .filter((value) => value.length > 0);
 
 const clientConfig = fc.record({
-  region: fc.constantFrom('us-east-1', 'eu-west-1', 'ap-southeast-2', 'us-west-2', 'sa-east-1', 'eu-central-1', 'aws-global'),
+  region: fc.constantFrom(
+    'us-east-1',
+    'eu-west-1',
+    'ap-southeast-2',
+    'us-west-2',
+    'sa-east-1',
+    'eu-central-1',
+    'aws-global',
+  ),
   endpoint: fc.constantFrom(undefined, 'http://127.0.0.1:9000', 'https://s3.example.test'),
   forcePathStyle: fc.boolean(),
   bucket: fc.constantFrom('my-bucket', 'reports2024', 'my.dotted.bucket', 'a.b-c.d', 'x'.repeat(63)),
   accessKeyId: fc.stringMatching(/^(AKIA|ASIA)[A-Z0-9]{16}$/),
   secretAccessKey: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 40 }),
   sessionToken: fc.option(fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 400 }), { nil: undefined }),
-  signingDate: fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59.999Z'), noInvalidDate: true }),
+  signingDate: fc.date({
+    min: new Date('2000-01-01T00:00:00Z'),
+    max: new Date('2099-12-31T23:59:59.999Z'),
+    noInvalidDate: true,
+  }),
 });
 
 const job = fc.record({
@@ -101,7 +117,19 @@ function makeClient(config: Config): S3Client {
 }
 
 describe('fastPresigner ≡ sdkPresigner (property)', () => {
-  const seen = { dotSegments: 0, virtualHosted: 0, pathStyle: 0, keys: 0, maxBytes: 0, astral: 0, controls: 0, doubleSlash: 0, leadingSlash: 0, tokens: 0, sync: 0 };
+  const seen = {
+    dotSegments: 0,
+    virtualHosted: 0,
+    pathStyle: 0,
+    keys: 0,
+    maxBytes: 0,
+    astral: 0,
+    controls: 0,
+    doubleSlash: 0,
+    leadingSlash: 0,
+    tokens: 0,
+    sync: 0,
+  };
 
   afterAll(() => {
     // The property really covered what it claims.
@@ -118,69 +146,77 @@ describe('fastPresigner ≡ sdkPresigner (property)', () => {
     expect(seen.pathStyle).toBeGreaterThan(0);
   });
 
-  it(
-    `gives byte-identical URLs for ${RUNS * KEYS_PER_RUN} generated keys across regions, endpoints, addressing and tokens`,
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(job, async ({ config, items }) => {
-          const client = makeClient(config);
-          const sdk = sdkPresigner({ client, signingDate: config.signingDate });
-          // fallback off: a URL the fast path could not reproduce fails the property instead of hiding behind the SDK.
-          const fast = fastPresigner({ client, signingDate: config.signingDate, fallback: false });
-          if (config.sessionToken !== undefined) seen.tokens += 1;
-          for (const { key, expiresIn } of items) {
-            const object = { bucket: config.bucket, key };
-            if (DOT_SEGMENT.test(key)) {
-              // Both refuse it alike: a WHATWG client would send another path.
-              await expect(sdk.presign(object, { expiresIn })).rejects.toMatchObject({ code: 'UNSAFE_KEY_PATH', key });
-              await expect(fast.presign(object, { expiresIn })).rejects.toMatchObject({ code: 'UNSAFE_KEY_PATH', key });
-              expect(() => fast.presignSync(object, { expiresIn })).toThrow(expect.objectContaining({ code: 'UNSAFE_KEY_PATH' }));
-              seen.dotSegments += 1;
-              continue;
-            }
-            const expected = await sdk.presign(object, { expiresIn });
-            // What a browser or fetch() sends is the URL itself: no segment removed, nothing re-encoded.
-            expect(new URL(expected).href).toBe(expected);
-            const actual = await fast.presign(object, { expiresIn });
-            expect(actual).toBe(expected);
-            const sync = fast.presignSync(object, { expiresIn });
-            if (sync !== undefined) {
-              expect(sync).toBe(expected);
-              seen.sync += 1;
-            }
-            seen.keys += 1;
-            if (new URL(expected).hostname.startsWith(`${config.bucket}.`)) seen.virtualHosted += 1;
-            else seen.pathStyle += 1;
-            seen.maxBytes = Math.max(seen.maxBytes, utf8Length(key));
-            if (/[\u{10000}-\u{10FFFF}]/u.test(key)) seen.astral += 1;
-            if (/[\u0000-\u001f\u007f]/.test(key)) seen.controls += 1;
-            if (key.includes('//')) seen.doubleSlash += 1;
-            if (key.startsWith('/')) seen.leadingSlash += 1;
+  it(`gives byte-identical URLs for ${RUNS * KEYS_PER_RUN} generated keys across regions, endpoints, addressing and tokens`, async () => {
+    await fc.assert(
+      fc.asyncProperty(job, async ({ config, items }) => {
+        const client = makeClient(config);
+        const sdk = sdkPresigner({ client, signingDate: config.signingDate });
+        // fallback off: a URL the fast path could not reproduce fails the property instead of hiding behind the SDK.
+        const fast = fastPresigner({ client, signingDate: config.signingDate, fallback: false });
+        if (config.sessionToken !== undefined) seen.tokens += 1;
+        for (const { key, expiresIn } of items) {
+          const object = { bucket: config.bucket, key };
+          if (DOT_SEGMENT.test(key)) {
+            // Both refuse it alike: a WHATWG client would send another path.
+            await expect(sdk.presign(object, { expiresIn })).rejects.toMatchObject({ code: 'UNSAFE_KEY_PATH', key });
+            await expect(fast.presign(object, { expiresIn })).rejects.toMatchObject({ code: 'UNSAFE_KEY_PATH', key });
+            expect(() => fast.presignSync(object, { expiresIn })).toThrow(
+              expect.objectContaining({ code: 'UNSAFE_KEY_PATH' }),
+            );
+            seen.dotSegments += 1;
+            continue;
           }
-        }),
-        { numRuns: RUNS },
-      );
-    },
-    180_000,
-  );
+          const expected = await sdk.presign(object, { expiresIn });
+          // What a browser or fetch() sends is the URL itself: no segment removed, nothing re-encoded.
+          expect(new URL(expected).href).toBe(expected);
+          const actual = await fast.presign(object, { expiresIn });
+          expect(actual).toBe(expected);
+          const sync = fast.presignSync(object, { expiresIn });
+          if (sync !== undefined) {
+            expect(sync).toBe(expected);
+            seen.sync += 1;
+          }
+          seen.keys += 1;
+          if (new URL(expected).hostname.startsWith(`${config.bucket}.`)) seen.virtualHosted += 1;
+          else seen.pathStyle += 1;
+          seen.maxBytes = Math.max(seen.maxBytes, utf8Length(key));
+          if (/[\u{10000}-\u{10FFFF}]/u.test(key)) seen.astral += 1;
+          if (/[\u0000-\u001f\u007f]/.test(key)) seen.controls += 1;
+          if (key.includes('//')) seen.doubleSlash += 1;
+          if (key.startsWith('/')) seen.leadingSlash += 1;
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  }, 180_000);
 
   it('rejects keys holding an unpaired surrogate with INVALID_KEY, as sdkPresigner does', async () => {
     const lone = fc.oneof(fc.integer({ min: 0xd800, max: 0xdbff }), fc.integer({ min: 0xdc00, max: 0xdfff }));
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 20 }), lone, fc.string({ unit: 'binary', maxLength: 20 }), async (head, code, tail) => {
-        // Guard characters keep the surrogate unpaired whatever head and tail hold.
-        const key = `${head}x${String.fromCharCode(code)}x${tail}`;
-        const client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
-        const fast = fastPresigner({ client, fallback: false });
-        const error = await fast.presign({ bucket: 'b', key }, { expiresIn: 60 }).then(
-          () => undefined,
-          (reason: unknown) => reason,
-        );
-        expect(isPresignPipelineError(error)).toBe(true);
-        expect(error).toMatchObject({ code: 'INVALID_KEY', key });
-        expect((error as Error).message).toMatch(/unpaired UTF-16 surrogate at index \d+/);
-        await expect(sdkPresigner({ client }).presign({ bucket: 'b', key }, { expiresIn: 60 })).rejects.toMatchObject({ code: 'INVALID_KEY' });
-      }),
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        lone,
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        async (head, code, tail) => {
+          // Guard characters keep the surrogate unpaired whatever head and tail hold.
+          const key = `${head}x${String.fromCharCode(code)}x${tail}`;
+          const client = new S3Client({
+            region: 'eu-west-1',
+            credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+          });
+          const fast = fastPresigner({ client, fallback: false });
+          const error = await fast.presign({ bucket: 'b', key }, { expiresIn: 60 }).then(
+            () => undefined,
+            (reason: unknown) => reason,
+          );
+          expect(isPresignPipelineError(error)).toBe(true);
+          expect(error).toMatchObject({ code: 'INVALID_KEY', key });
+          expect((error as Error).message).toMatch(/unpaired UTF-16 surrogate at index \d+/);
+          await expect(sdkPresigner({ client }).presign({ bucket: 'b', key }, { expiresIn: 60 })).rejects.toMatchObject(
+            { code: 'INVALID_KEY' },
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });

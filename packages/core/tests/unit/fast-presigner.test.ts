@@ -4,7 +4,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isPresignPipelineError } from '../../src/errors.js';
 import { fastPresigner } from '../../src/s3/fast-presigner.js';
 import { sdkPresigner } from '../../src/s3/sdk-presigner.js';
-import { deriveSigningKey, encodeS3Key, formatAmzDate, hmacHex, parseAmzDate, scopeSigner, sha256Hex } from '../../src/s3/sigv4.js';
+import {
+  deriveSigningKey,
+  encodeS3Key,
+  formatAmzDate,
+  hmacHex,
+  parseAmzDate,
+  scopeSigner,
+  sha256Hex,
+} from '../../src/s3/sigv4.js';
 
 interface Credentials {
   accessKeyId: string;
@@ -55,16 +63,27 @@ describe('sigv4 arithmetic (AWS published examples)', () => {
       'host',
       'UNSIGNED-PAYLOAD',
     ].join('\n');
-    const stringToSign = ['AWS4-HMAC-SHA256', '20130524T000000Z', '20130524/us-east-1/s3/aws4_request', sha256Hex(canonical)].join('\n');
+    const stringToSign = [
+      'AWS4-HMAC-SHA256',
+      '20130524T000000Z',
+      '20130524/us-east-1/s3/aws4_request',
+      sha256Hex(canonical),
+    ].join('\n');
     // Act
     const signature = hmacHex(deriveSigningKey(STATIC.secretAccessKey, '20130524', 'us-east-1', 's3'), stringToSign);
     // Assess
     expect(signature).toBe('aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404');
     // The prepared-buffer signer the presigner uses gives the same signature, and stays right when reused.
-    const signer = scopeSigner(deriveSigningKey(STATIC.secretAccessKey, '20130524', 'us-east-1', 's3'), '20130524/us-east-1/s3/aws4_request');
+    const signer = scopeSigner(
+      deriveSigningKey(STATIC.secretAccessKey, '20130524', 'us-east-1', 's3'),
+      '20130524/us-east-1/s3/aws4_request',
+    );
     expect(signer('20130524T000000Z', sha256Hex(canonical))).toBe(signature);
     expect(signer('20130524T000001Z', sha256Hex('other'))).toBe(
-      hmacHex(deriveSigningKey(STATIC.secretAccessKey, '20130524', 'us-east-1', 's3'), `AWS4-HMAC-SHA256\n20130524T000001Z\n20130524/us-east-1/s3/aws4_request\n${sha256Hex('other')}`),
+      hmacHex(
+        deriveSigningKey(STATIC.secretAccessKey, '20130524', 'us-east-1', 's3'),
+        `AWS4-HMAC-SHA256\n20130524T000001Z\n20130524/us-east-1/s3/aws4_request\n${sha256Hex('other')}`,
+      ),
     );
     expect(signer('20130524T000000Z', sha256Hex(canonical))).toBe(signature);
   });
@@ -126,7 +145,10 @@ describe('fastPresigner', () => {
   it('emits exactly the SigV4 parameters, no checksum mode and no x-id, even on a client with default checksums', async () => {
     // Prepare: the client keeps the SDK default (checksums WHEN_SUPPORTED), which adds x-amz-checksum-mode to getSignedUrl.
     const client = new S3Client({ region: 'eu-west-1', credentials: SESSION });
-    const url = await fastPresigner({ client, signingDate: DATE }).presign({ bucket: 'b', key: 'k.pdf' }, { expiresIn: 900 });
+    const url = await fastPresigner({ client, signingDate: DATE }).presign(
+      { bucket: 'b', key: 'k.pdf' },
+      { expiresIn: 900 },
+    );
     // Assess
     expect(queryNames(url)).toEqual([
       'X-Amz-Algorithm',
@@ -149,9 +171,14 @@ describe('fastPresigner', () => {
 
   it('leaves X-Amz-Security-Token out for long-term credentials', async () => {
     const client = new S3Client({ region: 'eu-west-1', credentials: STATIC });
-    const url = await fastPresigner({ client, signingDate: DATE }).presign({ bucket: 'b', key: 'k' }, { expiresIn: 60 });
+    const url = await fastPresigner({ client, signingDate: DATE }).presign(
+      { bucket: 'b', key: 'k' },
+      { expiresIn: 60 },
+    );
     expect(queryNames(url)).not.toContain('X-Amz-Security-Token');
-    expect(url).toBe(await sdkPresigner({ client, signingDate: DATE }).presign({ bucket: 'b', key: 'k' }, { expiresIn: 60 }));
+    expect(url).toBe(
+      await sdkPresigner({ client, signingDate: DATE }).presign({ bucket: 'b', key: 'k' }, { expiresIn: 60 }),
+    );
   });
 
   it('signs as of the current second when no signingDate is given, matching the SDK at the same instant', async () => {
@@ -197,7 +224,9 @@ describe('fastPresigner', () => {
     const second = await fast.presign({ bucket: 'b', key: 'k' }, { expiresIn: 60 });
     // Assess
     const rotated = new S3Client({ region: 'eu-west-1', credentials: current });
-    expect(second).toBe(await sdkPresigner({ client: rotated, signingDate: DATE }).presign({ bucket: 'b', key: 'k' }, { expiresIn: 60 }));
+    expect(second).toBe(
+      await sdkPresigner({ client: rotated, signingDate: DATE }).presign({ bucket: 'b', key: 'k' }, { expiresIn: 60 }),
+    );
   });
 
   it('asks the provider again on every call once the credentials are within five minutes of expiry', async () => {
@@ -246,7 +275,9 @@ describe('fastPresigner', () => {
     const perProbe = resolve.mock.calls.length;
     resolve.mockClear();
     // Act
-    const urls = await Promise.all(Array.from({ length: 50 }, (_, i) => fast.presign({ bucket: 'raced', key: `k${i}` }, { expiresIn: 60 })));
+    const urls = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => fast.presign({ bucket: 'raced', key: `k${i}` }, { expiresIn: 60 })),
+    );
     // Assess
     expect(perProbe).toBeGreaterThan(0);
     expect(resolve.mock.calls.length).toBe(perProbe);
@@ -291,9 +322,16 @@ describe('fastPresigner', () => {
     const client = new S3Client({ region: 'eu-west-1', credentials: STATIC });
     const longest = 'é'.repeat(512); // 1,024 bytes: signed
     const tooLong = `${longest}a`; // 1,025 bytes
-    await expect(fastPresigner({ client, signingDate: DATE }).presign({ bucket: 'b', key: longest }, { expiresIn: 60 })).resolves.toMatch(/^https:/);
-    for (const presigner of [fastPresigner({ client, signingDate: DATE }), sdkPresigner({ client, signingDate: DATE })]) {
-      await expect(presigner.presign({ bucket: 'b', key: tooLong }, { expiresIn: 60 })).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    await expect(
+      fastPresigner({ client, signingDate: DATE }).presign({ bucket: 'b', key: longest }, { expiresIn: 60 }),
+    ).resolves.toMatch(/^https:/);
+    for (const presigner of [
+      fastPresigner({ client, signingDate: DATE }),
+      sdkPresigner({ client, signingDate: DATE }),
+    ]) {
+      await expect(presigner.presign({ bucket: 'b', key: tooLong }, { expiresIn: 60 })).rejects.toMatchObject({
+        code: 'INVALID_KEY',
+      });
     }
   });
 

@@ -5,7 +5,10 @@ import { CsvRecordReader } from '../../src/inventory/csv-records.js';
 
 /** Reads `text` split at `cuts` into records, keeping every column. */
 function readAll(text: string, columns: number, cuts: readonly number[] = []): string[][] {
-  const reader = new CsvRecordReader(columns, Array.from({ length: columns }, (_, i) => i));
+  const reader = new CsvRecordReader(
+    columns,
+    Array.from({ length: columns }, (_, i) => i),
+  );
   const records: string[][] = [];
   const onRecord = (fields: (string | undefined)[]): void => {
     records.push(fields.map((f) => f ?? ''));
@@ -20,7 +23,10 @@ function readAll(text: string, columns: number, cuts: readonly number[] = []): s
   return records;
 }
 
-const field = fc.string({ unit: fc.constantFrom('a', 'b', ',', '"', '\n', '\r', ' ', '%', '+', 'é', '😀'), maxLength: 8 });
+const field = fc.string({
+  unit: fc.constantFrom('a', 'b', ',', '"', '\n', '\r', ' ', '%', '+', 'é', '😀'),
+  maxLength: 8,
+});
 
 /** S3 quotes every field; a writer may also leave plain fields bare. */
 function toCsv(records: readonly string[][], quoteAll: boolean, newline: string): string {
@@ -32,15 +38,17 @@ describe('CsvRecordReader', () => {
   it('reads what csv-parse reads, however the text is cut into chunks', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 4 }).chain((columns) =>
-          fc.tuple(
-            fc.constant(columns),
-            fc.array(fc.array(field, { minLength: columns, maxLength: columns }), { minLength: 1, maxLength: 6 }),
-            fc.boolean(),
-            fc.constantFrom('\n', '\r\n'),
-            fc.array(fc.nat(), { maxLength: 6 }),
+        fc
+          .integer({ min: 1, max: 4 })
+          .chain((columns) =>
+            fc.tuple(
+              fc.constant(columns),
+              fc.array(fc.array(field, { minLength: columns, maxLength: columns }), { minLength: 1, maxLength: 6 }),
+              fc.boolean(),
+              fc.constantFrom('\n', '\r\n'),
+              fc.array(fc.nat(), { maxLength: 6 }),
+            ),
           ),
-        ),
         ([columns, records, quoteAll, newline, rawCuts]) => {
           const text = toCsv(records, quoteAll, newline);
           const cuts = rawCuts.map((c) => c % (text.length + 1));

@@ -54,7 +54,9 @@ describe('checkInventoryManifest', () => {
     [{ ...valid, files: [{ ...FILE, key: '' }] }, 'INVALID_INVENTORY_MANIFEST', 'files[0].key'],
     [[1, 2], 'INVALID_INVENTORY_MANIFEST', 'not a JSON object'],
   ])('refuses %j with %s', (json, code, named) => {
-    expect(() => checkInventoryManifest(json, WHERE, 'src')).toThrow(expect.objectContaining({ code, message: expect.stringContaining(named) }));
+    expect(() => checkInventoryManifest(json, WHERE, 'src')).toThrow(
+      expect.objectContaining({ code, message: expect.stringContaining(named) }),
+    );
   });
 });
 

@@ -17,11 +17,20 @@ const SIGNED_URL =
   '&X-Amz-Credential=ASIAEXAMPLEEXAMPLE12%2F20261127%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261127T000000Z' +
   '&X-Amz-Expires=900&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEXAMPLETOKEN&X-Amz-SignedHeaders=host' +
   '&X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
-const SECRETS = ['0123456789abcdef0123456789abcdef', 'ASIAEXAMPLEEXAMPLE12', 'IQoJb3JpZ2luX2VjEXAMPLETOKEN', 'X-Amz-Signature=0'];
+const SECRETS = [
+  '0123456789abcdef0123456789abcdef',
+  'ASIAEXAMPLEEXAMPLE12',
+  'IQoJb3JpZ2luX2VjEXAMPLETOKEN',
+  'X-Amz-Signature=0',
+];
 
 function capture() {
   const lines: string[] = [];
-  return { lines, reporter: jsonLogReporter({ write: (line) => lines.push(line) }), parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    lines,
+    reporter: jsonLogReporter({ write: (line) => lines.push(line) }),
+    parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('jsonLogReporter', () => {
@@ -29,7 +38,12 @@ describe('jsonLogReporter', () => {
 
   it('logs the complete event with the reference fields, request_id first, and never the manifest URL', async () => {
     const { lines, reporter, parsed } = capture();
-    const info: ManifestInfo = { key: 'manifests/abc.jsonl', url: SIGNED_URL, bytes: 1234, location: 's3://reports/manifests/abc.jsonl' };
+    const info: ManifestInfo = {
+      key: 'manifests/abc.jsonl',
+      url: SIGNED_URL,
+      bytes: 1234,
+      location: 's3://reports/manifests/abc.jsonl',
+    };
     await presignPipeline({
       source: scriptedSource([['a', 'b'], ['c']]),
       presigner: fakePresigner(),
@@ -76,7 +90,12 @@ describe('jsonLogReporter', () => {
       reporters: [reporter],
       deadline: Date.now() - 1,
     });
-    expect(parsed()[0]).toMatchObject({ event: 'complete', complete: false, manifest_location: 'memory', manifest_bytes: 0 });
+    expect(parsed()[0]).toMatchObject({
+      event: 'complete',
+      complete: false,
+      manifest_location: 'memory',
+      manifest_bytes: 0,
+    });
     expect(parsed()[0]).not.toHaveProperty('manifest_key');
   });
 
@@ -98,16 +117,24 @@ describe('jsonLogReporter', () => {
     const errorLine = parsed().find((l) => l.event === 'presign_error');
     expect(Object.keys(errorLine ?? {})).toEqual(['event', 'request_id', 'key', 'error']);
     expect(errorLine).toMatchObject({ request_id: 'req-2', key: 'a b.pdf' });
-    expect(errorLine?.error).toBe('signing failed for https://reports.s3.us-east-1.amazonaws.com/a%20b.pdf?[redacted] (retry later)');
+    expect(errorLine?.error).toBe(
+      'signing failed for https://reports.s3.us-east-1.amazonaws.com/a%20b.pdf?[redacted] (retry later)',
+    );
     for (const secret of SECRETS) expect(lines.join('\n')).not.toContain(secret);
   });
 
   it('scrubs stray SigV4 parameters and access key ids that are not part of a full URL', async () => {
     const { lines, reporter } = capture();
     const presigner = fakePresigner({
-      failFor: () => new Error('bad query X-Amz-Signature=0123456789abcdef0123456789abcdef from key ASIAEXAMPLEEXAMPLE12'),
+      failFor: () =>
+        new Error('bad query X-Amz-Signature=0123456789abcdef0123456789abcdef from key ASIAEXAMPLEEXAMPLE12'),
     });
-    await presignPipeline({ source: scriptedSource([['k']]), presigner, manifest: memoryManifestWriter(), reporters: [reporter] });
+    await presignPipeline({
+      source: scriptedSource([['k']]),
+      presigner,
+      manifest: memoryManifestWriter(),
+      reporters: [reporter],
+    });
     expect(lines[0]).toContain('X-Amz-Signature=[redacted]');
     for (const secret of SECRETS) expect(lines.join('\n')).not.toContain(secret);
   });
@@ -125,15 +152,35 @@ describe('jsonLogReporter', () => {
       }),
     );
     const [error] = parsed();
-    expect(Object.keys(error ?? {})).toEqual(['event', 'request_id', 'error', 'error_name', 'count', 'errors', 'pages', 'duration_ms']);
-    expect(error).toMatchObject({ event: 'error', request_id: 'req-3', error_name: 'AccessDenied', errors: 0, pages: 1 });
-    expect(error?.error).toMatch(/^Access Denied for https:\/\/reports\.s3\.us-east-1\.amazonaws\.com\/a%20b\.pdf\?\[redacted\]$/);
+    expect(Object.keys(error ?? {})).toEqual([
+      'event',
+      'request_id',
+      'error',
+      'error_name',
+      'count',
+      'errors',
+      'pages',
+      'duration_ms',
+    ]);
+    expect(error).toMatchObject({
+      event: 'error',
+      request_id: 'req-3',
+      error_name: 'AccessDenied',
+      errors: 0,
+      pages: 1,
+    });
+    expect(error?.error).toMatch(
+      /^Access Denied for https:\/\/reports\.s3\.us-east-1\.amazonaws\.com\/a%20b\.pdf\?\[redacted\]$/,
+    );
     for (const secret of SECRETS) expect(lines.join('\n')).not.toContain(secret);
   });
 
   it('adds error_code when the error has a code (a PresignPipelineError, a network error)', async () => {
     const { parsed, reporter } = capture();
-    const malformed = new PresignPipelineError('MALFORMED_RESPONSE', 'ListObjectsV2 page 2 of s3://b/p/: the answer is not a ListBucketResult');
+    const malformed = new PresignPipelineError(
+      'MALFORMED_RESPONSE',
+      'ListObjectsV2 page 2 of s3://b/p/: the answer is not a ListBucketResult',
+    );
     await rejectionOf(
       presignPipeline({
         source: scriptedSource([['a'], ['b']], { failAt: { page: 1, error: malformed } }),
@@ -144,7 +191,17 @@ describe('jsonLogReporter', () => {
       }),
     );
     const [error] = parsed();
-    expect(Object.keys(error ?? {})).toEqual(['event', 'request_id', 'error', 'error_name', 'error_code', 'count', 'errors', 'pages', 'duration_ms']);
+    expect(Object.keys(error ?? {})).toEqual([
+      'event',
+      'request_id',
+      'error',
+      'error_name',
+      'error_code',
+      'count',
+      'errors',
+      'pages',
+      'duration_ms',
+    ]);
     expect(error).toMatchObject({ error_name: 'PresignPipelineError', error_code: 'MALFORMED_RESPONSE' });
   });
 
@@ -167,7 +224,11 @@ describe('jsonLogReporter', () => {
       'effective_expiry_seconds',
       'credentials_expire_at',
     ]);
-    expect(capped).toMatchObject({ request_id: 'req-4', requested_expiry_seconds: 900, credentials_expire_at: expiresAt.toISOString() });
+    expect(capped).toMatchObject({
+      request_id: 'req-4',
+      requested_expiry_seconds: 900,
+      credentials_expire_at: expiresAt.toISOString(),
+    });
     expect(capped?.effective_expiry_seconds).toBeLessThanOrEqual(120);
   });
 
@@ -198,7 +259,9 @@ describe('jsonLogReporter', () => {
     detach();
     expect(emitter.listenerCount('pipeline-completed')).toBe(0);
     expect(lines).toEqual([]);
-    expect(() => jsonLogReporter({ write: 'stdout' as never })).toThrow('jsonLogReporter: option "write" must be a function');
+    expect(() => jsonLogReporter({ write: 'stdout' as never })).toThrow(
+      'jsonLogReporter: option "write" must be a function',
+    );
   });
 });
 

@@ -8,7 +8,11 @@ function reference(key: string, url: string): string {
 }
 
 /** Encodes the entries with writeLines into buffers that start `offset` bytes in, to move the word alignment around. */
-async function encodeAll(entries: ReadonlyArray<readonly [string, string]>, capacity: number, offset = 0): Promise<Buffer> {
+async function encodeAll(
+  entries: ReadonlyArray<readonly [string, string]>,
+  capacity: number,
+  offset = 0,
+): Promise<Buffer> {
   const parts: Buffer[] = [];
   const fresh = (): LineBuffer => {
     const buffer = new LineBuffer(capacity);
@@ -26,7 +30,11 @@ async function encodeAll(entries: ReadonlyArray<readonly [string, string]>, capa
       parts.push(line);
     },
   };
-  await writeLines('test', entries.map(([key, url]) => ({ key, url })), sink);
+  await writeLines(
+    'test',
+    entries.map(([key, url]) => ({ key, url })),
+    sink,
+  );
   await sink.handOver();
   return Buffer.concat(parts);
 }
@@ -40,7 +48,10 @@ describe('LineBuffer', () => {
     for (let code = 0; code < 128; code++) {
       const c = String.fromCharCode(code);
       for (let pad = 0; pad < 9; pad++) {
-        entries.push(['k'.repeat(pad) + c, `https://h/${'u'.repeat(pad)}${c}${'v'.repeat(8 - pad)}?X-Amz-Signature=ab`]);
+        entries.push([
+          'k'.repeat(pad) + c,
+          `https://h/${'u'.repeat(pad)}${c}${'v'.repeat(8 - pad)}?X-Amz-Signature=ab`,
+        ]);
         entries.push([c + 'x'.repeat(pad), c.repeat(pad + 1)]);
       }
     }
@@ -52,10 +63,12 @@ describe('LineBuffer', () => {
 
   it('escapes what JSON escapes and copies the rest as UTF-8, lone surrogates included', async () => {
     const samples = [...jsonEscaped, ...notEscaped, '\ud800', '\udfff', 'a\ud83dz', '\ude00b'];
-    const entries = samples.flatMap((s): Array<[string, string]> => [
-      [`key-${s}-end`, `https://h/p?q=${s}`],
-      [s, s],
-    ]);
+    const entries = samples.flatMap(
+      (s): Array<[string, string]> => [
+        [`key-${s}-end`, `https://h/p?q=${s}`],
+        [s, s],
+      ],
+    );
     const text = (await encodeAll(entries, 4096)).toString('utf8');
     expect(text).toBe(entries.map(([k, u]) => reference(k, u)).join(''));
     for (const line of text.trimEnd().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow();
@@ -69,12 +82,16 @@ describe('LineBuffer', () => {
     );
     const text = fc.array(piece, { maxLength: 6 }).map((parts) => parts.join(''));
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 3 }), async (entries, offset) => {
-        const expected = entries.map(([k, u]) => reference(k, u)).join('');
-        // A small buffer forces hand-overs and the large-line path; a large one keeps everything in one.
-        expect((await encodeAll(entries, 64, offset)).toString('utf8')).toBe(expected);
-        expect((await encodeAll(entries, 1 << 16, offset)).toString('utf8')).toBe(expected);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (entries, offset) => {
+          const expected = entries.map(([k, u]) => reference(k, u)).join('');
+          // A small buffer forces hand-overs and the large-line path; a large one keeps everything in one.
+          expect((await encodeAll(entries, 64, offset)).toString('utf8')).toBe(expected);
+          expect((await encodeAll(entries, 1 << 16, offset)).toString('utf8')).toBe(expected);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -70,7 +70,12 @@ describe('fileManifestWriter', () => {
     const text = await readFile(path, 'utf8');
     expect(text).toBe(expectedText);
     expect(info).toEqual({ bytes: (await stat(path)).size, location: path });
-    expect(text.split('\n').slice(0, -1).map((line) => JSON.parse(line) as ManifestEntry)).toEqual(awkward);
+    expect(
+      text
+        .split('\n')
+        .slice(0, -1)
+        .map((line) => JSON.parse(line) as ManifestEntry),
+    ).toEqual(awkward);
     expect(await readdir(dir)).toEqual(['m.jsonl']);
   });
 
@@ -83,7 +88,7 @@ describe('fileManifestWriter', () => {
     const writer = fileManifestWriter(lazy);
     await writer.write(awkward.slice(0, 1));
     await writer.close();
-    expect(await readFile(lazy, 'utf8')).toBe(expectedText.split('\n')[0] + '\n');
+    expect(await readFile(lazy, 'utf8')).toBe(`${expectedText.split('\n')[0]}\n`);
   });
 
   it('keeps the right content under heavy backpressure (tiny highWaterMark)', async () => {
@@ -103,9 +108,16 @@ describe('fileManifestWriter', () => {
     const writer = fileManifestWriter(path);
     await writer.write(awkward.slice(0, 2));
     const bad = [awkward[2], { key: 'k.pdf', url: 42 }] as unknown as ManifestEntry[];
-    await expect(writer.write(bad)).rejects.toThrow(/fileManifestWriter: every entry needs a string key and a string url/);
+    await expect(writer.write(bad)).rejects.toThrow(
+      /fileManifestWriter: every entry needs a string key and a string url/,
+    );
     await writer.close();
-    expect(await readFile(path, 'utf8')).toBe(awkward.slice(0, 2).map((e) => `${JSON.stringify(e)}\n`).join(''));
+    expect(await readFile(path, 'utf8')).toBe(
+      awkward
+        .slice(0, 2)
+        .map((e) => `${JSON.stringify(e)}\n`)
+        .join(''),
+    );
   });
 
   it('on abort deletes its partial file and leaves an existing manifest at path untouched', async () => {
@@ -172,7 +184,9 @@ describe('fileManifestWriter', () => {
   });
 
   it('validates its options at creation', () => {
-    expect(() => fileManifestWriter('')).toThrow('fileManifestWriter: option "path" must be a non-empty string, got empty string');
+    expect(() => fileManifestWriter('')).toThrow(
+      'fileManifestWriter: option "path" must be a non-empty string, got empty string',
+    );
     expect(() => fileManifestWriter(undefined as never)).toThrow(TypeError);
     expect(() => fileManifestWriter('x', { highWaterMark: 0 })).toThrow(RangeError);
     expect(() => fileManifestWriter('x', { highWaterMark: 0 })).toThrow('"highWaterMark"');

@@ -77,7 +77,10 @@ interface Loop {
  * Runs until a run is complete: each run gets a deadline `cuts[i]` pages away (the last cut repeats) and starts
  * after the previous run's `nextStartAfter` (or where that run started, when it gives none: it pulled nothing).
  */
-async function continuationLoop(makeSource: (startAfter: string | undefined) => KeySource, cuts: readonly number[]): Promise<Loop> {
+async function continuationLoop(
+  makeSource: (startAfter: string | undefined) => KeySource,
+  cuts: readonly number[],
+): Promise<Loop> {
   const results: PipelineResult[] = [];
   const keys: string[] = [];
   let startAfter: string | undefined;
@@ -100,7 +103,10 @@ async function continuationLoop(makeSource: (startAfter: string | undefined) => 
 
 function sortedKeys(n: number): string[] {
   const suffixes = ['.pdf', '.txt', '.PDF', '.csv', '.Pdf', '.pdf.bak'];
-  return Array.from({ length: n }, (_, i) => `2026/04/${String(i).padStart(5, '0')}${suffixes[(i * 7) % suffixes.length]}`).sort();
+  return Array.from(
+    { length: n },
+    (_, i) => `2026/04/${String(i).padStart(5, '0')}${suffixes[(i * 7) % suffixes.length]}`,
+  ).sort();
 }
 
 describe('presignPipeline: continuation from nextStartAfter', () => {
@@ -111,7 +117,13 @@ describe('presignPipeline: continuation from nextStartAfter', () => {
 
     // Act
     const loop = await continuationLoop(
-      (startAfter) => ticking(arrayKeySource(startAfter === undefined ? all : all.filter((k) => k > startAfter), { bucket: 'b', pageSize: 40 })),
+      (startAfter) =>
+        ticking(
+          arrayKeySource(startAfter === undefined ? all : all.filter((k) => k > startAfter), {
+            bucket: 'b',
+            pageSize: 40,
+          }),
+        ),
       cuts,
     );
 
@@ -131,7 +143,8 @@ describe('presignPipeline: continuation from nextStartAfter', () => {
     const all = sortedKeys(600);
     const keep = suffixFilter('.pdf');
     const listed: string[] = [];
-    const source = (startAfter: string | undefined): KeySource => listingSource(all, 10, startAfter, keep, (keys) => listed.push(...keys));
+    const source = (startAfter: string | undefined): KeySource =>
+      listingSource(all, 10, startAfter, keep, (keys) => listed.push(...keys));
 
     // Act
     const loop = await continuationLoop(source, [2, 1, 3]);
@@ -161,7 +174,12 @@ describe('presignPipeline: continuation from nextStartAfter', () => {
     };
 
     // Act
-    const result = await presignPipeline({ source, presigner: fakePresigner(), manifest: memoryManifestWriter(), deadline: Date.now() + 2 });
+    const result = await presignPipeline({
+      source,
+      presigner: fakePresigner(),
+      manifest: memoryManifestWriter(),
+      deadline: Date.now() + 2,
+    });
 
     // Assess: two pages pulled; resuming after a/3.txt neither repeats a/1, a/2 nor skips a/4.
     expect(result).toMatchObject({ complete: false, pages: 2, count: 2, nextStartAfter: 'a/3.txt' });
@@ -179,7 +197,12 @@ describe('presignPipeline: continuation from nextStartAfter', () => {
         yield { bucket: 'b', keys: ['a/3.pdf'], cursor: 'a/3.pdf' };
       },
     };
-    const result = await presignPipeline({ source, presigner: fakePresigner(), manifest: memoryManifestWriter(), deadline: Date.now() + 2 });
+    const result = await presignPipeline({
+      source,
+      presigner: fakePresigner(),
+      manifest: memoryManifestWriter(),
+      deadline: Date.now() + 2,
+    });
     expect(result).toMatchObject({ complete: false, pages: 2, count: 2 });
     expect(result.nextStartAfter).toBeUndefined();
   });
@@ -195,7 +218,10 @@ describe('presignPipeline: continuation from nextStartAfter', () => {
           const keep = suffixFilter('.pdf');
           // The last cut repeats. It allows two pages, so the final run can pull the empty response of an exhausted
           // listing and then learn that nothing follows (with one, that run would stop before asking, every time).
-          const loop = await continuationLoop((startAfter) => listingSource(all, pageSize, startAfter, keep), [...cuts, Math.max(2, cuts.at(-1)!)]);
+          const loop = await continuationLoop(
+            (startAfter) => listingSource(all, pageSize, startAfter, keep),
+            [...cuts, Math.max(2, cuts.at(-1)!)],
+          );
           const expected = all.filter(keep);
           expect(loop.keys.length).toBe(expected.length);
           expect([...loop.keys].sort()).toEqual(expected);

@@ -3,7 +3,17 @@ import { isPresignPipelineError } from '../../src/errors.js';
 import { memoryManifestWriter } from '../../src/manifest/memory-manifest-writer.js';
 import { presignPipeline } from '../../src/pipeline.js';
 import { arrayKeySource } from '../../src/sources/array-key-source.js';
-import { chunk, fakePresigner, keyList, recordingReporter, rejectionOf, scriptedSource, sleep, spyWriter, within } from './pipeline-helpers.js';
+import {
+  chunk,
+  fakePresigner,
+  keyList,
+  recordingReporter,
+  rejectionOf,
+  scriptedSource,
+  sleep,
+  spyWriter,
+  within,
+} from './pipeline-helpers.js';
 
 describe('presignPipeline: deadline', () => {
   it('aborts the page in flight at the deadline instead of waiting for it, and resumes before that page', async () => {
@@ -37,7 +47,10 @@ describe('presignPipeline: deadline', () => {
     const pages = chunk(keyList(30), 10);
     const source = scriptedSource(pages, { hangAt: 1 });
     const manifest = memoryManifestWriter();
-    const result = await within(presignPipeline({ source, presigner: fakePresigner(), manifest, deadline: Date.now() + 50 }), 2_000);
+    const result = await within(
+      presignPipeline({ source, presigner: fakePresigner(), manifest, deadline: Date.now() + 50 }),
+      2_000,
+    );
     expect(result).toMatchObject({ complete: false, pages: 1, count: 10, nextStartAfter: pages[0]?.at(-1) });
     expect(manifest.state).toBe('closed');
   });
@@ -51,7 +64,14 @@ describe('presignPipeline: deadline', () => {
     const pages = chunk(keyList(40), 10);
     const source = scriptedSource(pages);
     const manifest = memoryManifestWriter();
-    const run = presignPipeline({ source, presigner: fakePresigner({ gate }), manifest, deadline: Date.now() + 50, queueMax: 10, concurrency: 1 });
+    const run = presignPipeline({
+      source,
+      presigner: fakePresigner({ gate }),
+      manifest,
+      deadline: Date.now() + 50,
+      queueMax: 10,
+      concurrency: 1,
+    });
     await sleep(120);
     release();
     const result = await within(run, 2_000);

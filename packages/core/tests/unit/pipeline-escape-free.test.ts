@@ -13,7 +13,11 @@ import { keyList } from './pipeline-helpers.js';
 
 const client = new S3Client({
   region: 'eu-west-1',
-  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'token/+=' },
+  credentials: {
+    accessKeyId: 'AKIDEXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    sessionToken: 'token/+=',
+  },
 });
 afterAll(() => client.destroy());
 
@@ -83,7 +87,11 @@ describe('escape-free batches (the manifest writers skip scanning URLs the presi
     const dir = await mkdtemp(join(tmpdir(), 'escape-free-'));
     try {
       const path = join(dir, 'm.jsonl');
-      await presignPipeline({ source: arrayKeySource(keyList(9), { bucket: 'b' }), presigner, manifest: fileManifestWriter(path) });
+      await presignPipeline({
+        source: arrayKeySource(keyList(9), { bucket: 'b' }),
+        presigner,
+        manifest: fileManifestWriter(path),
+      });
       const expected = keyList(9)
         .map((key, n) => `${JSON.stringify({ key, url: odd[n % odd.length] })}\n`)
         .join('');

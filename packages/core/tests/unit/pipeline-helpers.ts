@@ -72,7 +72,10 @@ export interface ScriptedSourceOptions {
 }
 
 /** A KeySource that yields the given pages, counting pulls; pages may be anything (to test garbage handling). */
-export function scriptedSource(pages: readonly (readonly unknown[])[], options: ScriptedSourceOptions = {}): ScriptedSource {
+export function scriptedSource(
+  pages: readonly (readonly unknown[])[],
+  options: ScriptedSourceOptions = {},
+): ScriptedSource {
   const bucket = options.bucket ?? 'bucket';
   let pulls = 0;
   let context: KeySourceContext | undefined;
@@ -247,7 +250,9 @@ export function spyWriter(options: SpyWriterOptions = {}): SpyWriter {
   };
 }
 
-type EventRecord = { [K in keyof PresignPipelineEvents]: { name: K; event: PresignPipelineEvents[K][0] } }[keyof PresignPipelineEvents];
+type EventRecord = {
+  [K in keyof PresignPipelineEvents]: { name: K; event: PresignPipelineEvents[K][0] };
+}[keyof PresignPipelineEvents];
 
 export interface RecordingReporter extends Reporter {
   readonly events: EventRecord[];

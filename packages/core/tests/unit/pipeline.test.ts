@@ -22,44 +22,52 @@ import {
 } from './pipeline-helpers.js';
 
 describe('presignPipeline: every key once', () => {
-  it.each([1, 4, 64])('presigns and writes every key exactly once at concurrency %i, whole lines only', async (concurrency) => {
-    // Prepare: 1,000 keys in uneven pages, a presigner that answers in random order, a real file.
-    const keys = keyList(1000);
-    const source = scriptedSource(chunk(keys, 37));
-    const presigner = fakePresigner({ maxDelayMs: 2 });
-    const dir = await mkdtemp(join(tmpdir(), 'pp-'));
-    const path = join(dir, 'manifest.jsonl');
-    try {
-      // Act
-      const result = await within(
-        presignPipeline({ source, presigner, manifest: fileManifestWriter(path), concurrency, queueMax: 100 }),
-        20_000,
-      );
-      // Assess: one valid line per key, each key once, each URL the one made for its key.
-      const lines = (await readFile(path, 'utf8')).split('\n');
-      expect(lines.pop()).toBe('');
-      const parsed = lines.map((line) => JSON.parse(line) as { key: string; url: string });
-      expect(parsed.map((p) => p.key).sort()).toEqual([...keys].sort());
-      for (const p of parsed) {
-        expect(Object.keys(p)).toEqual(['key', 'url']);
-        expect(p.url).toBe(urlFor({ bucket: 'bucket', key: p.key }));
+  it.each([1, 4, 64])(
+    'presigns and writes every key exactly once at concurrency %i, whole lines only',
+    async (concurrency) => {
+      // Prepare: 1,000 keys in uneven pages, a presigner that answers in random order, a real file.
+      const keys = keyList(1000);
+      const source = scriptedSource(chunk(keys, 37));
+      const presigner = fakePresigner({ maxDelayMs: 2 });
+      const dir = await mkdtemp(join(tmpdir(), 'pp-'));
+      const path = join(dir, 'manifest.jsonl');
+      try {
+        // Act
+        const result = await within(
+          presignPipeline({ source, presigner, manifest: fileManifestWriter(path), concurrency, queueMax: 100 }),
+          20_000,
+        );
+        // Assess: one valid line per key, each key once, each URL the one made for its key.
+        const lines = (await readFile(path, 'utf8')).split('\n');
+        expect(lines.pop()).toBe('');
+        const parsed = lines.map((line) => JSON.parse(line) as { key: string; url: string });
+        expect(parsed.map((p) => p.key).sort()).toEqual([...keys].sort());
+        for (const p of parsed) {
+          expect(Object.keys(p)).toEqual(['key', 'url']);
+          expect(p.url).toBe(urlFor({ bucket: 'bucket', key: p.key }));
+        }
+        expect(presigner.calls.map((c) => c.key).sort()).toEqual([...keys].sort());
+        expect(result).toMatchObject({ count: 1000, errors: 0, pages: 28, complete: true, effectiveExpiresIn: 900 });
+        expect(result.manifest.location).toBe(path);
+        // Workers really ran side by side, and never more than asked for.
+        expect(presigner.maxInFlight).toBeLessThanOrEqual(concurrency);
+        if (concurrency > 1) expect(presigner.maxInFlight).toBeGreaterThan(1);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
-      expect(presigner.calls.map((c) => c.key).sort()).toEqual([...keys].sort());
-      expect(result).toMatchObject({ count: 1000, errors: 0, pages: 28, complete: true, effectiveExpiresIn: 900 });
-      expect(result.manifest.location).toBe(path);
-      // Workers really ran side by side, and never more than asked for.
-      expect(presigner.maxInFlight).toBeLessThanOrEqual(concurrency);
-      if (concurrency > 1) expect(presigner.maxInFlight).toBeGreaterThan(1);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 
   it('hands entries to the writer in batches, one write at a time, even when writes are slow', async () => {
     const keys = keyList(3000);
     const manifest = spyWriter({ writeDelayMs: 3 });
     const result = await within(
-      presignPipeline({ source: scriptedSource(chunk(keys, 1000)), presigner: fakePresigner(), manifest, concurrency: 16 }),
+      presignPipeline({
+        source: scriptedSource(chunk(keys, 1000)),
+        presigner: fakePresigner(),
+        manifest,
+        concurrency: 16,
+      }),
       10_000,
     );
     expect(result.count).toBe(3000);
@@ -107,8 +115,18 @@ describe('presignPipeline: every key once', () => {
   it('gives each run a random UUID request id by default', async () => {
     const a = recordingReporter();
     const b = recordingReporter();
-    await presignPipeline({ source: scriptedSource([]), presigner: fakePresigner(), manifest: spyWriter(), reporters: [a] });
-    await presignPipeline({ source: scriptedSource([]), presigner: fakePresigner(), manifest: spyWriter(), reporters: [b] });
+    await presignPipeline({
+      source: scriptedSource([]),
+      presigner: fakePresigner(),
+      manifest: spyWriter(),
+      reporters: [a],
+    });
+    await presignPipeline({
+      source: scriptedSource([]),
+      presigner: fakePresigner(),
+      manifest: spyWriter(),
+      reporters: [b],
+    });
     const idA = a.of('pipeline-started')[0]?.requestId;
     const idB = b.of('pipeline-started')[0]?.requestId;
     expect(idA).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -142,7 +160,7 @@ describe('presignPipeline: per-key failures', () => {
     expect(itemError?.message).toBe('cannot sign bad');
     expect(isPresignPipelineError(itemError?.error)).toBe(true);
     expect(itemError?.error).toMatchObject({ code: 'PRESIGN_FAILED', key: 'bad' });
-    expect((itemError?.error as Error).cause).toBeInstanceOf(Error);
+    expect((itemError?.error as Error | undefined)?.cause).toBeInstanceOf(Error);
   });
 
   it('handles a presigner that throws things that are not Errors', async () => {
@@ -312,17 +330,26 @@ describe('presignPipeline: source failures', () => {
   });
 
   it('accepts a source whose pages() returns a plain array, and names pages() when it returns nonsense', async () => {
-    const arraySource = { bucket: 'b', pages: () => [{ bucket: 'b', keys: ['a', 'b'] }] as unknown as AsyncIterable<never> };
+    const arraySource = {
+      bucket: 'b',
+      pages: () => [{ bucket: 'b', keys: ['a', 'b'] }] as unknown as AsyncIterable<never>,
+    };
     const manifest = memoryManifestWriter();
-    await expect(presignPipeline({ source: arraySource, presigner: fakePresigner(), manifest })).resolves.toMatchObject({
-      count: 2,
-      pages: 1,
-    });
+    await expect(presignPipeline({ source: arraySource, presigner: fakePresigner(), manifest })).resolves.toMatchObject(
+      {
+        count: 2,
+        pages: 1,
+      },
+    );
     const nonsense = { bucket: 'b', pages: () => 42 as unknown as AsyncIterable<never> };
     const writer = spyWriter();
-    const error = await rejectionOf(presignPipeline({ source: nonsense, presigner: fakePresigner(), manifest: writer }));
+    const error = await rejectionOf(
+      presignPipeline({ source: nonsense, presigner: fakePresigner(), manifest: writer }),
+    );
     expect(error).toMatchObject({ code: 'SOURCE_FAILED' });
-    expect((error as Error).message).toBe('presignPipeline: source.pages() must return an async iterable of pages, got number 42');
+    expect((error as Error).message).toBe(
+      'presignPipeline: source.pages() must return an async iterable of pages, got number 42',
+    );
     expect(writer.aborted).toHaveLength(1);
   });
 
@@ -388,7 +415,8 @@ describe('presignPipeline: abort', () => {
     function* endless(): Generator<string> {
       for (;;) {
         // Timers cannot fire if the pipeline starves the event loop, so the deadline lives here.
-        if (produced % 1000 === 0 && performance.now() - startedAt > 3_000) throw new Error('test deadline: abort never fired');
+        if (produced % 1000 === 0 && performance.now() - startedAt > 3_000)
+          throw new Error('test deadline: abort never fired');
         yield `key-${produced++}`;
       }
     }
@@ -401,7 +429,12 @@ describe('presignPipeline: abort', () => {
     setTimeout(() => controller.abort(), 50);
     const error = await within(
       rejectionOf(
-        presignPipeline({ source: arrayKeySource(endless(), { bucket: 'b' }), presigner, manifest, signal: controller.signal }),
+        presignPipeline({
+          source: arrayKeySource(endless(), { bucket: 'b' }),
+          presigner,
+          manifest,
+          signal: controller.signal,
+        }),
       ),
       2_000,
     );
@@ -418,7 +451,13 @@ describe('presignPipeline: abort', () => {
     controller.abort();
     const source = scriptedSource([['a']]);
     let pagesCalled = false;
-    const watched = { bucket: 'b', pages: (ctx: never) => ((pagesCalled = true), source.pages(ctx)) };
+    const watched = {
+      bucket: 'b',
+      pages: (ctx: never) => {
+        pagesCalled = true;
+        return source.pages(ctx);
+      },
+    };
     const presigner = fakePresigner();
     const manifest = spyWriter();
     let subscribed = false;
@@ -428,7 +467,13 @@ describe('presignPipeline: abort', () => {
         presigner,
         manifest,
         signal: controller.signal,
-        reporters: [{ subscribe: () => void (subscribed = true) }],
+        reporters: [
+          {
+            subscribe: () => {
+              subscribed = true;
+            },
+          },
+        ],
       }),
     );
     expect(error).toMatchObject({ name: 'AbortError' });
@@ -442,7 +487,12 @@ describe('presignPipeline: abort', () => {
   it('removes its abort listener when the run ends', async () => {
     const controller = new AbortController();
     const manifest = memoryManifestWriter();
-    await presignPipeline({ source: scriptedSource([['a']]), presigner: fakePresigner(), manifest, signal: controller.signal });
+    await presignPipeline({
+      source: scriptedSource([['a']]),
+      presigner: fakePresigner(),
+      manifest,
+      signal: controller.signal,
+    });
     controller.abort();
     expect(manifest.state).toBe('closed');
     expect(manifest.entries).toHaveLength(1);
@@ -480,7 +530,10 @@ describe('presignPipeline: manifest writer failures', () => {
   it('rejects with the error of a write that rejects, and aborts the manifest', async () => {
     const diskFull = new Error('ENOSPC: no space left on device');
     const manifest = spyWriter({ failWrite: { afterCalls: 1, error: diskFull } });
-    const error = await within(rejectionOf(presignPipeline({ source: scriptedSource(keys), presigner: fakePresigner(), manifest })), 2_000);
+    const error = await within(
+      rejectionOf(presignPipeline({ source: scriptedSource(keys), presigner: fakePresigner(), manifest })),
+      2_000,
+    );
     expect(error).toBe(diskFull);
     expect(manifest.aborted).toEqual([diskFull]);
     expect(manifest.closed).toBe(0);
@@ -489,7 +542,10 @@ describe('presignPipeline: manifest writer failures', () => {
   it('rejects with the error of a write that throws synchronously', async () => {
     const bad = new TypeError('sync write failure');
     const manifest = spyWriter({ failWrite: { afterCalls: 0, error: bad, sync: true } });
-    const error = await within(rejectionOf(presignPipeline({ source: scriptedSource(keys), presigner: fakePresigner(), manifest })), 2_000);
+    const error = await within(
+      rejectionOf(presignPipeline({ source: scriptedSource(keys), presigner: fakePresigner(), manifest })),
+      2_000,
+    );
     expect(error).toBe(bad);
     expect(manifest.aborted).toEqual([bad]);
   });
@@ -497,7 +553,9 @@ describe('presignPipeline: manifest writer failures', () => {
   it('rejects with the error of a close that rejects, and aborts the manifest', async () => {
     const closeFailed = new Error('CompleteMultipartUpload failed');
     const manifest = spyWriter({ failClose: closeFailed });
-    const error = await rejectionOf(presignPipeline({ source: scriptedSource(keys), presigner: fakePresigner(), manifest }));
+    const error = await rejectionOf(
+      presignPipeline({ source: scriptedSource(keys), presigner: fakePresigner(), manifest }),
+    );
     expect(error).toBe(closeFailed);
     expect(manifest.aborted).toEqual([closeFailed]);
   });
@@ -554,7 +612,13 @@ describe('presignPipeline: reporters and events', () => {
   it('is not broken by reporters whose listeners, subscribe or flush throw', async () => {
     const thrower = {
       subscribe(events: import('../../src/types.js').PipelineEventEmitter) {
-        for (const name of ['pipeline-started', 'page-listed', 'item-error', 'manifest-completed', 'pipeline-completed'] as const) {
+        for (const name of [
+          'pipeline-started',
+          'page-listed',
+          'item-error',
+          'manifest-completed',
+          'pipeline-completed',
+        ] as const) {
           events.on(name, () => {
             throw new Error(`listener of ${name} failed`);
           });

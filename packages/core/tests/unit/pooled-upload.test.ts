@@ -23,7 +23,8 @@ function fakeS3(delayMs = 2, fail?: (name: string, input: Record<string, unknown
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {
         // The body as it is when sent: a copy, since the pool reuses the buffer afterwards.
-        if (name === 'UploadPart') bodies.set(command.input.PartNumber as number, Buffer.from(command.input.Body as Buffer));
+        if (name === 'UploadPart')
+          bodies.set(command.input.PartNumber as number, Buffer.from(command.input.Body as Buffer));
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         const error = fail?.(name, command.input);
         if (error) throw error;
@@ -38,7 +39,12 @@ function fakeS3(delayMs = 2, fail?: (name: string, input: Record<string, unknown
   return { client, calls, bodies, maxInFlight: () => maxInFlight };
 }
 
-const params = (body: PassThrough) => ({ Bucket: 'b', Key: 'm.jsonl', Body: body, ContentType: 'application/x-ndjson' });
+const params = (body: PassThrough) => ({
+  Bucket: 'b',
+  Key: 'm.jsonl',
+  Body: body,
+  ContentType: 'application/x-ndjson',
+});
 
 async function feed(body: PassThrough, data: Buffer, chunk: number): Promise<void> {
   for (let at = 0; at < data.length; at += chunk) {

@@ -14,7 +14,10 @@ interface Reply {
 }
 
 /** A real S3Client whose transport answers the n-th request with `replies[n]` (the last one repeats). */
-function clientAnswering(replies: readonly Reply[], maxAttempts = 3): { client: S3Client; queries: Record<string, unknown>[] } {
+function clientAnswering(
+  replies: readonly Reply[],
+  maxAttempts = 3,
+): { client: S3Client; queries: Record<string, unknown>[] } {
   const queries: Record<string, unknown>[] = [];
   const client = new S3Client({
     region: 'us-east-1',
@@ -24,14 +27,29 @@ function clientAnswering(replies: readonly Reply[], maxAttempts = 3): { client: 
       handle: async (request: { query?: Record<string, unknown> }) => {
         queries.push({ ...request.query });
         const { status = 200, body } = replies[Math.min(queries.length - 1, replies.length - 1)] as Reply;
-        return { response: { statusCode: status, reason: '', headers: { 'content-type': 'application/xml' }, body: Buffer.from(body, 'utf8') } };
+        return {
+          response: {
+            statusCode: status,
+            reason: '',
+            headers: { 'content-type': 'application/xml' },
+            body: Buffer.from(body, 'utf8'),
+          },
+        };
       },
     },
   });
   return { client, queries };
 }
 
-function listing(options: { name?: string | null; prefix?: string | null; truncated?: boolean | null; next?: string; keys?: readonly string[] } = {}): string {
+function listing(
+  options: {
+    name?: string | null;
+    prefix?: string | null;
+    truncated?: boolean | null;
+    next?: string;
+    keys?: readonly string[];
+  } = {},
+): string {
   const { name = 'b', prefix = 'p/', truncated = false, next, keys = ['p/a.pdf'] } = options;
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
@@ -45,17 +63,25 @@ function listing(options: { name?: string | null; prefix?: string | null; trunca
   );
 }
 
-const HTML = '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>';
+const HTML =
+  '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>';
 
-async function listAll(client: S3Client, options: Partial<Parameters<typeof s3ListSource>[0]> = {}): Promise<KeyPage[]> {
+async function listAll(
+  client: S3Client,
+  options: Partial<Parameters<typeof s3ListSource>[0]> = {},
+): Promise<KeyPage[]> {
   const pages: KeyPage[] = [];
-  for await (const page of s3ListSource({ client, bucket: 'b', prefix: 'p/', ...options }).pages({ signal: new AbortController().signal })) {
+  for await (const page of s3ListSource({ client, bucket: 'b', prefix: 'p/', ...options }).pages({
+    signal: new AbortController().signal,
+  })) {
     pages.push(page);
   }
   return pages;
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; $metadata?: { attempts?: number } }> {
+async function failure(
+  promise: Promise<unknown>,
+): Promise<Error & { code?: string; $metadata?: { attempts?: number } }> {
   try {
     await promise;
   } catch (error) {
@@ -68,30 +94,49 @@ describe('s3ListSource believes only S3 answers', () => {
   it.each([
     ['an HTML page', HTML, /the answer is not a ListBucketResult but an HTML page \("<!DOCTYPE html> <html><head>/],
     ['an empty body', '', /the answer is not a ListBucketResult but an empty body$/],
-    ['foreign XML', '<?xml version="1.0"?><Status><Healthy>true</Healthy></Status>', /but another XML document \("<\?xml version=\\"1\.0\\"\?><Status>/],
+    [
+      'foreign XML',
+      '<?xml version="1.0"?><Status><Healthy>true</Healthy></Status>',
+      /but another XML document \("<\?xml version=\\"1\.0\\"\?><Status>/,
+    ],
     ['JSON', '{"ok":true}', /but a body that is not XML \("\{\\"ok\\":true\}"\)/],
-    ['malformed XML', '<ListBucketResult><Name>b</Name><IsTruncated>false</IsTr', /the answer could not be read \(@aws-sdk XML parse error/],
+    [
+      'malformed XML',
+      '<ListBucketResult><Name>b</Name><IsTruncated>false</IsTr',
+      /the answer could not be read \(@aws-sdk XML parse error/,
+    ],
     ['another bucket', listing({ name: 'other' }), /the answer lists bucket "other", not "b"$/],
     ['no bucket name', listing({ name: null }), /the answer names no bucket$/],
     ['another prefix', listing({ prefix: 'q/' }), /the answer lists prefix "q\/", not "p\/"$/],
-    ['no IsTruncated', listing({ truncated: null }), /the answer has no IsTruncated, so it does not say whether more pages follow$/],
-    ['truncated without a token', listing({ truncated: true }), /the answer is truncated but has no NextContinuationToken$/],
-  ])('a 200 answer with %s is retried like a 5xx, then fails the listing with MALFORMED_RESPONSE naming the page', async (_what, body, message) => {
-    // Prepare
-    const { client, queries } = clientAnswering([{ body }]);
+    [
+      'no IsTruncated',
+      listing({ truncated: null }),
+      /the answer has no IsTruncated, so it does not say whether more pages follow$/,
+    ],
+    [
+      'truncated without a token',
+      listing({ truncated: true }),
+      /the answer is truncated but has no NextContinuationToken$/,
+    ],
+  ])(
+    'a 200 answer with %s is retried like a 5xx, then fails the listing with MALFORMED_RESPONSE naming the page',
+    async (_what, body, message) => {
+      // Prepare
+      const { client, queries } = clientAnswering([{ body }]);
 
-    // Act
-    const error = await failure(listAll(client));
-    client.destroy();
+      // Act
+      const error = await failure(listAll(client));
+      client.destroy();
 
-    // Assess
-    expect(isPresignPipelineError(error)).toBe(true);
-    expect(error.code).toBe('MALFORMED_RESPONSE');
-    expect(error.message).toMatch(/^ListObjectsV2 page 1 of s3:\/\/b\/p\/ \(first request\): /);
-    expect(error.message).toMatch(message);
-    expect(queries).toHaveLength(3);
-    expect(error.$metadata?.attempts).toBe(3);
-  });
+      // Assess
+      expect(isPresignPipelineError(error)).toBe(true);
+      expect(error.code).toBe('MALFORMED_RESPONSE');
+      expect(error.message).toMatch(/^ListObjectsV2 page 1 of s3:\/\/b\/p\/ \(first request\): /);
+      expect(error.message).toMatch(message);
+      expect(queries).toHaveLength(3);
+      expect(error.$metadata?.attempts).toBe(3);
+    },
+  );
 
   it('a malformed answer that does not persist is absorbed by the retry: every key is listed', async () => {
     const { client, queries } = clientAnswering([
@@ -125,11 +170,15 @@ describe('s3ListSource believes only S3 answers', () => {
     const { client } = clientAnswering([{ body: HTML }], 1);
     const error = await failure(listAll(client, { startAfter: 'p/k.pdf' }));
     client.destroy();
-    expect(error.message).toMatch(/^ListObjectsV2 page 1 of s3:\/\/b\/p\/ \(start after "p\/k\.pdf"\): the answer is not a ListBucketResult/);
+    expect(error.message).toMatch(
+      /^ListObjectsV2 page 1 of s3:\/\/b\/p\/ \(start after "p\/k\.pdf"\): the answer is not a ListBucketResult/,
+    );
   });
 
   it('accepts the prefix echoed URL-encoded (EncodingType=url) and an empty prefix echoed as <Prefix/>', async () => {
-    const encoded = clientAnswering([{ body: listing({ prefix: 'p%2F' }).replace('<MaxKeys>', '<EncodingType>url</EncodingType><MaxKeys>') }]);
+    const encoded = clientAnswering([
+      { body: listing({ prefix: 'p%2F' }).replace('<MaxKeys>', '<EncodingType>url</EncodingType><MaxKeys>') },
+    ]);
     const empty = clientAnswering([{ body: listing({ prefix: '' }).replace('<Prefix></Prefix>', '<Prefix/>') }]);
     expect((await listAll(encoded.client)).flatMap((p) => p.keys)).toEqual(['p/a.pdf']);
     expect((await listAll(empty.client, { prefix: '' })).flatMap((p) => p.keys)).toEqual(['p/a.pdf']);
@@ -142,10 +191,12 @@ describe('s3ListSource believes only S3 answers', () => {
     const error = await failure(listAll(client, { partitions: { by: 'range', boundaries: ['p/m'] } }));
     client.destroy();
     expect(error).toMatchObject({ code: 'MALFORMED_RESPONSE', $metadata: { attempts: 2 } });
-    expect(error.message).toMatch(/^ListObjectsV2 page 1 of partition "p\/" of s3:\/\/b\/p\/ \((first request|start after "p\/m")\): the answer is not a ListBucketResult but an HTML page/);
+    expect(error.message).toMatch(
+      /^ListObjectsV2 page 1 of partition "p\/" of s3:\/\/b\/p\/ \((first request|start after "p\/m")\): the answer is not a ListBucketResult but an HTML page/,
+    );
   });
 
-  it("a client whose send bypasses the SDK (a double answering {}) cannot end the listing early either", async () => {
+  it('a client whose send bypasses the SDK (a double answering {}) cannot end the listing early either', async () => {
     const client = { send: async () => ({}), config: {}, middlewareStack: {} } as unknown as S3Client;
     const error = await failure(listAll(client));
     expect(error).toMatchObject({ code: 'MALFORMED_RESPONSE' });

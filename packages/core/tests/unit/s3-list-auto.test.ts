@@ -82,7 +82,13 @@ describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
     it(`lists every key exactly once and keeps the requests in flight: ${layout}`, async () => {
       const keys = make(100_000);
       const s3 = fakeListing(keys);
-      const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 100, partitions: { by: 'auto', concurrency: 16 } });
+      const source = s3ListSource({
+        client: s3.client,
+        bucket: 'b',
+        prefix: 'flat/',
+        pageSize: 100,
+        partitions: { by: 'auto', concurrency: 16 },
+      });
       const { keys: listed } = await within(drain(source), 60_000);
       expectExactlyOnce(listed, keys);
 
@@ -101,7 +107,12 @@ describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
   it('stays under 10 % more requests than a sequential listing at 1M keys, page size 1000', async () => {
     const keys = layouts['flat random names']?.(1_000_000) as string[];
     const s3 = fakeListing(keys);
-    const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', partitions: { by: 'auto', concurrency: 16 } });
+    const source = s3ListSource({
+      client: s3.client,
+      bucket: 'b',
+      prefix: 'flat/',
+      partitions: { by: 'auto', concurrency: 16 },
+    });
     const { keys: listed } = await within(drain(source), 120_000);
     expect(listed.length).toBe(keys.length);
     expect(new Set(listed).size).toBe(keys.length);
@@ -110,7 +121,10 @@ describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
   }, 120_000);
 
   it('keeps the filter, the directory-marker rule and the page size', async () => {
-    const keys = Array.from({ length: 5000 }, (_, i) => `flat/${String(i).padStart(5, '0')}${i % 3 === 0 ? '/' : '.pdf'}`);
+    const keys = Array.from(
+      { length: 5000 },
+      (_, i) => `flat/${String(i).padStart(5, '0')}${i % 3 === 0 ? '/' : '.pdf'}`,
+    );
     const sizes = new Map(keys.filter((_, i) => i % 6 === 0).map((key) => [key, 0]));
     const s3 = fakeListing(keys, sizes);
     const source = s3ListSource({
@@ -130,7 +144,14 @@ describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
   it('continues after startAfter', async () => {
     const keys = Array.from({ length: 3000 }, (_, i) => `flat/${String(i).padStart(5, '0')}`);
     const s3 = fakeListing(keys);
-    const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 100, startAfter: 'flat/01000', partitions: { by: 'auto' } });
+    const source = s3ListSource({
+      client: s3.client,
+      bucket: 'b',
+      prefix: 'flat/',
+      pageSize: 100,
+      startAfter: 'flat/01000',
+      partitions: { by: 'auto' },
+    });
     expectExactlyOnce((await drain(source)).keys, keys.slice(1001));
   });
 
@@ -138,7 +159,13 @@ describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
     const keys = layouts['flat random names']?.(50_000) as string[];
     const s3 = fakeListing(keys);
     const controller = new AbortController();
-    const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 100, partitions: { by: 'auto', concurrency: 8 } });
+    const source = s3ListSource({
+      client: s3.client,
+      bucket: 'b',
+      prefix: 'flat/',
+      pageSize: 100,
+      partitions: { by: 'auto', concurrency: 8 },
+    });
     const iterator = source.pages({ signal: controller.signal })[Symbol.asyncIterator]();
     await iterator.next();
     await iterator.next();
@@ -216,11 +243,28 @@ describe('resume tokens', () => {
   it('of a run cut before its first page start where that run started', async () => {
     const keys = layouts['flat random names']?.(2000) as string[];
     const s3 = fakeListing(keys);
-    const first = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 100, partitions: { by: 'auto' } });
-    const result = await presignPipeline({ source: first, presigner: fakePresigner(), manifest: memoryManifestWriter(), deadline: 0 });
+    const first = s3ListSource({
+      client: s3.client,
+      bucket: 'b',
+      prefix: 'flat/',
+      pageSize: 100,
+      partitions: { by: 'auto' },
+    });
+    const result = await presignPipeline({
+      source: first,
+      presigner: fakePresigner(),
+      manifest: memoryManifestWriter(),
+      deadline: 0,
+    });
     expect(result.complete).toBe(false);
     expect(result.count).toBe(0);
-    const again = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 100, resumeToken: result.resumeToken as string });
+    const again = s3ListSource({
+      client: s3.client,
+      bucket: 'b',
+      prefix: 'flat/',
+      pageSize: 100,
+      resumeToken: result.resumeToken as string,
+    });
     expectExactlyOnce((await drain(again)).keys, keys);
   });
 
@@ -263,7 +307,9 @@ describe('resume tokens', () => {
   });
 
   it('cannot be combined with startAfter or other partitions', () => {
-    expect(() => s3ListSource({ client, bucket: 'b', prefix: 'flat/', resumeToken: good, startAfter: 'x' })).toThrow(/startAfter/);
+    expect(() => s3ListSource({ client, bucket: 'b', prefix: 'flat/', resumeToken: good, startAfter: 'x' })).toThrow(
+      /startAfter/,
+    );
     expect(() =>
       s3ListSource({ client, bucket: 'b', prefix: 'flat/', resumeToken: good, partitions: { by: 'delimiter' } }),
     ).toThrow(/by: 'auto'/);
@@ -272,16 +318,28 @@ describe('resume tokens', () => {
   it('stay within 4 KB with long non-ASCII keys (3 UTF-8 bytes a character) at concurrency 64', async () => {
     const next = random(11);
     const wide = '漢字仮名交じり文東京大阪京都名古屋札幌福岡';
-    const keys = Array.from({ length: 5000 }, () => `flat/${Array.from({ length: 300 }, () => wide[Math.floor(next() * wide.length)]).join('')}`);
+    const keys = Array.from(
+      { length: 5000 },
+      () => `flat/${Array.from({ length: 300 }, () => wide[Math.floor(next() * wide.length)]).join('')}`,
+    );
     const s3 = fakeListing(keys);
-    const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 100, partitions: { by: 'auto', concurrency: 64 } });
+    const source = s3ListSource({
+      client: s3.client,
+      bucket: 'b',
+      prefix: 'flat/',
+      pageSize: 100,
+      partitions: { by: 'auto', concurrency: 64 },
+    });
     const { pages } = await drain(source, 30);
     for (const page of pages) expect(source.resumeToken?.(page)?.length).toBeLessThanOrEqual(4096);
   });
 
   it('a token that would pass 4 KB is refused where it is made, with RESUME_TOKEN_TOO_LONG', () => {
     const next = random(12);
-    const ranges = Array.from({ length: 16 }, (_, i) => ({ after: `flat/${i.toString(16)}${name(next, 600)}`, last: `flat/${i.toString(16)}~` }));
+    const ranges = Array.from({ length: 16 }, (_, i) => ({
+      after: `flat/${i.toString(16)}${name(next, 600)}`,
+      last: `flat/${i.toString(16)}~`,
+    }));
     let error: unknown;
     try {
       encodeResumeToken('b', 'flat/', ranges);
@@ -297,7 +355,13 @@ describe('resume tokens', () => {
     const next = random(9);
     const keys = Array.from({ length: 5000 }, () => `flat/${name(next, 900)}`);
     const s3 = fakeListing(keys);
-    const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 100, partitions: { by: 'auto', concurrency: 64 } });
+    const source = s3ListSource({
+      client: s3.client,
+      bucket: 'b',
+      prefix: 'flat/',
+      pageSize: 100,
+      partitions: { by: 'auto', concurrency: 64 },
+    });
     const { pages } = await drain(source, 30);
     for (const page of pages) expect(source.resumeToken?.(page)?.length).toBeLessThanOrEqual(4096);
   });

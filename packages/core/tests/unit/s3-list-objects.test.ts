@@ -51,7 +51,10 @@ function essentials(output: Record<string, unknown>): unknown {
 }
 
 /** SDK output and lean output for one body. */
-async function bothWays(body: string, asStream = false): Promise<{ sdk: unknown; lean: unknown; leanRaw: Record<string, unknown> }> {
+async function bothWays(
+  body: string,
+  asStream = false,
+): Promise<{ sdk: unknown; lean: unknown; leanRaw: Record<string, unknown> }> {
   const client = clientAnswering(() => ({ body, asStream }));
   const sdk = await client.send(new ListObjectsV2Command({ Bucket: 'b' }));
   const leanRaw = (await client.send(listObjectsCommand({ Bucket: 'b' }))) as unknown as Record<string, unknown>;
@@ -138,7 +141,8 @@ describe('lean ListObjectsV2 reader', () => {
         expect(essentials(parsed as Record<string, unknown>)).toEqual(sdk);
         expect(leanRaw.$metadata).toMatchObject({ httpStatusCode: 200, requestId: 'req-1' });
         // The lean output carries only what it reads: proof that the SDK deserializer did not produce it.
-        for (const object of (leanRaw.Contents as object[] | undefined) ?? []) expect(object).not.toHaveProperty('LastModified');
+        for (const object of (leanRaw.Contents as object[] | undefined) ?? [])
+          expect(object).not.toHaveProperty('LastModified');
       }),
       { numRuns: 400 },
     );
@@ -165,13 +169,22 @@ describe('lean ListObjectsV2 reader', () => {
   });
 
   it.each([
-    ['a duplicated EncodingType', '<ListBucketResult><EncodingType>url</EncodingType><EncodingType>url</EncodingType></ListBucketResult>'],
+    [
+      'a duplicated EncodingType',
+      '<ListBucketResult><EncodingType>url</EncodingType><EncodingType>url</EncodingType></ListBucketResult>',
+    ],
     ['another root', '<ListAllMyBucketsResult><Buckets/></ListAllMyBucketsResult>'],
-    ['a duplicated IsTruncated', '<ListBucketResult><IsTruncated>true</IsTruncated><IsTruncated>false</IsTruncated></ListBucketResult>'],
+    [
+      'a duplicated IsTruncated',
+      '<ListBucketResult><IsTruncated>true</IsTruncated><IsTruncated>false</IsTruncated></ListBucketResult>',
+    ],
     ['a Contents without Key', '<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>'],
     ['a non-numeric Size', '<ListBucketResult><Contents><Key>a</Key><Size>1e3</Size></Contents></ListBucketResult>'],
     ['text between elements', '<ListBucketResult>junk<Contents><Key>a</Key></Contents></ListBucketResult>'],
-    ['spaces without a line break between elements', '<ListBucketResult> <Contents><Key>a</Key></Contents></ListBucketResult>'],
+    [
+      'spaces without a line break between elements',
+      '<ListBucketResult> <Contents><Key>a</Key></Contents></ListBucketResult>',
+    ],
     ['a truncated document', '<ListBucketResult><Contents><Key>a</Key>'],
   ])('declines %s', (_what, xml) => {
     expect(parseListBody(xml)).toBeUndefined();
@@ -203,7 +216,8 @@ describe('lean ListObjectsV2 reader', () => {
 
   it('leaves errors to the SDK: a 404 NoSuchBucket rejects as the SDK rejects it', async () => {
     // Prepare
-    const body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>';
+    const body =
+      '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>';
     const client = clientAnswering(() => ({ status: 404, body }));
 
     // Act
@@ -223,7 +237,8 @@ describe('lean ListObjectsV2 reader', () => {
 
     // Act
     const pages = [];
-    for await (const page of s3ListSource({ client, bucket: 'b' }).pages({ signal: new AbortController().signal })) pages.push(page);
+    for await (const page of s3ListSource({ client, bucket: 'b' }).pages({ signal: new AbortController().signal }))
+      pages.push(page);
 
     // Assess
     expect(pages).toEqual([{ bucket: 'b', keys: ['a'], cursor: 'a', last: true }]);
@@ -267,7 +282,10 @@ const encodedListing = fc
       `<KeyCount>${keys.length + prefixes.length}</KeyCount><MaxKeys>1000</MaxKeys><Delimiter>${enc('/')}</Delimiter>` +
       `<IsTruncated>${truncated}</IsTruncated>${truncated ? `<NextContinuationToken>${token}</NextContinuationToken>` : ''}` +
       keys
-        .map((key, i) => `<Contents>${sp}<Key>${enc(key)}</Key><LastModified>2026-11-27T02:57:55.000Z</LastModified><Size>${i}</Size>${sp}</Contents>`)
+        .map(
+          (key, i) =>
+            `<Contents>${sp}<Key>${enc(key)}</Key><LastModified>2026-11-27T02:57:55.000Z</LastModified><Size>${i}</Size>${sp}</Contents>`,
+        )
         .join(sp) +
       prefixes.map((p) => `<CommonPrefixes><Prefix>${enc(`${p}/`)}</Prefix></CommonPrefixes>`).join('') +
       `${echoFirst ? '' : echo}${sp}</ListBucketResult>`;
@@ -275,7 +293,8 @@ const encodedListing = fc
   });
 
 /** Keys and prefixes of a decoded page. */
-const keysOf = (page: { Contents?: readonly { Key?: string }[] }): (string | undefined)[] => (page.Contents ?? []).map((c) => c.Key);
+const keysOf = (page: { Contents?: readonly { Key?: string }[] }): (string | undefined)[] =>
+  (page.Contents ?? []).map((c) => c.Key);
 const prefixesOf = (page: { CommonPrefixes?: readonly { Prefix?: string }[] }): (string | undefined)[] =>
   (page.CommonPrefixes ?? []).map((c) => c.Prefix);
 
@@ -297,14 +316,20 @@ describe('EncodingType=url', () => {
     expect(decodeUrlValue(encoded)).toBe(key);
   });
 
-  it.each(['a%zz', 'a%', 'a%2', '%C3', '%C3%28', '%ED%A0%80', '%FF'])('rejects the malformed escape %j with a URIError', (bad) => {
-    expect(() => decodeUrlValue(bad)).toThrow(URIError);
-  });
+  it.each(['a%zz', 'a%', 'a%2', '%C3', '%C3%28', '%ED%A0%80', '%FF'])(
+    'rejects the malformed escape %j with a URIError',
+    (bad) => {
+      expect(() => decodeUrlValue(bad)).toThrow(URIError);
+    },
+  );
 
   it('decodes keys and common prefixes only when the response says EncodingType=url; never the token; drops the echoes', () => {
     // Prepare
     const raw = {
-      Contents: [{ Key: 'a%0Db+c', Size: 1 }, { Key: 'plain', Size: 2 }],
+      Contents: [
+        { Key: 'a%0Db+c', Size: 1 },
+        { Key: 'plain', Size: 2 },
+      ],
       CommonPrefixes: [{ Prefix: 'd%2Be/' }],
       IsTruncated: true,
       NextContinuationToken: 'tok%2B+=',
@@ -318,7 +343,10 @@ describe('EncodingType=url', () => {
 
     // Assess
     expect(decoded).toEqual({
-      Contents: [{ Key: 'a\rb c', Size: 1 }, { Key: 'plain', Size: 2 }],
+      Contents: [
+        { Key: 'a\rb c', Size: 1 },
+        { Key: 'plain', Size: 2 },
+      ],
       CommonPrefixes: [{ Prefix: 'd+e/' }],
       IsTruncated: true,
       NextContinuationToken: 'tok%2B+=',
@@ -365,7 +393,9 @@ describe('EncodingType=url', () => {
         // Assess: the lean reader read it as the SDK does, EncodingType included.
         expect(parsed).toBeDefined();
         expect(parsed?.EncodingType).toBe('url');
-        expect(essentials(parsed as Record<string, unknown>)).toEqual(essentials(sdk as unknown as Record<string, unknown>));
+        expect(essentials(parsed as Record<string, unknown>)).toEqual(
+          essentials(sdk as unknown as Record<string, unknown>),
+        );
         // Decoded, every output gives back the keys byte for byte; the token stays as it came.
         for (const output of [parsed as LeanListingLike, sdk as LeanListingLike, lean as LeanListingLike]) {
           const decoded = decodeListing(output, 'b');
@@ -395,7 +425,9 @@ describe('EncodingType=url', () => {
     // Act
     const page = decodeListing(await truncated.send(listObjectsCommand({ Bucket: 'b', EncodingType: 'url' })), 'b');
     const pages = [];
-    for await (const p of s3ListSource({ client, bucket: 'b', prefix: 'p/', startAfter: 'p/\r' }).pages({ signal: new AbortController().signal })) {
+    for await (const p of s3ListSource({ client, bucket: 'b', prefix: 'p/', startAfter: 'p/\r' }).pages({
+      signal: new AbortController().signal,
+    })) {
       pages.push(p);
     }
     client.destroy();
@@ -423,7 +455,8 @@ describe('EncodingType=url', () => {
 
     // Act
     const pages = [];
-    for await (const page of s3ListSource({ client, bucket: 'b' }).pages({ signal: new AbortController().signal })) pages.push(page);
+    for await (const page of s3ListSource({ client, bucket: 'b' }).pages({ signal: new AbortController().signal }))
+      pages.push(page);
     client.destroy();
 
     // Assess

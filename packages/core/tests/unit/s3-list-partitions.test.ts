@@ -60,7 +60,14 @@ function fakeS3(objects: readonly (string | StoredObject)[], options: FakeS3Opti
     .map((o) => (typeof o === 'string' ? { key: o, size: 10 } : o))
     .sort((a, b) => utf8Order(a.key, b.key));
   const tokens = new Map<string, { after: string; common: boolean }>();
-  const state: FakeS3 = { client: undefined as unknown as S3Client, inputs: [], signals: [], answered: [], inFlight: 0, maxInFlight: 0 };
+  const state: FakeS3 = {
+    client: undefined as unknown as S3Client,
+    inputs: [],
+    signals: [],
+    answered: [],
+    inFlight: 0,
+    maxInFlight: 0,
+  };
 
   const list = (input: ListObjectsV2CommandInput): Partial<ListObjectsV2CommandOutput> => {
     const prefix = input.Prefix ?? '';
@@ -263,14 +270,37 @@ describe('s3ListSource partitions', () => {
     // Keys equal to boundaries, keys that are prefixes of boundaries, keys just past them.
     const boundaries = ['p/b', 'p/d', 'p/f/'];
     const keys = [
-      'p/a', 'p/b', 'p/b ', 'p/b0', 'p/ba', 'p/c', 'p/d', 'p/d/', 'p/d/x', 'p/e', 'p/f', 'p/f/', 'p/f/a', 'p/g', 'p/z',
-      'p/😀', 'p/\uffff', 'o/outside', 'q/outside',
+      'p/a',
+      'p/b',
+      'p/b ',
+      'p/b0',
+      'p/ba',
+      'p/c',
+      'p/d',
+      'p/d/',
+      'p/d/x',
+      'p/e',
+      'p/f',
+      'p/f/',
+      'p/f/a',
+      'p/g',
+      'p/z',
+      'p/😀',
+      'p/\uffff',
+      'o/outside',
+      'q/outside',
     ];
 
     it('lists every key under the prefix exactly once, a boundary key in the range below it', async () => {
       // Prepare
       const s3 = fakeS3(keys);
-      const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', pageSize: 2, partitions: { by: 'range', boundaries } });
+      const source = s3ListSource({
+        client: s3.client,
+        bucket: 'b',
+        prefix: 'p/',
+        pageSize: 2,
+        partitions: { by: 'range', boundaries },
+      });
 
       // Act
       const pages = await collect(source);
@@ -352,12 +382,20 @@ describe('s3ListSource partitions', () => {
             const pool = useKeysAsBoundaries && keys.length > 0 ? [...keys.slice(0, 3), ...cut] : cut;
             const boundaries = [...new Set(pool)].sort(utf8Order);
             const all = [...keys, 'o/other', 'q/other'];
-            const sequential = await collect(s3ListSource({ client: fakeS3(all, { encode }).client, bucket: 'b', prefix: 'p/', pageSize }));
+            const sequential = await collect(
+              s3ListSource({ client: fakeS3(all, { encode }).client, bucket: 'b', prefix: 'p/', pageSize }),
+            );
             const s3 = fakeS3(all, { encode });
 
             // Act
             const pages = await collect(
-              s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', pageSize, partitions: { by: 'range', boundaries, concurrency } }),
+              s3ListSource({
+                client: s3.client,
+                bucket: 'b',
+                prefix: 'p/',
+                pageSize,
+                partitions: { by: 'range', boundaries, concurrency },
+              }),
             );
 
             // Assess
@@ -430,7 +468,8 @@ describe('s3ListSource partitions', () => {
       const perPartition = new Map<string, string[]>();
       for (const p of pages) {
         expect(new Set(p.keys.map(partitionOf)).size).toBeLessThanOrEqual(1);
-        for (const key of p.keys) perPartition.set(partitionOf(key), [...(perPartition.get(partitionOf(key)) ?? []), key]);
+        for (const key of p.keys)
+          perPartition.set(partitionOf(key), [...(perPartition.get(partitionOf(key)) ?? []), key]);
       }
       for (const list of perPartition.values()) expect(list).toEqual(sortedUtf8(list));
       expect(s3.maxInFlight).toBeLessThanOrEqual(3);
@@ -442,7 +481,9 @@ describe('s3ListSource partitions', () => {
       const s3 = fakeS3(raw, { encode: false });
 
       // Act
-      const pages = await collect(s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', partitions: { by: 'delimiter' } }));
+      const pages = await collect(
+        s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', partitions: { by: 'delimiter' } }),
+      );
 
       // Assess
       expect(s3.inputs.every((i) => i.EncodingType === 'url')).toBe(true);
@@ -454,7 +495,12 @@ describe('s3ListSource partitions', () => {
 
     it('applies the filter and skips directory markers as sequential listing does, on every partition', async () => {
       // Prepare
-      const options = { bucket: 'b', prefix: 'p/', pageSize: 3, filter: (k: string) => k.endsWith('.pdf') || k.endsWith('/') };
+      const options = {
+        bucket: 'b',
+        prefix: 'p/',
+        pageSize: 3,
+        filter: (k: string) => k.endsWith('.pdf') || k.endsWith('/'),
+      };
       const sequential = await collect(s3ListSource({ client: fakeS3(objects).client, ...options }));
 
       // Act
@@ -481,8 +527,19 @@ describe('s3ListSource partitions', () => {
       );
 
       // Assess
-      expect(sortedUtf8(pages.flatMap((p) => p.keys))).toEqual(['p/2026-01-a', 'p/2026-01-b', 'p/2026-02-a', 'p/2027-01-a', 'p/plain']);
-      expect(s3.inputs.filter((i) => i.Delimiter === undefined).map((i) => i.Prefix).sort()).toEqual(['p/2026-', 'p/2027-']);
+      expect(sortedUtf8(pages.flatMap((p) => p.keys))).toEqual([
+        'p/2026-01-a',
+        'p/2026-01-b',
+        'p/2026-02-a',
+        'p/2027-01-a',
+        'p/plain',
+      ]);
+      expect(
+        s3.inputs
+          .filter((i) => i.Delimiter === undefined)
+          .map((i) => i.Prefix)
+          .sort(),
+      ).toEqual(['p/2026-', 'p/2027-']);
     });
 
     it('yields one empty page for an empty prefix', async () => {
@@ -511,7 +568,9 @@ describe('s3ListSource partitions', () => {
 
       // Act
       const pages = await within(
-        collect(s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', pageSize: 2, partitions: { by: 'delimiter' } })),
+        collect(
+          s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', pageSize: 2, partitions: { by: 'delimiter' } }),
+        ),
         5_000,
         'the listing',
       );
@@ -526,7 +585,9 @@ describe('s3ListSource partitions', () => {
 
   describe('concurrency and backpressure', () => {
     /** Eight sub-prefixes of 20 keys each: many pages per partition at pageSize 2. */
-    const many = Array.from({ length: 8 }, (_, p) => Array.from({ length: 20 }, (_, k) => `p/${p}/${String(k).padStart(2, '0')}`)).flat();
+    const many = Array.from({ length: 8 }, (_, p) =>
+      Array.from({ length: 20 }, (_, k) => `p/${p}/${String(k).padStart(2, '0')}`),
+    ).flat();
 
     it('keeps `concurrency` requests in flight when the consumer keeps up', async () => {
       // Prepare: every response waits a little, so requests overlap if the source lets them.
@@ -534,7 +595,13 @@ describe('s3ListSource partitions', () => {
 
       // Act
       const pages = await collect(
-        s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', pageSize: 2, partitions: { by: 'delimiter', concurrency: 4 } }),
+        s3ListSource({
+          client: s3.client,
+          bucket: 'b',
+          prefix: 'p/',
+          pageSize: 2,
+          partitions: { by: 'delimiter', concurrency: 4 },
+        }),
       );
 
       // Assess
@@ -575,7 +642,13 @@ describe('s3ListSource partitions', () => {
       // Prepare: 1,500 single-key sub-prefixes, 100 per delimiter page; partitions answer a little slower.
       const keys = Array.from({ length: 1500 }, (_, i) => `p/${String(i).padStart(4, '0')}/k`);
       const s3 = fakeS3(keys, { before: (input) => (input.Delimiter === undefined ? sleep(0) : undefined) });
-      const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', pageSize: 100, partitions: { by: 'delimiter', concurrency: 2 } });
+      const source = s3ListSource({
+        client: s3.client,
+        bucket: 'b',
+        prefix: 'p/',
+        pageSize: 100,
+        partitions: { by: 'delimiter', concurrency: 2 },
+      });
 
       // Act
       const pages = await within(collect(source), 20_000, 'the listing');
@@ -607,7 +680,10 @@ describe('s3ListSource partitions', () => {
 
     it('throws the first partition error at once, unchanged, and cancels the other requests in flight', async () => {
       // Prepare: the partition p/3/ is refused; every other partition request hangs until it is aborted.
-      const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      const denied = Object.assign(new Error('Access Denied'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      });
       const s3 = fakeS3(keys, {
         before: async (input) => {
           if (input.Delimiter !== undefined) return;
@@ -618,7 +694,12 @@ describe('s3ListSource partitions', () => {
           await never();
         },
       });
-      const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', partitions: { by: 'delimiter', concurrency: 8 } });
+      const source = s3ListSource({
+        client: s3.client,
+        bucket: 'b',
+        prefix: 'p/',
+        partitions: { by: 'delimiter', concurrency: 8 },
+      });
 
       // Act
       const error = await within(
@@ -635,7 +716,9 @@ describe('s3ListSource partitions', () => {
       const partitionSignals = s3.signals.filter((_, i) => s3.inputs[i]?.Delimiter === undefined);
       expect(partitionSignals).toHaveLength(8);
       // Each request has a signal of its own: the 7 left hanging were aborted, the refused one had settled.
-      const hanging = partitionSignals.filter((_, i) => s3.inputs.filter((input) => input.Delimiter === undefined)[i]?.Prefix !== 'p/3/');
+      const hanging = partitionSignals.filter(
+        (_, i) => s3.inputs.filter((input) => input.Delimiter === undefined)[i]?.Prefix !== 'p/3/',
+      );
       expect(hanging).toHaveLength(7);
       expect(hanging.every((s) => s?.aborted === true)).toBe(true);
       expect(new Set(partitionSignals).size).toBe(8);
@@ -712,7 +795,10 @@ describe('s3ListSource partitions', () => {
       const controller = new AbortController();
       controller.abort();
       await expect(
-        collect(s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', partitions: { by: 'delimiter' } }), controller.signal),
+        collect(
+          s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', partitions: { by: 'delimiter' } }),
+          controller.signal,
+        ),
       ).rejects.toMatchObject({ name: 'AbortError' });
       expect(s3.inputs).toHaveLength(0);
     });
@@ -727,7 +813,13 @@ describe('s3ListSource partitions', () => {
           return partitionRequests === 1 ? undefined : never();
         },
       });
-      const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', pageSize: 1, partitions: { by: 'delimiter', concurrency: 4 } });
+      const source = s3ListSource({
+        client: s3.client,
+        bucket: 'b',
+        prefix: 'p/',
+        pageSize: 1,
+        partitions: { by: 'delimiter', concurrency: 4 },
+      });
 
       // Act
       for await (const p of source.pages({ signal: new AbortController().signal })) {
@@ -742,10 +834,15 @@ describe('s3ListSource partitions', () => {
     });
 
     it('fails loudly when S3 says truncated but gives no continuation token', async () => {
-      const client = { send: vi.fn(async () => ({ Contents: [{ Key: 'p/a', Size: 1 }], IsTruncated: true })) } as unknown as S3Client;
+      const client = {
+        send: vi.fn(async () => ({ Contents: [{ Key: 'p/a', Size: 1 }], IsTruncated: true })),
+      } as unknown as S3Client;
       await expect(
         collect(s3ListSource({ client, bucket: 'b', prefix: 'p/', partitions: { by: 'range', boundaries: ['p/m'] } })),
-      ).rejects.toMatchObject({ code: 'MALFORMED_RESPONSE', message: expect.stringMatching(/of partition "p\/".*the answer is truncated but has no NextContinuationToken$/) });
+      ).rejects.toMatchObject({
+        code: 'MALFORMED_RESPONSE',
+        message: expect.stringMatching(/of partition "p\/".*the answer is truncated but has no NextContinuationToken$/),
+      });
     });
   });
 
@@ -769,7 +866,12 @@ describe('s3ListSource partitions', () => {
           ...(partitioned ? { partitions: { by: 'delimiter' as const, concurrency: 1 } } : {}),
         });
         return within(
-          presignPipeline({ source, presigner: fakePresigner(), manifest: memoryManifestWriter(), deadline: now + 5_000 }),
+          presignPipeline({
+            source,
+            presigner: fakePresigner(),
+            manifest: memoryManifestWriter(),
+            deadline: now + 5_000,
+          }),
           5_000,
         );
       };
@@ -791,7 +893,13 @@ describe('s3ListSource partitions', () => {
       const keys = Array.from({ length: 300 }, (_, i) => `p/${i % 16}/${i}.pdf`);
       const manifest = memoryManifestWriter();
       const result = await presignPipeline({
-        source: s3ListSource({ client: fakeS3(keys).client, bucket: 'b', prefix: 'p/', pageSize: 7, partitions: { by: 'delimiter' } }),
+        source: s3ListSource({
+          client: fakeS3(keys).client,
+          bucket: 'b',
+          prefix: 'p/',
+          pageSize: 7,
+          partitions: { by: 'delimiter' },
+        }),
         presigner: fakePresigner(),
         manifest,
       });
@@ -806,12 +914,28 @@ describe('s3ListSource partitions', () => {
     const mock = mockClient(client);
     mock
       .on(ListObjectsV2Command, { StartAfter: 'p/m' })
-      .resolves({ Contents: [{ Key: 'p/n', Size: 1 }, { Key: 'p/z', Size: 1 }], IsTruncated: false })
+      .resolves({
+        Contents: [
+          { Key: 'p/n', Size: 1 },
+          { Key: 'p/z', Size: 1 },
+        ],
+        IsTruncated: false,
+      })
       .on(ListObjectsV2Command, { Prefix: 'p/', StartAfter: undefined })
-      .resolves({ Contents: [{ Key: 'p/a', Size: 1 }, { Key: 'p/m', Size: 1 }, { Key: 'p/n', Size: 1 }], IsTruncated: true, NextContinuationToken: 't' });
+      .resolves({
+        Contents: [
+          { Key: 'p/a', Size: 1 },
+          { Key: 'p/m', Size: 1 },
+          { Key: 'p/n', Size: 1 },
+        ],
+        IsTruncated: true,
+        NextContinuationToken: 't',
+      });
 
     // Act
-    const pages = await collect(s3ListSource({ client, bucket: 'b', prefix: 'p/', partitions: { by: 'range', boundaries: ['p/m'] } }));
+    const pages = await collect(
+      s3ListSource({ client, bucket: 'b', prefix: 'p/', partitions: { by: 'range', boundaries: ['p/m'] } }),
+    );
 
     // Assess: range 0 stopped at p/n without following its continuation token.
     expect(sortedUtf8(pages.flatMap((p) => p.keys))).toEqual(['p/a', 'p/m', 'p/n', 'p/z']);

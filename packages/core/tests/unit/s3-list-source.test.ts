@@ -12,7 +12,10 @@ function fakeClient(send: Send): S3Client {
   return { send: vi.fn(send) } as unknown as S3Client;
 }
 
-function page(keys: readonly (string | { key: string; size: number })[], next?: string): Partial<ListObjectsV2CommandOutput> {
+function page(
+  keys: readonly (string | { key: string; size: number })[],
+  next?: string,
+): Partial<ListObjectsV2CommandOutput> {
   return {
     Contents: keys.map((k) => (typeof k === 'string' ? { Key: k, Size: 10 } : { Key: k.key, Size: k.size })),
     IsTruncated: next !== undefined,
@@ -94,7 +97,17 @@ describe('s3ListSource', () => {
 
   it('from a server that ignores EncodingType=url, yields keys exactly as listed (nothing decoded)', async () => {
     // Prepare: names that would change if they were decoded.
-    const awkward = ['a b.pdf', 'x+y.pdf', '100%.pdf', 'a%0Db', 'x%2By', 'h#i?.pdf', 'ü/€/漢字.pdf', 'x//y.pdf', 'k=v&w.pdf'];
+    const awkward = [
+      'a b.pdf',
+      'x+y.pdf',
+      '100%.pdf',
+      'a%0Db',
+      'x%2By',
+      'h#i?.pdf',
+      'ü/€/漢字.pdf',
+      'x//y.pdf',
+      'k=v&w.pdf',
+    ];
     const client = fakeClient(async () => page(awkward));
 
     // Act
@@ -109,7 +122,10 @@ describe('s3ListSource', () => {
     // Prepare: S3 encodes keys like form fields (a space may come as '+', a literal '+' as %2B).
     const responses = [
       { ...page(['p/a%0Db', 'p/c%0D%0Ad', 'p/e%01f%1F', 'p/g%09h'], 'tok%2B+/='), EncodingType: 'url' },
-      { ...page(['p/i+j', 'p/k%20l', 'p/m%2Bn', 'p/o%25p', 'p/%C3%BC%E6%BC%A2%F0%9F%98%80', 'p/plain.pdf']), EncodingType: 'url' },
+      {
+        ...page(['p/i+j', 'p/k%20l', 'p/m%2Bn', 'p/o%25p', 'p/%C3%BC%E6%BC%A2%F0%9F%98%80', 'p/plain.pdf']),
+        EncodingType: 'url',
+      },
     ];
     const client = fakeClient(async () => responses.shift());
 
@@ -119,7 +135,12 @@ describe('s3ListSource', () => {
     // Assess
     expect(pages).toEqual([
       { bucket: 'b', keys: ['p/a\rb', 'p/c\r\nd', 'p/e\x01f\x1f', 'p/g\th'], cursor: 'p/g\th' },
-      { bucket: 'b', keys: ['p/i j', 'p/k l', 'p/m+n', 'p/o%p', 'p/ü漢😀', 'p/plain.pdf'], cursor: 'p/plain.pdf', last: true },
+      {
+        bucket: 'b',
+        keys: ['p/i j', 'p/k l', 'p/m+n', 'p/o%p', 'p/ü漢😀', 'p/plain.pdf'],
+        cursor: 'p/plain.pdf',
+        last: true,
+      },
     ]);
     expect(inputs(client)).toEqual([
       { Bucket: 'b', Prefix: 'p/', MaxKeys: 4, StartAfter: 'p/\r0', EncodingType: 'url' },
@@ -128,8 +149,16 @@ describe('s3ListSource', () => {
   });
 
   it('skips directory markers by their decoded key', async () => {
-    const client = fakeClient(async () => ({ ...page([{ key: 'p/a%0D/', size: 0 }, { key: 'p/a%2F', size: 0 }]), EncodingType: 'url' }));
-    expect(await collect(s3ListSource({ client, bucket: 'b' }))).toEqual([{ bucket: 'b', keys: [], cursor: 'p/a/', last: true }]);
+    const client = fakeClient(async () => ({
+      ...page([
+        { key: 'p/a%0D/', size: 0 },
+        { key: 'p/a%2F', size: 0 },
+      ]),
+      EncodingType: 'url',
+    }));
+    expect(await collect(s3ListSource({ client, bucket: 'b' }))).toEqual([
+      { bucket: 'b', keys: [], cursor: 'p/a/', last: true },
+    ]);
   });
 
   it.each([
@@ -137,20 +166,23 @@ describe('s3ListSource', () => {
     ['a cut-off escape', 'p/a%C3'],
     ['a lone percent sign', 'p/100%'],
     ['an escaped surrogate (not UTF-8)', 'p/%ED%A0%80'],
-  ])('fails the listing on %s in an encoded key, naming the field, instead of yielding a wrong key', async (_what, bad) => {
-    // Prepare
-    const client = fakeClient(async () => ({ ...page(['p/ok', bad]), EncodingType: 'url' }));
+  ])(
+    'fails the listing on %s in an encoded key, naming the field, instead of yielding a wrong key',
+    async (_what, bad) => {
+      // Prepare
+      const client = fakeClient(async () => ({ ...page(['p/ok', bad]), EncodingType: 'url' }));
 
-    // Act
-    const error = await collect(s3ListSource({ client, bucket: 'b' })).catch((e: unknown) => e);
+      // Act
+      const error = await collect(s3ListSource({ client, bucket: 'b' })).catch((e: unknown) => e);
 
-    // Assess
-    expect(error).toMatchObject({ name: 'PresignPipelineError', code: 'SOURCE_FAILED' });
-    expect((error as Error).message).toContain('Contents[1].Key');
-    expect((error as Error).message).toContain(JSON.stringify(bad));
-    expect((error as Error).message).toContain('bucket b');
-    expect((error as Error).cause).toBeInstanceOf(URIError);
-  });
+      // Assess
+      expect(error).toMatchObject({ name: 'PresignPipelineError', code: 'SOURCE_FAILED' });
+      expect((error as Error).message).toContain('Contents[1].Key');
+      expect((error as Error).message).toContain(JSON.stringify(bad));
+      expect((error as Error).message).toContain('bucket b');
+      expect((error as Error).cause).toBeInstanceOf(URIError);
+    },
+  );
 
   it('applies the filter, sets the cursor to the last key listed before filtering, and yields emptied pages', async () => {
     // Prepare
@@ -171,7 +203,9 @@ describe('s3ListSource', () => {
 
   it('yields the one empty page of an empty prefix, without a cursor', async () => {
     const client = fakeClient(async () => ({ KeyCount: 0, IsTruncated: false }));
-    expect(await collect(s3ListSource({ client, bucket: 'b', prefix: 'nothing/' }))).toEqual([{ bucket: 'b', keys: [], last: true }]);
+    expect(await collect(s3ListSource({ client, bucket: 'b', prefix: 'nothing/' }))).toEqual([
+      { bucket: 'b', keys: [], last: true },
+    ]);
   });
 
   it('skips zero-byte directory markers unless asked to keep them, and keeps non-empty keys ending in /', async () => {
@@ -200,9 +234,9 @@ describe('s3ListSource', () => {
     // Prepare
     let served = 0;
     const client = fakeClient(async () => page(['a'], `more-${++served}`));
-    const iterator = s3ListSource({ client, bucket: 'b' }).pages({ signal: new AbortController().signal })[
-      Symbol.asyncIterator
-    ]();
+    const iterator = s3ListSource({ client, bucket: 'b' })
+      .pages({ signal: new AbortController().signal })
+      [Symbol.asyncIterator]();
 
     // Act
     await iterator.next();
@@ -215,7 +249,10 @@ describe('s3ListSource', () => {
 
   it('rethrows S3 errors unchanged (same object, name = S3 code), here on page 3', async () => {
     // Prepare
-    const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    const denied = Object.assign(new Error('Access Denied'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
     let calls = 0;
     const client = fakeClient(async () => {
       calls += 1;
@@ -290,7 +327,8 @@ describe('s3ListSource', () => {
     const client = fakeClient(async () => ({ Contents: [{ Key: 'a', Size: 1 }], IsTruncated: true }));
     await expect(collect(s3ListSource({ client, bucket: 'b' }))).rejects.toMatchObject({
       code: 'MALFORMED_RESPONSE',
-      message: 'ListObjectsV2 page 1 of s3://b/ (first request): the answer is truncated but has no NextContinuationToken',
+      message:
+        'ListObjectsV2 page 1 of s3://b/ (first request): the answer is truncated but has no NextContinuationToken',
     });
   });
 
@@ -298,14 +336,20 @@ describe('s3ListSource', () => {
     // Prepare
     const client = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
     const mock = mockClient(client);
-    mock.on(ListObjectsV2Command).resolvesOnce(page(['a.pdf'], 't')).resolvesOnce(page(['b.pdf']));
+    mock
+      .on(ListObjectsV2Command)
+      .resolvesOnce(page(['a.pdf'], 't'))
+      .resolvesOnce(page(['b.pdf']));
 
     // Act
     const pages = await collect(s3ListSource({ client, bucket: 'b', pageSize: 1 }));
 
     // Assess
     expect(pages.flatMap((p) => p.keys)).toEqual(['a.pdf', 'b.pdf']);
-    expect(mock.commandCalls(ListObjectsV2Command)[1]?.args[0].input).toMatchObject({ ContinuationToken: 't', MaxKeys: 1 });
+    expect(mock.commandCalls(ListObjectsV2Command)[1]?.args[0].input).toMatchObject({
+      ContinuationToken: 't',
+      MaxKeys: 1,
+    });
     mock.restore();
   });
 });

@@ -58,7 +58,10 @@ function fakeS3(handler: Handler = s3Like): { client: S3Client; calls: Call[] } 
       const name = command.constructor.name.replace(/Command$/, '');
       // A part's body as sent: the writer reuses its part buffers once the request settles.
       const body = command.input.Body;
-      const input = name === 'UploadPart' && body instanceof Uint8Array ? { ...command.input, Body: Buffer.from(body) } : command.input;
+      const input =
+        name === 'UploadPart' && body instanceof Uint8Array
+          ? { ...command.input, Body: Buffer.from(body) }
+          : command.input;
       calls.push({ name, input });
       return handler(name, command.input, options?.abortSignal);
     },
@@ -240,7 +243,13 @@ describe('s3ManifestWriter', () => {
     it('is a multipart upload of partSize parts whose bytes are the JSONL in order', async () => {
       // Prepare
       const { client, calls } = fakeS3();
-      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART, queueSize: 2, serverSideEncryption: 'AES256' });
+      const writer = s3ManifestWriter({
+        client,
+        bucket: 'b',
+        partSize: PART,
+        queueSize: 2,
+        serverSideEncryption: 'AES256',
+      });
       const list = entries(12 * 1024); // 12 MiB
 
       // Act
@@ -259,7 +268,10 @@ describe('s3ManifestWriter', () => {
       expect(parts.map((p) => (p.input.Body as Uint8Array).byteLength)).toEqual([PART, PART, 2 * MIB]);
       expect(parts.map((p) => bodyText(p.input.Body)).join('')).toBe(jsonl(list));
       const [complete] = named(calls, 'CompleteMultipartUpload');
-      expect(complete?.input).toMatchObject({ UploadId: 'up-1', MultipartUpload: { Parts: [{ PartNumber: 1 }, { PartNumber: 2 }, { PartNumber: 3 }] } });
+      expect(complete?.input).toMatchObject({
+        UploadId: 'up-1',
+        MultipartUpload: { Parts: [{ PartNumber: 1 }, { PartNumber: 2 }, { PartNumber: 3 }] },
+      });
       expect(info.bytes).toBe(12 * MIB);
       expect(named(calls, 'AbortMultipartUpload')).toEqual([]);
     });
@@ -431,7 +443,12 @@ describe('s3ManifestWriter', () => {
           });
         }
         if (name === 'ListMultipartUploads') {
-          return { Uploads: [{ Key: manifestKey, UploadId: 'ghost' }, { Key: `${manifestKey}.other`, UploadId: 'not-ours' }] };
+          return {
+            Uploads: [
+              { Key: manifestKey, UploadId: 'ghost' },
+              { Key: `${manifestKey}.other`, UploadId: 'not-ours' },
+            ],
+          };
         }
         return s3Like(name, input, signal);
       });
@@ -512,7 +529,9 @@ describe('s3ManifestWriter', () => {
       const failure = s3Error('SlowDown', 503);
       const gate = deferred<never>();
       gate.promise.catch(() => undefined);
-      const { client } = fakeS3(async (name, input, signal) => (name === 'UploadPart' ? gate.promise : s3Like(name, input, signal)));
+      const { client } = fakeS3(async (name, input, signal) =>
+        name === 'UploadPart' ? gate.promise : s3Like(name, input, signal),
+      );
       const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART, queueSize: 1 });
       await open(writer);
       let waiting: Promise<void> | undefined;
@@ -549,7 +568,11 @@ describe('s3ManifestWriter', () => {
     it('deletes the manifest when it cannot be presigned, and rejects', async () => {
       const { client, calls } = fakeS3();
       const broken = new Error('no credentials');
-      const writer = s3ManifestWriter({ client, bucket: 'b', presigner: { presign: async () => Promise.reject(broken) } });
+      const writer = s3ManifestWriter({
+        client,
+        bucket: 'b',
+        presigner: { presign: async () => Promise.reject(broken) },
+      });
       await open(writer);
       await writer.write(entries(1));
       await expect(writer.close()).rejects.toBe(broken);
@@ -574,7 +597,13 @@ describe('s3ManifestWriter', () => {
     // Prepare: S3 holds an earlier upload for the same key (a CreateMultipartUpload whose answer was lost).
     const { client, calls } = fakeS3(async (name, input, signal) =>
       name === 'ListMultipartUploads'
-        ? { Uploads: [{ Key: input.Prefix, UploadId: 'lost-0' }, { Key: `${String(input.Prefix)}.other`, UploadId: 'not-ours' }, { Key: input.Prefix, UploadId: 'up-1' }] }
+        ? {
+            Uploads: [
+              { Key: input.Prefix, UploadId: 'lost-0' },
+              { Key: `${String(input.Prefix)}.other`, UploadId: 'not-ours' },
+              { Key: input.Prefix, UploadId: 'up-1' },
+            ],
+          }
         : s3Like(name, input, signal),
     );
     const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
@@ -596,7 +625,9 @@ describe('s3ManifestWriter', () => {
     it('after completing a multipart manifest, aborts every other upload open for its key (one ListMultipartUploads)', async () => {
       // Prepare: the first CreateMultipartUpload took effect but its answer was lost; the retry started up-1.
       const { client, calls } = fakeS3(async (name, input, signal) =>
-        name === 'ListMultipartUploads' ? { Uploads: [{ Key: input.Prefix, UploadId: 'lost-0' }] } : s3Like(name, input, signal),
+        name === 'ListMultipartUploads'
+          ? { Uploads: [{ Key: input.Prefix, UploadId: 'lost-0' }] }
+          : s3Like(name, input, signal),
       );
       const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
       await open(writer);
@@ -608,8 +639,12 @@ describe('s3ManifestWriter', () => {
       // Assess
       expect(info.bytes).toBe(6 * 1024 * 1024);
       expect(named(calls, 'CompleteMultipartUpload')).toHaveLength(1);
-      expect(named(calls, 'ListMultipartUploads')).toEqual([{ name: 'ListMultipartUploads', input: { Bucket: 'b', Prefix: info.key } }]);
-      expect(named(calls, 'AbortMultipartUpload').map((c) => c.input)).toEqual([{ Bucket: 'b', Key: info.key, UploadId: 'lost-0' }]);
+      expect(named(calls, 'ListMultipartUploads')).toEqual([
+        { name: 'ListMultipartUploads', input: { Bucket: 'b', Prefix: info.key } },
+      ]);
+      expect(named(calls, 'AbortMultipartUpload').map((c) => c.input)).toEqual([
+        { Bucket: 'b', Key: info.key, UploadId: 'lost-0' },
+      ]);
     });
 
     it('a manifest stored with one PutObject costs no ListMultipartUploads', async () => {
@@ -630,7 +665,10 @@ describe('s3ManifestWriter', () => {
       const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
       await open(writer);
       await writer.write(entries(6 * 1024));
-      const error = await writer.close().then(() => undefined, (e: unknown) => e);
+      const error = await writer.close().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
       expect((error as Error).message).toMatch(/no other multipart upload is left open/);
       expect(named(calls, 'DeleteObject')).toHaveLength(1);
@@ -674,11 +712,16 @@ describe('s3ManifestWriter', () => {
         const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
         await open(writer);
         await writer.write(entries(size / 1024));
-        const error = await writer.close().then(() => undefined, (e: unknown) => e);
+        const error = await writer.close().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
         expect((error as Error).message).toContain(`${operation} of s3://b/manifests/`);
         expect((error as Error).message).toContain('was answered without an ETag');
-        expect((error as Error).message).toContain(foundSize === undefined ? 'finds no object' : `finds ${foundSize} bytes, not ${size}`);
+        expect((error as Error).message).toContain(
+          foundSize === undefined ? 'finds no object' : `finds ${foundSize} bytes, not ${size}`,
+        );
         expect(named(calls, 'DeleteObject')).toHaveLength(1);
         if (operation === 'CompleteMultipartUpload') {
           expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toContain('up-1');
@@ -692,13 +735,21 @@ describe('s3ManifestWriter', () => {
       });
       const { client } = fakeS3(async (name, input, signal) => {
         if (name === 'PutObject') throw parseError;
-        if (name === 'HeadObject') throw Object.assign(new Error('NotFound'), { name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 } });
+        if (name === 'HeadObject')
+          throw Object.assign(new Error('NotFound'), {
+            name: 'NotFound',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 404 },
+          });
         return s3Like(name, input, signal);
       });
       const writer = s3ManifestWriter({ client, bucket: 'b' });
       await open(writer);
       await writer.write(entries(10));
-      const error = await writer.close().then(() => undefined, (e: unknown) => e);
+      const error = await writer.close().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
       expect((error as Error).message).toMatch(/PutObject of s3:\/\/b\/.* got a 2xx answer that is not S3's/);
       expect((error as Error).message).toContain('(@aws-sdk XML parse error: expected ">" not found.)');
@@ -717,10 +768,15 @@ describe('s3ManifestWriter', () => {
       const error = await (async () => {
         await writer.write(entries(6 * 1024));
         await writer.close();
-      })().then(() => undefined, (e: unknown) => e);
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await writer.abort(error);
       expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
-      expect((error as Error).message).toMatch(/CreateMultipartUpload of s3:\/\/b\/.* was answered without an UploadId/);
+      expect((error as Error).message).toMatch(
+        /CreateMultipartUpload of s3:\/\/b\/.* was answered without an UploadId/,
+      );
       expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toEqual(['created-unseen']);
       expect(named(calls, 'UploadPart')).toEqual([]);
     });

@@ -24,7 +24,16 @@ describe('sdkPresigner', () => {
       ['client', { client: {} }],
       ['client', { client: { send: () => undefined } }],
       ['client', { client: null }],
-      ['client', { client: { send: () => undefined, config: { serviceId: 'DynamoDB' }, middlewareStack: { clone: (): number => 0, add: (): number => 0 } } }],
+      [
+        'client',
+        {
+          client: {
+            send: () => undefined,
+            config: { serviceId: 'DynamoDB' },
+            middlewareStack: { clone: (): number => 0, add: (): number => 0 },
+          },
+        },
+      ],
       ['signingDate', { client: client(), signingDate: new Date('nope') }],
       ['signingDate', { client: client(), signingDate: '2026-01-01' }],
     ])('rejects a bad %s with a TypeError naming it', (name, options) => {
@@ -90,13 +99,19 @@ describe('sdkPresigner', () => {
 
     it('adds no checksum parameter and no x-id for a client with the default checksum settings (WHEN_SUPPORTED)', async () => {
       // Prepare: the same client presigned directly by the SDK shows what we avoid.
-      const userClient = client({ requestChecksumCalculation: 'WHEN_SUPPORTED', responseChecksumValidation: 'WHEN_SUPPORTED' });
+      const userClient = client({
+        requestChecksumCalculation: 'WHEN_SUPPORTED',
+        responseChecksumValidation: 'WHEN_SUPPORTED',
+      });
       const plain = await getSignedUrl(userClient, new GetObjectCommand({ Bucket: 'my-bucket', Key: 'a.pdf' }), {
         expiresIn: 60,
       });
 
       // Act
-      const ours = await sdkPresigner({ client: userClient }).presign({ bucket: 'my-bucket', key: 'a.pdf' }, { expiresIn: 60 });
+      const ours = await sdkPresigner({ client: userClient }).presign(
+        { bucket: 'my-bucket', key: 'a.pdf' },
+        { expiresIn: 60 },
+      );
 
       // Assess
       expect(names(plain)).toEqual(expect.arrayContaining(['x-amz-checksum-mode', 'x-id']));
@@ -106,18 +121,26 @@ describe('sdkPresigner', () => {
 
     it('is signed over exactly the parameters it carries (x-id removed before signing, not after)', async () => {
       // The reference check itself: it accepts the SDK's URL as is, and refuses it once x-id is cut out afterwards.
-      const sdkUrl = await getSignedUrl(client(), new GetObjectCommand({ Bucket: 'my-bucket', Key: 'k' }), { expiresIn: 60 });
-      expect(new URL(sdkUrl).searchParams.get('X-Amz-Signature')).toBe(expectedSignature(sdkUrl, STATIC.secretAccessKey));
+      const sdkUrl = await getSignedUrl(client(), new GetObjectCommand({ Bucket: 'my-bucket', Key: 'k' }), {
+        expiresIn: 60,
+      });
+      expect(new URL(sdkUrl).searchParams.get('X-Amz-Signature')).toBe(
+        expectedSignature(sdkUrl, STATIC.secretAccessKey),
+      );
       const cut = new URL(sdkUrl);
       cut.searchParams.delete('x-id');
-      expect(cut.searchParams.get('X-Amz-Signature')).not.toBe(expectedSignature(cut.toString(), STATIC.secretAccessKey));
+      expect(cut.searchParams.get('X-Amz-Signature')).not.toBe(
+        expectedSignature(cut.toString(), STATIC.secretAccessKey),
+      );
 
       for (const credentials of [STATIC, SESSION]) {
         const url = await sdkPresigner({ client: client({ credentials }), signingDate: SIGNING_DATE }).presign(
           { bucket: 'my-bucket', key: 'dir/a b+c.pdf' },
           { expiresIn: 3600 },
         );
-        expect(new URL(url).searchParams.get('X-Amz-Signature')).toBe(expectedSignature(url, credentials.secretAccessKey));
+        expect(new URL(url).searchParams.get('X-Amz-Signature')).toBe(
+          expectedSignature(url, credentials.secretAccessKey),
+        );
       }
     });
 
@@ -149,7 +172,9 @@ describe('sdkPresigner', () => {
         }).presign(object, { expiresIn: 60 }),
       );
       const hosted = new URL(
-        await sdkPresigner({ client: client({ endpoint: 'https://s3.example.com' }) }).presign(object, { expiresIn: 60 }),
+        await sdkPresigner({ client: client({ endpoint: 'https://s3.example.com' }) }).presign(object, {
+          expiresIn: 60,
+        }),
       );
       expect(`${local.origin}${local.pathname}`).toBe('http://127.0.0.1:9000/my-bucket/a.pdf');
       expect(local.searchParams.get('X-Amz-Credential')).toContain('/us-east-1/s3/');
@@ -161,7 +186,10 @@ describe('sdkPresigner', () => {
       [{ useAccelerateEndpoint: true }, 'my-bucket.s3-accelerate.amazonaws.com'],
       [{ useFipsEndpoint: true, region: 'us-east-1' }, 'my-bucket.s3-fips.us-east-1.amazonaws.com'],
     ])('keeps the endpoint variant the client was built with (%o)', async (config, host) => {
-      const url = await sdkPresigner({ client: client(config) }).presign({ bucket: 'my-bucket', key: 'k' }, { expiresIn: 60 });
+      const url = await sdkPresigner({ client: client(config) }).presign(
+        { bucket: 'my-bucket', key: 'k' },
+        { expiresIn: 60 },
+      );
       expect(new URL(url).host).toBe(host);
     });
 
@@ -216,7 +244,10 @@ describe('sdkPresigner', () => {
     });
 
     it('equals the SDK’s own URL for a client that already validates checksums only when required', async () => {
-      const whenRequired = client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+      const whenRequired = client({
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
       const sdk = await getSignedUrl(whenRequired, new GetObjectCommand({ Bucket: 'my-bucket', Key: 'a b.pdf' }), {
         expiresIn: 60,
         signingDate: SIGNING_DATE,
@@ -283,7 +314,10 @@ describe('sdkPresigner', () => {
 
   it('never logs: presigning writes nothing to the console', async () => {
     const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m));
-    await sdkPresigner({ client: client({ credentials: SESSION }) }).presign({ bucket: 'my-bucket', key: 'k' }, { expiresIn: 60 });
+    await sdkPresigner({ client: client({ credentials: SESSION }) }).presign(
+      { bucket: 'my-bucket', key: 'k' },
+      { expiresIn: 60 },
+    );
     for (const spy of spies) {
       expect(spy).not.toHaveBeenCalled();
       spy.mockRestore();

@@ -78,7 +78,8 @@ describe('arrayKeySource', () => {
       try {
         for (;;) {
           // Timers cannot fire if the pipeline starves the event loop, so the deadline lives here.
-          if (produced % 1000 === 0 && performance.now() - startedAt > 3_000) throw new Error('test deadline: abort never fired');
+          if (produced % 1000 === 0 && performance.now() - startedAt > 3_000)
+            throw new Error('test deadline: abort never fired');
           yield `key-${produced++}`;
         }
       } finally {
@@ -106,16 +107,28 @@ describe('arrayKeySource', () => {
 
   it('stops yielding once its signal aborts', async () => {
     const controller = new AbortController();
-    const iterator = arrayKeySource(keyList(50), { bucket: 'b', pageSize: 10 }).pages({ signal: controller.signal })[Symbol.asyncIterator]();
+    const iterator = arrayKeySource(keyList(50), { bucket: 'b', pageSize: 10 })
+      .pages({ signal: controller.signal })
+      [Symbol.asyncIterator]();
     expect((await iterator.next()).done).toBe(false);
     controller.abort();
     expect((await iterator.next()).done).toBe(true);
   });
 
   it.each([
-    ['empty bucket', () => arrayKeySource([], { bucket: '' }), RangeError, 'arrayKeySource: option "bucket" must be a non-empty string, got empty string'],
+    [
+      'empty bucket',
+      () => arrayKeySource([], { bucket: '' }),
+      RangeError,
+      'arrayKeySource: option "bucket" must be a non-empty string, got empty string',
+    ],
     ['missing bucket', () => arrayKeySource([], {} as never), TypeError, '"bucket"'],
-    ['pageSize 0', () => arrayKeySource([], { bucket: 'b', pageSize: 0 }), RangeError, '"pageSize" must be an integer in 1..1000, got number 0'],
+    [
+      'pageSize 0',
+      () => arrayKeySource([], { bucket: 'b', pageSize: 0 }),
+      RangeError,
+      '"pageSize" must be an integer in 1..1000, got number 0',
+    ],
     ['pageSize 1001', () => arrayKeySource([], { bucket: 'b', pageSize: 1001 }), RangeError, '"pageSize"'],
     ['pageSize 2.5', () => arrayKeySource([], { bucket: 'b', pageSize: 2.5 }), RangeError, '"pageSize"'],
     ['pageSize "10"', () => arrayKeySource([], { bucket: 'b', pageSize: '10' as never }), TypeError, '"pageSize"'],

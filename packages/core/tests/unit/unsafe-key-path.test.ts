@@ -8,7 +8,10 @@ import { arrayKeySource } from '../../src/sources/array-key-source.js';
 
 const signingDate = new Date('2026-04-01T12:00:00Z');
 const clients = {
-  'virtual-hosted': new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } }),
+  'virtual-hosted': new S3Client({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+  }),
   'path-style': new S3Client({
     region: 'us-east-1',
     endpoint: 'http://127.0.0.1:9000',
@@ -35,18 +38,33 @@ describe('keys with . or .. path segments', () => {
       const object = { bucket: 'reports', key };
       const fast = fastPresigner({ client, signingDate, fallback: false });
       const sdk = sdkPresigner({ client, signingDate });
-      await expect(fast.presign(object, { expiresIn: 60 })).rejects.toMatchObject({ name: 'PresignPipelineError', code: 'UNSAFE_KEY_PATH', key });
-      expect(() => fast.presignSync(object, { expiresIn: 60 })).toThrow(expect.objectContaining({ code: 'UNSAFE_KEY_PATH', key }));
-      await expect(sdk.presign(object, { expiresIn: 60 })).rejects.toMatchObject({ name: 'PresignPipelineError', code: 'UNSAFE_KEY_PATH', key });
+      await expect(fast.presign(object, { expiresIn: 60 })).rejects.toMatchObject({
+        name: 'PresignPipelineError',
+        code: 'UNSAFE_KEY_PATH',
+        key,
+      });
+      expect(() => fast.presignSync(object, { expiresIn: 60 })).toThrow(
+        expect.objectContaining({ code: 'UNSAFE_KEY_PATH', key }),
+      );
+      await expect(sdk.presign(object, { expiresIn: 60 })).rejects.toMatchObject({
+        name: 'PresignPipelineError',
+        code: 'UNSAFE_KEY_PATH',
+        key,
+      });
     });
 
-    it.each(SAFE)(`%j is signed alike by both presigners, and WHATWG clients send its URL unchanged (${style})`, async (key) => {
-      const object = { bucket: 'reports', key };
-      const fastUrl = await fastPresigner({ client, signingDate, fallback: false }).presign(object, { expiresIn: 60 });
-      const sdkUrl = await sdkPresigner({ client, signingDate }).presign(object, { expiresIn: 60 });
-      expect(fastUrl).toBe(sdkUrl);
-      expect(new URL(fastUrl).href).toBe(fastUrl);
-    });
+    it.each(SAFE)(
+      `%j is signed alike by both presigners, and WHATWG clients send its URL unchanged (${style})`,
+      async (key) => {
+        const object = { bucket: 'reports', key };
+        const fastUrl = await fastPresigner({ client, signingDate, fallback: false }).presign(object, {
+          expiresIn: 60,
+        });
+        const sdkUrl = await sdkPresigner({ client, signingDate }).presign(object, { expiresIn: 60 });
+        expect(fastUrl).toBe(sdkUrl);
+        expect(new URL(fastUrl).href).toBe(fastUrl);
+      },
+    );
   }
 
   it('reports such keys as item errors with their code and key, and presigns the rest', async () => {

@@ -46,7 +46,10 @@ describe('emfReporter', () => {
     const events = createEmitter();
     reporter.subscribe(events);
 
-    events.emit('pipeline-completed', { requestId: 'r', result: runResult({ count: 7, errors: 1, pages: 3, bytes: 99 }) });
+    events.emit('pipeline-completed', {
+      requestId: 'r',
+      result: runResult({ count: 7, errors: 1, pages: 3, bytes: 99 }),
+    });
     reporter.flush();
 
     expect(sink.lines).toHaveLength(1);
@@ -208,7 +211,14 @@ describe('emfReporter', () => {
     });
     const events = createEmitter();
     reporter.subscribe(events);
-    events.emit('pipeline-failed', { requestId: 'r', error: new Error('x'), count: 1, errors: 0, pages: 1, durationMs: 5 });
+    events.emit('pipeline-failed', {
+      requestId: 'r',
+      error: new Error('x'),
+      count: 1,
+      errors: 0,
+      pages: 1,
+      durationMs: 5,
+    });
     events.emit('pipeline-completed', { requestId: 'r', result: runResult({ durationMs: 8 }) });
     expect(summaries).toEqual([
       { count: 1, errors: 0, pages: 1, bytes: 0, durationMs: 5, failed: true },
@@ -300,10 +310,14 @@ describe('emfReporter', () => {
       const reporter = emfReporter({ namespace: 'App', write: () => {}, clock });
       expect(() => reporter.addMetric('', 1)).toThrow(/name must be 1\.\.1024 characters, got 0/);
       expect(() => reporter.addMetric('x'.repeat(1025), 1)).toThrow(RangeError);
-      expect(() => reporter.addMetric('x'.repeat(1025), 1)).toThrow(/"x{77}\.\.\.": name must be 1\.\.1024 characters, got 1025/);
+      expect(() => reporter.addMetric('x'.repeat(1025), 1)).toThrow(
+        /"x{77}\.\.\.": name must be 1\.\.1024 characters, got 1025/,
+      );
       expect(() => reporter.addMetric('   ', 1)).toThrow(/non-whitespace/);
       expect(() => reporter.addMetric('_aws', 1)).toThrow(/reserved/);
-      expect(() => reporter.addMetric('Valid', 1, 'Parsecs' as never)).toThrow(/"Valid": unit "Parsecs" is not a CloudWatch unit/);
+      expect(() => reporter.addMetric('Valid', 1, 'Parsecs' as never)).toThrow(
+        /"Valid": unit "Parsecs" is not a CloudWatch unit/,
+      );
       reporter.addMetric('x'.repeat(1024), 1);
     });
 
@@ -396,7 +410,9 @@ describe('emfReporter', () => {
       reporter.subscribe(events);
       events.emit('pipeline-completed', { requestId: 'r', result: runResult({ count: 3, errors: 0 }) });
       reporter.flush();
-      expect(errors.map(String)).toEqual([expect.stringMatching(/"Ratio": value (NaN|-Infinity) is not a finite number/)]);
+      expect(errors.map(String)).toEqual([
+        expect.stringMatching(/"Ratio": value (NaN|-Infinity) is not a finite number/),
+      ]);
       expect(extractEmfMetrics(sink.lines.join('\n')).map((m) => [m.name, m.value])).toEqual([['Good', 3]]);
       expect(sink.lines.join('')).not.toContain('Ratio');
     });

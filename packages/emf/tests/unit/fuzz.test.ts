@@ -17,7 +17,11 @@ const anyText = (maxLength: number) =>
   fc.string({ unit: 'binary', minLength: 1, maxLength }).filter((s) => s.trim() !== '' && s !== '_aws');
 // Dimension names must be printable ASCII, not start with ':'.
 const dimensionName = fc
-  .string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 30 })
+  .string({
+    unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    minLength: 1,
+    maxLength: 30,
+  })
   .filter((s) => s.trim() !== '' && !s.startsWith(':') && s !== '_aws');
 const metricValue = fc.oneof(
   fc.integer({ min: -1_000_000, max: 1_000_000 }),
@@ -94,7 +98,8 @@ function assertRoundTrip(
     if (metrics.length > MAX_METRICS_PER_DIRECTIVE) problems.push(`${metrics.length} metrics in one directive`);
     for (const { Name } of metrics) {
       const value = doc[Name];
-      if (Array.isArray(value) && value.length > MAX_VALUES_PER_METRIC) problems.push(`${value.length} values of one metric`);
+      if (Array.isArray(value) && value.length > MAX_VALUES_PER_METRIC)
+        problems.push(`${value.length} values of one metric`);
     }
     const properties = Object.fromEntries(Object.keys(input.properties).map((name) => [name, doc[name]]));
     if (JSON.stringify(properties) !== expectedProperties) problems.push('properties differ');

@@ -6,7 +6,8 @@ import { lineSink } from '../helpers/events.js';
 
 // A presigner that needs no credentials; its URLs are never logged by the reporter (checked below).
 const presigner: Presigner = {
-  presign: async ({ bucket, key }) => `https://${bucket}.example.invalid/${encodeURIComponent(key)}?X-Amz-Signature=sig`,
+  presign: async ({ bucket, key }) =>
+    `https://${bucket}.example.invalid/${encodeURIComponent(key)}?X-Amz-Signature=sig`,
 };
 
 const valuesOf = (lines: string[]): Record<string, number | number[]> =>

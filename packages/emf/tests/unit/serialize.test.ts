@@ -84,8 +84,8 @@ describe('serializeEmf', () => {
     const docs = parseValid(lines);
     expect(docs).toHaveLength(documents);
     for (const doc of docs) {
-      expect(doc['Function']).toBe('f');
-      expect(doc['requestId']).toBe('r');
+      expect(doc.Function).toBe('f');
+      expect(doc.requestId).toBe('r');
       expect(doc._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['Function']]);
     }
     const written = extractEmfMetrics(lines.join('\n')).map((m) => [m.name, m.value]);
@@ -100,8 +100,8 @@ describe('serializeEmf', () => {
     const values = Array.from({ length: n }, (_, i) => i * 1.5);
     const lines = serializeEmf({ ...base, metrics: [{ name: 'Latency', value: values, unit: 'Milliseconds' }] });
     const docs = parseValid(lines);
-    expect(docs.map((doc) => [doc['Latency']].flat().length)).toEqual(sizes);
-    expect(docs.flatMap((doc) => [doc['Latency']].flat())).toEqual(values);
+    expect(docs.map((doc) => [doc.Latency].flat().length)).toEqual(sizes);
+    expect(docs.flatMap((doc) => [doc.Latency].flat())).toEqual(values);
   });
 
   it('merges list entries of one name into one series and packs other metrics alongside', () => {
@@ -114,8 +114,8 @@ describe('serializeEmf', () => {
       ],
     });
     const [doc] = parseValid(lines);
-    expect(doc?.['Wait']).toEqual([1, 2, 3]);
-    expect(doc?.['Count']).toBe(4);
+    expect(doc?.Wait).toEqual([1, 2, 3]);
+    expect(doc?.Count).toBe(4);
   });
 
   it('splits by size to stay under the document byte limit', () => {
@@ -130,7 +130,7 @@ describe('serializeEmf', () => {
     // Assess
     const docs = parseValid(lines);
     expect(docs.length).toBeGreaterThan(1);
-    for (const doc of docs) expect(doc['payload']).toBe(properties.payload);
+    for (const doc of docs) expect(doc.payload).toBe(properties.payload);
     expect(extractEmfMetrics(lines.join('\n')).map((m) => [m.name, m.value])).toEqual(
       metrics.map((m) => [m.name, m.value]),
     );
@@ -147,9 +147,11 @@ describe('serializeEmf', () => {
     expect(() => serializeEmf({ ...base, dimensions, metrics: { Items: 1 } })).toThrow(
       /dimension "D30" is dimension 31 of the set; at most 30/,
     );
-    delete dimensions['D30'];
-    expect(parseValid(serializeEmf({ ...base, dimensions, metrics: { Items: 1 } }))[0]?._aws.CloudWatchMetrics[0]
-      ?.Dimensions[0]).toHaveLength(30);
+    delete dimensions.D30;
+    expect(
+      parseValid(serializeEmf({ ...base, dimensions, metrics: { Items: 1 } }))[0]?._aws.CloudWatchMetrics[0]
+        ?.Dimensions[0],
+    ).toHaveLength(30);
   });
 
   it.each([
@@ -159,8 +161,21 @@ describe('serializeEmf', () => {
     [{ metrics: [{ name: 'Bad', value: null }] }, TypeError, /"Bad": value must be a number, got object/],
     [{ metrics: [null] }, TypeError, /holds a null/],
     [{ metrics: [{ name: 'x'.repeat(1025), value: 1 }] }, RangeError, /got 1025/],
-    [{ metrics: [{ name: 'A', value: 1, unit: 'Count' }, { name: 'A', value: 1, unit: 'Bytes' }] }, RangeError, /conflicts/],
-    [{ metrics: [{ name: 'A', value: 1, storageResolution: 30 }] }, RangeError, /"A": storage resolution must be 1 or 60/],
+    [
+      {
+        metrics: [
+          { name: 'A', value: 1, unit: 'Count' },
+          { name: 'A', value: 1, unit: 'Bytes' },
+        ],
+      },
+      RangeError,
+      /conflicts/,
+    ],
+    [
+      { metrics: [{ name: 'A', value: 1, storageResolution: 30 }] },
+      RangeError,
+      /"A": storage resolution must be 1 or 60/,
+    ],
     [{ dimensions: { Items: 'x' }, metrics: { Items: 1 } }, RangeError, /metric "Items" has the name of a dimension/],
     [{ properties: { Items: 'x' }, metrics: { Items: 1 } }, RangeError, /metric "Items" has the name of a property/],
     [{ dimensions: { F: 'x' }, properties: { F: 'y' }, metrics: { Items: 1 } }, RangeError, /property "F"/],
@@ -175,7 +190,13 @@ describe('serializeEmf', () => {
 
   it('accepts the longest legal names and values at the edge of the range', () => {
     const name = 'n'.repeat(1024);
-    const [line] = serializeEmf({ ...base, metrics: [{ name, value: 2 ** 360 }, { name: 'Neg', value: -(2 ** 360) }] });
+    const [line] = serializeEmf({
+      ...base,
+      metrics: [
+        { name, value: 2 ** 360 },
+        { name: 'Neg', value: -(2 ** 360) },
+      ],
+    });
     expect(JSON.parse(line ?? '')[name]).toBe(2 ** 360);
   });
 });

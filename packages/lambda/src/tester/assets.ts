@@ -25,7 +25,8 @@ function uiFolder(): string {
   const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, '..', 'tester-ui'), join(here, '..', '..', 'tester-ui')];
   const found = candidates.find((folder) => existsSync(join(folder, 'index.html')));
-  if (found === undefined) throw new Error(`presign-local ui: the page's files are missing (looked in ${candidates.join(', ')})`);
+  if (found === undefined)
+    throw new Error(`presign-local ui: the page's files are missing (looked in ${candidates.join(', ')})`);
   return found;
 }
 

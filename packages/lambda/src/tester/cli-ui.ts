@@ -19,14 +19,23 @@ preview, the session's history, and two handlers side by side.
 function positiveInteger(text: string | undefined, name: string, allowZero: boolean): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || (!allowZero && value < 1) || value > (name === '--port' ? 65535 : Number.MAX_SAFE_INTEGER)) {
+  if (
+    !/^\d+$/.test(text) ||
+    !Number.isSafeInteger(value) ||
+    (!allowZero && value < 1) ||
+    value > (name === '--port' ? 65535 : Number.MAX_SAFE_INTEGER)
+  ) {
     throw new RangeError(`${name} must be ${allowZero ? 'an integer from 0' : 'a positive integer'} (got ${text})`);
   }
   return value;
 }
 
 /** Runs `presign-local ui`; resolves when the server is listening, with the exit code for bad arguments. */
-export async function runUi(args: readonly string[], out: (text: string) => void, err: (text: string) => void): Promise<number | undefined> {
+export async function runUi(
+  args: readonly string[],
+  out: (text: string) => void,
+  err: (text: string) => void,
+): Promise<number | undefined> {
   let values;
   try {
     ({ values } = parseArgs({

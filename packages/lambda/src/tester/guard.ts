@@ -13,8 +13,8 @@ export function loopbackGuard(port: number): OriginGuard {
   const origins = new Set([...hosts].map((host) => `http://${host}`));
   return {
     refusal(host, origin) {
-      if (host === undefined || !hosts.has(host.toLowerCase())) return 'the Host header is not the tester\'s own';
-      if (origin !== undefined && !origins.has(origin.toLowerCase())) return 'the Origin is not the tester\'s own page';
+      if (host === undefined || !hosts.has(host.toLowerCase())) return "the Host header is not the tester's own";
+      if (origin !== undefined && !origins.has(origin.toLowerCase())) return "the Origin is not the tester's own page";
       return undefined;
     },
   };

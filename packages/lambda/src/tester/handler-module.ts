@@ -65,7 +65,10 @@ function isFunction(value: unknown): value is (...args: never[]) => unknown {
 
 /** Checks that a loaded module exports what the tester calls, naming what is missing. */
 export function asHandlerModule(spec: string, loaded: Record<string, unknown>): TesterHandlerModule {
-  const source = isFunction(loaded.handler) || isFunction(loaded.createHandler) ? loaded : (loaded.default as Record<string, unknown> | undefined);
+  const source =
+    isFunction(loaded.handler) || isFunction(loaded.createHandler)
+      ? loaded
+      : (loaded.default as Record<string, unknown> | undefined);
   const handler = source?.handler;
   const createHandler = source?.createHandler;
   if (!isFunction(handler) && !isFunction(createHandler)) {
@@ -83,6 +86,7 @@ export async function loadSide(spec: string, cwd: string = process.cwd()): Promi
   const path = resolve(cwd, spec);
   const loaded = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   const module = asHandlerModule(spec, loaded);
-  const functionName = typeof loaded.functionName === 'string' && loaded.functionName !== '' ? loaded.functionName : 'presign-local';
+  const functionName =
+    typeof loaded.functionName === 'string' && loaded.functionName !== '' ? loaded.functionName : 'presign-local';
   return { label: typeof loaded.label === 'string' && loaded.label !== '' ? loaded.label : spec, module, functionName };
 }

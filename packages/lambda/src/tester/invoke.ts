@@ -61,7 +61,12 @@ function patchEnv(overrides: Readonly<Record<string, string>>): () => void {
 /** Rejects when the signal aborts: a plain handler cannot be stopped, so the tester stops waiting for it. */
 function abandonedOn(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    const fail = (): void => reject(Object.assign(new Error('Cancelled: the handler takes no signal, so its run was abandoned'), { name: 'AbortError' }));
+    const fail = (): void =>
+      reject(
+        Object.assign(new Error('Cancelled: the handler takes no signal, so its run was abandoned'), {
+          name: 'AbortError',
+        }),
+      );
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
@@ -101,7 +106,13 @@ export async function invokeSide(side: TesterSide, options: SideRunOptions): Pro
   const started = performance.now();
   const run = await captureInvocation(() => handler(options.event, context), options.timeoutMs);
   const durationMs = Math.round((performance.now() - started) * 10) / 10;
-  const status: SideStatus = run.timedOut ? 'timed-out' : run.error === undefined ? 'ok' : options.signal.aborted ? 'cancelled' : 'threw';
+  const status: SideStatus = run.timedOut
+    ? 'timed-out'
+    : run.error === undefined
+      ? 'ok'
+      : options.signal.aborted
+        ? 'cancelled'
+        : 'threw';
   const response = run.result as { statusCode?: unknown; body?: unknown } | undefined;
   const shaped = response !== null && typeof response === 'object' && typeof response.statusCode === 'number';
   return {
@@ -109,9 +120,17 @@ export async function invokeSide(side: TesterSide, options: SideRunOptions): Pro
     status,
     ...(shaped ? { statusCode: response.statusCode as number, body: parseBody(response.body) } : {}),
     ...(!shaped && run.result !== undefined ? { result: run.result } : {}),
-    ...(run.error !== undefined ? { error: { name: run.error.name, message: maskPresignedUrls(run.error.message) } } : {}),
+    ...(run.error !== undefined
+      ? { error: { name: run.error.name, message: maskPresignedUrls(run.error.message) } }
+      : {}),
     logs: JSON.parse(maskPresignedUrls(JSON.stringify(run.logs))) as Array<Record<string, unknown>>,
-    metrics: run.metrics.map(({ namespace, name, unit, value, dimensions }) => ({ namespace, name, unit, value, dimensions })),
+    metrics: run.metrics.map(({ namespace, name, unit, value, dimensions }) => ({
+      namespace,
+      name,
+      unit,
+      value,
+      dimensions,
+    })),
     otherOutput: run.otherOutput.map(maskPresignedUrls),
     durationMs,
     progress: { ...progress },

@@ -17,7 +17,11 @@ export interface ManifestPreview {
 const PREVIEW_BYTES = 64 * 1024;
 
 /** Where a run's manifest is, from the event, the environment and the 200 body. */
-export function manifestLocation(event: unknown, env: Readonly<Record<string, string | undefined>>, body: unknown): { bucket: string; key: string } | undefined {
+export function manifestLocation(
+  event: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  body: unknown,
+): { bucket: string; key: string } | undefined {
   const key = (body as { manifest_key?: unknown } | undefined)?.manifest_key;
   if (typeof key !== 'string' || key === '') return undefined;
   const fromEvent = (event as { bucket?: unknown } | null | undefined)?.bucket;
@@ -26,7 +30,11 @@ export function manifestLocation(event: unknown, env: Readonly<Record<string, st
 }
 
 /** Reads manifests for previews, with one S3 client per endpoint. */
-export function manifestPreviewer(): (location: { bucket: string; key: string }, env: Readonly<Record<string, string | undefined>>, lines: number) => Promise<ManifestPreview> {
+export function manifestPreviewer(): (
+  location: { bucket: string; key: string },
+  env: Readonly<Record<string, string | undefined>>,
+  lines: number,
+) => Promise<ManifestPreview> {
   const clients = new Map<string, S3Client>();
   const clientFor = (env: Readonly<Record<string, string | undefined>>): S3Client => {
     const endpoint = env.S3_ENDPOINT_URL || '';
@@ -51,7 +59,11 @@ export function manifestPreviewer(): (location: { bucket: string; key: string },
       });
       return { ...location, lines };
     } catch (error) {
-      return { ...location, lines: [], error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+      return {
+        ...location,
+        lines: [],
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      };
     }
   };
 }

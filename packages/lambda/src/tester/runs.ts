@@ -78,7 +78,12 @@ export class RunHistory {
   private readonly runs: LiveRun[] = [];
 
   /** Starts a record for a new run. */
-  add(event: unknown, overrides: Readonly<Record<string, string>>, sides: readonly number[], labels: readonly string[]): LiveRun {
+  add(
+    event: unknown,
+    overrides: Readonly<Record<string, string>>,
+    sides: readonly number[],
+    labels: readonly string[],
+  ): LiveRun {
     const record: RunRecord = {
       id: this.runs.length + 1,
       startedAt: new Date().toISOString(),
@@ -106,7 +111,14 @@ export class RunHistory {
   }
 
   /** One line per run for the history list. */
-  summaries(): Array<{ id: number; startedAt: string; state: string; cancelled: boolean; labels: readonly string[]; statuses: Array<number | string> }> {
+  summaries(): Array<{
+    id: number;
+    startedAt: string;
+    state: string;
+    cancelled: boolean;
+    labels: readonly string[];
+    statuses: Array<number | string>;
+  }> {
     return this.runs.map(({ record }) => ({
       id: record.id,
       startedAt: record.startedAt,

@@ -41,27 +41,42 @@ export interface RunningTester {
 type Body = { event?: unknown; env?: unknown; sides?: unknown };
 
 /** Checks a run request; returns the problem naming the bad field, or the run's parts. */
-function parseRunRequest(body: Body, sideCount: number): { error: string; field: string } | { event: unknown; overrides: Record<string, string>; sides: number[] } {
-  if (body === null || typeof body !== 'object' || !('event' in body)) return { field: 'event', error: 'the request must be {"event": …}' };
+function parseRunRequest(
+  body: Body,
+  sideCount: number,
+): { error: string; field: string } | { event: unknown; overrides: Record<string, string>; sides: number[] } {
+  if (body === null || typeof body !== 'object' || !('event' in body))
+    return { field: 'event', error: 'the request must be {"event": …}' };
   const overrides: Record<string, string> = {};
   if (body.env !== undefined) {
-    if (body.env === null || typeof body.env !== 'object' || Array.isArray(body.env)) return { field: 'env', error: 'env must be an object of strings' };
+    if (body.env === null || typeof body.env !== 'object' || Array.isArray(body.env))
+      return { field: 'env', error: 'env must be an object of strings' };
     for (const [name, value] of Object.entries(body.env as Record<string, unknown>)) {
-      if (!isOverridable(name)) return { field: `env.${name}`, error: `env.${name} is not a variable the tester lets a run override` };
+      if (!isOverridable(name))
+        return { field: `env.${name}`, error: `env.${name} is not a variable the tester lets a run override` };
       if (typeof value !== 'string') return { field: `env.${name}`, error: `env.${name} must be a string` };
       if (value !== '') overrides[name] = value;
     }
   }
   const all = Array.from({ length: sideCount }, (_, i) => i);
   const sides = body.sides === undefined ? all : body.sides;
-  if (!Array.isArray(sides) || sides.length === 0 || !sides.every((s) => Number.isInteger(s) && s >= 0 && s < sideCount) || new Set(sides).size !== sides.length) {
+  if (
+    !Array.isArray(sides) ||
+    sides.length === 0 ||
+    !sides.every((s) => Number.isInteger(s) && s >= 0 && s < sideCount) ||
+    new Set(sides).size !== sides.length
+  ) {
     return { field: 'sides', error: `sides must list distinct side indexes below ${sideCount}` };
   }
   return { event: body.event, overrides, sides: sides as number[] };
 }
 
 /** Runs each chosen side in turn (one at a time: each captures the process's output), then the manifest previews. */
-async function execute(run: LiveRun, options: TesterOptions, preview: ReturnType<typeof manifestPreviewer>): Promise<void> {
+async function execute(
+  run: LiveRun,
+  options: TesterOptions,
+  preview: ReturnType<typeof manifestPreviewer>,
+): Promise<void> {
   const { record } = run;
   for (const index of record.sides) {
     const side = options.sides[index] as TesterSide;
@@ -77,7 +92,9 @@ async function execute(run: LiveRun, options: TesterOptions, preview: ReturnType
     const location = outcome.statusCode === 200 ? manifestLocation(record.event, env, outcome.body) : undefined;
     const manifest = location === undefined ? undefined : await preview(location, env, options.previewLines ?? 10);
     run.sideDone(index, { ...outcome, ...(manifest !== undefined ? { manifest } : {}) });
-    options.log?.(`run ${record.id}: ${side.label}: ${outcome.statusCode ?? outcome.status} in ${outcome.durationMs} ms`);
+    options.log?.(
+      `run ${record.id}: ${side.label}: ${outcome.statusCode ?? outcome.status} in ${outcome.durationMs} ms`,
+    );
     if (run.controller.signal.aborted) break;
   }
   run.finish();
@@ -85,8 +102,10 @@ async function execute(run: LiveRun, options: TesterOptions, preview: ReturnType
 
 function sseOf(c: HonoContext, run: LiveRun) {
   return streamSSE(c, async (stream) => {
-    const send = (update: RunUpdate): Promise<void> => stream.writeSSE({ event: update.type, data: JSON.stringify(update) });
-    for (const [i, panels] of run.record.panels.entries()) await send({ type: 'side', side: run.record.sides[i] as number, panels });
+    const send = (update: RunUpdate): Promise<void> =>
+      stream.writeSSE({ event: update.type, data: JSON.stringify(update) });
+    for (const [i, panels] of run.record.panels.entries())
+      await send({ type: 'side', side: run.record.sides[i] as number, panels });
     if (run.record.state === 'done') {
       await send({ type: 'done', run: run.record });
       return;
@@ -141,7 +160,8 @@ export function testerApp(options: TesterOptions, guard: () => OriginGuard): Hon
   app.get('/api/runs', (c) => c.json(history.summaries()));
 
   app.post('/api/runs', async (c) => {
-    if (!(c.req.header('content-type') ?? '').startsWith('application/json')) return c.json({ error: 'send application/json', field: 'content-type' }, 415);
+    if (!(c.req.header('content-type') ?? '').startsWith('application/json'))
+      return c.json({ error: 'send application/json', field: 'content-type' }, 415);
     let body: Body;
     try {
       body = (await c.req.json()) as Body;
@@ -150,8 +170,14 @@ export function testerApp(options: TesterOptions, guard: () => OriginGuard): Hon
     }
     const parsed = parseRunRequest(body, options.sides.length);
     if ('error' in parsed) return c.json(parsed, 400);
-    if (history.active() !== undefined) return c.json({ error: 'a run is in progress: wait for it or cancel it', field: null }, 409);
-    const run = history.add(parsed.event, parsed.overrides, parsed.sides, parsed.sides.map((i) => labels[i] as string));
+    if (history.active() !== undefined)
+      return c.json({ error: 'a run is in progress: wait for it or cancel it', field: null }, 409);
+    const run = history.add(
+      parsed.event,
+      parsed.overrides,
+      parsed.sides,
+      parsed.sides.map((i) => labels[i] as string),
+    );
     void execute(run, options, preview);
     return c.json({ id: run.record.id }, 202);
   });
@@ -182,11 +208,15 @@ export function testerApp(options: TesterOptions, guard: () => OriginGuard): Hon
  * `localhost:<port>`, or whose `Origin` is another site, are refused with 403.
  */
 export async function startTester(options: TesterOptions): Promise<RunningTester> {
-  if (options.sides.length < 1 || options.sides.length > 2) throw new RangeError('presign-local ui: give one or two handlers');
+  if (options.sides.length < 1 || options.sides.length > 2)
+    throw new RangeError('presign-local ui: give one or two handlers');
   let guard: OriginGuard | undefined;
   const app = testerApp(options, () => guard as OriginGuard);
   const server: ServerType = await new Promise((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: options.port ?? 0, overrideGlobalObjects: false }, () => resolve(started));
+    const started = serve(
+      { fetch: app.fetch, hostname: '127.0.0.1', port: options.port ?? 0, overrideGlobalObjects: false },
+      () => resolve(started),
+    );
     started.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;

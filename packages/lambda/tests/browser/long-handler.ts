@@ -18,7 +18,11 @@ async function* slowKeys(): AsyncGenerator<string> {
 export function createHandler(options: TesterHandlerOptions): TesterLambdaHandler {
   return async (event) => {
     const { bucket } = event as { bucket: string };
-    const client = new S3Client({ region: options.env.AWS_REGION ?? 'us-east-1', endpoint: options.env.S3_ENDPOINT_URL, forcePathStyle: true });
+    const client = new S3Client({
+      region: options.env.AWS_REGION ?? 'us-east-1',
+      endpoint: options.env.S3_ENDPOINT_URL,
+      forcePathStyle: true,
+    });
     try {
       const result = await presignPipeline({
         source: arrayKeySource(slowKeys(), { bucket }),

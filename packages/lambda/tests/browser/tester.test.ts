@@ -22,8 +22,16 @@ const bodyOf = (key: string): string => `%PDF-1.4 body of ${key}\n`;
 // The endpoint does not check signatures, so a secret nobody could guess shows whether one leaks.
 const secret = `secret-${randomBytes(12).toString('hex')}`;
 
-const baselineSide: TesterSide = { label: 'baseline (sign_pdfs)', functionName: 'sign_pdfs', module: asHandlerModule('baseline', baseline) };
-const longSide: TesterSide = { label: 'long synthetic run', functionName: 'long', module: asHandlerModule('long', long) };
+const baselineSide: TesterSide = {
+  label: 'baseline (sign_pdfs)',
+  functionName: 'sign_pdfs',
+  module: asHandlerModule('baseline', baseline),
+};
+const longSide: TesterSide = {
+  label: 'long synthetic run',
+  functionName: 'long',
+  module: asHandlerModule('long', long),
+};
 
 let browser: Browser;
 let pair: RunningTester;
@@ -39,7 +47,13 @@ beforeAll(async () => {
   });
   await s3.createBucket(bucket);
   const pdfs = Array.from({ length: PDFS }, (_, i) => `${prefix}report-${String(i).padStart(3, '0')}.pdf`);
-  await s3.seed(bucket, [...pdfs, `${prefix}notes-1.txt`, `${prefix}notes-2.txt`, '2026/03/old.pdf'].map((key) => ({ key, body: bodyOf(key) })));
+  await s3.seed(
+    bucket,
+    [...pdfs, `${prefix}notes-1.txt`, `${prefix}notes-2.txt`, '2026/03/old.pdf'].map((key) => ({
+      key,
+      body: bodyOf(key),
+    })),
+  );
   pair = await startTester({ sides: [baselineSide, documentedSide()], bucket, prefix });
   single = await startTester({ sides: [longSide] });
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
@@ -65,14 +79,25 @@ async function setEvent(page: Page, event: unknown): Promise<void> {
 async function runAndWait(page: Page, target: 'both' | '0' | '1'): Promise<void> {
   await page.check(`input[name="target"][value="${target}"]`);
   await page.click('#invoke');
-  await page.waitForFunction(() => /done|cancelled/.test(document.querySelector('#progress')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => /done|cancelled/.test(document.querySelector('#progress')?.textContent ?? ''),
+    undefined,
+    { timeout: 60_000 },
+  );
 }
 
 const side = (page: Page, index: number) => page.locator(`.side[data-side="${index}"]`);
-const metricOf = (page: Page, index: number, name: string) => side(page, index).locator(`tr[data-metric="${name}"] td.value`).textContent();
+const metricOf = (page: Page, index: number, name: string) =>
+  side(page, index).locator(`tr[data-metric="${name}"] td.value`).textContent();
 
 /** A raw request with the headers a browser would not let a page set (Host). */
-function rawRequest(port: number, path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<{ status: number; body: string }> {
+function rawRequest(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+  body?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       let text = '';
@@ -94,7 +119,11 @@ describe('the tester page in Chromium', () => {
     // Assess: the Result panel.
     const documented = side(page, 1);
     expect(await documented.locator('.status-code').textContent()).toBe('200');
-    const body = JSON.parse((await documented.locator('.result .body').textContent()) ?? '') as { count: number; errors: number; manifest_key: string };
+    const body = JSON.parse((await documented.locator('.result .body').textContent()) ?? '') as {
+      count: number;
+      errors: number;
+      manifest_key: string;
+    };
     expect(body).toMatchObject({ count: PDFS, errors: 0, complete: true });
     // Structured logs: the complete line with the run's counts.
     const complete = documented.locator('.logs tr[data-event="complete"]');
@@ -111,7 +140,9 @@ describe('the tester page in Chromium', () => {
     const stored = await s3.client.send(new GetObjectCommand({ Bucket: bucket, Key: body.manifest_key }));
     const manifest = (await stored.Body?.transformToString('utf8')) ?? '';
     expect(await metricOf(page, 1, 'ManifestBytes')).toBe(String(Buffer.byteLength(manifest)));
-    expect(await documented.locator('.counts').textContent()).toContain(`presigned ${PDFS} · bytes ${Buffer.byteLength(manifest)}`);
+    expect(await documented.locator('.counts').textContent()).toContain(
+      `presigned ${PDFS} · bytes ${Buffer.byteLength(manifest)}`,
+    );
     // Manifest preview: the first ten lines; a link fetches its object from the local endpoint.
     const links = documented.locator('.manifest-lines a');
     expect(await links.count()).toBe(10);
@@ -128,7 +159,9 @@ describe('the tester page in Chromium', () => {
     page.on('request', (req) => {
       if (req.method() === 'POST') posts.push(req.url());
     });
-    const before = (JSON.parse((await rawRequest(pair.port, '/api/runs', { Host: `127.0.0.1:${pair.port}` })).body) as unknown[]).length;
+    const before = (
+      JSON.parse((await rawRequest(pair.port, '/api/runs', { Host: `127.0.0.1:${pair.port}` })).body) as unknown[]
+    ).length;
     // Act: a half-written event, then the Invoke shortcut and a click on the disabled button.
     await page.fill('#event', `{"bucket": "${bucket}", `);
     await page.keyboard.press('Control+Enter');
@@ -138,7 +171,9 @@ describe('the tester page in Chromium', () => {
     expect(await page.locator('#event').getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator('#invoke').isDisabled()).toBe(true);
     expect(posts).toEqual([]);
-    const after = (JSON.parse((await rawRequest(pair.port, '/api/runs', { Host: `127.0.0.1:${pair.port}` })).body) as unknown[]).length;
+    const after = (
+      JSON.parse((await rawRequest(pair.port, '/api/runs', { Host: `127.0.0.1:${pair.port}` })).body) as unknown[]
+    ).length;
     expect(after).toBe(before);
     // Fixing it re-enables Invoke.
     await page.fill('#event', JSON.stringify({ bucket }));
@@ -152,10 +187,15 @@ describe('the tester page in Chromium', () => {
     await setEvent(page, { bucket, prefix, expiry_seconds: 604801 });
     await page.focus('#event');
     await page.keyboard.press('Control+Enter');
-    await page.waitForFunction(() => /done/.test(document.querySelector('#progress')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => /done/.test(document.querySelector('#progress')?.textContent ?? ''), undefined, {
+      timeout: 30_000,
+    });
     const documented = side(page, 1);
     expect(await documented.locator('.status-code').textContent()).toBe('400');
-    const body = JSON.parse((await documented.locator('.result .body').textContent()) ?? '') as { error: string; field: string };
+    const body = JSON.parse((await documented.locator('.result .body').textContent()) ?? '') as {
+      error: string;
+      field: string;
+    };
     expect(body.field).toBe('expiry_seconds');
     expect(body.error).toContain('expiry_seconds');
     const line = documented.locator('.logs tr[data-event="invalid_request"]');
@@ -178,7 +218,9 @@ describe('the tester page in Chromium', () => {
       expect(await metricOf(page, index, 'S3ListPages')).toBe('5');
     }
     // The differences table: duration and the EMF namespace always differ; each listed metric really differs.
-    const differing = await page.locator('#differences tr[data-diff]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-diff')));
+    const differing = await page
+      .locator('#differences tr[data-diff]')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-diff')));
     expect(differing).toContain('duration');
     expect(differing).toContain('namespace');
     expect(differing).not.toContain('count');
@@ -186,10 +228,16 @@ describe('the tester page in Chromium', () => {
     for (const name of ['PDFsProcessed', 'S3ListPages', 'PresignCount', 'ManifestBytes', 'ResponseBytes']) {
       const [a, b] = [await metricOf(page, 0, name), await metricOf(page, 1, name)];
       expect(differing.includes(`metric:${name}`)).toBe(a !== b);
-      const highlighted = await side(page, 0).locator(`tr[data-metric="${name}"] td.value`).evaluate((cell) => cell.classList.contains('diff'));
+      const highlighted = await side(page, 0)
+        .locator(`tr[data-metric="${name}"] td.value`)
+        .evaluate((cell) => cell.classList.contains('diff'));
       expect(highlighted).toBe(a !== b);
     }
-    expect(await side(page, 0).locator('.duration').evaluate((cell) => cell.classList.contains('diff'))).toBe(true);
+    expect(
+      await side(page, 0)
+        .locator('.duration')
+        .evaluate((cell) => cell.classList.contains('diff')),
+    ).toBe(true);
     // The run is in the history and reopens with its event.
     await page.fill('#event', '{}');
     const entries = page.locator('#history-list button[data-run]');
@@ -207,13 +255,22 @@ describe('the tester page in Chromium', () => {
     await setEvent(page, { bucket });
     await page.click('#invoke');
     // Wait until the manifest's multipart upload is really open on the endpoint, so the check below can fail.
-    const openUploads = async (): Promise<number> => (await s3.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads?.length ?? 0;
+    const openUploads = async (): Promise<number> =>
+      (await s3.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads?.length ?? 0;
     await expect.poll(openUploads, { timeout: 30_000, interval: 100 }).toBeGreaterThan(0);
     // Live progress reached the page.
-    await page.waitForFunction(() => /presigned [1-9]/.test(document.querySelector('.side .running')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => /presigned [1-9]/.test(document.querySelector('.side .running')?.textContent ?? ''),
+      undefined,
+      { timeout: 10_000 },
+    );
     // Act
     await page.keyboard.press('Escape');
-    await page.waitForFunction(() => /cancelled/.test(document.querySelector('#progress')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => /cancelled/.test(document.querySelector('#progress')?.textContent ?? ''),
+      undefined,
+      { timeout: 30_000 },
+    );
     // Assess: the run stopped long before its end, says so, and left nothing behind.
     const result = side(page, 0).locator('.result');
     expect(await result.textContent()).toContain('Cancelled');
@@ -247,11 +304,23 @@ describe('the tester refuses requests that are not its own', () => {
     const host = `127.0.0.1:${pair.port}`;
     const before = (JSON.parse((await rawRequest(pair.port, '/api/runs', { Host: host })).body) as unknown[]).length;
     const event = JSON.stringify({ event: { bucket, prefix } });
-    const crossSite = await rawRequest(pair.port, '/api/runs', { Host: host, Origin: 'http://attacker.example', 'Content-Type': 'application/json' }, 'POST', event);
+    const crossSite = await rawRequest(
+      pair.port,
+      '/api/runs',
+      { Host: host, Origin: 'http://attacker.example', 'Content-Type': 'application/json' },
+      'POST',
+      event,
+    );
     expect(crossSite.status).toBe(403);
     expect(crossSite.body).toContain('Origin');
     // A form post (no JSON content type) from the page's own origin is refused too.
-    const form = await rawRequest(pair.port, '/api/runs', { Host: host, Origin: `http://${host}`, 'Content-Type': 'text/plain' }, 'POST', event);
+    const form = await rawRequest(
+      pair.port,
+      '/api/runs',
+      { Host: host, Origin: `http://${host}`, 'Content-Type': 'text/plain' },
+      'POST',
+      event,
+    );
     expect(form.status).toBe(415);
     const after = (JSON.parse((await rawRequest(pair.port, '/api/runs', { Host: host })).body) as unknown[]).length;
     expect(after).toBe(before);

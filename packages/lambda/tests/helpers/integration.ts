@@ -28,25 +28,41 @@ export function bodyOf(key: string): string {
  * Seeds `prefix` with `pdfs` PDF objects (some with an upper-case `.PDF` suffix and awkward characters), `others`
  * objects with other suffixes, and two PDFs outside the prefix. Returns the keys the handler must keep.
  */
-export async function seedReports(endpoint: S3Endpoint, bucket: string, prefix: string, pdfs: number, others = 3): Promise<string[]> {
+export async function seedReports(
+  endpoint: S3Endpoint,
+  bucket: string,
+  prefix: string,
+  pdfs: number,
+  others = 3,
+): Promise<string[]> {
   await endpoint.createBucket(bucket);
   const kept: string[] = [];
   const entries: Array<{ key: string; body: string }> = [];
   for (let i = 0; i < pdfs; i++) {
     const name =
-      i % 7 === 3 ? `Quarterly report ${i} (final).PDF` : i % 11 === 5 ? `déjà vu+${i}#%.pdf` : `report-${String(i).padStart(4, '0')}.pdf`;
+      i % 7 === 3
+        ? `Quarterly report ${i} (final).PDF`
+        : i % 11 === 5
+          ? `déjà vu+${i}#%.pdf`
+          : `report-${String(i).padStart(4, '0')}.pdf`;
     const key = `${prefix}${name}`;
     kept.push(key);
     entries.push({ key, body: bodyOf(key) });
   }
   for (let i = 0; i < others; i++) entries.push({ key: `${prefix}notes-${i}.txt`, body: 'not a pdf' });
-  entries.push({ key: `elsewhere/outside-1.pdf`, body: 'outside' }, { key: `${prefix.slice(0, -1)}-sibling/outside-2.pdf`, body: 'outside' });
+  entries.push(
+    { key: `elsewhere/outside-1.pdf`, body: 'outside' },
+    { key: `${prefix.slice(0, -1)}-sibling/outside-2.pdf`, body: 'outside' },
+  );
   await endpoint.seed(bucket, entries);
   return kept.sort();
 }
 
 /** Options that point a handler at the test endpoint and collect its output. */
-export function handlerOn(endpoint: S3Endpoint, options: PresignHandlerOptions & { env?: Record<string, string | undefined> } = {}) {
+export function handlerOn(
+  endpoint: S3Endpoint,
+  options: PresignHandlerOptions & { env?: Record<string, string | undefined> } = {},
+) {
   const sink = lineSink();
   const clientConfig: S3ClientConfig = { region: endpoint.region, credentials: endpoint.credentials, maxAttempts: 2 };
   const handler = createPresignHandler({
@@ -69,7 +85,9 @@ export async function listKeys(client: S3Client, bucket: string, prefix: string)
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
@@ -80,7 +98,10 @@ export async function listKeys(client: S3Client, bucket: string, prefix: string)
  * A real S3 client for the endpoint whose commands are counted by name (a pass-through middleware), and which can be
  * told to fail the n-th call of an operation with a named S3 error, the way S3 itself would answer.
  */
-export function observedClient(endpoint: S3EndpointInfo, failures: Record<string, { call: number; name: string }> = {}) {
+export function observedClient(
+  endpoint: S3EndpointInfo,
+  failures: Record<string, { call: number; name: string }> = {},
+) {
   const counts: Record<string, number> = {};
   const client = new S3Client({
     endpoint: endpoint.endpoint,

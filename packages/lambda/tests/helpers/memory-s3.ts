@@ -64,21 +64,36 @@ export function memoryS3Client(options: MemoryS3Options) {
       counts[name] = (counts[name] ?? 0) + 1;
       const failure = options.failures?.[name];
       if (failure !== undefined && failure.call === counts[name]) {
-        throw Object.assign(new Error(`Injected ${failure.name}`), { name: failure.name, $fault: 'server', $metadata: { httpStatusCode: 503 } });
+        throw Object.assign(new Error(`Injected ${failure.name}`), {
+          name: failure.name,
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        });
       }
       const $metadata = { httpStatusCode: 200 };
       if (name === 'ListObjectsV2') {
         options.onList?.(input);
         const prefix = String(input.Prefix ?? '');
         const maxKeys = Number(input.MaxKeys ?? 1000);
-        const after = typeof input.ContinuationToken === 'string' ? input.ContinuationToken : typeof input.StartAfter === 'string' ? input.StartAfter : '';
-        const listed = [...stored.keys()].sort(byteOrder).filter((key) => key.startsWith(prefix) && byteOrder(key, after) > 0);
+        const after =
+          typeof input.ContinuationToken === 'string'
+            ? input.ContinuationToken
+            : typeof input.StartAfter === 'string'
+              ? input.StartAfter
+              : '';
+        const listed = [...stored.keys()]
+          .sort(byteOrder)
+          .filter((key) => key.startsWith(prefix) && byteOrder(key, after) > 0);
         const page = listed.slice(0, maxKeys);
         const truncated = listed.length > maxKeys;
         return {
           output: {
             $metadata,
-            Contents: page.map((Key) => ({ Key, Size: Buffer.byteLength(stored.get(Key)?.body ?? ''), LastModified: stored.get(Key)?.lastModified })),
+            Contents: page.map((Key) => ({
+              Key,
+              Size: Buffer.byteLength(stored.get(Key)?.body ?? ''),
+              LastModified: stored.get(Key)?.lastModified,
+            })),
             KeyCount: page.length,
             IsTruncated: truncated,
             ...(truncated ? { NextContinuationToken: page[page.length - 1] } : {}),
@@ -89,7 +104,11 @@ export function memoryS3Client(options: MemoryS3Options) {
       if (name === 'PutObject') {
         const body = bodyText(input.Body);
         objects.set(String(input.Key), body);
-        stored.set(String(input.Key), { body, metadata: { ...(input.Metadata as Record<string, string> | undefined) }, lastModified: new Date() });
+        stored.set(String(input.Key), {
+          body,
+          metadata: { ...(input.Metadata as Record<string, string> | undefined) },
+          lastModified: new Date(),
+        });
         return { output: { $metadata, ETag: '"memory"' }, response: {} };
       }
       if (name === 'GetObject' || name === 'HeadObject') {
@@ -98,8 +117,16 @@ export function memoryS3Client(options: MemoryS3Options) {
           const code = name === 'HeadObject' ? 'NotFound' : 'NoSuchKey';
           throw Object.assign(new Error(code), { name: code, $fault: 'client', $metadata: { httpStatusCode: 404 } });
         }
-        const head = { $metadata, Metadata: object.metadata, LastModified: object.lastModified, ContentLength: Buffer.byteLength(object.body) };
-        return { output: name === 'HeadObject' ? head : { ...head, Body: { transformToString: async () => object.body } }, response: {} };
+        const head = {
+          $metadata,
+          Metadata: object.metadata,
+          LastModified: object.lastModified,
+          ContentLength: Buffer.byteLength(object.body),
+        };
+        return {
+          output: name === 'HeadObject' ? head : { ...head, Body: { transformToString: async () => object.body } },
+          response: {},
+        };
       }
       if (name === 'DeleteObject') {
         objects.delete(String(input.Key));

@@ -22,9 +22,17 @@ async function itemReader(): Promise<DistributedMapS3Item[]> {
   const items: DistributedMapS3Item[] = [];
   let token: string | undefined;
   do {
-    const page = await endpoint.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const page = await endpoint.client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
     for (const o of page.Contents ?? []) {
-      items.push({ Key: o.Key!, Etag: o.ETag!, LastModified: Math.floor(o.LastModified!.getTime() / 1000), Size: o.Size!, StorageClass: o.StorageClass ?? 'STANDARD' });
+      items.push({
+        Key: o.Key!,
+        Etag: o.ETag!,
+        LastModified: Math.floor(o.LastModified!.getTime() / 1000),
+        Size: o.Size!,
+        StorageClass: o.StorageClass ?? 'STANDARD',
+      });
     }
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
@@ -36,7 +44,12 @@ describe('createBatchHandler and createManifestIndexHandler on a real S3 endpoin
     // Prepare: the second PutObject (the second batch's part) fails once with SlowDown.
     const observed = observedClient(endpoint, { PutObject: { call: 2, name: 'SlowDown' } });
     const sink = lineSink();
-    const options = { s3Client: observed.client, write: sink.write, env: { AWS_REGION: endpoint.region }, presigner: 'fast' as const };
+    const options = {
+      s3Client: observed.client,
+      write: sink.write,
+      env: { AWS_REGION: endpoint.region },
+      presigner: 'fast' as const,
+    };
     const batchHandler = createBatchHandler(options);
     const indexHandler = createManifestIndexHandler(options);
     const items = await itemReader();
@@ -66,15 +79,26 @@ describe('createBatchHandler and createManifestIndexHandler on a real S3 endpoin
     expect(results.every((r) => r.part_key !== null && r.errors === 0)).toBe(true);
     const parts = (await listKeys(endpoint.client, bucket, 'manifests/run-int-1/')).filter((k) => k.includes('/part-'));
     expect(parts.sort()).toEqual(results.map((r) => r.part_key!).sort());
-    expect(index).toMatchObject({ index_key: 'manifests/run-int-1/index.jsonl', parts: batches.length, count: expected.length, errors: 0 });
+    expect(index).toMatchObject({
+      index_key: 'manifests/run-int-1/index.jsonl',
+      parts: batches.length,
+      count: expected.length,
+      errors: 0,
+    });
 
     // Follow the links: index URL → part URLs → object URLs.
     const indexText = await (await fetch(index.index_url)).text();
-    const indexLines = indexText.trim().split('\n').map((line) => JSON.parse(line) as { key: string; url: string; count: number });
+    const indexLines = indexText
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; url: string; count: number });
     const union: string[] = [];
     for (const line of indexLines) {
       const partText = await (await fetch(line.url)).text();
-      const entries = partText.trim().split('\n').map((l) => JSON.parse(l) as { key: string; url: string });
+      const entries = partText
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { key: string; url: string });
       expect(entries).toHaveLength(line.count);
       union.push(...entries.map((e) => e.key));
     }
@@ -93,8 +117,14 @@ describe('createBatchHandler and createManifestIndexHandler on a real S3 endpoin
   });
 
   it('fails with NoSuchBucket, named so, when the bucket does not exist', async () => {
-    const handler = createBatchHandler({ clientConfig: { region: endpoint.region, credentials: endpoint.credentials, maxAttempts: 1 }, write: () => {}, env: { S3_ENDPOINT_URL: endpoint.endpoint } });
+    const handler = createBatchHandler({
+      clientConfig: { region: endpoint.region, credentials: endpoint.credentials, maxAttempts: 1 },
+      write: () => {},
+      env: { S3_ENDPOINT_URL: endpoint.endpoint },
+    });
     const missing = uniqueBucket('gone');
-    await expect(handler({ Items: [{ Key: 'a.pdf' }], BatchInput: { bucket: missing, run: 'r1' } }, lambdaContext('missing'))).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    await expect(
+      handler({ Items: [{ Key: 'a.pdf' }], BatchInput: { bucket: missing, run: 'r1' } }, lambdaContext('missing')),
+    ).rejects.toMatchObject({ name: 'NoSuchBucket' });
   });
 });

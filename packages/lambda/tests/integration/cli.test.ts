@@ -92,14 +92,26 @@ describe('presign-local (the bin) as a child process', () => {
     const output = JSON.parse(run.stdout) as {
       result: { statusCode: number; body: string };
       logs: Array<Record<string, unknown>>;
-      metrics: Array<{ name: string; unit: string; value: number; namespace: string; dimensions: Record<string, string> }>;
+      metrics: Array<{
+        name: string;
+        unit: string;
+        value: number;
+        namespace: string;
+        dimensions: Record<string, string>;
+      }>;
     };
     expect(Object.keys(output)).toEqual(['result', 'logs', 'metrics']);
     expect(output.result.statusCode).toBe(200);
     const body = JSON.parse(output.result.body) as { count: number; errors: number; manifest_key: string };
     expect(body).toMatchObject({ count: PDFS, errors: 0 });
     expect(output.logs).toHaveLength(1);
-    expect(output.logs[0]).toMatchObject({ event: 'complete', count: PDFS, errors: 0, pages: 1, effective_expiry_seconds: 900 });
+    expect(output.logs[0]).toMatchObject({
+      event: 'complete',
+      count: PDFS,
+      errors: 0,
+      pages: 1,
+      effective_expiry_seconds: 900,
+    });
     expect(output.metrics.map((m) => [m.name, m.unit])).toEqual([
       ['PDFsProcessed', 'Count'],
       ['S3ListPages', 'Count'],
@@ -107,7 +119,11 @@ describe('presign-local (the bin) as a child process', () => {
       ['ManifestBytes', 'Bytes'],
       ['ResponseBytes', 'Bytes'],
     ]);
-    expect(output.metrics[0]).toMatchObject({ value: PDFS, namespace: 'eth/sign_pdfs_optimized', dimensions: { Function: 'sign_pdfs_optimized' } });
+    expect(output.metrics[0]).toMatchObject({
+      value: PDFS,
+      namespace: 'eth/sign_pdfs_optimized',
+      dimensions: { Function: 'sign_pdfs_optimized' },
+    });
     expect(output.metrics[4]?.value).toBe(Buffer.byteLength(output.result.body));
   });
 
@@ -121,7 +137,9 @@ describe('presign-local (the bin) as a child process', () => {
     expect(result).toContain('statusCode: 200');
     expect(result).toContain(`"count": ${PDFS}`);
     expect(result).toContain('X-Amz-Expires=600');
-    expect(rest).toMatch(/\ncomplete\s+[0-9a-f-]{36}\s+count=14 errors=0 pages=1 duration_ms=[\d.]+ effective_expiry_seconds=600/);
+    expect(rest).toMatch(
+      /\ncomplete\s+[0-9a-f-]{36}\s+count=14 errors=0 pages=1 duration_ms=[\d.]+ effective_expiry_seconds=600/,
+    );
     expect(rest).toContain('== EMF metrics (5)');
     expect(rest).toContain('namespace: eth/sign_pdfs_optimized   dimensions: Function=sign_pdfs_optimized');
     expect(rest).toMatch(/PDFsProcessed\s+Count\s+14\n/);
@@ -142,7 +160,10 @@ describe('presign-local (the bin) as a child process', () => {
   it('exits 2 for a refused request, and runs the SQS handler with --handler sqs', async () => {
     const refused = await runCli(['--event-json', '{"expiry_seconds": "soon"}', '--json']);
     expect(refused.code).toBe(2);
-    const output = JSON.parse(refused.stdout) as { result: { statusCode: number; body: string }; logs: Array<Record<string, unknown>> };
+    const output = JSON.parse(refused.stdout) as {
+      result: { statusCode: number; body: string };
+      logs: Array<Record<string, unknown>>;
+    };
     expect(output.result.statusCode).toBe(400);
     expect(output.logs[0]).toMatchObject({ event: 'invalid_request', field: 'expiry_seconds' });
 
@@ -154,7 +175,9 @@ describe('presign-local (the bin) as a child process', () => {
   it('reads its configuration from the environment, exits 64 on bad arguments and 1 on a timeout', async () => {
     const fromEnv = await runCli(['--json'], { BUCKET_NAME: bucket, PREFIX: prefix });
     expect(fromEnv.code).toBe(0);
-    expect(JSON.parse((JSON.parse(fromEnv.stdout) as { result: { body: string } }).result.body)).toMatchObject({ count: PDFS });
+    expect(JSON.parse((JSON.parse(fromEnv.stdout) as { result: { body: string } }).result.body)).toMatchObject({
+      count: PDFS,
+    });
 
     const bad = await runCli(['--handler', 'kinesis']);
     expect(bad.code).toBe(64);

@@ -30,9 +30,16 @@ beforeAll(async () => {
   await endpoint.createBucket(bucket);
   const keys = Array.from({ length: TOTAL }, (_, i) => keyOf(i));
   // moto stores 100 to 180 objects/s: this takes two to three minutes, once for the file.
-  await endpoint.seed(bucket, keys.map((key) => ({ key, body: 'x' })), { concurrency: 48 });
+  await endpoint.seed(
+    bucket,
+    keys.map((key) => ({ key, body: 'x' })),
+    { concurrency: 48 },
+  );
   expectedPdfs = keys.filter((key) => key.toLowerCase().endsWith('.pdf')).sort();
-  proxy = await startFaultProxy({ target: endpoint, rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: LIST_DELAY_MS }] });
+  proxy = await startFaultProxy({
+    target: endpoint,
+    rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: LIST_DELAY_MS }],
+  });
 }, 600_000);
 
 afterAll(async () => {
@@ -44,7 +51,11 @@ describe('continuation on a real S3 endpoint', () => {
   it('covers 20,000 keys exactly once over a chain of deadline-cut invocations', async () => {
     // Prepare: the handler lists through the delaying proxy and signs for the endpoint itself. Each invocation is
     // told it has 3 s left with DEADLINE_MARGIN_MS=1000, so it lists for about 2 s and stops.
-    const observed = observedClient({ endpoint: proxy.endpoint, region: endpoint.region, credentials: endpoint.credentials });
+    const observed = observedClient({
+      endpoint: proxy.endpoint,
+      region: endpoint.region,
+      credentials: endpoint.credentials,
+    });
     const sink = lineSink();
     const handler = createPresignHandler({
       s3Client: observed.client,
@@ -58,13 +69,25 @@ describe('continuation on a real S3 endpoint', () => {
     const bodies: Array<Record<string, unknown>> = [];
     let startAfter: string | undefined;
     for (let run = 1; ; run++) {
-      const event = { bucket, prefix, page_size: PAGE_SIZE, ...(startAfter !== undefined ? { start_after: startAfter } : {}) };
+      const event = {
+        bucket,
+        prefix,
+        page_size: PAGE_SIZE,
+        ...(startAfter !== undefined ? { start_after: startAfter } : {}),
+      };
       const response = await handler(event, lambdaContext(`run-${run}`, 3000));
       expect(response.statusCode).toBe(200);
       const body = JSON.parse(response.body) as Record<string, unknown>;
       bodies.push(body);
       if (body.complete === true) break;
-      expect(Object.keys(body)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url', 'complete', 'next_start_after']);
+      expect(Object.keys(body)).toEqual([
+        'count',
+        'errors',
+        'manifest_key',
+        'manifest_url',
+        'complete',
+        'next_start_after',
+      ]);
       const next = String(body.next_start_after);
       // The cursor never moves back, and moves forward whenever the run presigned something. (A run whose deadline
       // passes while it lists the empty tail of the prefix repeats its cursor; the next one then completes.)

@@ -3,7 +3,14 @@ import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPresignHandler } from '../../src/handler.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
-import { handlerOn, lambdaContext, listKeys, observedClient, seedReports, uniqueBucket } from '../helpers/integration.js';
+import {
+  handlerOn,
+  lambdaContext,
+  listKeys,
+  observedClient,
+  seedReports,
+  uniqueBucket,
+} from '../helpers/integration.js';
 
 const endpoint = useS3Endpoint();
 const bucket = uniqueBucket('failure');
@@ -61,7 +68,9 @@ describe('S3 failures fail the invocation loudly, with the S3 error code as the 
       ['ManifestBytes', 0],
     ]);
     // Nothing was created on the way: the bucket still does not exist.
-    await expect(endpoint.client.send(new HeadBucketCommand({ Bucket: missing }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(endpoint.client.send(new HeadBucketCommand({ Bucket: missing }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
   });
 
   it('throttling on a later page: throws SlowDown, the manifest upload leaves nothing behind', async () => {

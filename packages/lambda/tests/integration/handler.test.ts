@@ -77,7 +77,7 @@ describe('the documented handler against a real S3 endpoint', () => {
     expect(document._aws.CloudWatchMetrics).toHaveLength(1);
     expect(document._aws.CloudWatchMetrics[0]!.Namespace).toBe('eth/sign_pdfs_optimized');
     expect(document._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Function']]);
-    expect(document['Function']).toBe('sign_pdfs_optimized');
+    expect(document.Function).toBe('sign_pdfs_optimized');
     expect(typeof document._aws.Timestamp).toBe('number');
     expect(metrics.map((m) => [m.name, m.unit, m.value])).toEqual([
       ['PDFsProcessed', 'Count', PDFS],
@@ -94,10 +94,17 @@ describe('the documented handler against a real S3 endpoint', () => {
     const body = JSON.parse(response.body) as { count: number; manifest_url: string };
     expect(body.count).toBe(PDFS);
     expect(new URL(body.manifest_url).searchParams.get('X-Amz-Expires')).toBe('300');
-    expect(readCaptured(fromEnv.sink.lines).logs[0]).toMatchObject({ event: 'complete', effective_expiry_seconds: 300, pages: 1 });
+    expect(readCaptured(fromEnv.sink.lines).logs[0]).toMatchObject({
+      event: 'complete',
+      effective_expiry_seconds: 300,
+      pages: 1,
+    });
 
     const strings = handlerOn(endpoint, { env: { BUCKET_NAME: 'unused-bucket' } });
-    const second = await strings.handler({ bucket, prefix, expiry_seconds: ' 120 ', page_size: '20', concurrency: '2' }, lambdaContext('r'));
+    const second = await strings.handler(
+      { bucket, prefix, expiry_seconds: ' 120 ', page_size: '20', concurrency: '2' },
+      lambdaContext('r'),
+    );
     const secondBody = JSON.parse(second.body) as { count: number; manifest_key: string };
     expect(secondBody.count).toBe(PDFS);
     const line = (await readText(endpoint.client, bucket, secondBody.manifest_key)).split('\n')[0]!;
@@ -140,19 +147,26 @@ describe('the documented handler against a real S3 endpoint', () => {
     expect(new URL(body.manifest_url).host).toBe(`localhost:${internal.port}`);
     const lines = (await readText(endpoint.client, bucket, body.manifest_key)).split('\n').filter(Boolean);
     expect(lines).toHaveLength(PDFS);
-    for (const line of lines) expect(new URL((JSON.parse(line) as { url: string }).url).host).toBe(`localhost:${internal.port}`);
+    for (const line of lines)
+      expect(new URL((JSON.parse(line) as { url: string }).url).host).toBe(`localhost:${internal.port}`);
     // The public host reaches the same server here, so the URLs work.
     const first = JSON.parse(lines[0]!) as { key: string; url: string };
     expect(await (await fetch(first.url)).text()).toBe(bodyOf(first.key));
 
     // The option does the same as the variable.
     const viaOption = handlerOn(endpoint, { publicEndpoint });
-    const optionBody = JSON.parse((await viaOption.handler({ bucket, prefix }, lambdaContext('r'))).body) as { manifest_url: string };
+    const optionBody = JSON.parse((await viaOption.handler({ bucket, prefix }, lambdaContext('r'))).body) as {
+      manifest_url: string;
+    };
     expect(new URL(optionBody.manifest_url).host).toBe(`localhost:${internal.port}`);
   });
 
   it('reads the environment on every warm invocation (PREFIX changed between two calls of one handler)', async () => {
-    const live: Record<string, string | undefined> = { S3_ENDPOINT_URL: endpoint.endpoint, BUCKET_NAME: bucket, PREFIX: 'nothing-here/' };
+    const live: Record<string, string | undefined> = {
+      S3_ENDPOINT_URL: endpoint.endpoint,
+      BUCKET_NAME: bucket,
+      PREFIX: 'nothing-here/',
+    };
     const handler = createPresignHandler({
       clientConfig: { region: endpoint.region, credentials: endpoint.credentials },
       write: () => undefined,

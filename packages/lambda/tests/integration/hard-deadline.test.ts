@@ -22,10 +22,20 @@ let expectedPdfs: string[] = [];
 
 beforeAll(async () => {
   await endpoint.createBucket(bucket);
-  const keys = Array.from({ length: TOTAL }, (_, i) => `${prefix}${String(i).padStart(4, '0')}.${i % 2 === 0 ? 'pdf' : 'txt'}`);
-  await endpoint.seed(bucket, keys.map((key) => ({ key, body: 'x' })), { concurrency: 16 });
+  const keys = Array.from(
+    { length: TOTAL },
+    (_, i) => `${prefix}${String(i).padStart(4, '0')}.${i % 2 === 0 ? 'pdf' : 'txt'}`,
+  );
+  await endpoint.seed(
+    bucket,
+    keys.map((key) => ({ key, body: 'x' })),
+    { concurrency: 16 },
+  );
   expectedPdfs = keys.filter((key) => key.endsWith('.pdf')).sort();
-  proxy = await startFaultProxy({ target: endpoint, rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: LIST_DELAY_MS }] });
+  proxy = await startFaultProxy({
+    target: endpoint,
+    rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: LIST_DELAY_MS }],
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -36,7 +46,11 @@ afterAll(async () => {
 describe('hard deadline on a real S3 endpoint', () => {
   it('returns within the budget although a page is slower than the margin, and the chain covers every key once', async () => {
     // Prepare: listing goes through the delaying proxy; URLs are signed for the endpoint itself.
-    const observed = observedClient({ endpoint: proxy.endpoint, region: endpoint.region, credentials: endpoint.credentials });
+    const observed = observedClient({
+      endpoint: proxy.endpoint,
+      region: endpoint.region,
+      credentials: endpoint.credentials,
+    });
     const sink = lineSink();
     const handler = createPresignHandler({
       s3Client: observed.client,
@@ -51,7 +65,12 @@ describe('hard deadline on a real S3 endpoint', () => {
     const durations: number[] = [];
     let startAfter: string | undefined;
     for (let run = 1; ; run++) {
-      const event = { bucket, prefix, page_size: PAGE_SIZE, ...(startAfter !== undefined ? { start_after: startAfter } : {}) };
+      const event = {
+        bucket,
+        prefix,
+        page_size: PAGE_SIZE,
+        ...(startAfter !== undefined ? { start_after: startAfter } : {}),
+      };
       const started = performance.now();
       const response = await handler(event, lambdaContext(`slow-${run}`, BUDGET_MS));
       durations.push(performance.now() - started);

@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  ScanCommand,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ScanCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand as S3DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { startFaultProxy, startMotoServer, type MotoServer } from '@presign-pipeline/minio-testing';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
@@ -13,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbIdempotencyStore } from '../../src/dynamodb-idempotency.js';
 import { createPresignHandler, type PresignResponse } from '../../src/handler.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
-import { lambdaContext, listKeys, observedClient, readText, seedReports, uniqueBucket } from '../helpers/integration.js';
+import {
+  lambdaContext,
+  listKeys,
+  observedClient,
+  readText,
+  seedReports,
+  uniqueBucket,
+} from '../helpers/integration.js';
 
 const endpoint = useS3Endpoint();
 const bucket = uniqueBucket('idem');
@@ -70,7 +72,8 @@ function dedupHandler(tableName: string, extra: Parameters<typeof createPresignH
     s3Client: observed.client,
     write: sink.write,
     env: {},
-    idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
+    idempotency: { tableName },
+    idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
     ...extra,
   });
   return { handler, sink, observed };
@@ -89,9 +92,15 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
     expect(listsAfterFirst).toBeGreaterThan(0);
 
     // Make a re-run observable: remove the PDFs. A replay still reports 12 and lists nothing.
-    const kept = (await listKeys(endpoint.client, bucket, prefix)).filter((key) => key.endsWith('.pdf') || key.endsWith('.PDF'));
-    const snapshot = await Promise.all(kept.map(async (key) => ({ key, body: await readText(endpoint.client, bucket, key) })));
-    await endpoint.client.send(new S3DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: kept.map((Key) => ({ Key })) } }));
+    const kept = (await listKeys(endpoint.client, bucket, prefix)).filter(
+      (key) => key.endsWith('.pdf') || key.endsWith('.PDF'),
+    );
+    const snapshot = await Promise.all(
+      kept.map(async (key) => ({ key, body: await readText(endpoint.client, bucket, key) })),
+    );
+    await endpoint.client.send(
+      new S3DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: kept.map((Key) => ({ Key })) } }),
+    );
     try {
       // A different page_size or concurrency is the same job.
       const second = await handler({ bucket, prefix, expiry_seconds: '900', page_size: 3 }, lambdaContext('second'));
@@ -155,7 +164,8 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
       s3Client: observedClient(endpoint).client,
       write: sink.write,
       env: {},
-      idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
+      idempotency: { tableName },
+      idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
       reporters: [
         {
           // Fires once the first run holds the lock and has started listing.
@@ -179,7 +189,9 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
       error: 'in progress: a run for the same bucket, prefix and expiry_seconds has not finished yet; retry later',
       field: null,
     });
-    expect(readCaptured(sink.lines).logs.find((line) => line.event === 'in_progress')).toMatchObject({ request_id: 'duplicate' });
+    expect(readCaptured(sink.lines).logs.find((line) => line.event === 'in_progress')).toMatchObject({
+      request_id: 'duplicate',
+    });
 
     // The lock expires when the first invocation would have timed out (registerLambdaContext: 60 s remaining).
     const [lock] = await inProgressRecord!;
@@ -197,7 +209,13 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
   it('does not store a failed run: the retry lists again and succeeds', async () => {
     const tableName = await createTable();
     const observed = observedClient(endpoint, { ListObjectsV2: { call: 1, name: 'SlowDown' } });
-    const handler = createPresignHandler({ s3Client: observed.client, write: () => undefined, env: {}, idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }) });
+    const handler = createPresignHandler({
+      s3Client: observed.client,
+      write: () => undefined,
+      env: {},
+      idempotency: { tableName },
+      idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
+    });
     await expect(handler({ bucket, prefix }, lambdaContext('fails'))).rejects.toMatchObject({ name: 'SlowDown' });
     expect(await records(tableName)).toEqual([]);
     const retry = await handler({ bucket, prefix }, lambdaContext('retry'));
@@ -226,7 +244,9 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
       env: {
         IDEMPOTENCY_TABLE: tableName,
         IDEMPOTENCY_TTL_SECONDS: '120',
-        DYNAMODB_ENDPOINT_URL: String(await dynamo.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`)),
+        DYNAMODB_ENDPOINT_URL: String(
+          await dynamo.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`),
+        ),
         AWS_REGION: endpoint.region,
       },
       clientConfig: { credentials: endpoint.credentials },
@@ -261,7 +281,8 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
       s3Client: observed.client,
       write: () => undefined,
       env: {},
-      idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
+      idempotency: { tableName },
+      idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
       presigner: () => ({
         presign: async (object) => {
           calls++;
@@ -284,15 +305,23 @@ describe('idempotency with deadline continuation', () => {
     // Prepare: every ListObjectsV2 is held back 150 ms and each invocation may list for 300 ms, so a run over the
     // 13 objects in pages of 2 (7 pages) is always cut short.
     const tableName = await createTable();
-    const proxy = await startFaultProxy({ target: endpoint, rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: 150 }] });
+    const proxy = await startFaultProxy({
+      target: endpoint,
+      rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: 150 }],
+    });
     try {
-      const observed = observedClient({ endpoint: proxy.endpoint, region: endpoint.region, credentials: endpoint.credentials });
+      const observed = observedClient({
+        endpoint: proxy.endpoint,
+        region: endpoint.region,
+        credentials: endpoint.credentials,
+      });
       const handler = createPresignHandler({
         s3Client: observed.client,
         publicEndpoint: endpoint.endpoint,
         write: () => undefined,
         env: {},
-        idempotency: { tableName }, idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
+        idempotency: { tableName },
+        idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
         // The 1000 ms margin is capped at half of each 600 ms budget: 300 ms of listing.
         deadlineMarginMs: 1000,
       });

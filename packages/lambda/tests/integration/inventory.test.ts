@@ -5,7 +5,12 @@ import { startFaultProxy, type FaultProxy } from '@presign-pipeline/minio-testin
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPresignHandler } from '../../src/handler.js';
-import { csvGzipFile, putInventory, PLAIN_CSV_SCHEMA, type FixtureRow } from '../../../core/tests/inventory-fixtures.js';
+import {
+  csvGzipFile,
+  putInventory,
+  PLAIN_CSV_SCHEMA,
+  type FixtureRow,
+} from '../../../core/tests/inventory-fixtures.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
 import { bodyOf, handlerOn, lambdaContext, observedClient, readText, uniqueBucket } from '../helpers/integration.js';
 
@@ -23,8 +28,11 @@ function keyOf(file: number, row: number): string {
   if (n % 17 === 2) return `docs/déjà vu+${n}, "q" %41.PDF`;
   return `docs/report-${String(n).padStart(4, '0')}.pdf`;
 }
-const rowsOf = (file: number): FixtureRow[] => Array.from({ length: PER_FILE }, (_, row) => ({ key: keyOf(file, row) }));
-const ALL = Array.from({ length: FILES }, (_, f) => rowsOf(f)).flat().map((r) => r.key);
+const rowsOf = (file: number): FixtureRow[] =>
+  Array.from({ length: PER_FILE }, (_, row) => ({ key: keyOf(file, row) }));
+const ALL = Array.from({ length: FILES }, (_, f) => rowsOf(f))
+  .flat()
+  .map((r) => r.key);
 const KEPT = ALL.filter((k) => k.startsWith('docs/') && k.toLowerCase().endsWith('.pdf'));
 /** A few objects really exist, to download their URLs. */
 const SEEDED = KEPT.slice(0, 5);
@@ -41,14 +49,20 @@ async function manifestKeys(manifestKey: string): Promise<string[]> {
 beforeAll(async () => {
   await endpoint.createBucket(bucket);
   await endpoint.createBucket(reports);
-  await endpoint.seed(bucket, SEEDED.map((key) => ({ key, body: bodyOf(key) })));
+  await endpoint.seed(
+    bucket,
+    SEEDED.map((key) => ({ key, body: bodyOf(key) })),
+  );
   const put = (name: string, overrides: Partial<Parameters<typeof putInventory>[1]> = {}) =>
     putInventory(endpoint.client, {
       sourceBucket: bucket,
       destinationBucket: reports,
       fileFormat: 'CSV',
       fileSchema: PLAIN_CSV_SCHEMA,
-      files: Array.from({ length: FILES }, (_, f) => ({ key: `${name}/data/${f}.csv.gz`, body: csvGzipFile(bucket, rowsOf(f)) })),
+      files: Array.from({ length: FILES }, (_, f) => ({
+        key: `${name}/data/${f}.csv.gz`,
+        body: csvGzipFile(bucket, rowsOf(f)),
+      })),
       manifestKey: `${name}/manifest.json`,
       ...overrides,
     });
@@ -68,7 +82,11 @@ describe('inventory_manifest', () => {
     expect(response.statusCode).toBe(200);
     const body = JSON.parse(response.body) as Record<string, unknown>;
     expect(Object.keys(body)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url', 'complete']);
-    expect(body).toMatchObject({ count: ALL.filter((k) => k.toLowerCase().endsWith('.pdf')).length, errors: 0, complete: true });
+    expect(body).toMatchObject({
+      count: ALL.filter((k) => k.toLowerCase().endsWith('.pdf')).length,
+      errors: 0,
+      complete: true,
+    });
     const keys = await manifestKeys(String(body.manifest_key));
     expect([...keys].sort()).toEqual(ALL.filter((k) => k.toLowerCase().endsWith('.pdf')).sort());
 
@@ -78,7 +96,9 @@ describe('inventory_manifest', () => {
     expect(sink.text()).not.toContain('X-Amz-Signature');
 
     // A URL of a seeded object downloads it.
-    const first = (await readText(endpoint.client, bucket, String(body.manifest_key))).split('\n').map((l) => l && (JSON.parse(l) as { key: string; url: string }));
+    const first = (await readText(endpoint.client, bucket, String(body.manifest_key)))
+      .split('\n')
+      .map((l) => l && (JSON.parse(l) as { key: string; url: string }));
     const seeded = first.find((entry) => entry && entry.key === SEEDED[0]) as { url: string };
     const download = await fetch(seeded.url);
     expect(await download.text()).toBe(bodyOf(SEEDED[0]!));
@@ -86,7 +106,10 @@ describe('inventory_manifest', () => {
 
   it('filters by the event’s prefix when both are given', async () => {
     const { handler } = handlerOn(endpoint);
-    const response = await handler({ bucket, prefix: 'docs/', inventory_manifest: manifestUrl('good') }, lambdaContext('inv-2'));
+    const response = await handler(
+      { bucket, prefix: 'docs/', inventory_manifest: manifestUrl('good') },
+      lambdaContext('inv-2'),
+    );
     const body = JSON.parse(response.body) as { count: number; manifest_key: string };
     expect(body.count).toBe(KEPT.length);
     expect((await manifestKeys(body.manifest_key)).sort()).toEqual([...KEPT].sort());
@@ -94,9 +117,16 @@ describe('inventory_manifest', () => {
 
   it('continues across deadline-cut invocations with resume_token, covering every key exactly once', async () => {
     // Every data file GET is held back 400 ms, and each invocation has 2 s with a 1 s margin: about a second of reading.
-    const proxy: FaultProxy = await startFaultProxy({ target: endpoint, rules: [{ fault: 'delay', operation: 'GetObject', delayMs: 400 }] });
+    const proxy: FaultProxy = await startFaultProxy({
+      target: endpoint,
+      rules: [{ fault: 'delay', operation: 'GetObject', delayMs: 400 }],
+    });
     try {
-      const observed = observedClient({ endpoint: proxy.endpoint, region: endpoint.region, credentials: endpoint.credentials });
+      const observed = observedClient({
+        endpoint: proxy.endpoint,
+        region: endpoint.region,
+        credentials: endpoint.credentials,
+      });
       const handler = createPresignHandler({
         s3Client: observed.client,
         publicEndpoint: endpoint.endpoint,
@@ -106,13 +136,25 @@ describe('inventory_manifest', () => {
       const bodies: Array<Record<string, unknown>> = [];
       let token: string | undefined;
       for (let run = 1; ; run++) {
-        const event = { bucket, prefix: 'docs/', inventory_manifest: manifestUrl('good'), ...(token ? { resume_token: token } : {}) };
+        const event = {
+          bucket,
+          prefix: 'docs/',
+          inventory_manifest: manifestUrl('good'),
+          ...(token ? { resume_token: token } : {}),
+        };
         const response = await handler(event, lambdaContext(`chain-${run}`, 2000));
         expect(response.statusCode).toBe(200);
         const body = JSON.parse(response.body) as Record<string, unknown>;
         bodies.push(body);
         if (body.complete === true) break;
-        expect(Object.keys(body)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url', 'complete', 'resume_token']);
+        expect(Object.keys(body)).toEqual([
+          'count',
+          'errors',
+          'manifest_key',
+          'manifest_url',
+          'complete',
+          'resume_token',
+        ]);
         token = String(body.resume_token);
         expect(token.startsWith('inv1.')).toBe(true);
         if (run > 50) throw new Error('the chain did not complete within 50 invocations');
@@ -133,7 +175,11 @@ describe('inventory_manifest', () => {
     [{ inventory_manifest: 42 }, 'inventory_manifest', 'number'],
     [{ resume_token: 'inv1.abc' }, 'resume_token', 'needs inventory_manifest'],
     [{ inventory_manifest: 's3://b/m.json', resume_token: 'docs/a.pdf' }, 'resume_token', 'inv1'],
-    [{ inventory_manifest: 's3://b/m.json', start_after: 'docs/a.pdf', prefix: 'docs/' }, 'start_after', 'resume_token'],
+    [
+      { inventory_manifest: 's3://b/m.json', start_after: 'docs/a.pdf', prefix: 'docs/' },
+      'start_after',
+      'resume_token',
+    ],
   ])('answers 400 naming the field for %j', async (fields, field, named) => {
     const { handler } = handlerOn(endpoint);
     const response = await handler({ bucket, ...fields }, lambdaContext('bad'));

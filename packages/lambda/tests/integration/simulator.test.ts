@@ -34,7 +34,11 @@ function handlerOn(simulator: S3Simulator) {
 }
 
 /** Checks the stored manifest: one line per key, assembled from parts, nothing left open. */
-function expectMultipartManifest(simulator: S3Simulator, bucket: string, body: { manifest_key?: unknown; count?: unknown }): void {
+function expectMultipartManifest(
+  simulator: S3Simulator,
+  bucket: string,
+  body: { manifest_key?: unknown; count?: unknown },
+): void {
   const stored = simulator.objects(bucket).get(String(body.manifest_key));
   expect(stored).toMatchObject({ lines: KEYS });
   expect(stored?.parts).toBeGreaterThanOrEqual(2);
@@ -46,14 +50,22 @@ function expectMultipartManifest(simulator: S3Simulator, bucket: string, body: {
 
 describe('the handler on the S3 simulator', () => {
   it('lists a bucket with auto partitions at concurrency 16 and writes a multipart manifest, with no listener warning', async () => {
-    sim = await startS3Simulator({ buckets: { listed: { layout: 'flat', count: KEYS, prefix: 'scans/' } }, latencyMs: 5, jitterMs: 5, store: 'count' });
+    sim = await startS3Simulator({
+      buckets: { listed: { layout: 'flat', count: KEYS, prefix: 'scans/' } },
+      latencyMs: 5,
+      jitterMs: 5,
+      store: 'count',
+    });
     const { handler } = handlerOn(sim);
     const warnings: string[] = [];
     const onWarning = (warning: Error): void => {
       warnings.push(warning.name);
     };
     process.on('warning', onWarning);
-    const response = await handler({ bucket: 'listed', prefix: 'scans/', list_concurrency: 16 }, lambdaContext('sim-list')).finally(async () => {
+    const response = await handler(
+      { bucket: 'listed', prefix: 'scans/', list_concurrency: 16 },
+      lambdaContext('sim-list'),
+    ).finally(async () => {
       await new Promise((resolve) => setImmediate(resolve));
       process.off('warning', onWarning);
     });
@@ -66,9 +78,23 @@ describe('the handler on the S3 simulator', () => {
   });
 
   it('reads an S3 Inventory report the simulator holds and writes a multipart manifest, one line per key', async () => {
-    const rows = Array.from({ length: KEYS }, (_, i) => ({ key: `docs/${i % 9 === 4 ? `scan ${i}+x` : `report-${i}`}.pdf` }));
-    const files = [0, 1, 2].map((f) => ({ key: `inv/data/${f}.csv.gz`, body: csvGzipFile('source', rows.filter((_, i) => i % 3 === f)) }));
-    const manifest = manifestJson({ sourceBucket: 'source', destinationBucket: 'reports', fileFormat: 'CSV', fileSchema: PLAIN_CSV_SCHEMA, files });
+    const rows = Array.from({ length: KEYS }, (_, i) => ({
+      key: `docs/${i % 9 === 4 ? `scan ${i}+x` : `report-${i}`}.pdf`,
+    }));
+    const files = [0, 1, 2].map((f) => ({
+      key: `inv/data/${f}.csv.gz`,
+      body: csvGzipFile(
+        'source',
+        rows.filter((_, i) => i % 3 === f),
+      ),
+    }));
+    const manifest = manifestJson({
+      sourceBucket: 'source',
+      destinationBucket: 'reports',
+      fileFormat: 'CSV',
+      fileSchema: PLAIN_CSV_SCHEMA,
+      files,
+    });
     sim = await startS3Simulator({
       buckets: { source: { layout: 'handful' } },
       objects: { reports: { 'inv/manifest.json': manifest, ...Object.fromEntries(files.map((f) => [f.key, f.body])) } },
@@ -77,7 +103,10 @@ describe('the handler on the S3 simulator', () => {
       store: 'count',
     });
     const { handler } = handlerOn(sim);
-    const response = await handler({ bucket: 'source', inventory_manifest: 's3://reports/inv/manifest.json' }, lambdaContext('sim-inv'));
+    const response = await handler(
+      { bucket: 'source', inventory_manifest: 's3://reports/inv/manifest.json' },
+      lambdaContext('sim-inv'),
+    );
     expect(response.statusCode).toBe(200);
     const body = JSON.parse(response.body) as Record<string, unknown>;
     expect(body).toMatchObject({ count: KEYS, errors: 0, complete: true });
@@ -87,9 +116,18 @@ describe('the handler on the S3 simulator', () => {
 
   it('keeps only the inventory rows inside modified_after ≤ LastModified < modified_before', async () => {
     const day = (d: number, hour = 0): Date => new Date(Date.UTC(2026, 3, d, hour));
-    const rows = Array.from({ length: 300 }, (_, i) => ({ key: `docs/r-${String(i).padStart(3, '0')}.pdf`, lastModified: day(1 + (i % 10), i % 24) }));
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      key: `docs/r-${String(i).padStart(3, '0')}.pdf`,
+      lastModified: day(1 + (i % 10), i % 24),
+    }));
     const file = { key: 'inv/data/0.csv.gz', body: csvGzipFile('source', rows) };
-    const manifest = manifestJson({ sourceBucket: 'source', destinationBucket: 'reports', fileFormat: 'CSV', fileSchema: PLAIN_CSV_SCHEMA, files: [file] });
+    const manifest = manifestJson({
+      sourceBucket: 'source',
+      destinationBucket: 'reports',
+      fileFormat: 'CSV',
+      fileSchema: PLAIN_CSV_SCHEMA,
+      files: [file],
+    });
     sim = await startS3Simulator({
       buckets: { source: { layout: 'handful' } },
       objects: { reports: { 'inv/manifest.json': manifest, [file.key]: file.body } },
@@ -100,7 +138,12 @@ describe('the handler on the S3 simulator', () => {
     const after = '2026-04-03T06:00:00Z';
     const before = '2026-04-07T00:00:00+02:00';
     const response = await handler(
-      { bucket: 'source', inventory_manifest: 's3://reports/inv/manifest.json', modified_after: after, modified_before: before },
+      {
+        bucket: 'source',
+        inventory_manifest: 's3://reports/inv/manifest.json',
+        modified_after: after,
+        modified_before: before,
+      },
       lambdaContext('sim-window'),
     );
     expect(response.statusCode, response.body).toBe(200);
@@ -111,7 +154,10 @@ describe('the handler on the S3 simulator', () => {
     expect(expected.length).toBeGreaterThan(50);
     expect(expected.length).toBeLessThan(rows.length - 50);
     const text = sim.objects('source').get(body.manifest_key)?.body?.toString('utf8') ?? '';
-    const keys = text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { key: string }).key);
+    const keys = text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { key: string }).key);
     expect(body.count).toBe(expected.length);
     expect(keys.sort()).toEqual(expected.sort());
 

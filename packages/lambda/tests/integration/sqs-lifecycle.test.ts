@@ -77,16 +77,29 @@ describe('createSqsHandler against the S3 endpoint', () => {
       ['ok-1', 9],
       ['ok-2', 9],
     ]);
-    expect(logs.find((line) => line.event === 'error')).toMatchObject({ request_id: 'missing', error_name: 'NoSuchBucket' });
-    expect(logs.find((line) => line.event === 'invalid_request' && line.request_id === 'garbage')).toMatchObject({ field: 'body' });
-    expect(logs.find((line) => line.event === 'invalid_request' && line.request_id === 'refused')).toMatchObject({ field: 'concurrency' });
+    expect(logs.find((line) => line.event === 'error')).toMatchObject({
+      request_id: 'missing',
+      error_name: 'NoSuchBucket',
+    });
+    expect(logs.find((line) => line.event === 'invalid_request' && line.request_id === 'garbage')).toMatchObject({
+      field: 'body',
+    });
+    expect(logs.find((line) => line.event === 'invalid_request' && line.request_id === 'refused')).toMatchObject({
+      field: 'concurrency',
+    });
     // One EMF document per job that ran or was refused (not for an unparseable body).
     expect(documents).toHaveLength(4);
   });
 
   it('returns every message when the whole batch fails, instead of throwing', async () => {
     const { handler } = sqsHandler();
-    const response = await handler(sqsEvent([['a', 'nope'], ['b', JSON.stringify({ bucket: uniqueBucket('gone') })]]), lambdaContext('batch-2'));
+    const response = await handler(
+      sqsEvent([
+        ['a', 'nope'],
+        ['b', JSON.stringify({ bucket: uniqueBucket('gone') })],
+      ]),
+      lambdaContext('batch-2'),
+    );
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['a', 'b']);
   });
 
@@ -171,17 +184,38 @@ describe('ensureManifestLifecycle against the S3 endpoint', () => {
         },
       }),
     );
-    const first = await ensureManifestLifecycle({ client: endpoint.client, bucket: shared, prefix: 'out/manifests/', days: 2 });
+    const first = await ensureManifestLifecycle({
+      client: endpoint.client,
+      bucket: shared,
+      prefix: 'out/manifests/',
+      days: 2,
+    });
     expect(first.changed).toBe(true);
-    const again = await ensureManifestLifecycle({ client: endpoint.client, bucket: shared, prefix: 'out/manifests/', days: 2 });
+    const again = await ensureManifestLifecycle({
+      client: endpoint.client,
+      bucket: shared,
+      prefix: 'out/manifests/',
+      days: 2,
+    });
     expect(again.changed).toBe(false);
 
-    const read = async () => (await endpoint.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: shared }))).Rules ?? [];
+    const read = async () =>
+      (await endpoint.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: shared }))).Rules ?? [];
     let rules = await read();
-    expect(rules.map((rule) => rule.ID).sort()).toEqual(['expire-logs', MANIFEST_LIFECYCLE_RULE_ID, 'tmp-cleanup'].sort());
-    expect(rules.find((rule) => rule.ID === 'expire-logs')).toMatchObject({ Filter: { Prefix: 'logs/' }, Expiration: { Days: 30 } });
+    expect(rules.map((rule) => rule.ID).sort()).toEqual(
+      ['expire-logs', MANIFEST_LIFECYCLE_RULE_ID, 'tmp-cleanup'].sort(),
+    );
+    expect(rules.find((rule) => rule.ID === 'expire-logs')).toMatchObject({
+      Filter: { Prefix: 'logs/' },
+      Expiration: { Days: 30 },
+    });
 
-    const changed = await ensureManifestLifecycle({ client: endpoint.client, bucket: shared, prefix: 'out/manifests/', days: 5 });
+    const changed = await ensureManifestLifecycle({
+      client: endpoint.client,
+      bucket: shared,
+      prefix: 'out/manifests/',
+      days: 5,
+    });
     expect(changed.changed).toBe(true);
     rules = await read();
     expect(rules).toHaveLength(3);
@@ -193,7 +227,9 @@ describe('ensureManifestLifecycle against the S3 endpoint', () => {
   });
 
   it('fails with S3 own error for a missing bucket', async () => {
-    await expect(ensureManifestLifecycle({ client: endpoint.client, bucket: uniqueBucket('lc-none') })).rejects.toMatchObject({
+    await expect(
+      ensureManifestLifecycle({ client: endpoint.client, bucket: uniqueBucket('lc-none') }),
+    ).rejects.toMatchObject({
       name: 'NoSuchBucket',
     });
   });

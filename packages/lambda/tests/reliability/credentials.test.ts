@@ -4,7 +4,16 @@ import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPresignHandler, type PresignHandlerOptions } from '../../src/handler.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
-import { lambdaContext, objectsUnder, pdfKeys, readText, rejection, sessionCredentials, uniqueBucket, within } from './helpers.js';
+import {
+  lambdaContext,
+  objectsUnder,
+  pdfKeys,
+  readText,
+  rejection,
+  sessionCredentials,
+  uniqueBucket,
+  within,
+} from './helpers.js';
 
 /**
  * The handler with temporary credentials that expire before the URLs would: it warns (an `expiry_capped` line, the
@@ -30,7 +39,11 @@ afterAll(async () => {
 });
 
 /** A handler through the proxy whose S3 clients sign with credentials expiring in `expiresInMs`. */
-function handlerWithCredentials(expiresInMs: number, options: PresignHandlerOptions = {}, env: Record<string, string> = {}) {
+function handlerWithCredentials(
+  expiresInMs: number,
+  options: PresignHandlerOptions = {},
+  env: Record<string, string> = {},
+) {
   const sink = lineSink();
   const credentials = sessionCredentials(expiresInMs);
   const handler = createPresignHandler({
@@ -52,7 +65,9 @@ describe('credentials that expire before the URLs would', () => {
       proxy.resetHits();
 
       // Act
-      const response = await within(handler({ bucket, prefix, expiry_seconds: 900 }, lambdaContext(`req-warn-${presigner}`)));
+      const response = await within(
+        handler({ bucket, prefix, expiry_seconds: 900 }, lambdaContext(`req-warn-${presigner}`)),
+      );
 
       // Assess: the response and the manifest.
       expect(response.statusCode).toBe(200);
@@ -68,7 +83,10 @@ describe('credentials that expire before the URLs would', () => {
       const effective = capped?.effective_expiry_seconds as number;
       expect(effective).toBeGreaterThanOrEqual(100);
       expect(effective).toBeLessThanOrEqual(120);
-      expect(logs.find((l) => l.event === 'complete')).toMatchObject({ effective_expiry_seconds: effective, count: keys.length });
+      expect(logs.find((l) => l.event === 'complete')).toMatchObject({
+        effective_expiry_seconds: effective,
+        count: keys.length,
+      });
       expect(metrics.find((m) => m.name === 'PresignExpiryCapped')).toMatchObject({ value: 1, unit: 'Count' });
       expect(new URL(body.manifest_url).searchParams.get('X-Amz-Expires')).toBe(String(effective));
       const lines = (await readText(endpoint.client, bucket, body.manifest_key)).trim().split('\n');
@@ -84,27 +102,30 @@ describe('credentials that expire before the URLs would', () => {
   it.each([
     ['ON_EXPIRY_CAPPED=refuse', {}, { ON_EXPIRY_CAPPED: 'refuse' }],
     ["the onExpiryCapped: 'refuse' option", { onExpiryCapped: 'refuse' as const }, {}],
-  ])('refuse (%s): fails with CREDENTIALS_EXPIRE_TOO_SOON before any S3 call, after an error line', async (_how, options, env) => {
-    // Prepare
-    const { handler, sink } = handlerWithCredentials(120_000, options, env);
-    const manifestsBefore = await objectsUnder(endpoint.client, bucket, 'manifests/');
-    proxy.resetHits();
+  ])(
+    'refuse (%s): fails with CREDENTIALS_EXPIRE_TOO_SOON before any S3 call, after an error line',
+    async (_how, options, env) => {
+      // Prepare
+      const { handler, sink } = handlerWithCredentials(120_000, options, env);
+      const manifestsBefore = await objectsUnder(endpoint.client, bucket, 'manifests/');
+      proxy.resetHits();
 
-    // Act
-    const error = await rejection(handler({ bucket, prefix, expiry_seconds: 900 }, lambdaContext('req-refuse')));
+      // Act
+      const error = await rejection(handler({ bucket, prefix, expiry_seconds: 900 }, lambdaContext('req-refuse')));
 
-    // Assess: refused before listing, nothing written, the failure logged and measured.
-    expect(error.code).toBe('CREDENTIALS_EXPIRE_TOO_SOON');
-    expect(error.message).toMatch(/before URLs valid for expiresIn=900 s would/);
-    expect(proxy.hits.total).toBe(0);
-    expect(proxy.hits.byOperation.ListObjectsV2).toBeUndefined();
-    const { logs, metrics } = readCaptured(sink.lines);
-    expect(logs.filter((l) => l.event === 'error')).toEqual([
-      expect.objectContaining({ request_id: 'req-refuse', error_name: 'PresignPipelineError', pages: 0, count: 0 }),
-    ]);
-    expect(metrics.find((m) => m.name === 'S3ListPages')?.value).toBe(0);
-    expect(await objectsUnder(endpoint.client, bucket, 'manifests/')).toEqual(manifestsBefore);
-  });
+      // Assess: refused before listing, nothing written, the failure logged and measured.
+      expect(error.code).toBe('CREDENTIALS_EXPIRE_TOO_SOON');
+      expect(error.message).toMatch(/before URLs valid for expiresIn=900 s would/);
+      expect(proxy.hits.total).toBe(0);
+      expect(proxy.hits.byOperation.ListObjectsV2).toBeUndefined();
+      const { logs, metrics } = readCaptured(sink.lines);
+      expect(logs.filter((l) => l.event === 'error')).toEqual([
+        expect.objectContaining({ request_id: 'req-refuse', error_name: 'PresignPipelineError', pages: 0, count: 0 }),
+      ]);
+      expect(metrics.find((m) => m.name === 'S3ListPages')?.value).toBe(0);
+      expect(await objectsUnder(endpoint.client, bucket, 'manifests/')).toEqual(manifestsBefore);
+    },
+  );
 
   it('refuse still runs when the credentials outlive the URLs', async () => {
     const { handler, sink } = handlerWithCredentials(3_600_000, {}, { ON_EXPIRY_CAPPED: 'refuse' });

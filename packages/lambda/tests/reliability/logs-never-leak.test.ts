@@ -32,7 +32,9 @@ afterAll(async () => {
 });
 
 /** Everything printed while `fn` runs: stdout and stderr writes and console calls, none of it passed through. */
-async function captureAllOutput<T>(fn: () => Promise<T>): Promise<{ output: string; outcome: { value?: T; error?: unknown } }> {
+async function captureAllOutput<T>(
+  fn: () => Promise<T>,
+): Promise<{ output: string; outcome: { value?: T; error?: unknown } }> {
   const chunks: string[] = [];
   const record = (chunk: unknown): void => {
     chunks.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
@@ -57,7 +59,9 @@ async function captureAllOutput<T>(fn: () => Promise<T>): Promise<{ output: stri
     outcome.error = error;
     // What the Lambda runtime prints for a failed invocation: the error's type, message and stack.
     const e = error as Error;
-    console.error(`ERROR\tInvoke Error\t${JSON.stringify({ errorType: e.name, errorMessage: e.message, stack: e.stack?.split('\n') })}`);
+    console.error(
+      `ERROR\tInvoke Error\t${JSON.stringify({ errorType: e.name, errorMessage: e.message, stack: e.stack?.split('\n') })}`,
+    );
   } finally {
     process.stdout.write = stdoutWrite;
     process.stderr.write = stderrWrite;
@@ -124,16 +128,24 @@ describe('logs never contain a URL signature or a credential', () => {
     expect(body).toMatchObject({ count: 10, errors: 2 });
     expect(body.manifest_url).toContain('X-Amz-Signature=');
     expect(body.manifest_url).toContain(`X-Amz-Security-Token=${encodeURIComponent(credentials.sessionToken)}`);
-    const lines = output.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.filter((l) => l.event === 'presign_error').map((l) => l.key)).toEqual([`${prefix}poison-1.pdf`, `${prefix}poison-2.pdf`]);
-    expect(lines.find((l) => l.event === 'presign_error')?.error).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/.*poison-1\.pdf\?\[redacted\] failed/);
+    const lines = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((l) => l.event === 'presign_error').map((l) => l.key)).toEqual([
+      `${prefix}poison-1.pdf`,
+      `${prefix}poison-2.pdf`,
+    ]);
+    expect(lines.find((l) => l.event === 'presign_error')?.error).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/.*poison-1\.pdf\?\[redacted\] failed/,
+    );
     expect(lines.some((l) => l._aws !== undefined)).toBe(true); // the EMF document was captured too
 
     // …and nothing printed holds a secret.
     expectNoSecrets(output);
   });
 
-  it('a failed invocation (the manifest URL cannot be made, its error embeds one): the error line and the runtime\'s error report hold no secret', async () => {
+  it("a failed invocation (the manifest URL cannot be made, its error embeds one): the error line and the runtime's error report hold no secret", async () => {
     // Act
     const { output, outcome } = await within(
       captureAllOutput(() => handler({ failManifest: true })({ bucket, prefix }, lambdaContext('req-leak-fail'))),

@@ -4,7 +4,16 @@ import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPresignHandler, type PresignHandlerOptions } from '../../src/handler.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
-import { lambdaContext, objectsUnder, pdfKeys, readText, rejection, uniqueBucket, uploadsIn, within } from './helpers.js';
+import {
+  lambdaContext,
+  objectsUnder,
+  pdfKeys,
+  readText,
+  rejection,
+  uniqueBucket,
+  uploadsIn,
+  within,
+} from './helpers.js';
 
 /**
  * How many attempts the handler's S3 clients make is the AWS SDK's `maxAttempts`: `clientConfig: { maxAttempts }`
@@ -63,7 +72,7 @@ async function expectManifestOfAllKeys(body: string): Promise<void> {
 }
 
 describe('retries in the handler', () => {
-  it('by default (the SDK\'s 3 attempts) two SlowDowns in a row on ListObjectsV2 are absorbed', async () => {
+  it("by default (the SDK's 3 attempts) two SlowDowns in a row on ListObjectsV2 are absorbed", async () => {
     delete process.env.AWS_MAX_ATTEMPTS;
     const { handler } = handlerThroughProxy([{ fault: 'slow-down', operation: 'ListObjectsV2', times: 2 }]);
     const response = await within(handler({ bucket, prefix }, lambdaContext('req-default')));
@@ -78,7 +87,10 @@ describe('retries in the handler', () => {
     const error = await rejection(handler({ bucket, prefix }, lambdaContext('req-env-1')));
     expect(error.name).toBe('SlowDown');
     expect(proxy.hits.byOperation.ListObjectsV2).toBe(1);
-    expect(readCaptured(sink.lines).logs.find((l) => l.event === 'error')).toMatchObject({ error_name: 'SlowDown', request_id: 'req-env-1' });
+    expect(readCaptured(sink.lines).logs.find((l) => l.event === 'error')).toMatchObject({
+      error_name: 'SlowDown',
+      request_id: 'req-env-1',
+    });
   });
 
   it('AWS_MAX_ATTEMPTS=5 absorbs four InternalErrors in a row on PutObject', async () => {
@@ -103,12 +115,16 @@ describe('retries in the handler', () => {
 
   it('a fault that outlasts the retries fails the invocation with the S3 error code, leaving no manifest and no upload', async () => {
     const manifestsBefore = await objectsUnder(endpoint.client, bucket, 'manifests/');
-    const { handler, sink } = handlerThroughProxy([{ fault: 'slow-down', operation: 'PutObject' }], { clientConfig: { maxAttempts: 2 } });
+    const { handler, sink } = handlerThroughProxy([{ fault: 'slow-down', operation: 'PutObject' }], {
+      clientConfig: { maxAttempts: 2 },
+    });
     const error = await rejection(handler({ bucket, prefix }, lambdaContext('req-persistent')));
     expect(error.name).toBe('SlowDown');
     expect(proxy.hits.byOperation.PutObject).toBe(2);
     const { logs, metrics } = readCaptured(sink.lines);
-    expect(logs.filter((l) => l.event === 'error')).toEqual([expect.objectContaining({ error_name: 'SlowDown', count: keys.length })]);
+    expect(logs.filter((l) => l.event === 'error')).toEqual([
+      expect.objectContaining({ error_name: 'SlowDown', count: keys.length }),
+    ]);
     expect(metrics.find((m) => m.name === 'ManifestBytes')?.value).toBe(0);
     expect(await objectsUnder(endpoint.client, bucket, 'manifests/')).toEqual(manifestsBefore);
     expect(await uploadsIn(endpoint.client, bucket)).toBe(0);

@@ -26,7 +26,10 @@ interface WarmReport {
   warnings: string[];
 }
 
-function runScript(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runScript(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--expose-gc', SCRIPT, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -64,7 +67,10 @@ describe('warm Lambda reuse: 1,000 invocations in one process', () => {
       };
 
       // Act
-      const { code, stdout, stderr } = await runScript(['--invocations', String(INVOCATIONS), '--keys', '20', '--warmup', '100', '--json'], env);
+      const { code, stdout, stderr } = await runScript(
+        ['--invocations', String(INVOCATIONS), '--keys', '20', '--warmup', '100', '--json'],
+        env,
+      );
 
       // Assess
       expect({ code, stderr: stderr.slice(0, 2000) }).toEqual({ code: 0, stderr: '' });

@@ -27,9 +27,17 @@ describe('allow-list', () => {
     const policy = resolveAccessPolicy({ ALLOWED_BUCKETS: 'reports', ALLOWED_PREFIXES: 'team-a/' });
     expect(checkAccess(config({ bucket: 'reports', prefix: 'team-a/2026/' }), policy)).toBeUndefined();
     expect(checkAccess(config({ bucket: 'reports', prefix: 'team-a/' }), policy)).toBeUndefined();
-    expect(checkAccess(config({ bucket: 'reports', prefix: 'team-b/' }), policy)).toMatchObject({ statusCode: 403, field: 'prefix' });
-    expect(checkAccess(config({ bucket: 'other', prefix: 'team-a/' }), policy)).toMatchObject({ statusCode: 403, field: 'bucket' });
-    expect(checkAccess(config({ bucket: 'reports' }, { PREFIX: 'team-b/' }), policy)).toMatchObject({ field: 'PREFIX' });
+    expect(checkAccess(config({ bucket: 'reports', prefix: 'team-b/' }), policy)).toMatchObject({
+      statusCode: 403,
+      field: 'prefix',
+    });
+    expect(checkAccess(config({ bucket: 'other', prefix: 'team-a/' }), policy)).toMatchObject({
+      statusCode: 403,
+      field: 'bucket',
+    });
+    expect(checkAccess(config({ bucket: 'reports' }, { PREFIX: 'team-b/' }), policy)).toMatchObject({
+      field: 'PREFIX',
+    });
   });
 
   it('applies a prefix list alone to every bucket', () => {
@@ -48,20 +56,34 @@ describe('idempotency settings', () => {
 
   it('reads IDEMPOTENCY_TABLE, IDEMPOTENCY_TTL_SECONDS and DYNAMODB_ENDPOINT_URL', () => {
     expect(
-      resolveIdempotencySettings({ IDEMPOTENCY_TABLE: 'jobs', IDEMPOTENCY_TTL_SECONDS: ' 600 ', DYNAMODB_ENDPOINT_URL: 'http://127.0.0.1:1' }, undefined),
+      resolveIdempotencySettings(
+        { IDEMPOTENCY_TABLE: 'jobs', IDEMPOTENCY_TTL_SECONDS: ' 600 ', DYNAMODB_ENDPOINT_URL: 'http://127.0.0.1:1' },
+        undefined,
+      ),
     ).toEqual({ tableName: 'jobs', ttlSeconds: 600, marginSeconds: 60, endpoint: 'http://127.0.0.1:1' });
-    expect(resolveIdempotencySettings({ IDEMPOTENCY_TABLE: 'jobs' }, undefined)).toEqual({ tableName: 'jobs', ttlSeconds: 3600, marginSeconds: 60 });
+    expect(resolveIdempotencySettings({ IDEMPOTENCY_TABLE: 'jobs' }, undefined)).toEqual({
+      tableName: 'jobs',
+      ttlSeconds: 3600,
+      marginSeconds: 60,
+    });
   });
 
   it('refuses a bad IDEMPOTENCY_TTL_SECONDS, naming it', () => {
-    expect(resolveIdempotencySettings({ IDEMPOTENCY_TABLE: 'jobs', IDEMPOTENCY_TTL_SECONDS: '0' }, undefined)).toMatchObject({
+    expect(
+      resolveIdempotencySettings({ IDEMPOTENCY_TABLE: 'jobs', IDEMPOTENCY_TTL_SECONDS: '0' }, undefined),
+    ).toMatchObject({
       statusCode: 400,
       field: 'IDEMPOTENCY_TTL_SECONDS',
     });
   });
 
   it('lets options win over the environment', () => {
-    expect(resolveIdempotencySettings({ IDEMPOTENCY_TABLE: 'env', IDEMPOTENCY_TTL_SECONDS: 'bad' }, { tableName: 'opt', ttlSeconds: 120 })).toEqual({
+    expect(
+      resolveIdempotencySettings(
+        { IDEMPOTENCY_TABLE: 'env', IDEMPOTENCY_TTL_SECONDS: 'bad' },
+        { tableName: 'opt', ttlSeconds: 120 },
+      ),
+    ).toEqual({
       tableName: 'opt',
       ttlSeconds: 120,
       marginSeconds: 60,

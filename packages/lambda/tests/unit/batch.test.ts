@@ -4,11 +4,18 @@ import { BatchInputError, batchPartKey, createBatchHandler, createManifestIndexH
 import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
 import { memoryS3Client } from '../helpers/memory-s3.js';
 
-const context = (requestId = 'batch-req'): Context => ({ awsRequestId: requestId, getRemainingTimeInMillis: () => 60_000 }) as unknown as Context;
+const context = (requestId = 'batch-req'): Context =>
+  ({ awsRequestId: requestId, getRemainingTimeInMillis: () => 60_000 }) as unknown as Context;
 
 /** Items in the shape the s3:listObjectsV2 ItemReader produces. */
 function items(keys: readonly string[]) {
-  return keys.map((Key, i) => ({ Key, Etag: `"${i.toString(16).padStart(32, '0')}"`, LastModified: 1_775_000_000 + i, Size: 10 + i, StorageClass: 'STANDARD' }));
+  return keys.map((Key, i) => ({
+    Key,
+    Etag: `"${i.toString(16).padStart(32, '0')}"`,
+    LastModified: 1_775_000_000 + i,
+    Size: 10 + i,
+    StorageClass: 'STANDARD',
+  }));
 }
 
 const keys = ['r/a.pdf', 'r/b.txt', 'r/c.PDF', 'r/d/', 'r/e.pdf.txt', 'r/f.Pdf', 'r/g.csv'];
@@ -39,7 +46,11 @@ describe('createBatchHandler: input validation, before any S3 call', () => {
     ['no bucket', batch({ bucket: undefined }), 'BatchInput.bucket'],
     ['an invalid bucket name', batch({ bucket: 'Not_A_Bucket' }), 'BatchInput.bucket'],
     ['no run', batch({ run: undefined }), 'BatchInput.run'],
-    ['a run with a slash (an execution ARN)', batch({ run: 'arn:aws:states:us-east-1:1:execution:sm:x' }), 'BatchInput.run'],
+    [
+      'a run with a slash (an execution ARN)',
+      batch({ run: 'arn:aws:states:us-east-1:1:execution:sm:x' }),
+      'BatchInput.run',
+    ],
     ['a run of ..', batch({ run: '..' }), 'BatchInput.run'],
     ['expiry_seconds of 0', batch({ expiry_seconds: 0.5 }), 'BatchInput.expiry_seconds'],
     ['expiry_seconds over seven days', batch({ expiry_seconds: 604_801 }), 'BatchInput.expiry_seconds'],
@@ -57,15 +68,27 @@ describe('createBatchHandler: input validation, before any S3 call', () => {
     expect(error.field).toBe(field);
     expect(error.message).toContain(field.replace(/\[\d+\]\.Key$/, ''));
     expect(s3.calls()).toBe(0);
-    expect(readCaptured(sink.lines).logs).toEqual([expect.objectContaining({ event: 'invalid_batch', field, error_name: 'InvalidBatchInput' })]);
+    expect(readCaptured(sink.lines).logs).toEqual([
+      expect.objectContaining({ event: 'invalid_batch', field, error_name: 'InvalidBatchInput' }),
+    ]);
   });
 
   it('refuses buckets and keys outside the allow-list with ForbiddenBatchInput', async () => {
     const s3 = countingS3Client();
     const byOption = createBatchHandler({ s3Client: s3.client, write: () => {}, env: {}, allowedBuckets: ['other'] });
-    expect(await rejection(byOption(batch(), context()))).toMatchObject({ name: 'ForbiddenBatchInput', field: 'BatchInput.bucket' });
-    const byEnv = createBatchHandler({ s3Client: s3.client, write: () => {}, env: { ALLOWED_BUCKETS: 'reports', ALLOWED_PREFIXES: 'r/a,r/b' } });
-    expect(await rejection(byEnv(batch(), context()))).toMatchObject({ name: 'ForbiddenBatchInput', field: 'Items[2].Key' });
+    expect(await rejection(byOption(batch(), context()))).toMatchObject({
+      name: 'ForbiddenBatchInput',
+      field: 'BatchInput.bucket',
+    });
+    const byEnv = createBatchHandler({
+      s3Client: s3.client,
+      write: () => {},
+      env: { ALLOWED_BUCKETS: 'reports', ALLOWED_PREFIXES: 'r/a,r/b' },
+    });
+    expect(await rejection(byEnv(batch(), context()))).toMatchObject({
+      name: 'ForbiddenBatchInput',
+      field: 'Items[2].Key',
+    });
     expect(s3.calls()).toBe(0);
   });
 
@@ -89,11 +112,19 @@ describe('createBatchHandler: a batch becomes one part manifest', () => {
 
     // Assess: the answer is small and exact.
     expect(Object.keys(result)).toEqual(['part_key', 'count', 'errors']);
-    expect(result).toEqual({ part_key: batchPartKey('manifests/', 'exec-2026-04-01', items(keys)), count: 3, errors: 0 });
+    expect(result).toEqual({
+      part_key: batchPartKey('manifests/', 'exec-2026-04-01', items(keys)),
+      count: 3,
+      errors: 0,
+    });
     expect(result.part_key).toMatch(/^manifests\/exec-2026-04-01\/part-[0-9a-f]{16}\.jsonl$/);
     // The part: the .pdf keys (any case) in batch order, each with a URL for its key, valid 900 s.
     expect(s3.manifestKeys(result.part_key!)).toEqual(['r/a.pdf', 'r/c.PDF', 'r/f.Pdf']);
-    const lines = s3.objects.get(result.part_key!)!.trim().split('\n').map((line) => JSON.parse(line) as { key: string; url: string });
+    const lines = s3.objects
+      .get(result.part_key!)!
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { key: string; url: string });
     for (const line of lines) {
       const url = new URL(line.url);
       expect(url.pathname).toBe(`/reports/${line.key.split('/').map(encodeURIComponent).join('/')}`);
@@ -106,7 +137,15 @@ describe('createBatchHandler: a batch becomes one part manifest', () => {
     // One batch_complete line, no URL in any line, one EMF document.
     const { logs, documents, metrics } = readCaptured(sink.lines);
     expect(logs).toEqual([
-      expect.objectContaining({ event: 'batch_complete', request_id: 'batch-req', run: 'exec-2026-04-01', part_key: result.part_key, items: keys.length, count: 3, errors: 0 }),
+      expect.objectContaining({
+        event: 'batch_complete',
+        request_id: 'batch-req',
+        run: 'exec-2026-04-01',
+        part_key: result.part_key,
+        items: keys.length,
+        count: 3,
+        errors: 0,
+      }),
     ]);
     expect(sink.lines.join('\n')).not.toContain('X-Amz-Signature');
     expect(documents).toHaveLength(1);
@@ -149,7 +188,9 @@ describe('createBatchHandler: a batch becomes one part manifest', () => {
     const sink = lineSink();
     const handler = createBatchHandler({ s3Client: s3.client, write: sink.write, env: {} });
     await expect(handler(batch(), context())).rejects.toMatchObject({ name: 'SlowDown' });
-    expect(readCaptured(sink.lines).logs).toContainEqual(expect.objectContaining({ event: 'error', error_name: 'SlowDown' }));
+    expect(readCaptured(sink.lines).logs).toContainEqual(
+      expect.objectContaining({ event: 'error', error_name: 'SlowDown' }),
+    );
     expect(readCaptured(sink.lines).documents).toHaveLength(1);
     // The retry succeeds and writes the part the first attempt meant to write.
     const retried = await handler(batch(), context());
@@ -188,10 +229,18 @@ describe('createBatchHandler: S3 Inventory rows (a MANIFEST ItemReader)', () => 
 describe('createManifestIndexHandler: the final step', () => {
   it('indexes every part of the run, presigned, with the counts the batches stored', async () => {
     // Prepare: two parts of the run, plus objects that are not parts of it.
-    const s3 = memoryS3Client({ keys: ['manifests/exec-1/notes.txt', 'manifests/exec-10/part-0000000000000000.jsonl'] });
+    const s3 = memoryS3Client({
+      keys: ['manifests/exec-1/notes.txt', 'manifests/exec-10/part-0000000000000000.jsonl'],
+    });
     const batchHandler = createBatchHandler({ s3Client: s3.client, write: () => {}, env: {} });
-    const one = await batchHandler({ Items: items(['r/1.pdf', 'r/2.pdf', 'r/3.txt']), BatchInput: { bucket: 'reports', run: 'exec-1' } }, context());
-    const two = await batchHandler({ Items: items(['r/4.PDF']), BatchInput: { bucket: 'reports', run: 'exec-1' } }, context());
+    const one = await batchHandler(
+      { Items: items(['r/1.pdf', 'r/2.pdf', 'r/3.txt']), BatchInput: { bucket: 'reports', run: 'exec-1' } },
+      context(),
+    );
+    const two = await batchHandler(
+      { Items: items(['r/4.PDF']), BatchInput: { bucket: 'reports', run: 'exec-1' } },
+      context(),
+    );
     const sink = lineSink();
     const handler = createManifestIndexHandler({ s3Client: s3.client, write: sink.write, env: {} });
 
@@ -202,7 +251,11 @@ describe('createManifestIndexHandler: the final step', () => {
     expect(Object.keys(result)).toEqual(['index_key', 'index_url', 'parts', 'count', 'errors', 'urls_expire_at']);
     expect(result).toMatchObject({ index_key: 'manifests/exec-1/index.jsonl', parts: 2, count: 3, errors: 0 });
     expect(new URL(result.index_url).searchParams.get('X-Amz-Expires')).toBe('600');
-    const lines = s3.objects.get(result.index_key)!.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = s3.objects
+      .get(result.index_key)!
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.map((line) => line.key)).toEqual([one.part_key, two.part_key].sort());
     expect(lines.map((line) => Object.keys(line))).toEqual([
       ['key', 'url', 'count', 'errors'],
@@ -211,7 +264,9 @@ describe('createManifestIndexHandler: the final step', () => {
     const counts = Object.fromEntries(lines.map((line) => [line.key, line.count]));
     expect(counts).toEqual({ [one.part_key!]: 2, [two.part_key!]: 1 });
     expect(Date.parse(String(result.urls_expire_at)) - Date.now()).toBeGreaterThan(500_000);
-    expect(readCaptured(sink.lines).logs).toEqual([expect.objectContaining({ event: 'index_complete', parts: 2, count: 3 })]);
+    expect(readCaptured(sink.lines).logs).toEqual([
+      expect.objectContaining({ event: 'index_complete', parts: 2, count: 3 }),
+    ]);
     expect(sink.lines.join('\n')).not.toContain('X-Amz-Signature');
 
     // Running it again rewrites the same index.

@@ -7,7 +7,9 @@ const env = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SEC
 describe('createClientCache presigner choice', () => {
   it('signs with the fast presigner by default, and its URLs equal the SDK presigner for the same client and clock', async () => {
     // Prepare
-    const clients = createClientCache({ clientConfig: { credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } } })(env, 'http://127.0.0.1:9000');
+    const clients = createClientCache({
+      clientConfig: { credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } },
+    })(env, 'http://127.0.0.1:9000');
 
     // Act
     const viaDefault = clients.presigner;

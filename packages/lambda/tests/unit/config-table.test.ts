@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_FIELDS, renderConfigTable, showValue, type ConfigFieldRow, type FieldExample } from '../../src/config-fields.js';
+import {
+  CONFIG_FIELDS,
+  renderConfigTable,
+  showValue,
+  type ConfigFieldRow,
+  type FieldExample,
+} from '../../src/config-fields.js';
 import { resolveConfig, type HandlerEnv } from '../../src/config.js';
 import { createPresignHandler } from '../../src/handler.js';
 import { countingS3Client } from '../helpers/capture.js';
@@ -17,7 +23,8 @@ const context = (): Context =>
 
 function inputsOf(row: ConfigFieldRow, example: FieldExample): { event: Record<string, unknown>; env: HandlerEnv } {
   const inEvent = row.event === example.name;
-  if (!inEvent && !(row.env ?? []).includes(example.name)) throw new Error(`example ${example.name} is not a name of its row`);
+  if (!inEvent && !(row.env ?? []).includes(example.name))
+    throw new Error(`example ${example.name} is not a name of its row`);
   return {
     event: { ...(example.withEvent ?? {}), ...(inEvent ? { [example.name]: example.value } : {}) },
     env: { ...(example.with ?? {}), ...(inEvent ? {} : { [example.name]: example.value as string }) },
@@ -34,7 +41,9 @@ describe('docs/handler.md configuration table', () => {
     const start = text.indexOf(START);
     const end = text.indexOf(END);
     expect(start, `docs/handler.md lacks the marker ${START}`).toBeGreaterThan(-1);
-    expect(text.slice(start + START.length, end).trim(), 'regenerate the table with renderConfigTable()').toBe(renderConfigTable());
+    expect(text.slice(start + START.length, end).trim(), 'regenerate the table with renderConfigTable()').toBe(
+      renderConfigTable(),
+    );
   });
 
   it('has a row for every event field and variable the code reads', () => {
@@ -45,7 +54,20 @@ describe('docs/handler.md configuration table', () => {
     const read = new Set([...sources.matchAll(/env(?:\?)?\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
     for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_LAMBDA_FUNCTION_NAME']) read.delete(name);
     for (const name of read) expect(names, `${name} is read but not documented`).toContain(name);
-    for (const name of ['bucket', 'prefix', 'expiry_seconds', 'page_size', 'concurrency', 'start_after', 'inventory_manifest', 'list_concurrency', 'resume_token', 'modified_after', 'modified_before']) expect(names).toContain(name);
+    for (const name of [
+      'bucket',
+      'prefix',
+      'expiry_seconds',
+      'page_size',
+      'concurrency',
+      'start_after',
+      'inventory_manifest',
+      'list_concurrency',
+      'resume_token',
+      'modified_after',
+      'modified_before',
+    ])
+      expect(names).toContain(name);
   });
 
   it.each(cases)('%s: the handler does what the row says', async (_name, row, example) => {

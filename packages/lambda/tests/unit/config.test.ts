@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { bucketNameProblem, isPythonFalsy, parsePythonInt, resolveConfig, type ConfigResult, type PresignConfig } from '../../src/config.js';
+import {
+  bucketNameProblem,
+  isPythonFalsy,
+  parsePythonInt,
+  resolveConfig,
+  type ConfigResult,
+  type PresignConfig,
+} from '../../src/config.js';
 
 function ok(result: ConfigResult): PresignConfig {
   if (!result.ok) throw new Error(`expected a configuration, got ${JSON.stringify(result.rejection)}`);
@@ -48,15 +55,28 @@ describe('resolveConfig: defaults and fallbacks', () => {
   });
 
   it('falls back to BUCKET_NAME, PREFIX, URL_EXPIRY_SECONDS and QUEUE_MAX', () => {
-    const config = ok(resolveConfig({}, { BUCKET_NAME: 'env-bucket', PREFIX: 'env/', URL_EXPIRY_SECONDS: '120', QUEUE_MAX: '50' }));
+    const config = ok(
+      resolveConfig({}, { BUCKET_NAME: 'env-bucket', PREFIX: 'env/', URL_EXPIRY_SECONDS: '120', QUEUE_MAX: '50' }),
+    );
     expect(config).toMatchObject({ bucket: 'env-bucket', prefix: 'env/', expirySeconds: 120, queueMax: 50 });
     expect(config.sources).toEqual({ bucket: 'env', prefix: 'env', expirySeconds: 'env' });
   });
 
   it('prefers event values to the environment', () => {
     const env = { BUCKET_NAME: 'env-bucket', PREFIX: 'env/', URL_EXPIRY_SECONDS: '120' };
-    const config = ok(resolveConfig({ bucket: 'event-bucket', prefix: 'event/', expiry_seconds: 60, page_size: 10, concurrency: 8 }, env));
-    expect(config).toMatchObject({ bucket: 'event-bucket', prefix: 'event/', expirySeconds: 60, pageSize: 10, concurrency: 8 });
+    const config = ok(
+      resolveConfig(
+        { bucket: 'event-bucket', prefix: 'event/', expiry_seconds: 60, page_size: 10, concurrency: 8 },
+        env,
+      ),
+    );
+    expect(config).toMatchObject({
+      bucket: 'event-bucket',
+      prefix: 'event/',
+      expirySeconds: 60,
+      pageSize: 10,
+      concurrency: 8,
+    });
     expect(config.sources).toEqual({ bucket: 'event', prefix: 'event', expirySeconds: 'event' });
   });
 
@@ -74,7 +94,9 @@ describe('resolveConfig: defaults and fallbacks', () => {
   });
 
   it('falls back for expiry_seconds 0, page_size 0 and concurrency 0 (Python-falsy), to env or the defaults', () => {
-    const config = ok(resolveConfig({ expiry_seconds: 0, page_size: 0, concurrency: 0 }, { URL_EXPIRY_SECONDS: '300' }));
+    const config = ok(
+      resolveConfig({ expiry_seconds: 0, page_size: 0, concurrency: 0 }, { URL_EXPIRY_SECONDS: '300' }),
+    );
     expect(config).toMatchObject({ expirySeconds: 300, pageSize: 1000, concurrency: 4 });
   });
 
@@ -89,20 +111,28 @@ describe('resolveConfig: defaults and fallbacks', () => {
   });
 
   it('does not fall back for the truthy string "0": it is validated and refused', () => {
-    expect(rejected(resolveConfig({ expiry_seconds: '0' }, {}))).toMatchObject({ statusCode: 400, field: 'expiry_seconds' });
+    expect(rejected(resolveConfig({ expiry_seconds: '0' }, {}))).toMatchObject({
+      statusCode: 400,
+      field: 'expiry_seconds',
+    });
   });
 
   it('reads S3_ENDPOINT_URL from the environment only, and an empty one means unset', () => {
     expect(ok(resolveConfig({}, { S3_ENDPOINT_URL: 'http://127.0.0.1:9000' })).endpoint).toBe('http://127.0.0.1:9000');
     expect(ok(resolveConfig({}, { S3_ENDPOINT_URL: '' })).endpoint).toBeUndefined();
-    expect(ok(resolveConfig({ S3_ENDPOINT_URL: 'http://evil:1', endpoint: 'http://evil:2' } as never, {})).endpoint).toBeUndefined();
+    expect(
+      ok(resolveConfig({ S3_ENDPOINT_URL: 'http://evil:1', endpoint: 'http://evil:2' } as never, {})).endpoint,
+    ).toBeUndefined();
   });
 
   it('takes the public endpoint from S3_PUBLIC_ENDPOINT_URL, the option winning', () => {
-    expect(ok(resolveConfig({}, { S3_PUBLIC_ENDPOINT_URL: 'http://public:9000' })).publicEndpoint).toBe('http://public:9000');
-    expect(ok(resolveConfig({}, { S3_PUBLIC_ENDPOINT_URL: 'http://env:1' }, { publicEndpoint: 'https://opt.example' })).publicEndpoint).toBe(
-      'https://opt.example',
+    expect(ok(resolveConfig({}, { S3_PUBLIC_ENDPOINT_URL: 'http://public:9000' })).publicEndpoint).toBe(
+      'http://public:9000',
     );
+    expect(
+      ok(resolveConfig({}, { S3_PUBLIC_ENDPOINT_URL: 'http://env:1' }, { publicEndpoint: 'https://opt.example' }))
+        .publicEndpoint,
+    ).toBe('https://opt.example');
   });
 });
 
@@ -147,13 +177,19 @@ describe('resolveConfig: integers as Python int() reads them', () => {
   });
 
   it('names URL_EXPIRY_SECONDS when the bad value came from the environment', () => {
-    expect(rejected(resolveConfig({}, { URL_EXPIRY_SECONDS: 'soon' }))).toMatchObject({ statusCode: 400, field: 'URL_EXPIRY_SECONDS' });
+    expect(rejected(resolveConfig({}, { URL_EXPIRY_SECONDS: 'soon' }))).toMatchObject({
+      statusCode: 400,
+      field: 'URL_EXPIRY_SECONDS',
+    });
     expect(rejected(resolveConfig({}, { URL_EXPIRY_SECONDS: '' }))).toMatchObject({ field: 'URL_EXPIRY_SECONDS' });
     expect(ok(resolveConfig({}, { URL_EXPIRY_SECONDS: ' 60 ' })).expirySeconds).toBe(60);
   });
 
   it('bounds page_size to 1..1000 and concurrency to 1..256', () => {
-    expect(ok(resolveConfig({ page_size: '1000', concurrency: '256' }, {}))).toMatchObject({ pageSize: 1000, concurrency: 256 });
+    expect(ok(resolveConfig({ page_size: '1000', concurrency: '256' }, {}))).toMatchObject({
+      pageSize: 1000,
+      concurrency: 256,
+    });
     expect(ok(resolveConfig({ page_size: 1, concurrency: 1 }, {}))).toMatchObject({ pageSize: 1, concurrency: 1 });
     expect(rejected(resolveConfig({ page_size: 1001 }, {}))).toMatchObject({ statusCode: 400, field: 'page_size' });
     expect(rejected(resolveConfig({ page_size: -1 }, {}))).toMatchObject({ field: 'page_size' });
@@ -182,7 +218,11 @@ describe('resolveConfig: shapes and strings', () => {
     ['a Date', new Date(0), 'a non-plain object'],
   ])('refuses an event that is %s', (_name, event, kind) => {
     const rejection = rejected(resolveConfig(event, {}));
-    expect(rejection).toEqual({ statusCode: 400, field: 'event', error: `The event must be a JSON object, got ${kind}` });
+    expect(rejection).toEqual({
+      statusCode: 400,
+      field: 'event',
+      error: `The event must be a JSON object, got ${kind}`,
+    });
   });
 
   it.each([
@@ -204,9 +244,13 @@ describe('resolveConfig: shapes and strings', () => {
   });
 
   it('refuses a malformed S3_ENDPOINT_URL or public endpoint, naming the variable or option', () => {
-    expect(rejected(resolveConfig({}, { S3_ENDPOINT_URL: 'localhost:9000' }))).toMatchObject({ field: 'S3_ENDPOINT_URL' });
+    expect(rejected(resolveConfig({}, { S3_ENDPOINT_URL: 'localhost:9000' }))).toMatchObject({
+      field: 'S3_ENDPOINT_URL',
+    });
     expect(rejected(resolveConfig({}, { S3_ENDPOINT_URL: 'ftp://host' }))).toMatchObject({ field: 'S3_ENDPOINT_URL' });
-    expect(rejected(resolveConfig({}, { S3_PUBLIC_ENDPOINT_URL: 'http://u:p@host' }))).toMatchObject({ field: 'S3_PUBLIC_ENDPOINT_URL' });
+    expect(rejected(resolveConfig({}, { S3_PUBLIC_ENDPOINT_URL: 'http://u:p@host' }))).toMatchObject({
+      field: 'S3_PUBLIC_ENDPOINT_URL',
+    });
     expect(rejected(resolveConfig({}, {}, { publicEndpoint: 'nope' }))).toMatchObject({ field: 'publicEndpoint' });
   });
 
@@ -248,9 +292,12 @@ describe('resolveConfig: shapes and strings', () => {
 });
 
 describe('bucketNameProblem', () => {
-  it.each(['abc', 'my-company-reports-bucket', 'a.b.c', 'a'.repeat(63), '1bucket', 'bucket-1', 'data--usw2-az1--x-s3'])('accepts %s', (name) => {
-    expect(bucketNameProblem(name)).toBeUndefined();
-  });
+  it.each(['abc', 'my-company-reports-bucket', 'a.b.c', 'a'.repeat(63), '1bucket', 'bucket-1', 'data--usw2-az1--x-s3'])(
+    'accepts %s',
+    (name) => {
+      expect(bucketNameProblem(name)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['ab', 'must be 3 to 63 characters long'],
@@ -288,7 +335,8 @@ describe('Python helpers', () => {
   it('isPythonFalsy matches Python truthiness for JSON values', () => {
     for (const value of [undefined, null, false, 0, -0, '', [], {}]) expect(isPythonFalsy(value)).toBe(true);
     // float('nan') and float('inf') are truthy in Python.
-    for (const value of [true, 1, -1, '0', ' ', [0], { a: 0 }, Number.NaN, Number.POSITIVE_INFINITY]) expect(isPythonFalsy(value)).toBe(false);
+    for (const value of [true, 1, -1, '0', ' ', [0], { a: 0 }, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(isPythonFalsy(value)).toBe(false);
   });
 
   it('parsePythonInt refuses non-ASCII digits and unsafe integers', () => {

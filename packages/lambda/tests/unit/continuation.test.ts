@@ -7,7 +7,11 @@ import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js'
 import { memoryS3Client } from '../helpers/memory-s3.js';
 
 const context = (remainingMs: number, requestId = 'req-cont'): Context =>
-  ({ awsRequestId: requestId, getRemainingTimeInMillis: () => remainingMs, functionName: 'unit' }) as unknown as Context;
+  ({
+    awsRequestId: requestId,
+    getRemainingTimeInMillis: () => remainingMs,
+    functionName: 'unit',
+  }) as unknown as Context;
 
 function ok(result: ConfigResult): PresignConfig {
   if (!result.ok) throw new Error(`expected a configuration, got ${JSON.stringify(result.rejection)}`);
@@ -45,7 +49,9 @@ describe('resolveConfig: start_after and DEADLINE_MARGIN_MS', () => {
     expect(ok(resolveConfig({}, {})).deadlineMarginMs).toBe(30_000);
     expect(ok(resolveConfig({}, { DEADLINE_MARGIN_MS: '5000' })).deadlineMarginMs).toBe(5000);
     expect(ok(resolveConfig({}, { DEADLINE_MARGIN_MS: '1000' })).deadlineMarginMs).toBe(MIN_DEADLINE_MARGIN_MS);
-    expect(ok(resolveConfig({}, { DEADLINE_MARGIN_MS: 'soon' }, { deadlineMarginMs: 2000 })).deadlineMarginMs).toBe(2000);
+    expect(ok(resolveConfig({}, { DEADLINE_MARGIN_MS: 'soon' }, { deadlineMarginMs: 2000 })).deadlineMarginMs).toBe(
+      2000,
+    );
   });
 
   it.each(['-1', '0', '999', '1.5', 'soon', '', '1e3', 'NaN'])('refuses DEADLINE_MARGIN_MS=%j', (value) => {
@@ -65,7 +71,10 @@ describe('deadlineOf and invocationBudget', () => {
 
   it('reads the context once, and gives no budget without a usable one', () => {
     const read = vi.fn(() => 12_345);
-    expect(invocationBudget({ getRemainingTimeInMillis: read } as unknown as Context, 7)).toEqual({ startedAt: 7, remainingMs: 12_345 });
+    expect(invocationBudget({ getRemainingTimeInMillis: read } as unknown as Context, 7)).toEqual({
+      startedAt: 7,
+      remainingMs: 12_345,
+    });
     expect(read).toHaveBeenCalledTimes(1);
     expect(invocationBudget(undefined)).toBeUndefined();
     expect(invocationBudget({} as Context)).toBeUndefined();
@@ -90,7 +99,15 @@ describe('createPresignHandler: continuation input is checked before any S3 call
   });
 
   it('refuses a bad deadlineMarginMs option when the handler is created', () => {
-    for (const deadlineMarginMs of [-1, 0, 999, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '1000' as unknown as number]) {
+    for (const deadlineMarginMs of [
+      -1,
+      0,
+      999,
+      1.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      '1000' as unknown as number,
+    ]) {
       expect(() => createPresignHandler({ deadlineMarginMs })).toThrow(/deadlineMarginMs/);
     }
   });
@@ -125,11 +142,23 @@ describe('createPresignHandler: deadline-aware runs and continuation (S3 in memo
     // Assess: five pages listed (the deadline passes during the fifth), 17 .pdf among the 50 keys listed.
     expect(first.statusCode).toBe(200);
     const body = JSON.parse(first.body) as Record<string, unknown>;
-    expect(Object.keys(body)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url', 'complete', 'next_start_after']);
+    expect(Object.keys(body)).toEqual([
+      'count',
+      'errors',
+      'manifest_key',
+      'manifest_url',
+      'complete',
+      'next_start_after',
+    ]);
     expect(body).toMatchObject({ count: 17, errors: 0, complete: false, next_start_after: 'p/0049.txt' });
     expect(s3.count('ListObjectsV2')).toBe(5);
     // Workers finish keys in any order; what matters is which keys the manifest holds.
-    expect([...s3.manifestKeys(String(body.manifest_key))].sort()).toEqual(keys.slice(0, 50).filter((k) => k.endsWith('.pdf')).sort());
+    expect([...s3.manifestKeys(String(body.manifest_key))].sort()).toEqual(
+      keys
+        .slice(0, 50)
+        .filter((k) => k.endsWith('.pdf'))
+        .sort(),
+    );
     expect(readCaptured(sink.lines).logs.find((l) => l.event === 'complete')).toMatchObject({
       complete: false,
       next_start_after: 'p/0049.txt',
@@ -137,13 +166,20 @@ describe('createPresignHandler: deadline-aware runs and continuation (S3 in memo
     });
 
     // Act: continue with a generous budget.
-    const second = await handler({ bucket: 'reports', prefix: 'p/', page_size: 10, start_after: body.next_start_after }, context(900_000, 'run-2'));
+    const second = await handler(
+      { bucket: 'reports', prefix: 'p/', page_size: 10, start_after: body.next_start_after },
+      context(900_000, 'run-2'),
+    );
 
     // Assess: the listing resumed after p/0049.txt, and the rest came in one run.
     const secondBody = JSON.parse(second.body) as Record<string, unknown>;
     expect(Object.keys(secondBody)).toEqual(['count', 'errors', 'manifest_key', 'manifest_url', 'complete']);
     expect(secondBody).toMatchObject({ count: 100 - 17, complete: true });
-    expect(s3.calls.filter((c) => c.name === 'ListObjectsV2')[5]?.input).toMatchObject({ Prefix: 'p/', StartAfter: 'p/0049.txt', MaxKeys: 10 });
+    expect(s3.calls.filter((c) => c.name === 'ListObjectsV2')[5]?.input).toMatchObject({
+      Prefix: 'p/',
+      StartAfter: 'p/0049.txt',
+      MaxKeys: 10,
+    });
     const union = [...s3.manifestKeys(String(body.manifest_key)), ...s3.manifestKeys(String(secondBody.manifest_key))];
     expect(union.sort()).toEqual(keys.filter((k) => k.endsWith('.pdf')).sort());
   });
@@ -159,7 +195,10 @@ describe('createPresignHandler: deadline-aware runs and continuation (S3 in memo
     let runs = 0;
     for (;;) {
       // Budgets of 100..400 ms, half of each kept as margin: one or two pages of 7 keys a run.
-      const response = await handler({ bucket: 'reports', prefix: 'p/', page_size: 7, start_after: startAfter }, context(100 * (1 + (runs % 4))));
+      const response = await handler(
+        { bucket: 'reports', prefix: 'p/', page_size: 7, start_after: startAfter },
+        context(100 * (1 + (runs % 4))),
+      );
       runs++;
       const body = JSON.parse(response.body) as { manifest_key: string; complete: boolean; next_start_after?: string };
       manifests.push(body.manifest_key);
@@ -179,7 +218,10 @@ describe('createPresignHandler: deadline-aware runs and continuation (S3 in memo
   it('answers complete:true with no next_start_after when the listing ends before the deadline', async () => {
     const s3 = memoryS3Client({ keys: reportKeys() });
     const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: {} });
-    const body = JSON.parse((await handler({ bucket: 'reports', prefix: 'p/' }, context(900_000))).body) as Record<string, unknown>;
+    const body = JSON.parse((await handler({ bucket: 'reports', prefix: 'p/' }, context(900_000))).body) as Record<
+      string,
+      unknown
+    >;
     expect(body).toMatchObject({ count: 100, complete: true });
     expect('next_start_after' in body).toBe(false);
   });
@@ -187,7 +229,10 @@ describe('createPresignHandler: deadline-aware runs and continuation (S3 in memo
   it('runs without a deadline when called without a context', async () => {
     const s3 = memoryS3Client({ keys: reportKeys() });
     const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { DEADLINE_MARGIN_MS: '1000' } });
-    const body = JSON.parse((await handler({ bucket: 'reports', prefix: 'p/', page_size: 5 })).body) as Record<string, unknown>;
+    const body = JSON.parse((await handler({ bucket: 'reports', prefix: 'p/', page_size: 5 })).body) as Record<
+      string,
+      unknown
+    >;
     expect(body).toMatchObject({ count: 100, complete: true });
   });
 });
@@ -199,7 +244,12 @@ describe('createSqsHandler: one deadline for the batch', () => {
         messageId: `m${i + 1}`,
         receiptHandle: 'r',
         body: JSON.stringify(body),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '0',
+          SenderId: 's',
+          ApproximateFirstReceiveTimestamp: '0',
+        },
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
@@ -218,14 +268,22 @@ describe('createSqsHandler: one deadline for the batch', () => {
     const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {}, deadlineMarginMs: 1000 });
 
     // Act
-    const response = await handler(sqsEvent([{ bucket: 'reports', prefix: 'p/', page_size: 10 }, { bucket: 'reports', prefix: 'p/' }]), context(1000));
+    const response = await handler(
+      sqsEvent([
+        { bucket: 'reports', prefix: 'p/', page_size: 10 },
+        { bucket: 'reports', prefix: 'p/' },
+      ]),
+      context(1000),
+    );
 
     // Assess: both messages go back to the queue; the second made no S3 call.
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m1', 'm2']);
     expect(s3.count('ListObjectsV2')).toBe(5);
     const logs = readCaptured(sink.lines).logs;
     expect(logs).toContainEqual(expect.objectContaining({ event: 'complete', request_id: 'm1', complete: false }));
-    expect(logs).toContainEqual(expect.objectContaining({ event: 'error', request_id: 'm2', error_name: 'DeadlineReached' }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: 'error', request_id: 'm2', error_name: 'DeadlineReached' }),
+    );
   });
 
   it('keeps whole jobs that fit as successes', async () => {

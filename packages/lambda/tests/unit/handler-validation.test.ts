@@ -112,9 +112,16 @@ describe('createPresignHandler: allow-list', () => {
     const { handler, s3, sink } = setup({ ALLOWED_BUCKETS: 'reports-a, reports-b' });
     const response = await handler({ bucket: 'payroll' }, context());
     expect(response.statusCode).toBe(403);
-    expect(JSON.parse(response.body)).toEqual({ error: 'Bucket "payroll" is not in the allowed buckets', field: 'bucket' });
+    expect(JSON.parse(response.body)).toEqual({
+      error: 'Bucket "payroll" is not in the allowed buckets',
+      field: 'bucket',
+    });
     expect(s3.calls()).toBe(0);
-    expect(readCaptured(sink.lines).logs[0]).toMatchObject({ event: 'forbidden_request', request_id: 'req-123', field: 'bucket' });
+    expect(readCaptured(sink.lines).logs[0]).toMatchObject({
+      event: 'forbidden_request',
+      request_id: 'req-123',
+      field: 'bucket',
+    });
   });
 
   it('answers 403 for a prefix outside ALLOWED_PREFIXES', async () => {

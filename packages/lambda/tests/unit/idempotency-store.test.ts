@@ -10,7 +10,11 @@ describe('createPresignHandler: the idempotency store', () => {
   it('fails with IDEMPOTENCY_UNAVAILABLE, naming IDEMPOTENCY_TABLE, before any S3 call when idempotency is on without a store', async () => {
     const s3 = countingS3Client();
     const sink = lineSink();
-    const handler = createPresignHandler({ s3Client: s3.client, write: sink.write, env: { IDEMPOTENCY_TABLE: 'jobs' } });
+    const handler = createPresignHandler({
+      s3Client: s3.client,
+      write: sink.write,
+      env: { IDEMPOTENCY_TABLE: 'jobs' },
+    });
     const failure = await handler({ bucket: 'reports', prefix: 'a/' }, context).then(
       () => undefined,
       (error: unknown) => error,
@@ -39,7 +43,14 @@ describe('createPresignHandler: the idempotency store', () => {
         seen.push(job);
         return {
           replay: true,
-          stored: { count: 3, errors: 0, pages: 1, manifest_key: 'manifests/x.jsonl', manifest_bytes: 10, urls_expire_at: Math.floor(Date.now() / 1000) + 600 },
+          stored: {
+            count: 3,
+            errors: 0,
+            pages: 1,
+            manifest_key: 'manifests/x.jsonl',
+            manifest_bytes: 10,
+            urls_expire_at: Math.floor(Date.now() / 1000) + 600,
+          },
         };
       },
     };
@@ -67,6 +78,8 @@ describe('createPresignHandler: the idempotency store', () => {
   });
 
   it('rejects a store without run() when the handler is created', () => {
-    expect(() => createPresignHandler({ idempotencyStore: {} as IdempotencyStore })).toThrow(/idempotencyStore must have a run\(\) method/);
+    expect(() => createPresignHandler({ idempotencyStore: {} as IdempotencyStore })).toThrow(
+      /idempotencyStore must have a run\(\) method/,
+    );
   });
 });

@@ -17,7 +17,9 @@ describe('ensureManifestLifecycle: arguments', () => {
   });
 
   it('refuses a missing client', async () => {
-    await expect(ensureManifestLifecycle({ client: undefined as never, bucket: 'good-bucket' })).rejects.toThrow(/client/);
+    await expect(ensureManifestLifecycle({ client: undefined as never, bucket: 'good-bucket' })).rejects.toThrow(
+      /client/,
+    );
   });
 });
 
@@ -25,7 +27,12 @@ const message = (messageId: string, body: string): SQSEvent['Records'][number] =
   messageId,
   receiptHandle: 'r',
   body,
-  attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: '0',
+    SenderId: 's',
+    ApproximateFirstReceiveTimestamp: '0',
+  },
   messageAttributes: {},
   md5OfBody: '',
   eventSource: 'aws:sqs',
@@ -39,11 +46,26 @@ describe('createSqsHandler: bad messages', () => {
     const sink = lineSink();
     const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {} });
     const response = await handler({
-      Records: [message('m1', 'not json'), message('m2', '"a string"'), message('m3', '{"bucket":"Bad_Name"}'), message('m4', '{"expiry_seconds":0.5}'),
+      Records: [
+        message('m1', 'not json'),
+        message('m2', '"a string"'),
+        message('m3', '{"bucket":"Bad_Name"}'),
+        message('m4', '{"expiry_seconds":0.5}'),
         // A body of null used to run the default job; 1e999 parses to Infinity.
-        message('m5', 'null'), message('m6', '[]'), message('m7', '{"page_size":1e999}')],
+        message('m5', 'null'),
+        message('m6', '[]'),
+        message('m7', '{"page_size":1e999}'),
+      ],
     });
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      'm1',
+      'm2',
+      'm3',
+      'm4',
+      'm5',
+      'm6',
+      'm7',
+    ]);
     expect(s3.calls()).toBe(0);
     const invalid = readCaptured(sink.lines).logs.filter((l) => l.event === 'invalid_request');
     expect(invalid.map((l) => [l.request_id, l.field])).toEqual([

@@ -6,7 +6,11 @@ import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js'
 import { memoryS3Client } from '../helpers/memory-s3.js';
 
 const context = (remainingMs: number, requestId = 'req-list'): Context =>
-  ({ awsRequestId: requestId, getRemainingTimeInMillis: () => remainingMs, functionName: 'unit' }) as unknown as Context;
+  ({
+    awsRequestId: requestId,
+    getRemainingTimeInMillis: () => remainingMs,
+    functionName: 'unit',
+  }) as unknown as Context;
 
 afterEach(() => {
   vi.useRealTimers();
@@ -14,7 +18,10 @@ afterEach(() => {
 
 /** 600 keys under p/ with random-looking names, every third a .pdf. */
 function keys(): string[] {
-  return Array.from({ length: 600 }, (_, i) => `p/${((i * 7919) % 6007).toString(36)}-${i}.${i % 3 === 0 ? 'pdf' : 'txt'}`);
+  return Array.from(
+    { length: 600 },
+    (_, i) => `p/${((i * 7919) % 6007).toString(36)}-${i}.${i % 3 === 0 ? 'pdf' : 'txt'}`,
+  );
 }
 const pdfs = (all: readonly string[]): string[] => all.filter((key) => key.endsWith('.pdf')).sort();
 
@@ -32,7 +39,10 @@ async function chain(event: Record<string, unknown>, budget: (run: number) => nu
   const bodies: Record<string, unknown>[] = [];
   let token: unknown;
   for (let run = 0; run < 100; run++) {
-    const response = await handler({ ...event, ...(token === undefined ? {} : { resume_token: token }) }, context(2 * budget(run)));
+    const response = await handler(
+      { ...event, ...(token === undefined ? {} : { resume_token: token }) },
+      context(2 * budget(run)),
+    );
     expect(response.statusCode).toBe(200);
     const body = JSON.parse(response.body) as Record<string, unknown>;
     bodies.push(body);
@@ -77,30 +87,45 @@ describe('createPresignHandler: list_concurrency and LIST_CONCURRENCY', () => {
   it('lists concurrently with list_concurrency, every key once', async () => {
     const s3 = memoryS3Client({ keys: keys() });
     const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: {} });
-    const body = JSON.parse((await handler({ bucket: 'reports', prefix: 'p/', page_size: 20, list_concurrency: 8 }, context(900_000))).body);
+    const body = JSON.parse(
+      (await handler({ bucket: 'reports', prefix: 'p/', page_size: 20, list_concurrency: 8 }, context(900_000))).body,
+    );
     expect(body).toMatchObject({ count: 200, complete: true });
     expect('resume_token' in body).toBe(false);
     expect([...s3.manifestKeys(body.manifest_key)].sort()).toEqual(pdfs(keys()));
     // Ranges after the first start with StartAfter: the listing was split.
-    expect(s3.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined).length).toBeGreaterThan(0);
+    expect(
+      s3.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined).length,
+    ).toBeGreaterThan(0);
   });
 
   it('takes LIST_CONCURRENCY from the environment, and the event field over it', async () => {
     const s3 = memoryS3Client({ keys: keys() });
     const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { LIST_CONCURRENCY: '8' } });
     await handler({ bucket: 'reports', prefix: 'p/', page_size: 20 }, context(900_000));
-    const split = s3.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined).length;
+    const split = s3.calls.filter(
+      (call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined,
+    ).length;
     expect(split).toBeGreaterThan(0);
     const sequential = memoryS3Client({ keys: keys() });
-    const overridden = createPresignHandler({ s3Client: sequential.client, write: () => {}, env: { LIST_CONCURRENCY: '8' } });
+    const overridden = createPresignHandler({
+      s3Client: sequential.client,
+      write: () => {},
+      env: { LIST_CONCURRENCY: '8' },
+    });
     await overridden({ bucket: 'reports', prefix: 'p/', page_size: 20, list_concurrency: 1 }, context(900_000));
-    expect(sequential.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined)).toHaveLength(0);
+    expect(
+      sequential.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined),
+    ).toHaveLength(0);
   });
 });
 
 describe('createPresignHandler: resume_token', () => {
   it('chains runs cut by their deadlines at concurrency 16 into exactly-once coverage', async () => {
-    const { all, bodies, union } = await chain({ bucket: 'reports', prefix: 'p/', page_size: 7, list_concurrency: 16 }, (run) => 300 + 200 * (run % 3));
+    const { all, bodies, union } = await chain(
+      { bucket: 'reports', prefix: 'p/', page_size: 7, list_concurrency: 16 },
+      (run) => 300 + 200 * (run % 3),
+    );
     expect(bodies.length).toBeGreaterThanOrEqual(5);
     for (const body of bodies.slice(0, -1)) {
       expect(body.complete).toBe(false);
@@ -140,9 +165,15 @@ describe('createPresignHandler: resume_token', () => {
       [{ bucket: 'reports', prefix: 'p/', resume_token: `v9.${token.slice(3)}` }, /format version 9/],
       [{ bucket: 'other-bucket', prefix: 'p/', resume_token: token }, /another bucket/],
       [{ bucket: 'reports', prefix: 'q/', resume_token: token }, /another prefix/],
-      [{ bucket: 'reports', prefix: 'p/', resume_token: token, start_after: 'p/a' }, /cannot be combined with start_after/],
+      [
+        { bucket: 'reports', prefix: 'p/', resume_token: token, start_after: 'p/a' },
+        /cannot be combined with start_after/,
+      ],
       // One field serves both continuations: a token of the other kind is refused, saying which kind was expected.
-      [{ bucket: 'reports', prefix: 'p/', resume_token: 'inv1.AAAA' }, /inventory run's token .*needs inventory_manifest.*listing returned \(v1\./],
+      [
+        { bucket: 'reports', prefix: 'p/', resume_token: 'inv1.AAAA' },
+        /inventory run's token .*needs inventory_manifest.*listing returned \(v1\./,
+      ],
       [
         { bucket: 'reports', prefix: 'p/', inventory_manifest: 's3://reports/inv/manifest.json', resume_token: token },
         /listing run's token \(v1\..*inventory run returned \(inv1\./,
@@ -168,7 +199,12 @@ describe('createSqsHandler: list_concurrency', () => {
         messageId: 'm1',
         receiptHandle: 'r',
         body: JSON.stringify(body),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '0',
+          SenderId: 's',
+          ApproximateFirstReceiveTimestamp: '0',
+        },
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
@@ -182,11 +218,18 @@ describe('createSqsHandler: list_concurrency', () => {
     const s3 = memoryS3Client({ keys: keys() });
     const sink = lineSink();
     const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {} });
-    const ok = await handler(sqsEvent({ bucket: 'reports', prefix: 'p/', page_size: 20, list_concurrency: 8 }), context(900_000));
+    const ok = await handler(
+      sqsEvent({ bucket: 'reports', prefix: 'p/', page_size: 20, list_concurrency: 8 }),
+      context(900_000),
+    );
     expect(ok.batchItemFailures).toEqual([]);
-    expect(s3.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined).length).toBeGreaterThan(0);
+    expect(
+      s3.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined).length,
+    ).toBeGreaterThan(0);
 
     await handler(sqsEvent({ bucket: 'reports', prefix: 'p/', list_concurrency: -1 }), context(900_000));
-    expect(readCaptured(sink.lines).logs).toContainEqual(expect.objectContaining({ event: 'invalid_request', field: 'list_concurrency' }));
+    expect(readCaptured(sink.lines).logs).toContainEqual(
+      expect.objectContaining({ event: 'invalid_request', field: 'list_concurrency' }),
+    );
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchInputError, createBatchHandler, createManifestIndexHandler } from '../../src/batch.js';
 import { resolveConfig, type ConfigResult, type PresignConfig } from '../../src/config.js';
 import { createPresignHandler } from '../../src/handler.js';
-import { countingS3Client, lineSink } from '../helpers/capture.js';
+import { countingS3Client } from '../helpers/capture.js';
 import { memoryS3Client } from '../helpers/memory-s3.js';
 
 const context = (requestId = 'sse-req'): Context =>
@@ -43,7 +43,10 @@ describe('resolveConfig: MANIFEST_SSE and MANIFEST_KMS_KEY_ID', () => {
   });
 
   it('answers 400 naming MANIFEST_KMS_KEY_ID when the key has no KMS mode to go with', () => {
-    for (const env of [{ MANIFEST_KMS_KEY_ID: 'alias/x' }, { MANIFEST_SSE: 'AES256', MANIFEST_KMS_KEY_ID: 'alias/x' }]) {
+    for (const env of [
+      { MANIFEST_KMS_KEY_ID: 'alias/x' },
+      { MANIFEST_SSE: 'AES256', MANIFEST_KMS_KEY_ID: 'alias/x' },
+    ]) {
       const rejection = rejected(resolveConfig({}, env));
       expect(rejection).toMatchObject({ statusCode: 400, field: 'MANIFEST_KMS_KEY_ID' });
       expect(rejection.error).toContain('aws:kms');
@@ -51,7 +54,9 @@ describe('resolveConfig: MANIFEST_SSE and MANIFEST_KMS_KEY_ID', () => {
   });
 
   it('lets the option override the environment, bad values included', () => {
-    const config = ok(resolveConfig({}, { MANIFEST_SSE: 'bogus' }, { manifestEncryption: { serverSideEncryption: 'AES256' } }));
+    const config = ok(
+      resolveConfig({}, { MANIFEST_SSE: 'bogus' }, { manifestEncryption: { serverSideEncryption: 'AES256' } }),
+    );
     expect(config.manifestEncryption).toEqual({ serverSideEncryption: 'AES256' });
   });
 });
@@ -77,7 +82,9 @@ describe('createPresignHandler: manifest encryption', () => {
     expect(make('AES256')).toThrow(/manifestEncryption must be an object/);
     expect(make({ serverSideEncryption: 'aes256' })).toThrow(/manifestEncryption\.serverSideEncryption must be one of/);
     expect(make({ serverSideEncryption: 'AES256', kmsKeyId: 'alias/x' })).toThrow(/manifestEncryption\.kmsKeyId needs/);
-    expect(make({ serverSideEncryption: 'aws:kms', kmsKeyId: '' })).toThrow(/manifestEncryption\.kmsKeyId must be a non-empty/);
+    expect(make({ serverSideEncryption: 'aws:kms', kmsKeyId: '' })).toThrow(
+      /manifestEncryption\.kmsKeyId must be a non-empty/,
+    );
     expect(make({ serverSideEncryption: 'aws:kms:dsse', kmsKeyId: 'arn:aws:kms:us-east-1:1:key/k' })).not.toThrow();
   });
 
@@ -107,7 +114,10 @@ describe('batch and index handlers: manifest encryption', () => {
       context(),
     );
     expect(part.count).toBe(2);
-    await createManifestIndexHandler({ s3Client: s3.client, write: () => {}, env })({ bucket: 'reports', run: 'exec-1' }, context());
+    await createManifestIndexHandler({ s3Client: s3.client, write: () => {}, env })(
+      { bucket: 'reports', run: 'exec-1' },
+      context(),
+    );
     const puts = s3.calls.filter((call) => call.name === 'PutObject');
     expect(puts.map((call) => call.input.Key)).toEqual([part.part_key, 'manifests/exec-1/index.jsonl']);
     for (const put of puts) expect(put.input.ServerSideEncryption).toBe('AES256');

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { asSqsEvent, captureInvocation, maskPresignedUrls, renderPanels, stubContext } from '../../src/runner.js';
 
 const EMF = JSON.stringify({
-  _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'ns', Dimensions: [['Function']], Metrics: [{ Name: 'PresignCount', Unit: 'Count' }] }] },
+  _aws: {
+    Timestamp: 1,
+    CloudWatchMetrics: [
+      { Namespace: 'ns', Dimensions: [['Function']], Metrics: [{ Name: 'PresignCount', Unit: 'Count' }] },
+    ],
+  },
   Function: 'f',
   PresignCount: 3,
 });
@@ -63,7 +68,9 @@ describe('renderPanels', () => {
   it('shows the result, the logs as a table and the metrics, never a presigned URL in the logs panel', async () => {
     const url = 'http://127.0.0.1:9000/b/k.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc';
     const run = await captureInvocation(async () => {
-      process.stdout.write(`${JSON.stringify({ event: 'presign_error', request_id: 'r1', key: 'k.pdf', error: `failed ${url}` })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ event: 'presign_error', request_id: 'r1', key: 'k.pdf', error: `failed ${url}` })}\n`,
+      );
       process.stdout.write(`${EMF}\n`);
       return { statusCode: 200, body: JSON.stringify({ count: 3, errors: 1, manifest_key: 'm', manifest_url: url }) };
     }, 5000);
@@ -80,7 +87,9 @@ describe('renderPanels', () => {
   });
 
   it('masks presigned URLs', () => {
-    expect(maskPresignedUrls('see https://h/b/k?X-Amz-Credential=a%2Fb&X-Amz-Signature=1 now')).toBe('see [presigned URL] now');
+    expect(maskPresignedUrls('see https://h/b/k?X-Amz-Credential=a%2Fb&X-Amz-Signature=1 now')).toBe(
+      'see [presigned URL] now',
+    );
     expect(maskPresignedUrls('https://example.com/plain')).toBe('https://example.com/plain');
   });
 });

@@ -28,13 +28,18 @@ describe('loading a handler module', () => {
     const handler = async () => ({ statusCode: 200, body: '{}' });
     expect(asHandlerModule('m', { handler }).handler).toBe(handler);
     expect(asHandlerModule('m', { default: { handler } }).handler).toBe(handler);
-    expect(() => asHandlerModule('./nothing.js', { other: 1 })).toThrow('./nothing.js exports neither a handler function nor createHandler');
+    expect(() => asHandlerModule('./nothing.js', { other: 1 })).toThrow(
+      './nothing.js exports neither a handler function nor createHandler',
+    );
   });
 
   it('loads a module by path, with its label and function name', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tester-module-'));
     try {
-      await writeFile(join(dir, 'h.mjs'), "export const label = 'mine'; export const functionName = 'fn'; export async function handler() { return { statusCode: 204, body: '' }; }\n");
+      await writeFile(
+        join(dir, 'h.mjs'),
+        "export const label = 'mine'; export const functionName = 'fn'; export async function handler() { return { statusCode: 204, body: '' }; }\n",
+      );
       const side = await loadSide('h.mjs', dir);
       expect(side).toMatchObject({ label: 'mine', functionName: 'fn' });
       expect(await side.module.handler?.({}, {} as never)).toEqual({ statusCode: 204, body: '' });
@@ -65,7 +70,15 @@ describe('presign-local ui arguments', () => {
 
   it('prints the usage for --help', async () => {
     let out = '';
-    expect(await runUi(['--help'], (text) => void (out += text), () => undefined)).toBe(0);
+    expect(
+      await runUi(
+        ['--help'],
+        (text) => {
+          out += text;
+        },
+        () => undefined,
+      ),
+    ).toBe(0);
     expect(out).toContain('--compare MODULE');
   });
 });

@@ -81,7 +81,12 @@ const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).pad
 
 /** An unsigned 32-bit integer as 8 hex digits (V8 formats large doubles in hex slowly; this stays fast). */
 export function hex8(value: number): string {
-  return HEX_BYTES[value >>> 24]! + HEX_BYTES[(value >>> 16) & 255]! + HEX_BYTES[(value >>> 8) & 255]! + HEX_BYTES[value & 255]!;
+  return (
+    HEX_BYTES[value >>> 24]! +
+    HEX_BYTES[(value >>> 16) & 255]! +
+    HEX_BYTES[(value >>> 8) & 255]! +
+    HEX_BYTES[value & 255]!
+  );
 }
 
 /** `count` random-looking, strictly increasing 12-hex-digit names: one per slot of an even split of the space. */

@@ -40,14 +40,19 @@ export function parseListQuery(query: URLSearchParams): ListObjectsV2Query {
   const maxKeysText = query.get('max-keys');
   const maxKeys = maxKeysText === null ? MAX_KEYS_PER_PAGE : Number(maxKeysText);
   if (!/^\d+$/.test(maxKeysText ?? '0') || !Number.isSafeInteger(maxKeys)) {
-    throw new S3SimulatorRequestError(400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range');
+    throw new S3SimulatorRequestError(
+      400,
+      'InvalidArgument',
+      'Provided max-keys not an integer or within integer range',
+    );
   }
   const encoding = query.get('encoding-type');
   if (encoding !== null && encoding !== 'url') {
     throw new S3SimulatorRequestError(400, 'InvalidArgument', 'Invalid Encoding Method specified in Request');
   }
   const token = query.get('continuation-token');
-  if (token === '') throw new S3SimulatorRequestError(400, 'InvalidArgument', 'The continuation token provided is incorrect');
+  if (token === '')
+    throw new S3SimulatorRequestError(400, 'InvalidArgument', 'The continuation token provided is incorrect');
   const startAfter = query.get('start-after');
   return {
     prefix: query.get('prefix') ?? '',
@@ -146,9 +151,13 @@ export function listPageXml(bucket: string, query: ListObjectsV2Query, page: Lis
     '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
     `<Name>${xmlEscape(bucket)}</Name><Prefix>${encode(query.prefix)}</Prefix>`,
   ];
-  if (query.continuationToken !== undefined) parts.push(`<ContinuationToken>${xmlEscape(query.continuationToken)}</ContinuationToken>`);
-  if (page.nextContinuationToken !== undefined) parts.push(`<NextContinuationToken>${page.nextContinuationToken}</NextContinuationToken>`);
-  parts.push(`<KeyCount>${page.contents.length + page.commonPrefixes.length}</KeyCount><MaxKeys>${query.maxKeys}</MaxKeys>`);
+  if (query.continuationToken !== undefined)
+    parts.push(`<ContinuationToken>${xmlEscape(query.continuationToken)}</ContinuationToken>`);
+  if (page.nextContinuationToken !== undefined)
+    parts.push(`<NextContinuationToken>${page.nextContinuationToken}</NextContinuationToken>`);
+  parts.push(
+    `<KeyCount>${page.contents.length + page.commonPrefixes.length}</KeyCount><MaxKeys>${query.maxKeys}</MaxKeys>`,
+  );
   if (query.delimiter !== '') parts.push(`<Delimiter>${encode(query.delimiter)}</Delimiter>`);
   if (query.encodingType !== undefined) parts.push(`<EncodingType>${query.encodingType}</EncodingType>`);
   parts.push(`<IsTruncated>${page.isTruncated}</IsTruncated>`);
@@ -160,7 +169,8 @@ export function listPageXml(bucket: string, query: ListObjectsV2Query, page: Lis
         '<StorageClass>STANDARD</StorageClass></Contents>',
     );
   }
-  for (const prefix of page.commonPrefixes) parts.push(`<CommonPrefixes><Prefix>${encode(prefix)}</Prefix></CommonPrefixes>`);
+  for (const prefix of page.commonPrefixes)
+    parts.push(`<CommonPrefixes><Prefix>${encode(prefix)}</Prefix></CommonPrefixes>`);
   parts.push('</ListBucketResult>');
   return parts.join('');
 }

@@ -139,10 +139,19 @@ export class SimulatedObjectStore {
   uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: BodySummary): string {
     const upload = this.upload(bucket, key, uploadId);
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
-      throw new S3SimulatorRequestError(400, 'InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`);
+      throw new S3SimulatorRequestError(
+        400,
+        'InvalidArgument',
+        `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`,
+      );
     }
     const etag = this.etagOf(body);
-    upload.parts.set(partNumber, { size: body.size, lines: body.lines, etag, ...(body.bytes ? { body: body.bytes } : {}) });
+    upload.parts.set(partNumber, {
+      size: body.size,
+      lines: body.lines,
+      etag,
+      ...(body.bytes ? { body: body.bytes } : {}),
+    });
     return etag;
   }
 
@@ -152,19 +161,41 @@ export class SimulatedObjectStore {
   }
 
   /** Assembles the listed parts as S3 does: ascending, each uploaded with that ETag, all but the last ≥ the minimum size. */
-  complete(bucket: string, key: string, uploadId: string, listed: readonly { partNumber: number; etag: string }[]): SimulatedObject {
+  complete(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    listed: readonly { partNumber: number; etag: string }[],
+  ): SimulatedObject {
     const upload = this.upload(bucket, key, uploadId);
-    if (listed.length === 0) throw new S3SimulatorRequestError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    if (listed.length === 0)
+      throw new S3SimulatorRequestError(
+        400,
+        'MalformedXML',
+        'The XML you provided was not well-formed or did not validate against our published schema',
+      );
     const parts = listed.map(({ partNumber, etag }, i) => {
       if (i > 0 && partNumber <= listed[i - 1]!.partNumber) {
-        throw new S3SimulatorRequestError(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
+        throw new S3SimulatorRequestError(
+          400,
+          'InvalidPartOrder',
+          'The list of parts was not in ascending order. Parts must be ordered by part number.',
+        );
       }
       const part = upload.parts.get(partNumber);
       if (!part || unquote(part.etag) !== unquote(etag)) {
-        throw new S3SimulatorRequestError(400, 'InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.');
+        throw new S3SimulatorRequestError(
+          400,
+          'InvalidPart',
+          "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+        );
       }
       if (i < listed.length - 1 && part.size < this.minPartSize) {
-        throw new S3SimulatorRequestError(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
+        throw new S3SimulatorRequestError(
+          400,
+          'EntityTooSmall',
+          'Your proposed upload is smaller than the minimum allowed object size.',
+        );
       }
       return part;
     });
@@ -184,7 +215,11 @@ export class SimulatedObjectStore {
   private upload(bucket: string, key: string, uploadId: string): MutableUpload {
     const upload = this.uploads.get(uploadId);
     if (!upload || upload.bucket !== bucket || upload.key !== key) {
-      throw new S3SimulatorRequestError(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
+      throw new S3SimulatorRequestError(
+        404,
+        'NoSuchUpload',
+        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+      );
     }
     return upload;
   }

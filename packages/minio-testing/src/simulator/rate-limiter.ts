@@ -28,9 +28,14 @@ export class PrefixRateLimiter {
   private readonly reads: number | false;
   private readonly writes: number | false;
 
-  constructor(limits: S3SimulatorRateLimits | false, private readonly now: () => number = () => performance.now()) {
-    this.reads = limits === false ? false : checkRate(limits.readsPerSecond, S3_READS_PER_SECOND_PER_PREFIX, 'readsPerSecond');
-    this.writes = limits === false ? false : checkRate(limits.writesPerSecond, S3_WRITES_PER_SECOND_PER_PREFIX, 'writesPerSecond');
+  constructor(
+    limits: S3SimulatorRateLimits | false,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.reads =
+      limits === false ? false : checkRate(limits.readsPerSecond, S3_READS_PER_SECOND_PER_PREFIX, 'readsPerSecond');
+    this.writes =
+      limits === false ? false : checkRate(limits.writesPerSecond, S3_WRITES_PER_SECOND_PER_PREFIX, 'writesPerSecond');
   }
 
   /** Takes one request from the prefix's budget; false when it is spent (answer 503 SlowDown). */

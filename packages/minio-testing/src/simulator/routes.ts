@@ -66,7 +66,11 @@ export async function routeRequest(state: SimulatorState, request: SimulatorRequ
       state.store.delete(request.bucket, request.key);
       return { status: 204, headers: {} };
     default:
-      throw new S3SimulatorRequestError(501, 'NotImplemented', `The S3 simulator does not implement ${request.operation} (${request.method})`);
+      throw new S3SimulatorRequestError(
+        501,
+        'NotImplemented',
+        `The S3 simulator does not implement ${request.operation} (${request.method})`,
+      );
   }
 }
 
@@ -151,7 +155,12 @@ function getObject(state: SimulatorState, space: KeySpace, request: SimulatorReq
   const body = Buffer.from(request.key, 'utf8');
   return {
     status: 200,
-    headers: { etag: objectEtag(index), 'content-length': body.length, 'content-type': 'application/octet-stream', 'x-amz-meta-listed-size': objectSize(index) },
+    headers: {
+      etag: objectEtag(index),
+      'content-length': body.length,
+      'content-type': 'application/octet-stream',
+      'x-amz-meta-listed-size': objectSize(index),
+    },
     ...(request.method === 'HEAD' ? {} : { body }),
   };
 }
@@ -165,7 +174,11 @@ function writtenObject(object: SimulatedObject, head: boolean): SimulatorAnswer 
   };
   if (head) return { status: 200, headers };
   if (!object.body) {
-    throw new S3SimulatorRequestError(501, 'NotImplemented', "This object's bytes were counted, not kept (store: 'count'); use HeadObject");
+    throw new S3SimulatorRequestError(
+      501,
+      'NotImplemented',
+      "This object's bytes were counted, not kept (store: 'count'); use HeadObject",
+    );
   }
   return { status: 200, headers, body: object.body };
 }

@@ -17,12 +17,20 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
  * otherwise normalise away) go out as numeric references, as S3 writes them.
  */
 export function xmlEscape(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes
-  return text.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\u007f]/g, (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16)};`);
+  return text.replace(
+    /[&<>"'\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\u007f]/g,
+    (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16)};`,
+  );
 }
 
 /** An S3 error document; its `HostId` is the request id unless given. */
-export function errorXml(code: string, message: string, requestId: string, resource?: string, hostId = requestId): string {
+export function errorXml(
+  code: string,
+  message: string,
+  requestId: string,
+  resource?: string,
+  hostId = requestId,
+): string {
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' +
     `<Code>${code}</Code><Message>${xmlEscape(message)}</Message>` +

@@ -15,7 +15,10 @@ export function requireDist(): void {
 }
 
 /** Runs Node with arguments and a deadline; resolves with stdout, rejects with stderr on failure. */
-export function runNode(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
+export function runNode(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

@@ -1,7 +1,12 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 
 /** Every key under a prefix, following continuation tokens. */
-export async function listAll(client: S3Client, bucket: string, prefix = '', pageSize = 1000): Promise<{ keys: string[]; pages: number }> {
+export async function listAll(
+  client: S3Client,
+  bucket: string,
+  prefix = '',
+  pageSize = 1000,
+): Promise<{ keys: string[]; pages: number }> {
   const keys: string[] = [];
   let pages = 0;
   let token: string | undefined;

@@ -33,7 +33,10 @@ describe('the built package', () => {
 }\n`,
     );
     register = join(dir, 'register.mjs');
-    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+    writeFileSync(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+    );
   });
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -44,11 +47,16 @@ describe('the built package', () => {
       const m = await import(${JSON.stringify(pathToFileURL(distEsm).href)});
       const status = await m.detectContainerRuntime(5000);
       console.log(JSON.stringify({ start: typeof m.startS3Endpoint, status }));`;
-    const out = JSON.parse(await runNode(['--import', pathToFileURL(register).href, '--input-type=module', '-e', script]));
+    const out = JSON.parse(
+      await runNode(['--import', pathToFileURL(register).href, '--input-type=module', '-e', script]),
+    );
 
     expect(out.start).toBe('function');
     // The import succeeded under the hook, and the hook does intercept the lazy path:
-    expect(out.status).toEqual({ available: false, reason: expect.stringContaining('blocked import of testcontainers') });
+    expect(out.status).toEqual({
+      available: false,
+      reason: expect.stringContaining('blocked import of testcontainers'),
+    });
   });
 
   it('CJS: requiring the entry leaves Testcontainers out of require.cache until detection runs', async () => {
@@ -92,7 +100,10 @@ describe('the built package', () => {
         console.log(JSON.stringify({ status, ms: Math.round(performance.now() - t) }));
         process.exit(0);`;
       const out = JSON.parse(
-        await runNode(['--input-type=module', '-e', script], { env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` }, timeoutMs: 15_000 }),
+        await runNode(['--input-type=module', '-e', script], {
+          env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` },
+          timeoutMs: 15_000,
+        }),
       );
 
       expect(out.status).toEqual({ available: false, reason: 'no container runtime answered within 1500 ms' });
@@ -110,15 +121,21 @@ describe('the built package', () => {
       process.stdout.write(JSON.stringify({ pid: server.pid }) + '\\n');`;
 
     it('when that process exits without calling stop()', async () => {
-      const out = JSON.parse(await runNode(['--input-type=module', '-e', `${startAndReport}\nprocess.exit(0);`], { timeoutMs: 30_000 }));
+      const out = JSON.parse(
+        await runNode(['--input-type=module', '-e', `${startAndReport}\nprocess.exit(0);`], { timeoutMs: 30_000 }),
+      );
       expect(out.pid).toBeTypeOf('number');
       expect(await gone(out.pid)).toBe(true);
     }, 40_000);
 
     it('when that process is killed with SIGKILL (no exit handler runs)', async () => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', `${startAndReport}\nsetInterval(() => {}, 1000);`], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--input-type=module', '-e', `${startAndReport}\nsetInterval(() => {}, 1000);`],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       try {
         const line = await new Promise<string>((resolve, reject) => {
           let buffer = '';

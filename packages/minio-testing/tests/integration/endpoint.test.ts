@@ -28,7 +28,11 @@ describe('startS3Endpoint on moto_server', () => {
     // Act
     await endpoint.createBucket(bucket);
     await endpoint.createBucket(bucket);
-    const count = await endpoint.seed(bucket, [...plain, { key: 'custom/text.txt', body: 'hello' }, { key: 'custom/bytes.bin', body: bytes }]);
+    const count = await endpoint.seed(bucket, [
+      ...plain,
+      { key: 'custom/text.txt', body: 'hello' },
+      { key: 'custom/bytes.bin', body: bytes },
+    ]);
     const listed = await listAll(endpoint.client, bucket, '', 100);
 
     // Assess
@@ -40,7 +44,9 @@ describe('startS3Endpoint on moto_server', () => {
     expect(count).toBe(252);
     expect(listed.pages).toBe(3);
     expect(listed.keys.sort()).toEqual([...plain, 'custom/bytes.bin', 'custom/text.txt'].sort());
-    expect(text.decode(await getBytes(endpoint.client, bucket, 'plain/0007.pdf'))).toBe(defaultSeedBody('plain/0007.pdf'));
+    expect(text.decode(await getBytes(endpoint.client, bucket, 'plain/0007.pdf'))).toBe(
+      defaultSeedBody('plain/0007.pdf'),
+    );
     expect(text.decode(await getBytes(endpoint.client, bucket, 'custom/text.txt'))).toBe('hello');
     expect(await getBytes(endpoint.client, bucket, 'custom/bytes.bin')).toEqual(bytes);
   });
@@ -149,7 +155,9 @@ describe('startS3Endpoint selection', () => {
     await expect(startS3Endpoint({ env: { S3_ENDPOINT_URL: 'not a url' }, log: false })).rejects.toThrow(
       /S3_ENDPOINT_URL is not a URL/,
     );
-    await expect(startS3Endpoint({ env: { S3_ENDPOINT_URL: 'ftp://127.0.0.1/' }, log: false })).rejects.toThrow(TypeError);
+    await expect(startS3Endpoint({ env: { S3_ENDPOINT_URL: 'ftp://127.0.0.1/' }, log: false })).rejects.toThrow(
+      TypeError,
+    );
   });
 
   it('without S3_ENDPOINT_URL and without a container runtime, falls through to moto and says why', async () => {
@@ -164,7 +172,9 @@ describe('startS3Endpoint selection', () => {
   });
 
   it("prefer: ['minio'] rejects with S3EndpointUnavailableError naming the container-runtime reason", async () => {
-    const error = await startS3Endpoint({ prefer: ['minio'], log: false, runtimeTimeoutMs: 5_000 }).catch((e: unknown) => e);
+    const error = await startS3Endpoint({ prefer: ['minio'], log: false, runtimeTimeoutMs: 5_000 }).catch(
+      (e: unknown) => e,
+    );
 
     expect(error).toBeInstanceOf(S3EndpointUnavailableError);
     const unavailable = error as S3EndpointUnavailableError;
@@ -179,7 +189,9 @@ describe('startS3Endpoint selection', () => {
     vi.stubEnv('PATH', '/nonexistent-dir');
     const error = await startS3Endpoint({ prefer: ['moto'], log: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(S3EndpointUnavailableError);
-    expect((error as S3EndpointUnavailableError).attempts).toEqual([{ kind: 'moto', reason: 'moto_server is not on PATH' }]);
+    expect((error as S3EndpointUnavailableError).attempts).toEqual([
+      { kind: 'moto', reason: 'moto_server is not on PATH' },
+    ]);
   });
 
   it('S3_ENDPOINT_PREFER sets the order when the prefer option is absent', async () => {
@@ -191,7 +203,9 @@ describe('startS3Endpoint selection', () => {
     } finally {
       await endpoint.stop();
     }
-    await expect(startS3Endpoint({ env: { S3_ENDPOINT_PREFER: 'moto,docker' }, log: false })).rejects.toThrow(/S3_ENDPOINT_PREFER/);
+    await expect(startS3Endpoint({ env: { S3_ENDPOINT_PREFER: 'moto,docker' }, log: false })).rejects.toThrow(
+      /S3_ENDPOINT_PREFER/,
+    );
   });
 
   it('never logs credentials embedded in S3_ENDPOINT_URL', async () => {

@@ -16,7 +16,9 @@ import { useS3Endpoint } from '../../src/vitest.js';
 import { bucketName } from '../helpers/s3.js';
 
 /** The S3 error an SDK call rejected with, or a failure if it did not reject. */
-async function failure(promise: Promise<unknown>): Promise<{ name: string; code?: string; status?: number; message: string }> {
+async function failure(
+  promise: Promise<unknown>,
+): Promise<{ name: string; code?: string; status?: number; message: string }> {
   try {
     await promise;
   } catch (error) {
@@ -68,7 +70,11 @@ describe('startFaultProxy against a real S3 endpoint', () => {
 
     expect(await got.Body?.transformToString()).toBe('through the proxy');
     expect(listed.Contents?.map((o) => o.Key)).toEqual(['list/a', 'list/b', 'list/c']);
-    expect(proxy.hits).toMatchObject({ total: 3, injected: 0, byOperation: { PutObject: 1, GetObject: 1, ListObjectsV2: 1 } });
+    expect(proxy.hits).toMatchObject({
+      total: 3,
+      injected: 0,
+      byOperation: { PutObject: 1, GetObject: 1, ListObjectsV2: 1 },
+    });
   });
 
   it('503 SlowDown on PutObject: one attempt fails with SlowDown, three attempts recover', async () => {
@@ -86,7 +92,9 @@ describe('startFaultProxy against a real S3 endpoint', () => {
 
   it('500 InternalError on ListObjectsV2: one attempt fails, three attempts list every key', async () => {
     proxy.setRules([{ fault: 'internal-error', operation: 'ListObjectsV2', times: 2 }]);
-    expect(await failure(viaProxy(1).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/' })))).toMatchObject({
+    expect(
+      await failure(viaProxy(1).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/' }))),
+    ).toMatchObject({
       name: 'InternalError',
       status: 500,
     });
@@ -156,7 +164,8 @@ describe('startFaultProxy against a real S3 endpoint', () => {
 
     // AbortMultipartUpload is a separate operation a rule can target.
     proxy.setRules([{ fault: 'internal-error', operation: 'AbortMultipartUpload', times: 1 }]);
-    const abort = (k: string, id: string | undefined) => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: k, UploadId: id }));
+    const abort = (k: string, id: string | undefined) =>
+      client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: k, UploadId: id }));
     expect(await failure(abort('after/1', first.UploadId))).toMatchObject({ name: 'InternalError' });
     await abort('after/1', first.UploadId);
     await abort('after/3', third.UploadId);
@@ -178,7 +187,7 @@ describe('startFaultProxy against a real S3 endpoint', () => {
     expect(proxy.hits.rules).toEqual([{ matched: 2, injected: 1 }]);
   });
 
-  it("foreign-body: a 200 HTML page the SDK reads as an empty listing, and the target never sees the request", async () => {
+  it('foreign-body: a 200 HTML page the SDK reads as an empty listing, and the target never sees the request', async () => {
     proxy.setRules([{ fault: 'foreign-body', operation: 'ListObjectsV2' }]);
     const listed = await viaProxy(1).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/' }));
     expect(listed).toMatchObject({ $metadata: { httpStatusCode: 200 } });
@@ -220,7 +229,9 @@ describe('startFaultProxy against a real S3 endpoint', () => {
     const uploads = await endpoint.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
     expect(uploads.Uploads?.map((u) => u.Key)).toEqual([key]);
     for (const upload of uploads.Uploads ?? []) {
-      await endpoint.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }));
+      await endpoint.client.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }),
+      );
     }
     expect(proxy.hits).toMatchObject({ forwarded: 1, injected: 1 });
   });
@@ -230,7 +241,9 @@ describe('startFaultProxy against a real S3 endpoint', () => {
     const client = viaProxy(1);
     const a = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'list/a' }));
     await a.Body?.transformToString();
-    expect(await failure(client.send(new GetObjectCommand({ Bucket: bucket, Key: 'list/b' })))).toMatchObject({ status: 500 });
+    expect(await failure(client.send(new GetObjectCommand({ Bucket: bucket, Key: 'list/b' })))).toMatchObject({
+      status: 500,
+    });
     expect(proxy.hits.rules).toEqual([{ matched: 1, injected: 1 }]);
   });
 
@@ -261,7 +274,9 @@ describe('startFaultProxy against a real S3 endpoint', () => {
     proxy.setRules([{ fault: 'delay', operation: 'PutObject', delayMs }]);
     const controller = new AbortController();
     const client =
-      how === 'abortSignal' ? viaProxy(1) : viaProxy(1, { requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true } });
+      how === 'abortSignal'
+        ? viaProxy(1)
+        : viaProxy(1, { requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true } });
     const started = performance.now();
 
     // Act

@@ -9,11 +9,39 @@ import { bucketName } from '../helpers/s3.js';
  * line feed: moto_server cannot store one; the unit tests cover it against the definition.)
  */
 const AWKWARD_KEYS = [
-  'a', 'a/', 'a/b', 'a/b/c', 'a/b c', 'a/b+c', 'a/b%2Fc', 'a/b%c', 'a//double', 'a/é', 'a/\u{1F600}', 'a/\uFFFD',
-  'a b/x', 'a+b/x', 'a%b/x', 'b\rcarriage', 'b\u0001control', 'b\ttab', 'b/~tilde', 'b/x y/z',
-  `c/${'x'.repeat(300)}`, 'dir/sub/deep/1', 'dir/sub/deep/2', 'dir/sub/3', 'dir/4', 'dir.ext', 'dir-dash', 'dir0',
+  'a',
+  'a/',
+  'a/b',
+  'a/b/c',
+  'a/b c',
+  'a/b+c',
+  'a/b%2Fc',
+  'a/b%c',
+  'a//double',
+  'a/é',
+  'a/\u{1F600}',
+  'a/\uFFFD',
+  'a b/x',
+  'a+b/x',
+  'a%b/x',
+  'b\rcarriage',
+  'b\u0001control',
+  'b\ttab',
+  'b/~tilde',
+  'b/x y/z',
+  `c/${'x'.repeat(300)}`,
+  'dir/sub/deep/1',
+  'dir/sub/deep/2',
+  'dir/sub/3',
+  'dir/4',
+  'dir.ext',
+  'dir-dash',
+  'dir0',
   ...Array.from({ length: 12 }, (_, i) => `n/${String(i).padStart(3, '0')}.pdf`),
-  'z', '~last', '\u00e9t\u00e9/1', '\uFF21/full-width',
+  'z',
+  '~last',
+  '\u00e9t\u00e9/1',
+  '\uFF21/full-width',
 ];
 
 /**
@@ -72,9 +100,12 @@ function matrix(): Params[] {
     for (const delimiter of [undefined, '/', ' '])
       for (const maxKeys of [2, 1000])
         for (const startAfter of [undefined, 'a/b', 'a b', 'n/005.pdf', '~'])
-          for (const encoding of [undefined, 'url'] as const) all.push({ prefix, delimiter, maxKeys, startAfter, encoding });
+          for (const encoding of [undefined, 'url'] as const)
+            all.push({ prefix, delimiter, maxKeys, startAfter, encoding });
   // A start-after inside a common prefix ('a/b' with delimiter '/') is where moto and S3 part: see the test below.
-  return all.filter((p) => !(p.delimiter && p.startAfter?.startsWith(p.prefix) && p.startAfter.includes(p.delimiter, p.prefix.length)));
+  return all.filter(
+    (p) => !(p.delimiter && p.startAfter?.startsWith(p.prefix) && p.startAfter.includes(p.delimiter, p.prefix.length)),
+  );
 }
 
 describe('startS3Simulator lists as moto does', () => {
@@ -88,7 +119,11 @@ describe('startS3Simulator lists as moto does', () => {
     bucket = bucketName('simvsmoto');
     await endpoint.createBucket(bucket);
     await endpoint.seed(bucket, AWKWARD_KEYS);
-    simulator = await startS3Simulator({ buckets: { [bucket]: { layout: 'keys', keys: AWKWARD_KEYS } }, latencyMs: 0, jitterMs: 0 });
+    simulator = await startS3Simulator({
+      buckets: { [bucket]: { layout: 'keys', keys: AWKWARD_KEYS } },
+      latencyMs: 0,
+      jitterMs: 0,
+    });
     simulatorClient = createS3Client(simulator);
   }, 120_000);
 

@@ -26,12 +26,17 @@ async function failure(promise: Promise<unknown>): Promise<{ name: string; statu
 
 describe('startS3Simulator over HTTP', () => {
   it('lists a generated bucket to the end through the SDK, every key once, and counts the requests', async () => {
-    await using sim = await startS3Simulator({ buckets: { dated: { layout: 'dated', count: 2_500, prefix: 'logs/' } }, latencyMs: 1 });
+    await using sim = await startS3Simulator({
+      buckets: { dated: { layout: 'dated', count: 2_500, prefix: 'logs/' } },
+      latencyMs: 1,
+    });
     const client = createS3Client(sim);
     const seen: string[] = [];
     let token: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: 'dated', Prefix: 'logs/', ContinuationToken: token }));
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: 'dated', Prefix: 'logs/', ContinuationToken: token }),
+      );
       for (const object of page.Contents ?? []) seen.push(object.Key!);
       token = page.NextContinuationToken;
     } while (token);
@@ -54,27 +59,42 @@ describe('startS3Simulator over HTTP', () => {
     });
     const once = createS3Client(sim, { maxAttempts: 1 });
     const results = await Promise.allSettled(
-      Array.from({ length: 12 }, () => once.send(new ListObjectsV2Command({ Bucket: 'flat', Prefix: 'p/', MaxKeys: 1 }))),
+      Array.from({ length: 12 }, () =>
+        once.send(new ListObjectsV2Command({ Bucket: 'flat', Prefix: 'p/', MaxKeys: 1 })),
+      ),
     );
     const refused = results.filter((r) => r.status === 'rejected');
     expect(refused.length).toBeGreaterThanOrEqual(6);
-    expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({ name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({
+      name: 'SlowDown',
+      $metadata: { httpStatusCode: 503 },
+    });
     expect(sim.counters.throttled).toBe(refused.length);
     // Another prefix has its own budget.
-    await expect(once.send(new ListObjectsV2Command({ Bucket: 'flat', Prefix: 'q/' }))).resolves.toMatchObject({ KeyCount: 0 });
+    await expect(once.send(new ListObjectsV2Command({ Bucket: 'flat', Prefix: 'q/' }))).resolves.toMatchObject({
+      KeyCount: 0,
+    });
     once.destroy();
     // The SDK backs off and retries: with enough attempts the request gets through.
     const patient = createS3Client(sim, { maxAttempts: 10 });
-    await expect(patient.send(new ListObjectsV2Command({ Bucket: 'flat', Prefix: 'p/', MaxKeys: 1 }))).resolves.toMatchObject({ KeyCount: 1 });
+    await expect(
+      patient.send(new ListObjectsV2Command({ Bucket: 'flat', Prefix: 'p/', MaxKeys: 1 })),
+    ).resolves.toMatchObject({ KeyCount: 1 });
     patient.destroy();
   });
 
   it('stores a multipart upload, refuses small parts and wrong ETags as S3 does, and lists and aborts uploads', async () => {
-    await using sim = await startS3Simulator({ buckets: { out: { layout: 'handful' } }, latencyMs: 0, minPartSize: 1024 });
+    await using sim = await startS3Simulator({
+      buckets: { out: { layout: 'handful' } },
+      latencyMs: 0,
+      minPartSize: 1024,
+    });
     const client = createS3Client(sim, { maxAttempts: 1 });
     const Bucket = 'out';
     const Key = 'manifests/m.jsonl';
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: 'application/x-ndjson' }));
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket, Key, ContentType: 'application/x-ndjson' }),
+    );
     const one = Buffer.from('{"k":1}\n'.repeat(200));
     const two = Buffer.from('{"k":2}\n');
     const p1 = await client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: one }));
@@ -82,50 +102,96 @@ describe('startS3Simulator over HTTP', () => {
     const listed = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'manifests/' }));
     expect(listed.Uploads?.map((u) => [u.Key, u.UploadId])).toEqual([[Key, UploadId]]);
     const wrong = await failure(
-      client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"00"' }] } })),
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key,
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"00"' }] },
+        }),
+      ),
     );
     expect(wrong).toEqual({ name: 'InvalidPart', status: 400 });
     const missing = await failure(
       client.send(
         new CompleteMultipartUploadCommand({
-          Bucket, Key, UploadId,
-          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 3, ETag: p2.ETag }] },
+          Bucket,
+          Key,
+          UploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: p1.ETag },
+              { PartNumber: 3, ETag: p2.ETag },
+            ],
+          },
         }),
       ),
     );
     expect(missing).toEqual({ name: 'InvalidPart', status: 400 });
     await client.send(
       new CompleteMultipartUploadCommand({
-        Bucket, Key, UploadId,
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }] },
+        Bucket,
+        Key,
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: p1.ETag },
+            { PartNumber: 2, ETag: p2.ETag },
+          ],
+        },
       }),
     );
     expect(sim.uploads()).toEqual([]);
     const got = await client.send(new GetObjectCommand({ Bucket, Key }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat([one, two]))).toBe(true);
     expect(got.ETag).toMatch(/^"[0-9a-f]{32}-2"$/);
-    expect(sim.objects(Bucket).get(Key)).toMatchObject({ size: one.length + two.length, lines: 201, parts: 2, contentType: 'application/x-ndjson' });
+    expect(sim.objects(Bucket).get(Key)).toMatchObject({
+      size: one.length + two.length,
+      lines: 201,
+      parts: 2,
+      contentType: 'application/x-ndjson',
+    });
 
     // A part under the minimum size anywhere but last: EntityTooSmall. Then abort: nothing left.
     const second = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: 'manifests/n.jsonl' }));
-    const a = await client.send(new UploadPartCommand({ Bucket, Key: 'manifests/n.jsonl', UploadId: second.UploadId, PartNumber: 1, Body: two }));
-    const b = await client.send(new UploadPartCommand({ Bucket, Key: 'manifests/n.jsonl', UploadId: second.UploadId, PartNumber: 2, Body: two }));
+    const a = await client.send(
+      new UploadPartCommand({ Bucket, Key: 'manifests/n.jsonl', UploadId: second.UploadId, PartNumber: 1, Body: two }),
+    );
+    const b = await client.send(
+      new UploadPartCommand({ Bucket, Key: 'manifests/n.jsonl', UploadId: second.UploadId, PartNumber: 2, Body: two }),
+    );
     const tooSmall = await failure(
       client.send(
         new CompleteMultipartUploadCommand({
-          Bucket, Key: 'manifests/n.jsonl', UploadId: second.UploadId,
-          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: a.ETag }, { PartNumber: 2, ETag: b.ETag }] },
+          Bucket,
+          Key: 'manifests/n.jsonl',
+          UploadId: second.UploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: a.ETag },
+              { PartNumber: 2, ETag: b.ETag },
+            ],
+          },
         }),
       ),
     );
     expect(tooSmall).toEqual({ name: 'EntityTooSmall', status: 400 });
     await client.send(new AbortMultipartUploadCommand({ Bucket, Key: 'manifests/n.jsonl', UploadId: second.UploadId }));
     expect(sim.uploads('out')).toEqual([]);
-    expect(await failure(client.send(new AbortMultipartUploadCommand({ Bucket, Key: 'manifests/n.jsonl', UploadId: second.UploadId })))).toEqual({
+    expect(
+      await failure(
+        client.send(new AbortMultipartUploadCommand({ Bucket, Key: 'manifests/n.jsonl', UploadId: second.UploadId })),
+      ),
+    ).toEqual({
       name: 'NoSuchUpload',
       status: 404,
     });
-    expect(sim.counters.byOperation).toMatchObject({ CreateMultipartUpload: 2, UploadPart: 4, CompleteMultipartUpload: 4, AbortMultipartUpload: 2 });
+    expect(sim.counters.byOperation).toMatchObject({
+      CreateMultipartUpload: 2,
+      UploadPart: 4,
+      CompleteMultipartUpload: 4,
+      AbortMultipartUpload: 2,
+    });
     client.destroy();
   });
 
@@ -136,8 +202,13 @@ describe('startS3Simulator over HTTP', () => {
     await client.send(new PutObjectCommand({ Bucket: 'out', Key: 'm.jsonl', Body: body }));
     expect(sim.objects('out').get('m.jsonl')).toMatchObject({ size: body.length, lines: 3000 });
     expect(sim.objects('out').get('m.jsonl')?.body).toBeUndefined();
-    await expect(client.send(new HeadObjectCommand({ Bucket: 'out', Key: 'm.jsonl' }))).resolves.toMatchObject({ ContentLength: body.length });
-    expect(await failure(client.send(new GetObjectCommand({ Bucket: 'out', Key: 'm.jsonl' })))).toEqual({ name: 'NotImplemented', status: 501 });
+    await expect(client.send(new HeadObjectCommand({ Bucket: 'out', Key: 'm.jsonl' }))).resolves.toMatchObject({
+      ContentLength: body.length,
+    });
+    expect(await failure(client.send(new GetObjectCommand({ Bucket: 'out', Key: 'm.jsonl' })))).toEqual({
+      name: 'NotImplemented',
+      status: 501,
+    });
     expect(sim.counters.bytesReceived).toBe(body.length);
     client.destroy();
   });
@@ -145,7 +216,13 @@ describe('startS3Simulator over HTTP', () => {
   it('reads bodies sent with flexible checksums (aws-chunked framing) and serves listed keys to GET and HEAD', async () => {
     await using sim = await startS3Simulator({ buckets: { out: { layout: 'handful', prefix: 'k/' } }, latencyMs: 0 });
     // The SDK's defaults: a CRC32 checksum streamed in a trailer.
-    const client = new S3Client({ endpoint: sim.endpoint, region: sim.region, credentials: sim.credentials, forcePathStyle: true, maxAttempts: 1 });
+    const client = new S3Client({
+      endpoint: sim.endpoint,
+      region: sim.region,
+      credentials: sim.credentials,
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
     const body = Buffer.alloc(100_000, 'x\n');
     await client.send(new PutObjectCommand({ Bucket: 'out', Key: 'c.txt', Body: body, ContentLength: body.length }));
     expect(sim.objects('out').get('c.txt')?.body?.equals(body)).toBe(true);
@@ -153,8 +230,13 @@ describe('startS3Simulator over HTTP', () => {
     const first = listed.Contents![0]!;
     const head = await client.send(new HeadObjectCommand({ Bucket: 'out', Key: first.Key! }));
     expect(head.ETag).toBe(first.ETag);
-    expect(await failure(client.send(new HeadObjectCommand({ Bucket: 'out', Key: 'k/absent' })))).toMatchObject({ status: 404 });
-    expect(await failure(client.send(new ListObjectsV2Command({ Bucket: 'nobucket' })))).toEqual({ name: 'NoSuchBucket', status: 404 });
+    expect(await failure(client.send(new HeadObjectCommand({ Bucket: 'out', Key: 'k/absent' })))).toMatchObject({
+      status: 404,
+    });
+    expect(await failure(client.send(new ListObjectsV2Command({ Bucket: 'nobucket' })))).toEqual({
+      name: 'NoSuchBucket',
+      status: 404,
+    });
     client.destroy();
   });
 
@@ -173,7 +255,10 @@ describe('startS3Simulator over HTTP', () => {
     expect(Buffer.from(await data.Body!.transformToByteArray()).equals(bytes)).toBe(true);
     expect(data.ETag).toBe(`"${createHash('md5').update(bytes).digest('hex')}"`);
     await expect(client.send(new ListObjectsV2Command({ Bucket: 'reports' }))).resolves.toMatchObject({ KeyCount: 0 });
-    expect(await failure(client.send(new GetObjectCommand({ Bucket: 'reports', Key: 'inv/absent' })))).toEqual({ name: 'NoSuchKey', status: 404 });
+    expect(await failure(client.send(new GetObjectCommand({ Bucket: 'reports', Key: 'inv/absent' })))).toEqual({
+      name: 'NoSuchKey',
+      status: 404,
+    });
     // Written objects in 'count' mode still keep no bytes.
     await client.send(new PutObjectCommand({ Bucket: 'reports', Key: 'out.jsonl', Body: 'a\n' }));
     expect(sim.objects('reports').get('out.jsonl')?.body).toBeUndefined();
@@ -196,8 +281,12 @@ describe('startS3Simulator over HTTP', () => {
     await expect(startS3Simulator({ buckets: { ok1: { layout: 'flat', count: 1.5 } } })).rejects.toThrow(/count/);
     await expect(startS3Simulator({ store: 'disk' as 'count' })).rejects.toThrow(/store/);
     await expect(startS3Simulator({ rateLimit: { writesPerSecond: -3 } })).rejects.toThrow(/writesPerSecond/);
-    await expect(startS3Simulator({ objects: { Bad: { k: 'v' } } })).rejects.toThrow(/objects: "Bad" is not a valid bucket name/);
-    await expect(startS3Simulator({ objects: { good: { k: 3 as unknown as string } } })).rejects.toThrow(/objects\["good"\]\["k"\]/);
+    await expect(startS3Simulator({ objects: { Bad: { k: 'v' } } })).rejects.toThrow(
+      /objects: "Bad" is not a valid bucket name/,
+    );
+    await expect(startS3Simulator({ objects: { good: { k: 3 as unknown as string } } })).rejects.toThrow(
+      /objects\["good"\]\["k"\]/,
+    );
     const sim = await startS3Simulator();
     await sim.close();
     await sim.close();

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { awsChunkedDecoder } from '../../src/simulator/request-body.js';
+import { compareUtf8, keySpaceOf, type KeySpace, type SimulatedKeySet } from '../../src/simulator/key-layouts.js';
 import {
-  compareUtf8,
-  keySpaceOf,
-  type KeySpace,
-  type SimulatedKeySet,
-} from '../../src/simulator/key-layouts.js';
-import { encodeUrlValue, listPage, type ListObjectsV2Query, parseListQuery } from '../../src/simulator/list-objects-v2.js';
+  encodeUrlValue,
+  listPage,
+  type ListObjectsV2Query,
+  parseListQuery,
+} from '../../src/simulator/list-objects-v2.js';
 import { PrefixRateLimiter, rateLimitPrefix } from '../../src/simulator/rate-limiter.js';
 
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -18,7 +18,11 @@ function allPages(space: KeySpace, query: Omit<ListObjectsV2Query, 'continuation
   let token: string | undefined;
   do {
     const page = listPage(space, { ...query, ...(token ? { continuationToken: token } : {}) });
-    pages.push({ keys: page.contents.map((c) => c.key), prefixes: [...page.commonPrefixes], truncated: page.isTruncated });
+    pages.push({
+      keys: page.contents.map((c) => c.key),
+      prefixes: [...page.commonPrefixes],
+      truncated: page.isTruncated,
+    });
     token = page.nextContinuationToken;
     if (pages.length > 10_000) throw new Error('listing does not end');
   } while (token);
@@ -53,7 +57,24 @@ function referencePages(keys: readonly string[], query: Omit<ListObjectsV2Query,
   return pages;
 }
 
-const awkwardChar = fc.constantFrom('a', 'b', '/', ' ', '+', '%', '\r', '\n', '\u0001', 'é', '\u{1F600}', '\uFFFD', '~', '0', '.', '-');
+const awkwardChar = fc.constantFrom(
+  'a',
+  'b',
+  '/',
+  ' ',
+  '+',
+  '%',
+  '\r',
+  '\n',
+  '\u0001',
+  'é',
+  '\u{1F600}',
+  '\uFFFD',
+  '~',
+  '0',
+  '.',
+  '-',
+);
 const awkwardKey = fc.array(awkwardChar, { minLength: 1, maxLength: 6 }).map((chars) => chars.join(''));
 
 describe('simulator listing', () => {
@@ -91,20 +112,23 @@ describe('simulator listing', () => {
     { layout: 'dated', count: 4_000, prefix: 'logs/' },
     { layout: 'handful' },
   ];
-  it.each(layouts)('generates $layout keys strictly increasing in byte order, and lists them as the definition does', (spec) => {
-    const space = keySpaceOf(spec);
-    const keys = Array.from({ length: space.count }, (_, i) => space.keyAt(i));
-    for (let i = 1; i < keys.length; i += 1) expect(byteOrder(keys[i - 1]!, keys[i]!)).toBeLessThan(0);
-    const middle = keys[Math.floor(keys.length / 2)]!;
-    for (const query of [
-      { prefix: '', delimiter: '', maxKeys: 1000 },
-      { prefix: '', delimiter: '/', maxKeys: 2 },
-      { prefix: keys[0]!.slice(0, 5), delimiter: '/', maxKeys: 333, startAfter: middle },
-      { prefix: '', delimiter: '', maxKeys: 999, startAfter: middle.slice(0, -3) },
-    ]) {
-      expect(allPages(space, query)).toEqual(referencePages(keys, query));
-    }
-  });
+  it.each(layouts)(
+    'generates $layout keys strictly increasing in byte order, and lists them as the definition does',
+    (spec) => {
+      const space = keySpaceOf(spec);
+      const keys = Array.from({ length: space.count }, (_, i) => space.keyAt(i));
+      for (let i = 1; i < keys.length; i += 1) expect(byteOrder(keys[i - 1]!, keys[i]!)).toBeLessThan(0);
+      const middle = keys[Math.floor(keys.length / 2)]!;
+      for (const query of [
+        { prefix: '', delimiter: '', maxKeys: 1000 },
+        { prefix: '', delimiter: '/', maxKeys: 2 },
+        { prefix: keys[0]!.slice(0, 5), delimiter: '/', maxKeys: 333, startAfter: middle },
+        { prefix: '', delimiter: '', maxKeys: 999, startAfter: middle.slice(0, -3) },
+      ]) {
+        expect(allPages(space, query)).toEqual(referencePages(keys, query));
+      }
+    },
+  );
 
   it('shapes the layouts as documented', () => {
     const skewed = keySpaceOf({ layout: 'skewed', count: 10_000 });
@@ -134,7 +158,9 @@ describe('simulator listing', () => {
     expect(() => parseListQuery(new URLSearchParams('encoding-type=base64'))).toThrow(/Encoding/);
     expect(() => parseListQuery(new URLSearchParams('continuation-token='))).toThrow(/continuation token/);
     const space = keySpaceOf({ layout: 'handful' });
-    expect(() => listPage(space, { prefix: '', delimiter: '', maxKeys: 5, continuationToken: 'bm9wZQ' })).toThrow(/continuation token/);
+    expect(() => listPage(space, { prefix: '', delimiter: '', maxKeys: 5, continuationToken: 'bm9wZQ' })).toThrow(
+      /continuation token/,
+    );
   });
 
   it('rejects bad key sets naming the field', () => {
@@ -166,7 +192,8 @@ describe('simulator request parts', () => {
     for (const step of [1, 7, 100, framed.length]) {
       const decode = awsChunkedDecoder();
       const out: Buffer[] = [];
-      for (let at = 0; at < framed.length; at += step) for (const data of decode(framed.subarray(at, at + step))) out.push(Buffer.from(data));
+      for (let at = 0; at < framed.length; at += step)
+        for (const data of decode(framed.subarray(at, at + step))) out.push(Buffer.from(data));
       expect(Buffer.concat(out).equals(payload)).toBe(true);
     }
   });
@@ -177,7 +204,11 @@ describe('simulator request parts', () => {
     const reads = Array.from({ length: 15 }, () => limiter.admit('a/', false));
     expect(reads.filter(Boolean)).toHaveLength(10);
     expect(limiter.admit('b/', false)).toBe(true);
-    expect([limiter.admit('a/', true), limiter.admit('a/', true), limiter.admit('a/', true)]).toEqual([true, true, false]);
+    expect([limiter.admit('a/', true), limiter.admit('a/', true), limiter.admit('a/', true)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
     now += 500;
     expect(Array.from({ length: 6 }, () => limiter.admit('a/', false)).filter(Boolean)).toHaveLength(5);
     expect(new PrefixRateLimiter(false).admit('a/', false)).toBe(true);
