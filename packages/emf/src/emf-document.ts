@@ -1,6 +1,14 @@
+import type { EmfStorageResolution, EmfUnit } from './constants.js';
 import { MAX_DOCUMENT_BYTES, MAX_METRICS_PER_DIRECTIVE, MAX_VALUES_PER_METRIC } from './constants.js';
-import type { MetricSeries } from './serialize.js';
 import { quote } from './validate.js';
+
+/** A validated metric: a name, its unit and resolution, and every value recorded for it. */
+export interface MetricSeries {
+  name: string;
+  unit: EmfUnit;
+  resolution: EmfStorageResolution;
+  values: number[];
+}
 
 const json = JSON.stringify;
 const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');

@@ -7,60 +7,11 @@ import type {
 } from '@presign-pipeline/core';
 import type { EmfStorageResolution, EmfUnit } from './constants.js';
 import { MAX_DIMENSIONS_PER_SET } from './constants.js';
-import type { ResolvedEmfReporterOptions } from './emf-reporter-options.js';
+import type { EmfReporterOptions, ResolvedEmfReporterOptions, RunSummary } from './emf-reporter-options.js';
 import { resolveEmfReporterOptions } from './emf-reporter-options.js';
 import { DimensionsStore, MetricsStore, PropertiesStore } from './emf-stores.js';
 import { serializeEmf } from './serialize.js';
 import { metricValues, propertyJson, quote, validateDimension, validateMetricName } from './validate.js';
-
-/** What a run amounted to, handed to {@link EmfReporterOptions.metrics} to turn into metric values. */
-export interface RunSummary {
-  /** Keys presigned (on failure: before the failure). */
-  readonly count: number;
-  /** Keys that failed to presign. */
-  readonly errors: number;
-  /** Pages the source yielded. */
-  readonly pages: number;
-  /** Bytes of the manifest; 0 when the run failed. */
-  readonly bytes: number;
-  /** Milliseconds from start to end. */
-  readonly durationMs: number;
-  /** True when the run failed or was aborted. */
-  readonly failed: boolean;
-}
-
-/** Options of {@link emfReporter}. */
-export interface EmfReporterOptions {
-  /** The CloudWatch namespace, 1..255 printable ASCII characters, not starting with `AWS/`. */
-  namespace: string;
-  /** Dimensions of every document. Default: none (no dimension is forced on you). */
-  dimensions?: Readonly<Record<string, string>>;
-  /**
-   * Maps a run to metric values.
-   * Default: `{ PresignCount: count, PresignErrors: errors, S3ListPages: pages, ManifestBytes: bytes }`.
-   */
-  metrics?: (summary: RunSummary) => Record<string, number>;
-  /** Units by metric name, overriding the inferred one (`…Bytes` → `Bytes`, else `Count`). */
-  units?: Readonly<Record<string, EmfUnit>>;
-  /** Where each document goes, one JSON line without newline. Default: a synchronous write to stdout plus `\n`. */
-  write?: (line: string) => void;
-  /**
-   * When true, the pipeline's `flush()` writes nothing and the owner calls `publish()`, so metrics known only after
-   * the run (a response size, say) land in the same document. Default: false.
-   */
-  deferPublish?: boolean;
-  /** Top-level non-metric fields written in every document. */
-  properties?: Readonly<Record<string, unknown>>;
-  /** Storage resolution of every metric (1 = high resolution), or per metric name. Default: 60. */
-  storageResolution?: EmfStorageResolution | Readonly<Record<string, EmfStorageResolution>>;
-  /** Epoch milliseconds for `_aws.Timestamp`. Default: `Date.now`. */
-  clock?: () => number;
-  /**
-   * Receives errors raised while handling pipeline events or flushing, which are never thrown into the pipeline.
-   * Default: one line on stderr.
-   */
-  onError?: (error: unknown) => void;
-}
 
 /**
  * A reporter (core's `Reporter`) that writes the metrics of one invocation as CloudWatch Embedded Metric Format documents.

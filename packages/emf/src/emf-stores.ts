@@ -1,5 +1,6 @@
 import type { EmfStorageResolution, EmfUnit } from './constants.js';
-import type { EmfMetricInput, MetricSeries } from './serialize.js';
+import type { MetricSeries } from './emf-document.js';
+import type { EmfMetricInput } from './serialize.js';
 import { addToSeries } from './serialize.js';
 
 /** The metric series of one invocation, by name, in the order they were first recorded. */

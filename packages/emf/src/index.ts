@@ -1,5 +1,6 @@
 export { emfReporter } from './emf-reporter.js';
-export type { EmfReporter, EmfReporterOptions, RunSummary } from './emf-reporter.js';
+export type { EmfReporter } from './emf-reporter.js';
+export type { EmfReporterOptions, RunSummary } from './emf-reporter-options.js';
 export { serializeEmf } from './serialize.js';
 export type { EmfMetricInput, EmfMetricMap, SerializeEmfInput } from './serialize.js';
 export { extractEmfMetrics, extractJsonLogs, parseEmfDocuments } from './readers.js';

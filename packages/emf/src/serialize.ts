@@ -1,6 +1,6 @@
 import type { EmfStorageResolution, EmfUnit } from './constants.js';
 import { MAX_DIMENSIONS_PER_SET } from './constants.js';
-import { documentFrame, packDocuments } from './emf-document.js';
+import { documentFrame, type MetricSeries, packDocuments } from './emf-document.js';
 import {
   inferEmfUnit,
   metricValues,
@@ -40,14 +40,6 @@ export interface SerializeEmfInput {
   readonly properties?: Readonly<Record<string, unknown>>;
   /** When the metrics were taken, in epoch milliseconds. */
   readonly timestamp: number;
-}
-
-/** A validated metric: a name, its unit and resolution, and every value recorded for it. */
-export interface MetricSeries {
-  name: string;
-  unit: EmfUnit;
-  resolution: EmfStorageResolution;
-  values: number[];
 }
 
 /** Validates one metric entry and adds its values to `series`, merging with an earlier entry of the same name. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_DOCUMENT_BYTES, MAX_METRICS_PER_DIRECTIVE, MAX_VALUES_PER_METRIC } from '../../src/constants.js';
-import { documentFrame, EmfDocumentBuilder, packDocuments } from '../../src/emf-document.js';
-import type { MetricSeries } from '../../src/serialize.js';
+import { documentFrame, EmfDocumentBuilder, type MetricSeries, packDocuments } from '../../src/emf-document.js';
 
 const frame = documentFrame('App', 1_700_000_000_000.4, [['Stage', 'prod']], [['requestId', '"r-1"']]);
 const series = (name: string, values: number[], resolution: 1 | 60 = 60): MetricSeries => ({
