@@ -26,7 +26,7 @@ import {
   type PresignConfig,
 } from './config.js';
 import { resolveAccessPolicy } from './access.js';
-import { checkManifestEncryptionOption, DEFAULT_NAMESPACE, manifestSseOptions } from './handler.js';
+import { checkManifestEncryptionOption, DEFAULT_NAMESPACE, manifestSseOptions } from './handler-settings.js';
 
 /**
  * One item of a Distributed Map whose `ItemReader` is `arn:aws:states:::s3:listObjectsV2`: the listed object's

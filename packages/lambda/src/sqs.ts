@@ -5,13 +5,8 @@ import {
   SqsFifoPartialProcessorAsync,
 } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import {
-  createJobRunner,
-  invocationBudget,
-  type InvocationBudget,
-  type PresignHandlerOptions,
-  type PresignResponse,
-} from './handler.js';
+import { invocationBudget, type InvocationBudget } from './job-budget.js';
+import { createJobRunner, type PresignHandlerOptions, type PresignResponse } from './handler.js';
 
 /** Options of {@link createSqsHandler}: the presign handler's, plus how many messages run at once. */
 export interface SqsHandlerOptions extends PresignHandlerOptions {

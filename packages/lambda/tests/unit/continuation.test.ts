@@ -1,7 +1,8 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MIN_DEADLINE_MARGIN_MS, resolveConfig, type ConfigResult, type PresignConfig } from '../../src/config.js';
-import { createPresignHandler, deadlineOf, invocationBudget } from '../../src/handler.js';
+import { deadlineOf, invocationBudget } from '../../src/job-budget.js';
+import { createPresignHandler } from '../../src/handler.js';
 import { createSqsHandler } from '../../src/sqs.js';
 import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
 import { memoryS3Client } from '../helpers/memory-s3.js';

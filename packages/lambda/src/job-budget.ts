@@ -1,0 +1,50 @@
+import type { Context } from 'aws-lambda';
+
+/** The time an invocation has: when it was measured and how much was left then. @internal */
+export interface InvocationBudget {
+  /** Epoch milliseconds of the measurement. */
+  readonly startedAt: number;
+  /** `context.getRemainingTimeInMillis()` at that moment. */
+  readonly remainingMs: number;
+}
+
+/** What the context says is left of the invocation, or undefined without a usable context (plain calls, tests). @internal */
+export function invocationBudget(context: Context | undefined, now: number = Date.now()): InvocationBudget | undefined {
+  const remaining =
+    typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+  if (typeof remaining !== 'number' || !Number.isFinite(remaining)) return undefined;
+  return { startedAt: now, remainingMs: Math.max(0, remaining) };
+}
+
+/**
+ * When listing must stop: the budget's end minus the margin. The margin never takes more than half of the budget,
+ * so a function whose timeout is shorter than twice the margin still makes progress on every invocation. @internal
+ */
+export function deadlineOf(budget: InvocationBudget, marginMs: number): number {
+  return budget.startedAt + budget.remainingMs - Math.min(marginMs, budget.remainingMs / 2);
+}
+
+/** Thrown when a job of a batch would start after the batch's deadline (an SQS batch that ran out of time). */
+function deadlineReached(deadline: number): Error {
+  const error = new Error(
+    `The invocation's deadline (${new Date(deadline).toISOString()}, DEADLINE_MARGIN_MS before its timeout) passed before the job started; nothing was listed`,
+  );
+  error.name = 'DeadlineReached';
+  return error;
+}
+
+/**
+ * The job's deadline, or undefined without a budget. Jobs sharing one invocation's budget (an SQS batch) throw
+ * `DeadlineReached` when it has passed: the ones left without time are skipped. A job alone always runs, and at worst
+ * lists nothing and answers where to resume. @internal
+ */
+export function jobDeadline(
+  budget: InvocationBudget | undefined,
+  shared: boolean,
+  marginMs: number,
+  now: () => number = Date.now,
+): number | undefined {
+  const deadline = budget === undefined ? undefined : deadlineOf(budget, marginMs);
+  if (shared && deadline !== undefined && now() >= deadline) throw deadlineReached(deadline);
+  return deadline;
+}
