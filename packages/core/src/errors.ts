@@ -1,7 +1,10 @@
 /**
- * Every error code a presign-pipeline part raises on purpose.
+ * Every error code a presign-pipeline part raises on purpose. Each is raised somewhere and tested; a new failure gets a
+ * code here rather than an ad-hoc error name.
  *
- * - `INVALID_OPTION`: an option failed validation before any side effect (see also the TypeError/RangeError thrown for options).
+ * - `INVALID_OPTION`: an option or argument failed validation before any side effect. These errors are also a
+ *   `TypeError` (wrong type) or a `RangeError` (right type, bad value), as JavaScript's own argument errors are, and
+ *   their message names the option.
  * - `SOURCE_FAILED`: the key source threw; `cause` holds the original error.
  * - `PRESIGN_FAILED`: one key could not be presigned (reported per item, never fatal on its own).
  * - `INVALID_KEY`: a source yielded something that is not a usable key (a non-string, an empty string).
@@ -9,10 +12,13 @@
  *   browsers, `fetch` and other WHATWG URL clients remove such segments (also written `%2E`) before sending, so they
  *   would ask for another object. Reported per item, like `PRESIGN_FAILED`.
  * - `MANIFEST_WRITE_FAILED`: the manifest writer could not store the manifest; `cause` holds the original error.
- * - `ABORTED`: the run was aborted through its signal.
- * - `DEADLINE_REACHED`: the run stopped pulling keys because its deadline came.
+ * - `ABORTED`: the run was aborted through its signal; the error is named `AbortError` (as `fetch` and Node streams
+ *   name theirs) and its `cause` is the signal's reason.
+ * - `DEADLINE_REACHED`: work was refused because the invocation's deadline had come (lambda: an SQS job that would
+ *   start, or stopped, after the batch's deadline). A run that reaches its `deadline` is not an error: it resolves
+ *   with `complete: false`.
  * - `CREDENTIALS_EXPIRE_TOO_SOON`: the signing credentials expire before the URLs would.
- * - `NO_ENDPOINT`: no S3 endpoint could be started or found (minio-testing).
+ * - `NO_ENDPOINT`: no S3 endpoint could be started or found (minio-testing's `S3EndpointUnavailableError`).
  * - `INVALID_INVENTORY_MANIFEST`: an S3 Inventory `manifest.json` is malformed, lists another bucket, or has no `Key`
  *   column; or a data file of it cannot be read or parsed.
  * - `UNSUPPORTED_INVENTORY_FORMAT`: the inventory's `fileFormat` is one the inventory source cannot read (ORC).
@@ -26,6 +32,11 @@
  * - `MALFORMED_RESPONSE`: a 2xx answer was not S3's answer to the request (an HTML page, an empty body, foreign or
  *   malformed XML, another bucket or prefix, no `IsTruncated`, a continuation token that does not move forward),
  *   also after retries; the message names what was wrong and which page.
+ * - `INVALID_INPUT`: a Step Functions batch or index input is unusable (lambda's `BatchInputError` named
+ *   `InvalidBatchInput`); its `field` names the input field at fault.
+ * - `FORBIDDEN_INPUT`: a batch input names a bucket or prefix outside the allow-list (`ForbiddenBatchInput`).
+ * - `JOB_REJECTED`: an SQS message's job was refused (its body is not JSON, or the handler answered 400, 403 or 409);
+ *   lambda's `SqsJobError` carries the handler's response.
  */
 export type PresignPipelineErrorCode =
   | 'INVALID_OPTION'
@@ -44,7 +55,10 @@ export type PresignPipelineErrorCode =
   | 'INVALID_RESUME_TOKEN'
   | 'RESUME_TOKEN_TOO_LONG'
   | 'IDEMPOTENCY_UNAVAILABLE'
-  | 'MALFORMED_RESPONSE';
+  | 'MALFORMED_RESPONSE'
+  | 'INVALID_INPUT'
+  | 'FORBIDDEN_INPUT'
+  | 'JOB_REJECTED';
 
 const BRAND = Symbol.for('presign-pipeline.error');
 
@@ -57,8 +71,13 @@ export interface PresignPipelineErrorOptions {
 }
 
 /**
- * The one error type of presign-pipeline, discriminated by {@link PresignPipelineError.code}.
- * Use {@link isPresignPipelineError} rather than `instanceof`, which fails across duplicated copies of the package.
+ * The one error type of presign-pipeline, discriminated by {@link PresignPipelineError.code}. The other packages'
+ * errors (`SqsJobError`, `BatchInputError`, `S3EndpointUnavailableError`) and the option errors
+ * (`TypeError`/`RangeError` with code `INVALID_OPTION`) belong to it too.
+ *
+ * `instanceof PresignPipelineError` is true for every error of the family, from any copy of the packages (ESM and
+ * CJS, two versions side by side): it checks a brand, not the prototype chain; {@link isPresignPipelineError} is the
+ * same test as a function.
  */
 export class PresignPipelineError extends Error {
   /** What went wrong, as a stable machine-readable code. */
@@ -73,6 +92,16 @@ export class PresignPipelineError extends Error {
     if (options.key !== undefined) this.key = options.key;
     Object.defineProperty(this, BRAND, { value: true });
   }
+
+  /**
+   * `error instanceof PresignPipelineError` holds for any branded error of the family, also one made by another copy
+   * of the package or by a subclass in another package; `instanceof` a subclass keeps its usual meaning.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` was asked about, maybe a subclass.
+    if (this !== PresignPipelineError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return isPresignPipelineError(value);
+  }
 }
 
 /** True for a {@link PresignPipelineError} from any copy of this package (ESM or CJS, any version). */
@@ -85,10 +114,50 @@ export function isPresignPipelineError(value: unknown): value is PresignPipeline
   );
 }
 
-/** Creates the `AbortError` a run rejects with when its signal aborts (the same name `fetch` and Node streams use). */
-export function abortError(reason?: unknown): Error {
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const error = new Error('The presign pipeline was aborted', reason === undefined ? undefined : { cause: reason });
+/** Gives an error of another class the code and the brand of the family, so it is a {@link PresignPipelineError}. */
+function brand<E extends Error>(
+  error: E,
+  code: PresignPipelineErrorCode,
+): E & { readonly code: PresignPipelineErrorCode } {
+  Object.defineProperty(error, 'code', { value: code, enumerable: true });
+  Object.defineProperty(error, BRAND, { value: true });
+  return error as E & { readonly code: PresignPipelineErrorCode };
+}
+
+/**
+ * A `TypeError` for an option of the wrong type, with code `INVALID_OPTION`; the message names the option.
+ * @internal
+ */
+export function optionTypeError(
+  message: string,
+  options?: ErrorOptions,
+): TypeError & { readonly code: 'INVALID_OPTION' } {
+  return brand(new TypeError(message, options), 'INVALID_OPTION') as TypeError & { readonly code: 'INVALID_OPTION' };
+}
+
+/**
+ * A `RangeError` for an option of the right type but a bad value, with code `INVALID_OPTION`; the message names it.
+ * @internal
+ */
+export function optionRangeError(
+  message: string,
+  options?: ErrorOptions,
+): RangeError & { readonly code: 'INVALID_OPTION' } {
+  return brand(new RangeError(message, options), 'INVALID_OPTION') as RangeError & { readonly code: 'INVALID_OPTION' };
+}
+
+/**
+ * The error a run rejects with when its signal aborts: a {@link PresignPipelineError} with code `ABORTED`, named
+ * `AbortError` (the name `fetch` and Node streams use), whose `cause` is the signal's reason.
+ * @internal
+ */
+export function abortError(reason?: unknown): PresignPipelineError {
+  if (reason instanceof PresignPipelineError && reason.code === 'ABORTED') return reason;
+  const error = new PresignPipelineError(
+    'ABORTED',
+    'The presign pipeline was aborted',
+    reason === undefined ? {} : { cause: reason },
+  );
   error.name = 'AbortError';
   return error;
 }

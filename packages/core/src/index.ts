@@ -1,9 +1,5 @@
 export { presignPipeline } from './pipeline.js';
-export {
-  PresignPipelineError,
-  isPresignPipelineError,
-  abortError,
-} from './errors.js';
+export { PresignPipelineError, isPresignPipelineError } from './errors.js';
 export type { PresignPipelineErrorCode, PresignPipelineErrorOptions } from './errors.js';
 export { redactSecrets } from './redact.js';
 export type {

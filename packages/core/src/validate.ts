@@ -1,3 +1,4 @@
+import { optionRangeError, optionTypeError } from './errors.js';
 /**
  * Option checks shared by the factories and the pipeline. Each throws a TypeError (wrong type) or a RangeError (right
  * type, bad value) whose message names the option, so a misconfiguration is caught before any side effect.
@@ -37,7 +38,7 @@ export function typeOfValue(value: unknown): string {
 
 function fail(kind: 'type' | 'range', owner: string, name: string, expected: string, value: unknown): never {
   const message = `${owner}: option "${name}" must be ${expected}, got ${describeValue(value)}`;
-  throw kind === 'type' ? new TypeError(message) : new RangeError(message);
+  throw kind === 'type' ? optionTypeError(message) : optionRangeError(message);
 }
 
 /** Checks an integer option in `min..max` (TypeError when not a number, RangeError otherwise). */

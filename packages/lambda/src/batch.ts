@@ -10,6 +10,7 @@ import {
   arrayKeySource,
   jsonLogReporter,
   memoryManifestWriter,
+  PresignPipelineError,
   presignPipeline,
   redactSecrets,
   suffixFilter,
@@ -146,16 +147,17 @@ export type PresignBatchHandler = (event: unknown, context?: Context) => Promise
 export type ManifestIndexHandler = (event: unknown, context?: Context) => Promise<ManifestIndexResult>;
 
 /**
- * The error a batch or index invocation fails with when its input is unusable (`InvalidBatchInput`) or outside the
- * allow-list (`ForbiddenBatchInput`). Thrown before any S3 call; retrying cannot help, so state machines should not
- * Retry on these names.
+ * The error a batch or index invocation fails with when its input is unusable (`InvalidBatchInput`, code
+ * `INVALID_INPUT`) or outside the allow-list (`ForbiddenBatchInput`, code `FORBIDDEN_INPUT`): a
+ * `PresignPipelineError`. Thrown before any S3 call; retrying cannot help, so state machines should not Retry on
+ * these names.
  */
-export class BatchInputError extends Error {
+export class BatchInputError extends PresignPipelineError {
   /** The input field at fault, e.g. `BatchInput.bucket` or `Items[3].Key`. */
   readonly field: string;
 
   constructor(name: 'InvalidBatchInput' | 'ForbiddenBatchInput', field: string, message: string) {
-    super(message);
+    super(name === 'InvalidBatchInput' ? 'INVALID_INPUT' : 'FORBIDDEN_INPUT', message);
     this.name = name;
     this.field = field;
   }

@@ -79,6 +79,7 @@ export class Invocation {
         request_id: this.requestId,
         error: redactSecrets(messageOf(error)),
         error_name: errorName(error),
+        error_code: isPresignPipelineError(error) ? error.code : undefined,
       });
     }
     return withoutSecrets(toInvocationError(error));

@@ -1,3 +1,4 @@
+import { PresignPipelineError } from '@presign-pipeline/core';
 import type { Context } from 'aws-lambda';
 
 /** The time an invocation has: when it was measured and how much was left then. @internal */
@@ -25,17 +26,16 @@ export function deadlineOf(budget: InvocationBudget, marginMs: number): number {
 }
 
 /** Thrown when a job of a batch would start after the batch's deadline (an SQS batch that ran out of time). */
-function deadlineReached(deadline: number): Error {
-  const error = new Error(
+function deadlineReached(deadline: number): PresignPipelineError {
+  return new PresignPipelineError(
+    'DEADLINE_REACHED',
     `The invocation's deadline (${new Date(deadline).toISOString()}, DEADLINE_MARGIN_MS before its timeout) passed before the job started; nothing was listed`,
   );
-  error.name = 'DeadlineReached';
-  return error;
 }
 
 /**
  * The job's deadline, or undefined without a budget. Jobs sharing one invocation's budget (an SQS batch) throw
- * `DeadlineReached` when it has passed: the ones left without time are skipped. A job alone always runs, and at worst
+ * a `PresignPipelineError` with code `DEADLINE_REACHED` when it has passed: the ones left without time are skipped. A job alone always runs, and at worst
  * lists nothing and answers where to resume. @internal
  */
 export function jobDeadline(

@@ -4,6 +4,7 @@ import {
   processPartialResponse,
   SqsFifoPartialProcessorAsync,
 } from '@aws-lambda-powertools/batch';
+import { PresignPipelineError } from '@presign-pipeline/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { invocationBudget, type InvocationBudget } from './job-budget.js';
 import { createJobRunner, type PresignHandlerOptions, type PresignResponse } from './handler.js';
@@ -20,13 +21,17 @@ export interface SqsHandlerOptions extends PresignHandlerOptions {
 /** An SQS-triggered Lambda handler that reports partial batch failures. */
 export type SqsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
-/** The error a failed message is recorded with; its message names the status and the field at fault. */
-export class SqsJobError extends Error {
+/**
+ * The error a failed message is recorded with; its message names the status and the field at fault. A
+ * `PresignPipelineError` with code `JOB_REJECTED` (the body is not JSON, or the handler answered 400, 403 or 409) or
+ * `DEADLINE_REACHED` (the job stopped at the invocation's deadline and goes back to the queue).
+ */
+export class SqsJobError extends PresignPipelineError {
   /** The handler's response for the message, when it produced one (a 400, 403 or 409). */
   readonly response?: PresignResponse;
 
-  constructor(message: string, response?: PresignResponse) {
-    super(message);
+  constructor(message: string, response?: PresignResponse, code: 'JOB_REJECTED' | 'DEADLINE_REACHED' = 'JOB_REJECTED') {
+    super(code, message);
     this.name = 'SqsJobError';
     if (response !== undefined) this.response = response;
   }
@@ -98,6 +103,7 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
         throw new SqsJobError(
           `Message ${record.messageId} stopped at the invocation's deadline after ${String(body.count)} keys; it will be delivered again`,
           response,
+          'DEADLINE_REACHED',
         );
       }
     }

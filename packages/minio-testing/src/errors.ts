@@ -10,10 +10,20 @@ export interface S3EndpointAttempt {
 export type S3EndpointKind = 'external' | 'minio' | 'moto';
 
 /**
+ * The brand `@presign-pipeline/core` recognises its errors by (`instanceof PresignPipelineError`,
+ * `isPresignPipelineError`). Set here rather than by extending core's class: this package does not depend on core,
+ * whose own tests depend on it.
+ */
+const PRESIGN_PIPELINE_ERROR = Symbol.for('presign-pipeline.error');
+
+/**
  * Thrown by `startS3Endpoint` when no way of getting an S3 endpoint works.
- * The message lists why each one failed and how to get one.
+ * The message lists why each one failed and how to get one. It belongs to core's `PresignPipelineError` family, with
+ * code `NO_ENDPOINT`: `error instanceof PresignPipelineError` and `isPresignPipelineError(error)` are true.
  */
 export class S3EndpointUnavailableError extends Error {
+  /** The `PresignPipelineError` code of this error. */
+  readonly code = 'NO_ENDPOINT';
   /** Every way that was tried, in order, with its reason. */
   readonly attempts: readonly S3EndpointAttempt[];
 
@@ -30,5 +40,6 @@ export class S3EndpointUnavailableError extends Error {
     );
     this.name = 'S3EndpointUnavailableError';
     this.attempts = attempts;
+    Object.defineProperty(this, PRESIGN_PIPELINE_ERROR, { value: true });
   }
 }

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { abortError, PresignPipelineError } from '../errors.js';
+import { abortError, optionRangeError, optionTypeError, PresignPipelineError } from '../errors.js';
 import { assertSendingClient, describe } from '../s3/validate.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
@@ -76,33 +76,35 @@ function rowSelector(s: Selection): RowSelector {
 function checkDate(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw new TypeError(`s3InventorySource: ${name} must be a valid Date, got ${describe(value)}`);
+    throw optionTypeError(`s3InventorySource: ${name} must be a valid Date, got ${describe(value)}`);
   }
   return value.getTime();
 }
 
 function checkOptions(options: S3InventorySourceOptions): void {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`s3InventorySource: options must be an object, got ${describe(options)}`);
+    throw optionTypeError(`s3InventorySource: options must be an object, got ${describe(options)}`);
   }
   assertSendingClient('s3InventorySource', options.client);
   const m = options.manifest as unknown as Record<string, unknown> | undefined;
   if (typeof m !== 'object' || m === null)
-    throw new TypeError(`s3InventorySource: manifest must be { bucket, key }, got ${describe(m)}`);
+    throw optionTypeError(`s3InventorySource: manifest must be { bucket, key }, got ${describe(m)}`);
   for (const field of ['bucket', 'key'] as const) {
     if (typeof m[field] !== 'string' || m[field] === '') {
-      throw new TypeError(`s3InventorySource: manifest.${field} must be a non-empty string, got ${describe(m[field])}`);
+      throw optionTypeError(
+        `s3InventorySource: manifest.${field} must be a non-empty string, got ${describe(m[field])}`,
+      );
     }
   }
   for (const field of ['bucket', 'prefix', 'resumeToken'] as const) {
     if (options[field] !== undefined && typeof options[field] !== 'string') {
-      throw new TypeError(`s3InventorySource: ${field} must be a string, got ${describe(options[field])}`);
+      throw optionTypeError(`s3InventorySource: ${field} must be a string, got ${describe(options[field])}`);
     }
   }
   if (options.bucket === '')
-    throw new TypeError('s3InventorySource: bucket must be a non-empty string, got an empty string');
+    throw optionTypeError('s3InventorySource: bucket must be a non-empty string, got an empty string');
   if (options.filter !== undefined && typeof options.filter !== 'function') {
-    throw new TypeError(`s3InventorySource: filter must be a function, got ${describe(options.filter)}`);
+    throw optionTypeError(`s3InventorySource: filter must be a function, got ${describe(options.filter)}`);
   }
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (
@@ -111,12 +113,12 @@ function checkOptions(options: S3InventorySourceOptions): void {
     concurrency < 1 ||
     concurrency > MAX_CONCURRENCY
   ) {
-    throw new RangeError(
+    throw optionRangeError(
       `s3InventorySource: concurrency must be an integer in 1..${MAX_CONCURRENCY}, got ${describe(concurrency)}`,
     );
   }
   if (options.includeDirectoryMarkers !== undefined && typeof options.includeDirectoryMarkers !== 'boolean') {
-    throw new TypeError(
+    throw optionTypeError(
       `s3InventorySource: includeDirectoryMarkers must be a boolean, got ${describe(options.includeDirectoryMarkers)}`,
     );
   }

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { PresignPipelineError } from '../errors.js';
+import { optionRangeError, optionTypeError, PresignPipelineError } from '../errors.js';
 import { vouchForSyncUrls } from '../manifest/jsonl.js';
 import type { ObjectRef, Presigner, PresignOptions } from '../types.js';
 import { IdentityCache } from './presign-identity.js';
@@ -78,14 +78,14 @@ function describe(value: unknown): string {
 
 function checkObjectRef(method: string, object: unknown): ObjectRef {
   if (typeof object !== 'object' || object === null) {
-    throw new TypeError(`${owner(method)}: "object" must be an object with bucket and key, got ${describe(object)}`);
+    throw optionTypeError(`${owner(method)}: "object" must be an object with bucket and key, got ${describe(object)}`);
   }
   const { bucket, key } = object as Record<string, unknown>;
   if (typeof bucket !== 'string' || bucket.length === 0) {
-    throw new TypeError(`${owner(method)}: "bucket" must be a non-empty string, got ${describe(bucket)}`);
+    throw optionTypeError(`${owner(method)}: "bucket" must be a non-empty string, got ${describe(bucket)}`);
   }
   if (typeof key !== 'string' || key.length === 0) {
-    throw new TypeError(`${owner(method)}: "key" must be a non-empty string, got ${describe(key)}`);
+    throw optionTypeError(`${owner(method)}: "key" must be a non-empty string, got ${describe(key)}`);
   }
   assertKeyLength(key);
   assertSafeKeyPath(key);
@@ -94,14 +94,14 @@ function checkObjectRef(method: string, object: unknown): ObjectRef {
 
 function checkExpiresIn(method: string, options: unknown): number {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${owner(method)}: "options" must be an object with expiresIn, got ${describe(options)}`);
+    throw optionTypeError(`${owner(method)}: "options" must be an object with expiresIn, got ${describe(options)}`);
   }
   const { expiresIn } = options as Record<string, unknown>;
   if (typeof expiresIn !== 'number' || Number.isNaN(expiresIn)) {
-    throw new TypeError(`${owner(method)}: "expiresIn" must be an integer in 1..604800, got ${describe(expiresIn)}`);
+    throw optionTypeError(`${owner(method)}: "expiresIn" must be an integer in 1..604800, got ${describe(expiresIn)}`);
   }
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
-    throw new RangeError(`${owner(method)}: "expiresIn" must be an integer in 1..604800, got ${expiresIn}`);
+    throw optionRangeError(`${owner(method)}: "expiresIn" must be an integer in 1..604800, got ${expiresIn}`);
   }
   return expiresIn;
 }
@@ -116,18 +116,18 @@ interface CheckedOptions {
 
 function checkOptions(options: FastPresignerOptions): CheckedOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`fastPresigner: "options" must be an object, got ${describe(options)}`);
+    throw optionTypeError(`fastPresigner: "options" must be an object, got ${describe(options)}`);
   }
   const { client, signingDate, fallback = true } = options;
   const config = (client as { config?: { credentials?: unknown } } | undefined)?.config;
   if (typeof client !== 'object' || client === null || typeof config?.credentials !== 'function') {
-    throw new TypeError(`fastPresigner: option "client" must be an S3Client, got ${describe(client)}`);
+    throw optionTypeError(`fastPresigner: option "client" must be an S3Client, got ${describe(client)}`);
   }
   if (signingDate !== undefined && (!(signingDate instanceof Date) || Number.isNaN(signingDate.getTime()))) {
-    throw new TypeError('fastPresigner: option "signingDate" must be a valid Date');
+    throw optionTypeError('fastPresigner: option "signingDate" must be a valid Date');
   }
   if (typeof fallback !== 'boolean') {
-    throw new TypeError(`fastPresigner: option "fallback" must be a boolean, got ${describe(fallback)}`);
+    throw optionTypeError(`fastPresigner: option "fallback" must be a boolean, got ${describe(fallback)}`);
   }
   return { client, signingDate, fallback, credentialsProvider: config.credentials as () => Promise<Identity> };
 }

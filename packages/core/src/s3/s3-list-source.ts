@@ -1,5 +1,5 @@
 import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
-import { abortError } from '../errors.js';
+import { abortError, optionRangeError, optionTypeError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
 import { autoListSource } from './auto-partitioned-listing.js';
@@ -122,53 +122,55 @@ function partitionPlan(
 ): { plan: PartitionPlan | { by: 'auto' }; concurrency: number } {
   const at = 's3ListSource: partitions';
   if (typeof partitions !== 'object' || partitions === null || Array.isArray(partitions)) {
-    throw new TypeError(
+    throw optionTypeError(
       `${at} must be an object ({ by: 'auto' }, { by: 'delimiter' } or { by: 'range', boundaries }), got ${describe(partitions)}`,
     );
   }
   const p = partitions as Record<string, unknown>;
   if (p.by !== 'delimiter' && p.by !== 'range' && p.by !== 'auto') {
-    throw new TypeError(`${at}.by must be 'auto', 'delimiter' or 'range', got ${describe(p.by)}`);
+    throw optionTypeError(`${at}.by must be 'auto', 'delimiter' or 'range', got ${describe(p.by)}`);
   }
   const allowed: readonly string[] = PARTITION_OPTIONS[p.by];
   for (const name of Object.keys(p)) {
     if (!allowed.includes(name)) {
-      throw new TypeError(
+      throw optionTypeError(
         `${at}.${name} is not an option of by: '${p.by}' partitions (expected ${allowed.join(', ')})`,
       );
     }
   }
   const concurrency = p.concurrency ?? DEFAULT_PARTITION_CONCURRENCY;
   if (typeof concurrency !== 'number') {
-    throw new TypeError(`${at}.concurrency must be a number, got ${describe(concurrency)}`);
+    throw optionTypeError(`${at}.concurrency must be a number, got ${describe(concurrency)}`);
   }
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_PARTITION_CONCURRENCY) {
-    throw new RangeError(`${at}.concurrency must be an integer in 1..${MAX_PARTITION_CONCURRENCY}, got ${concurrency}`);
+    throw optionRangeError(
+      `${at}.concurrency must be an integer in 1..${MAX_PARTITION_CONCURRENCY}, got ${concurrency}`,
+    );
   }
 
   if (p.by === 'auto') return { plan: { by: 'auto' }, concurrency };
   if (p.by === 'delimiter') {
     const delimiter = p.delimiter ?? '/';
     if (typeof delimiter !== 'string' || delimiter.length === 0) {
-      throw new TypeError(`${at}.delimiter must be a non-empty string, got ${describe(delimiter)}`);
+      throw optionTypeError(`${at}.delimiter must be a non-empty string, got ${describe(delimiter)}`);
     }
     return { plan: { by: 'delimiter', prefix, delimiter }, concurrency };
   }
 
   const boundaries = p.boundaries;
   if (!Array.isArray(boundaries) || boundaries.length === 0) {
-    throw new TypeError(`${at}.boundaries must be a non-empty array of keys, got ${describe(boundaries)}`);
+    throw optionTypeError(`${at}.boundaries must be a non-empty array of keys, got ${describe(boundaries)}`);
   }
   boundaries.forEach((boundary: unknown, i) => {
     if (typeof boundary !== 'string' || boundary.length === 0) {
-      throw new TypeError(`${at}.boundaries[${i}] must be a non-empty string, got ${describe(boundary)}`);
+      throw optionTypeError(`${at}.boundaries[${i}] must be a non-empty string, got ${describe(boundary)}`);
     }
     if (!boundary.startsWith(prefix)) {
-      throw new RangeError(`${at}.boundaries[${i}] must start with the prefix being listed`);
+      throw optionRangeError(`${at}.boundaries[${i}] must start with the prefix being listed`);
     }
     const previous = boundaries[i - 1] as string | undefined;
     if (previous !== undefined && compareKeys(previous, boundary) >= 0) {
-      throw new RangeError(
+      throw optionRangeError(
         `${at}.boundaries[${i}] must come after boundaries[${i - 1}] in S3's key order (strictly increasing, no duplicates)`,
       );
     }
@@ -227,7 +229,7 @@ function partitionPlan(
  */
 export function s3ListSource(options: S3ListSourceOptions): KeySource {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`s3ListSource: options must be an object, got ${describe(options)}`);
+    throw optionTypeError(`s3ListSource: options must be an object, got ${describe(options)}`);
   }
   const {
     client,
@@ -241,25 +243,25 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
   } = options;
   assertSendingClient('s3ListSource', client);
   if (typeof bucket !== 'string' || bucket.length === 0) {
-    throw new TypeError(`s3ListSource: bucket must be a non-empty string, got ${describe(bucket)}`);
+    throw optionTypeError(`s3ListSource: bucket must be a non-empty string, got ${describe(bucket)}`);
   }
   if (typeof prefix !== 'string') {
-    throw new TypeError(`s3ListSource: prefix must be a string, got ${describe(prefix)}`);
+    throw optionTypeError(`s3ListSource: prefix must be a string, got ${describe(prefix)}`);
   }
   if (typeof pageSize !== 'number') {
-    throw new TypeError(`s3ListSource: pageSize must be a number, got ${describe(pageSize)}`);
+    throw optionTypeError(`s3ListSource: pageSize must be a number, got ${describe(pageSize)}`);
   }
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-    throw new RangeError(`s3ListSource: pageSize must be an integer in 1..${MAX_PAGE_SIZE}, got ${pageSize}`);
+    throw optionRangeError(`s3ListSource: pageSize must be an integer in 1..${MAX_PAGE_SIZE}, got ${pageSize}`);
   }
   if (filter !== undefined && typeof filter !== 'function') {
-    throw new TypeError(`s3ListSource: filter must be a function, got ${describe(filter)}`);
+    throw optionTypeError(`s3ListSource: filter must be a function, got ${describe(filter)}`);
   }
   if (startAfter !== undefined && typeof startAfter !== 'string') {
-    throw new TypeError(`s3ListSource: startAfter must be a string, got ${describe(startAfter)}`);
+    throw optionTypeError(`s3ListSource: startAfter must be a string, got ${describe(startAfter)}`);
   }
   if (typeof includeDirectoryMarkers !== 'boolean') {
-    throw new TypeError(
+    throw optionTypeError(
       `s3ListSource: includeDirectoryMarkers must be a boolean, got ${describe(includeDirectoryMarkers)}`,
     );
   }
@@ -273,7 +275,7 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
     );
   }
   if (partitioned !== undefined && startAfter !== undefined && startAfter !== '') {
-    throw new RangeError(
+    throw optionRangeError(
       's3ListSource: startAfter cannot be combined with partitions (continuing an earlier run needs sequential listing)',
     );
   }
@@ -350,12 +352,12 @@ function autoPlan(
     return { ranges: [{ after, last: undefined }], concurrency: partitioned.concurrency };
   }
   if (partitioned !== undefined && partitioned.plan.by !== 'auto') {
-    throw new RangeError(
+    throw optionRangeError(
       "s3ListSource: resumeToken continues an auto-partitioned listing: partitions must be { by: 'auto' }",
     );
   }
   if (startAfter !== undefined && startAfter !== '') {
-    throw new RangeError(
+    throw optionRangeError(
       's3ListSource: startAfter cannot be combined with resumeToken (the token says where to continue)',
     );
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PassThrough } from 'node:stream';
 import type { PutObjectCommandInput, S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { abortError } from '../errors.js';
+import { abortError, optionRangeError, optionTypeError } from '../errors.js';
 import { writeLines } from '../manifest/jsonl.js';
 import type { ManifestContext, ManifestEntry, ManifestInfo, ManifestWriter, Presigner } from '../types.js';
 import { ManifestBody } from './manifest-body.js';
@@ -72,7 +72,7 @@ interface CheckedOptions {
 
 function checkOptions(options: S3ManifestWriterOptions): CheckedOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`s3ManifestWriter: options must be an object, got ${describe(options)}`);
+    throw optionTypeError(`s3ManifestWriter: options must be an object, got ${describe(options)}`);
   }
   const {
     client,
@@ -86,38 +86,38 @@ function checkOptions(options: S3ManifestWriterOptions): CheckedOptions {
   } = options;
   assertS3Client('s3ManifestWriter', client);
   if (typeof bucket !== 'string' || bucket.length === 0) {
-    throw new TypeError(`s3ManifestWriter: bucket must be a non-empty string, got ${describe(bucket)}`);
+    throw optionTypeError(`s3ManifestWriter: bucket must be a non-empty string, got ${describe(bucket)}`);
   }
   if (typeof keyPrefix !== 'string') {
-    throw new TypeError(`s3ManifestWriter: keyPrefix must be a string, got ${describe(keyPrefix)}`);
+    throw optionTypeError(`s3ManifestWriter: keyPrefix must be a string, got ${describe(keyPrefix)}`);
   }
   if (typeof partSize !== 'number') {
-    throw new TypeError(`s3ManifestWriter: partSize must be a number, got ${describe(partSize)}`);
+    throw optionTypeError(`s3ManifestWriter: partSize must be a number, got ${describe(partSize)}`);
   }
   if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
-    throw new RangeError(
+    throw optionRangeError(
       `s3ManifestWriter: partSize must be an integer in ${MIN_PART_SIZE}..${MAX_PART_SIZE} bytes (5 MiB..5 GiB), got ${partSize}`,
     );
   }
   if (typeof queueSize !== 'number') {
-    throw new TypeError(`s3ManifestWriter: queueSize must be a number, got ${describe(queueSize)}`);
+    throw optionTypeError(`s3ManifestWriter: queueSize must be a number, got ${describe(queueSize)}`);
   }
   if (!Number.isInteger(queueSize) || queueSize < 1) {
-    throw new RangeError(`s3ManifestWriter: queueSize must be an integer ≥ 1, got ${queueSize}`);
+    throw optionRangeError(`s3ManifestWriter: queueSize must be an integer ≥ 1, got ${queueSize}`);
   }
   if (typeof contentType !== 'string' || contentType.length === 0) {
-    throw new TypeError(`s3ManifestWriter: contentType must be a non-empty string, got ${describe(contentType)}`);
+    throw optionTypeError(`s3ManifestWriter: contentType must be a non-empty string, got ${describe(contentType)}`);
   }
   if (
     serverSideEncryption !== undefined &&
     (typeof serverSideEncryption !== 'string' || (serverSideEncryption as string) === '')
   ) {
-    throw new TypeError(
+    throw optionTypeError(
       `s3ManifestWriter: serverSideEncryption must be a non-empty string, got ${describe(serverSideEncryption)}`,
     );
   }
   if (sseKmsKeyId !== undefined && (typeof sseKmsKeyId !== 'string' || sseKmsKeyId === '')) {
-    throw new TypeError(`s3ManifestWriter: sseKmsKeyId must be a non-empty string, got ${describe(sseKmsKeyId)}`);
+    throw optionTypeError(`s3ManifestWriter: sseKmsKeyId must be a non-empty string, got ${describe(sseKmsKeyId)}`);
   }
   const presignerOption: unknown = options.presigner;
   if (
@@ -126,7 +126,7 @@ function checkOptions(options: S3ManifestWriterOptions): CheckedOptions {
       presignerOption === null ||
       typeof (presignerOption as Presigner).presign !== 'function')
   ) {
-    throw new TypeError(
+    throw optionTypeError(
       `s3ManifestWriter: presigner must be an object with presign(), got ${describe(presignerOption)}`,
     );
   }
@@ -221,7 +221,7 @@ export class S3Manifest {
     if (this.#state !== 'new') throw new Error('s3ManifestWriter: open() may be called once per writer');
     const expiresIn = manifestContext?.expiresIn;
     if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
-      throw new RangeError(`s3ManifestWriter: expiresIn must be an integer in 1..604800, got ${describe(expiresIn)}`);
+      throw optionRangeError(`s3ManifestWriter: expiresIn must be an integer in 1..604800, got ${describe(expiresIn)}`);
     }
     const { bucket, keyPrefix, contentType, serverSideEncryption, sseKmsKeyId, partSize, queueSize } = this.#options;
     this.#context = manifestContext;
@@ -250,7 +250,7 @@ export class S3Manifest {
     const body = this.#body;
     if (this.#state !== 'open' || body === undefined) throw this.#misuse('write()');
     if (!Array.isArray(entries)) {
-      throw new TypeError(`s3ManifestWriter: write() takes an array of entries, got ${describe(entries)}`);
+      throw optionTypeError(`s3ManifestWriter: write() takes an array of entries, got ${describe(entries)}`);
     }
     if (entries.length === 0) return;
     await writeLines('s3ManifestWriter', entries, body.sink);

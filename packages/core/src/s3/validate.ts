@@ -4,7 +4,7 @@
  * @internal
  */
 
-import { PresignPipelineError } from '../errors.js';
+import { optionTypeError, PresignPipelineError } from '../errors.js';
 
 /** The longest S3 object key, in UTF-8 bytes. @internal */
 export const MAX_KEY_BYTES = 1024;
@@ -64,7 +64,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** Throws unless `client` can `send` commands. @internal */
 export function assertSendingClient(factory: string, client: unknown): void {
   if (!isObject(client) || typeof client.send !== 'function') {
-    throw new TypeError(`${factory}: client must be an S3Client (an object with send()), got ${describe(client)}`);
+    throw optionTypeError(`${factory}: client must be an S3Client (an object with send()), got ${describe(client)}`);
   }
 }
 
@@ -74,12 +74,12 @@ export function assertS3Client(factory: string, client: unknown): void {
   const c = client as Record<string, unknown>;
   const stack = c.middlewareStack;
   if (!isObject(c.config) || !isObject(stack) || typeof stack.clone !== 'function' || typeof stack.add !== 'function') {
-    throw new TypeError(
+    throw optionTypeError(
       `${factory}: client must be an S3Client from @aws-sdk/client-s3 (with config and middlewareStack), got an object without them`,
     );
   }
   const serviceId = (c.config as Record<string, unknown>).serviceId;
   if (typeof serviceId === 'string' && serviceId !== 'S3') {
-    throw new TypeError(`${factory}: client must be an S3Client, got a client for ${serviceId}`);
+    throw optionTypeError(`${factory}: client must be an S3Client, got a client for ${serviceId}`);
   }
 }

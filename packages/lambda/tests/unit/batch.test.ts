@@ -1,3 +1,4 @@
+import { PresignPipelineError } from '@presign-pipeline/core';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { BatchInputError, batchPartKey, createBatchHandler, createManifestIndexHandler } from '../../src/batch.js';
@@ -64,7 +65,9 @@ describe('createBatchHandler: input validation, before any S3 call', () => {
     const handler = createBatchHandler({ s3Client: s3.client, write: sink.write, env: {} });
     const error = await rejection(handler(event, context()));
     expect(error).toBeInstanceOf(BatchInputError);
+    expect(error).toBeInstanceOf(PresignPipelineError);
     expect(error.name).toBe('InvalidBatchInput');
+    expect(error.code).toBe('INVALID_INPUT');
     expect(error.field).toBe(field);
     expect(error.message).toContain(field.replace(/\[\d+\]\.Key$/, ''));
     expect(s3.calls()).toBe(0);
@@ -78,6 +81,7 @@ describe('createBatchHandler: input validation, before any S3 call', () => {
     const byOption = createBatchHandler({ s3Client: s3.client, write: () => {}, env: {}, allowedBuckets: ['other'] });
     expect(await rejection(byOption(batch(), context()))).toMatchObject({
       name: 'ForbiddenBatchInput',
+      code: 'FORBIDDEN_INPUT',
       field: 'BatchInput.bucket',
     });
     const byEnv = createBatchHandler({

@@ -1,9 +1,11 @@
+import { BatchProcessor } from '@aws-lambda-powertools/batch';
+import { PresignPipelineError } from '@presign-pipeline/core';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MIN_DEADLINE_MARGIN_MS, resolveConfig, type ConfigResult, type PresignConfig } from '../../src/config.js';
 import { deadlineOf, invocationBudget } from '../../src/job-budget.js';
 import { createPresignHandler } from '../../src/handler.js';
-import { createSqsHandler } from '../../src/sqs.js';
+import { createSqsHandler, SqsJobError } from '../../src/sqs.js';
 import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
 import { memoryS3Client } from '../helpers/memory-s3.js';
 
@@ -21,6 +23,7 @@ function ok(result: ConfigResult): PresignConfig {
 
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 describe('resolveConfig: start_after and DEADLINE_MARGIN_MS', () => {
@@ -267,6 +270,7 @@ describe('createSqsHandler: one deadline for the batch', () => {
     const s3 = memoryS3Client({ keys: reportKeys(), onList: () => vi.setSystemTime(Date.now() + 100) });
     const sink = lineSink();
     const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {}, deadlineMarginMs: 1000 });
+    const failures = vi.spyOn(BatchProcessor.prototype, 'failureHandler');
 
     // Act
     const response = await handler(
@@ -283,8 +287,20 @@ describe('createSqsHandler: one deadline for the batch', () => {
     const logs = readCaptured(sink.lines).logs;
     expect(logs).toContainEqual(expect.objectContaining({ event: 'complete', request_id: 'm1', complete: false }));
     expect(logs).toContainEqual(
-      expect.objectContaining({ event: 'error', request_id: 'm2', error_name: 'DeadlineReached' }),
+      expect.objectContaining({
+        event: 'error',
+        request_id: 'm2',
+        error_name: 'PresignPipelineError',
+        error_code: 'DEADLINE_REACHED',
+      }),
     );
+    // Both failures are recorded with code DEADLINE_REACHED: the cut job's SqsJobError, the unstarted job's error.
+    const errors = failures.mock.calls.map(([, error]) => error);
+    expect(errors[0]).toBeInstanceOf(SqsJobError);
+    expect(errors.map((e) => [e instanceof PresignPipelineError, (e as PresignPipelineError).code])).toEqual([
+      [true, 'DEADLINE_REACHED'],
+      [true, 'DEADLINE_REACHED'],
+    ]);
   });
 
   it('keeps whole jobs that fit as successes', async () => {

@@ -95,7 +95,9 @@ describe('jobDeadline', () => {
   it('lets a job alone start after its deadline, but not a job sharing the budget of a batch', () => {
     const late = () => 1_090_000;
     expect(jobDeadline(budget, false, 30_000, late)).toBe(1_090_000);
-    expect(() => jobDeadline(budget, true, 30_000, late)).toThrow(expect.objectContaining({ name: 'DeadlineReached' }));
+    expect(() => jobDeadline(budget, true, 30_000, late)).toThrow(
+      expect.objectContaining({ name: 'PresignPipelineError', code: 'DEADLINE_REACHED' }),
+    );
     expect(jobDeadline(budget, true, 30_000, () => 1_089_999)).toBe(1_090_000);
   });
 });

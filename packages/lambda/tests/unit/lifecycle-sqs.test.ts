@@ -1,7 +1,9 @@
+import { BatchProcessor } from '@aws-lambda-powertools/batch';
+import { PresignPipelineError } from '@presign-pipeline/core';
 import type { SQSEvent } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ensureManifestLifecycle } from '../../src/lifecycle.js';
-import { createSqsHandler } from '../../src/sqs.js';
+import { createSqsHandler, SqsJobError } from '../../src/sqs.js';
 import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
 
 describe('ensureManifestLifecycle: arguments', () => {
@@ -45,6 +47,7 @@ describe('createSqsHandler: bad messages', () => {
     const s3 = countingS3Client();
     const sink = lineSink();
     const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {} });
+    const failures = vi.spyOn(BatchProcessor.prototype, 'failureHandler');
     const response = await handler({
       Records: [
         message('m1', 'not json'),
@@ -77,6 +80,18 @@ describe('createSqsHandler: bad messages', () => {
       ['m6', 'event'],
       ['m7', 'page_size'],
     ]);
+    // Each is recorded with an SqsJobError, code JOB_REJECTED; those the handler answered carry its 400.
+    const errors = failures.mock.calls.map(([, error]) => error as SqsJobError);
+    expect(errors).toHaveLength(7);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(SqsJobError);
+      expect(error).toBeInstanceOf(PresignPipelineError);
+      expect(error.code).toBe('JOB_REJECTED');
+    }
+    expect(errors.filter((e) => e.response !== undefined).map((e) => e.response?.statusCode)).toEqual(
+      Array(6).fill(400),
+    );
+    failures.mockRestore();
   });
 
   it('refuses a bad recordConcurrency', () => {

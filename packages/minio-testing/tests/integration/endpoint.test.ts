@@ -189,6 +189,7 @@ describe('startS3Endpoint selection', () => {
     vi.stubEnv('PATH', '/nonexistent-dir');
     const error = await startS3Endpoint({ prefer: ['moto'], log: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(S3EndpointUnavailableError);
+    expect(error).toMatchObject({ name: 'S3EndpointUnavailableError', code: 'NO_ENDPOINT' });
     expect((error as S3EndpointUnavailableError).attempts).toEqual([
       { kind: 'moto', reason: 'moto_server is not on PATH' },
     ]);
