@@ -15,6 +15,7 @@ export type {
   ManifestWriter,
   Reporter,
   PipelineEventEmitter,
+  PipelineEventListener,
   PresignPipelineEvents,
   PipelineStartedEvent,
   PageListedEvent,

@@ -10,7 +10,6 @@ import type {
   ManifestEntry,
   ManifestInfo,
   ManifestWriter,
-  PipelineEventEmitter,
   PipelineResult,
   Presigner,
   PresignOptions,
@@ -282,7 +281,7 @@ function validateOptions(options: unknown): Config {
 class Run {
   private readonly cfg: Config;
   private readonly controller = new AbortController();
-  private readonly emitters: PipelineEventEmitter[] = [];
+  private readonly emitters: GuardedEmitter[] = [];
   private readonly detachers: (() => void)[] = [];
   private readonly failurePromise: Promise<never>;
   private rejectFailure!: (error: unknown) => void;
@@ -733,7 +732,7 @@ class Run {
   /** Each reporter gets its own emitter, so one whose listener throws cannot keep the others from an event. */
   private subscribeReporters(): void {
     for (const reporter of this.cfg.reporters) {
-      const emitter: PipelineEventEmitter = new GuardedEmitter();
+      const emitter = new GuardedEmitter();
       this.emitters.push(emitter);
       try {
         const detach = reporter.subscribe(emitter);

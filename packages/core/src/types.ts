@@ -1,5 +1,3 @@
-import type { EventEmitter } from 'eventemitter3';
-
 /** One S3 object: the bucket it lives in and its key. */
 export interface ObjectRef {
   /** The bucket name. */
@@ -134,8 +132,25 @@ export interface ManifestWriter {
   bytesWritten?(): number;
 }
 
-/** The typed event emitter a run reports through. */
-export type PipelineEventEmitter = EventEmitter<PresignPipelineEvents>;
+/** A listener of the event `K`: it gets the event's payload. Its return value is ignored (it may be async). */
+export type PipelineEventListener<K extends keyof PresignPipelineEvents> = (...args: PresignPipelineEvents[K]) => void;
+
+/**
+ * The typed event emitter a run reports through: what a {@link Reporter} is handed. Only these methods are part of
+ * the contract; the emitter behind them (each listener guarded, so a throw never reaches the run) may change.
+ */
+export interface PipelineEventEmitter {
+  /** Calls `listener` on every `event` until removed with {@link PipelineEventEmitter.off}. */
+  on<K extends keyof PresignPipelineEvents>(event: K, listener: PipelineEventListener<K>): this;
+  /** Calls `listener` on the next `event` only. */
+  once<K extends keyof PresignPipelineEvents>(event: K, listener: PipelineEventListener<K>): this;
+  /** Removes `listener` from `event`, or every listener of `event` when none is given. */
+  off<K extends keyof PresignPipelineEvents>(event: K, listener?: PipelineEventListener<K>): this;
+  /** Calls the listeners of `event` with `args`; true when there was one. Reporters do not emit: the run does. */
+  emit<K extends keyof PresignPipelineEvents>(event: K, ...args: PresignPipelineEvents[K]): boolean;
+  /** How many listeners `event` has (a reporter can skip work nobody would see). */
+  listenerCount(event: keyof PresignPipelineEvents): number;
+}
 
 /**
  * Subscribes to a run's events to log or measure it. Reporters must not throw into the pipeline: an exception in a

@@ -146,7 +146,7 @@ export interface IdempotentJob {
   readonly key: JobKey;
   /** Prefix of the record id, the function's name: two functions never share records. */
   readonly keyPrefix: string;
-  /** How long the record may live, in seconds (see {@link recordLifetimeSeconds}); always 1 or more. */
+  /** How long the record may live, in seconds: min(TTL, URL expiry − margin, credentials' life − margin); always 1 or more. */
   readonly lifetimeSeconds: number;
   /** The invocation's context: an in-progress lock expires when the invocation would time out. */
   readonly context: Context | undefined;

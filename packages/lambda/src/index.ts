@@ -1,14 +1,6 @@
 export { createPresignHandler, handler, DEFAULT_FUNCTION_NAME, DEFAULT_NAMESPACE } from './handler.js';
 export type { PresignHandler, PresignHandlerOptions, PresignResponse, PresignSuccessBody } from './handler.js';
-export {
-  resolveConfig,
-  parsePythonInt,
-  isPythonFalsy,
-  bucketNameProblem,
-  DEFAULTS,
-  MAX_EXPIRY_SECONDS,
-  MIN_DEADLINE_MARGIN_MS,
-} from './config.js';
+export { resolveConfig, MAX_EXPIRY_SECONDS, MIN_DEADLINE_MARGIN_MS } from './config.js';
 export type {
   ConfigResult,
   HandlerEnv,
@@ -20,14 +12,10 @@ export type {
   ResolveConfigOptions,
   ValueSource,
 } from './config.js';
-export { checkAccess, parseList, resolveAccessPolicy } from './access.js';
+export { checkAccess, resolveAccessPolicy } from './access.js';
 export type { AccessPolicy } from './access.js';
 export type { PresignerChoice } from './clients.js';
-export {
-  DEFAULT_IDEMPOTENCY_MARGIN_SECONDS,
-  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
-  recordLifetimeSeconds,
-} from './idempotency.js';
+export { DEFAULT_IDEMPOTENCY_MARGIN_SECONDS, DEFAULT_IDEMPOTENCY_TTL_SECONDS } from './idempotency.js';
 export type {
   DedupOutcome,
   IdempotencyOptions,
