@@ -14,7 +14,7 @@ import {
   presignPipeline,
   redactSecrets,
   suffixFilter,
-  type Presigner,
+  type PipelineResult,
 } from '@presign-pipeline/core';
 import { emfReporter, type EmfReporter, type RunSummary } from '@presign-pipeline/emf';
 import type { Context } from 'aws-lambda';
@@ -449,116 +449,165 @@ export function createBatchHandler(options: BatchHandlerOptions = {}): PresignBa
   const c = common('createBatchHandler', options);
   const functionName = options.functionName ?? 'sign_pdfs_batch';
   newMetrics(c, functionName);
+  const metricsOf = (s: RunSummary): Record<string, number> => ({
+    PDFsProcessed: s.count,
+    PresignCount: s.count,
+    PresignErrors: s.errors,
+  });
+  return (event, context) => logged(c, functionName, context, metricsOf, (call) => presignBatch(c, event, call));
+}
 
-  return async (event, context) => {
-    const requestId = context?.awsRequestId || randomUUID();
-    const started = performance.now();
-    const metrics = newMetrics(c, functionName, (s) => ({
-      PDFsProcessed: s.count,
-      PresignCount: s.count,
-      PresignErrors: s.errors,
-    }));
-    const log = (fields: Record<string, unknown>): void => c.write(JSON.stringify({ ...fields }));
-    try {
-      const env = c.envOf();
-      const { items, input } = parseBatch(event);
-      const run = checkRun(input.run, 'BatchInput.run');
-      const suffix = input.suffix ?? c.suffix;
-      if (typeof suffix !== 'string' || suffix === '' || suffix.length > 64) {
-        throw invalid(
-          'BatchInput.suffix',
-          `BatchInput.suffix must be a non-empty string of at most 64 characters (got ${show(suffix)})`,
-        );
-      }
-      const config = resolveShared(c, env, input.bucket, input.expiry_seconds, 'BatchInput.');
-      const allowedPrefixes = checkAllowedBucket(c, env, config.bucket, 'BatchInput.bucket');
-      if (allowedPrefixes !== undefined) {
-        const outside = items.findIndex((item) => !allowedPrefixes.some((prefix) => item.Key.startsWith(prefix)));
-        if (outside >= 0) {
-          throw new BatchInputError(
-            'ForbiddenBatchInput',
-            `Items[${outside}].Key`,
-            `Key ${show(items[outside]?.Key)} is not under an allowed prefix`,
-          );
-        }
-      }
+/** One invocation of a batch or index handler: what its steps share. */
+interface HandlerCall {
+  readonly requestId: string;
+  /** `performance.now()` when the invocation started, for `duration_ms`. */
+  readonly started: number;
+  readonly metrics: EmfReporter;
+  readonly log: (fields: Record<string, unknown>) => void;
+}
 
-      const keep = suffixFilter(suffix);
-      const keys = items.map((item) => item.Key).filter(keep);
-      metrics.addMetric('BatchItems', items.length);
-      if (keys.length === 0) {
-        log({
-          event: 'batch_complete',
-          request_id: requestId,
-          run,
-          part_key: null,
-          items: items.length,
-          count: 0,
-          errors: 0,
-          duration_ms: round2(performance.now() - started),
-        });
-        return { part_key: null, count: 0, errors: 0 };
-      }
+/**
+ * Runs one invocation's `work` with its request id, log and EMF document: a failure is logged (`invalid_batch` or
+ * `error`) and thrown with secrets masked; the EMF document is published whatever happened.
+ */
+async function logged<T>(
+  c: Common,
+  functionName: string,
+  context: Context | undefined,
+  metricsOf: ((summary: RunSummary) => Record<string, number>) | undefined,
+  work: (call: HandlerCall) => Promise<T>,
+): Promise<T> {
+  const requestId = context?.awsRequestId || randomUUID();
+  const started = performance.now();
+  const metrics = newMetrics(c, functionName, metricsOf);
+  const log = (fields: Record<string, unknown>): void => c.write(JSON.stringify(fields));
+  try {
+    return await work({ requestId, started, metrics, log });
+  } catch (error) {
+    throw failed(log, requestId, error);
+  } finally {
+    publishMetrics(metrics, log, requestId);
+  }
+}
 
-      const clients = c.clientsFor(env, config.endpoint, config.publicEndpoint);
-      const manifest = memoryManifestWriter();
-      const logs = jsonLogReporter({
-        // The pipeline's own `complete` line would name an in-memory manifest; `batch_complete` replaces it.
-        write: (line) => {
-          if (!line.startsWith('{"event":"complete"')) c.write(line);
-        },
-      });
-      const result = await presignPipeline({
-        source: arrayKeySource(keys, { bucket: config.bucket }),
-        presigner: clients.presigner,
-        manifest,
-        expiresIn: config.expirySeconds,
-        concurrency: c.concurrency,
-        requestId,
-        reporters: [logs, metrics],
-      });
+/** A batch's input, checked: its items, the run, the suffix kept and the bucket's configuration. */
+interface CheckedBatch {
+  readonly items: readonly DistributedMapS3Item[];
+  readonly run: string;
+  readonly suffix: string;
+  readonly config: PresignConfig;
+}
 
-      const partKey = batchPartKey(c.manifestPrefix, run, items);
-      let bytes = 0;
-      if (result.count > 0) {
-        const body = manifest.text();
-        bytes = Buffer.byteLength(body, 'utf8');
-        await clients.client.send(
-          new PutObjectCommand({
-            Bucket: config.bucket,
-            Key: partKey,
-            Body: body,
-            ContentType: 'application/x-ndjson',
-            Metadata: { count: String(result.count), errors: String(result.errors) },
-            ...sseParams(config.manifestEncryption),
-          }),
-        );
-      }
-      metrics.addMetric('PartBytes', bytes, 'Bytes');
-      const answer: PresignBatchResult = {
-        part_key: result.count > 0 ? partKey : null,
-        count: result.count,
-        errors: result.errors,
-      };
-      log({
-        event: 'batch_complete',
-        request_id: requestId,
-        run,
-        part_key: answer.part_key,
-        items: items.length,
-        count: result.count,
-        errors: result.errors,
-        part_bytes: bytes,
-        effective_expiry_seconds: result.effectiveExpiresIn,
-        duration_ms: round2(performance.now() - started),
-      });
-      return answer;
-    } catch (error) {
-      throw failed(log, requestId, error);
-    } finally {
-      publishMetrics(metrics, log, requestId);
-    }
+/** Checks a batch before any S3 call: its shape, the run, the suffix, the bucket and expiry, and the allow-lists. */
+function checkBatch(c: Common, env: HandlerEnv, event: unknown): CheckedBatch {
+  const { items, input } = parseBatch(event);
+  const run = checkRun(input.run, 'BatchInput.run');
+  const suffix = input.suffix ?? c.suffix;
+  if (typeof suffix !== 'string' || suffix === '' || suffix.length > 64) {
+    throw invalid(
+      'BatchInput.suffix',
+      `BatchInput.suffix must be a non-empty string of at most 64 characters (got ${show(suffix)})`,
+    );
+  }
+  const config = resolveShared(c, env, input.bucket, input.expiry_seconds, 'BatchInput.');
+  const allowedPrefixes = checkAllowedBucket(c, env, config.bucket, 'BatchInput.bucket');
+  if (allowedPrefixes !== undefined) checkAllowedKeys(items, allowedPrefixes);
+  return { items, run, suffix, config };
+}
+
+/** Refuses a batch with a key outside the allowed prefixes, naming the first one. */
+function checkAllowedKeys(items: readonly DistributedMapS3Item[], allowedPrefixes: readonly string[]): void {
+  const outside = items.findIndex((item) => !allowedPrefixes.some((prefix) => item.Key.startsWith(prefix)));
+  if (outside >= 0) {
+    throw new BatchInputError(
+      'ForbiddenBatchInput',
+      `Items[${outside}].Key`,
+      `Key ${show(items[outside]?.Key)} is not under an allowed prefix`,
+    );
+  }
+}
+
+/** One batch: the kept keys presigned into a part manifest, `batch_complete` logged. */
+async function presignBatch(c: Common, event: unknown, call: HandlerCall): Promise<PresignBatchResult> {
+  const env = c.envOf();
+  const { items, run, suffix, config } = checkBatch(c, env, event);
+  const keys = items.map((item) => item.Key).filter(suffixFilter(suffix));
+  call.metrics.addMetric('BatchItems', items.length);
+  const done = { event: 'batch_complete', request_id: call.requestId, run };
+  if (keys.length === 0) {
+    const duration = round2(performance.now() - call.started);
+    call.log({ ...done, part_key: null, items: items.length, count: 0, errors: 0, duration_ms: duration });
+    return { part_key: null, count: 0, errors: 0 };
+  }
+  const clients = c.clientsFor(env, config.endpoint, config.publicEndpoint);
+  const { result, text } = await presignKeys(c, clients, config, keys, call);
+  const partKey = batchPartKey(c.manifestPrefix, run, items);
+  const bytes = result.count > 0 ? await writePart(clients.client, config, partKey, text(), result) : 0;
+  call.metrics.addMetric('PartBytes', bytes, 'Bytes');
+  const answer: PresignBatchResult = {
+    part_key: result.count > 0 ? partKey : null,
+    count: result.count,
+    errors: result.errors,
   };
+  call.log({
+    ...done,
+    part_key: answer.part_key,
+    items: items.length,
+    count: result.count,
+    errors: result.errors,
+    part_bytes: bytes,
+    effective_expiry_seconds: result.effectiveExpiresIn,
+    duration_ms: round2(performance.now() - call.started),
+  });
+  return answer;
+}
+
+/** Presigns the kept keys into memory; the pipeline's log lines go out but for its `complete` line. */
+async function presignKeys(
+  c: Common,
+  clients: ClientSet,
+  config: PresignConfig,
+  keys: readonly string[],
+  call: HandlerCall,
+): Promise<{ result: PipelineResult; text: () => string }> {
+  const manifest = memoryManifestWriter();
+  const logs = jsonLogReporter({
+    // The pipeline's own `complete` line would name an in-memory manifest; `batch_complete` replaces it.
+    write: (line) => {
+      if (!line.startsWith('{"event":"complete"')) c.write(line);
+    },
+  });
+  const result = await presignPipeline({
+    source: arrayKeySource(keys, { bucket: config.bucket }),
+    presigner: clients.presigner,
+    manifest,
+    expiresIn: config.expirySeconds,
+    concurrency: c.concurrency,
+    requestId: call.requestId,
+    reporters: [logs, call.metrics],
+  });
+  return { result, text: () => manifest.text() };
+}
+
+/** Writes a part manifest, its counts in the object's metadata for the index; returns its size in bytes. */
+async function writePart(
+  client: S3Client,
+  config: PresignConfig,
+  partKey: string,
+  body: string,
+  result: PipelineResult,
+): Promise<number> {
+  await client.send(
+    new PutObjectCommand({
+      Bucket: config.bucket,
+      Key: partKey,
+      Body: body,
+      ContentType: 'application/x-ndjson',
+      Metadata: { count: String(result.count), errors: String(result.errors) },
+      ...sseParams(config.manifestEncryption),
+    }),
+  );
+  return Buffer.byteLength(body, 'utf8');
 }
 
 interface PartObject {
@@ -624,89 +673,97 @@ export function createManifestIndexHandler(options: BatchHandlerOptions = {}): M
   const c = common('createManifestIndexHandler', options);
   const functionName = options.functionName ?? 'sign_pdfs_index';
   newMetrics(c, functionName);
+  return (event, context) => logged(c, functionName, context, undefined, (call) => writeIndex(c, event, call));
+}
 
-  return async (event, context) => {
-    const requestId = context?.awsRequestId || randomUUID();
-    const started = performance.now();
-    const metrics = newMetrics(c, functionName);
-    const log = (fields: Record<string, unknown>): void => c.write(JSON.stringify(fields));
-    try {
-      const env = c.envOf();
-      if (!isPlainObject(event)) {
-        throw invalid('event', `The input must be an object {"bucket", "run", "expiry_seconds"?} (got ${show(event)})`);
-      }
-      const run = checkRun(event.run, 'run');
-      const config = resolveShared(c, env, event.bucket, event.expiry_seconds, '');
-      checkAllowedBucket(c, env, config.bucket, 'bucket');
+/** Checks the final step's input before any S3 call: its shape, the run, the bucket and expiry, the allow-list. */
+function checkIndexInput(c: Common, env: HandlerEnv, event: unknown): { run: string; config: PresignConfig } {
+  if (!isPlainObject(event)) {
+    throw invalid('event', `The input must be an object {"bucket", "run", "expiry_seconds"?} (got ${show(event)})`);
+  }
+  const run = checkRun(event.run, 'run');
+  const config = resolveShared(c, env, event.bucket, event.expiry_seconds, '');
+  checkAllowedBucket(c, env, config.bucket, 'bucket');
+  return { run, config };
+}
 
-      const clients = c.clientsFor(env, config.endpoint, config.publicEndpoint);
-      const folder = `${c.manifestPrefix}${run}/`;
-      const parts = await listParts(clients.client, config.bucket, folder);
-      const presigner: Presigner = clients.presigner;
-      const lines = await mapLimit(parts, HEAD_CONCURRENCY, async (part) => {
-        const head = await clients.client.send(new HeadObjectCommand({ Bucket: config.bucket, Key: part.key }));
-        const url = await presigner.presign(
-          { bucket: config.bucket, key: part.key },
-          { expiresIn: config.expirySeconds },
-        );
-        return {
-          key: part.key,
-          url,
-          count: nonNegativeInt(head.Metadata?.count),
-          errors: nonNegativeInt(head.Metadata?.errors),
-        };
-      });
-      const body = lines.map((line) => `${JSON.stringify(line)}\n`).join('');
-      const indexKey = `${folder}${INDEX_NAME}`;
-      await clients.client.send(
-        new PutObjectCommand({
-          Bucket: config.bucket,
-          Key: indexKey,
-          Body: body,
-          ContentType: 'application/x-ndjson',
-          ...sseParams(config.manifestEncryption),
-        }),
-      );
-      const indexUrl = await presigner.presign(
-        { bucket: config.bucket, key: indexKey },
-        { expiresIn: config.expirySeconds },
-      );
+/** One line of the index: a part, its URL and its counts. */
+interface IndexLine {
+  readonly key: string;
+  readonly url: string;
+  readonly count: number;
+  readonly errors: number;
+}
 
-      const count = lines.reduce((sum, line) => sum + line.count, 0);
-      const errors = lines.reduce((sum, line) => sum + line.errors, 0);
-      const oldest = parts.reduce<number | undefined>((min, part) => {
-        const at = part.lastModified?.getTime();
-        return at === undefined ? min : min === undefined ? at : Math.min(min, at);
-      }, undefined);
-      const urlsExpireAt = oldest === undefined ? null : new Date(oldest + config.expirySeconds * 1000).toISOString();
-      metrics.addMetric('Parts', parts.length);
-      metrics.addMetric('PDFsIndexed', count);
-      metrics.addMetric('IndexBytes', Buffer.byteLength(body, 'utf8'), 'Bytes');
-      log({
-        event: 'index_complete',
-        request_id: requestId,
-        run,
-        index_key: indexKey,
-        parts: parts.length,
-        count,
-        errors,
-        urls_expire_at: urlsExpireAt,
-        duration_ms: round2(performance.now() - started),
-      });
-      return {
-        index_key: indexKey,
-        index_url: indexUrl,
-        parts: parts.length,
-        count,
-        errors,
-        urls_expire_at: urlsExpireAt,
-      };
-    } catch (error) {
-      throw failed(log, requestId, error);
-    } finally {
-      publishMetrics(metrics, log, requestId);
-    }
+/** The final step: the run's parts listed, read, presigned and written as the index; `index_complete` logged. */
+async function writeIndex(c: Common, event: unknown, call: HandlerCall): Promise<ManifestIndexResult> {
+  const env = c.envOf();
+  const { run, config } = checkIndexInput(c, env, event);
+  const clients = c.clientsFor(env, config.endpoint, config.publicEndpoint);
+  const folder = `${c.manifestPrefix}${run}/`;
+  const parts = await listParts(clients.client, config.bucket, folder);
+  const lines = await mapLimit(parts, HEAD_CONCURRENCY, (part) => indexLine(clients, config, part));
+  const body = lines.map((line) => `${JSON.stringify(line)}\n`).join('');
+  const indexKey = `${folder}${INDEX_NAME}`;
+  await clients.client.send(
+    new PutObjectCommand({
+      Bucket: config.bucket,
+      Key: indexKey,
+      Body: body,
+      ContentType: 'application/x-ndjson',
+      ...sseParams(config.manifestEncryption),
+    }),
+  );
+  const indexUrl = await clients.presigner.presign(
+    { bucket: config.bucket, key: indexKey },
+    { expiresIn: config.expirySeconds },
+  );
+  const { count, errors, urlsExpireAt } = summarizeParts(lines, parts, config.expirySeconds);
+  call.metrics.addMetric('Parts', parts.length);
+  call.metrics.addMetric('PDFsIndexed', count);
+  call.metrics.addMetric('IndexBytes', Buffer.byteLength(body, 'utf8'), 'Bytes');
+  const summary = { parts: parts.length, count, errors, urls_expire_at: urlsExpireAt };
+  const duration = round2(performance.now() - call.started);
+  call.log({
+    event: 'index_complete',
+    request_id: call.requestId,
+    run,
+    index_key: indexKey,
+    ...summary,
+    duration_ms: duration,
+  });
+  return { index_key: indexKey, index_url: indexUrl, ...summary };
+}
+
+/** A part's line of the index: its counts from the part's metadata, and its URL. */
+async function indexLine(clients: ClientSet, config: PresignConfig, part: PartObject): Promise<IndexLine> {
+  const head = await clients.client.send(new HeadObjectCommand({ Bucket: config.bucket, Key: part.key }));
+  const url = await clients.presigner.presign(
+    { bucket: config.bucket, key: part.key },
+    { expiresIn: config.expirySeconds },
+  );
+  return {
+    key: part.key,
+    url,
+    count: nonNegativeInt(head.Metadata?.count),
+    errors: nonNegativeInt(head.Metadata?.errors),
   };
+}
+
+/** The run's totals, and when the first URLs inside the parts die: the oldest part's write time plus the expiry. */
+function summarizeParts(
+  lines: readonly IndexLine[],
+  parts: readonly PartObject[],
+  expirySeconds: number,
+): { count: number; errors: number; urlsExpireAt: string | null } {
+  const count = lines.reduce((sum, line) => sum + line.count, 0);
+  const errors = lines.reduce((sum, line) => sum + line.errors, 0);
+  const oldest = parts.reduce<number | undefined>((min, part) => {
+    const at = part.lastModified?.getTime();
+    return at === undefined ? min : min === undefined ? at : Math.min(min, at);
+  }, undefined);
+  const urlsExpireAt = oldest === undefined ? null : new Date(oldest + expirySeconds * 1000).toISOString();
+  return { count, errors, urlsExpireAt };
 }
 
 /** PutObject's encryption parameters for a manifest, from the resolved configuration. */

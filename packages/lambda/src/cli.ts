@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createPresignHandler } from './handler.js';
 import {
   asSqsEvent,
+  type CapturedRun,
   captureInvocation,
   maskPresignedUrls,
   progressReporter,
@@ -35,7 +36,21 @@ function fail(message: string): never {
   process.exit(64);
 }
 
-async function main(): Promise<number> {
+/** What the command line asks for, checked. */
+interface CliRequest {
+  readonly handlerName: 'presign' | 'sqs';
+  readonly timeoutMs: number;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly event: unknown;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Reads the arguments; undefined after printing the usage for --help. Bad arguments exit with 64. */
+function parseCli(): CliRequest | undefined {
   let values;
   try {
     ({ values } = parseArgs({
@@ -52,11 +67,11 @@ async function main(): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    fail(error instanceof Error ? error.message : String(error));
+    fail(errorText(error));
   }
   if (values.help === true) {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return undefined;
   }
   if (values.event !== undefined && values['event-json'] !== undefined) fail('give --event or --event-json, not both');
   const handlerName = values.handler ?? 'presign';
@@ -65,73 +80,93 @@ async function main(): Promise<number> {
   const timeoutMs = Number(timeoutText);
   if (!/^\d+$/.test(timeoutText) || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
     fail(`--timeout-ms must be a positive integer (got ${timeoutText})`);
+  const event = readEvent(values.event, values['event-json']);
+  return { handlerName, timeoutMs, json: values.json === true, quiet: values.quiet === true, event };
+}
 
-  let eventText = values['event-json'] ?? '{}';
-  if (values.event !== undefined) {
+/** The event from --event (a file, or stdin for "-"), else from --event-json, else `{}`. */
+function readEvent(file: string | undefined, inline: string | undefined): unknown {
+  let eventText = inline ?? '{}';
+  if (file !== undefined) {
     try {
-      eventText = readFileSync(values.event === '-' ? 0 : values.event, 'utf8');
+      eventText = readFileSync(file === '-' ? 0 : file, 'utf8');
     } catch (error) {
-      fail(`cannot read ${values.event}: ${error instanceof Error ? error.message : String(error)}`);
+      fail(`cannot read ${file}: ${errorText(error)}`);
     }
   }
-  let event: unknown;
   try {
-    event = JSON.parse(eventText);
+    return JSON.parse(eventText);
   } catch (error) {
-    fail(`the event is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    fail(`the event is not valid JSON: ${errorText(error)}`);
   }
+}
 
+/** Invokes the handler once with a stub context, printing progress to stderr each second unless quiet. */
+async function invokeOnce(request: CliRequest): Promise<CapturedRun> {
   const progress = progressReporter();
   // DynamoDB and Powertools load only when the environment turns idempotency on.
   const idempotencyStore = process.env.IDEMPOTENCY_TABLE
     ? (await import('./dynamodb-idempotency.js')).dynamoDbIdempotencyStore()
     : undefined;
   const options = { reporters: [progress], ...(idempotencyStore !== undefined ? { idempotencyStore } : {}) };
-  const context = stubContext(process.env.AWS_LAMBDA_FUNCTION_NAME || 'presign-local', timeoutMs);
+  const context = stubContext(process.env.AWS_LAMBDA_FUNCTION_NAME || 'presign-local', request.timeoutMs);
   const invoke =
-    handlerName === 'sqs'
-      ? () => createSqsHandler(options)(asSqsEvent(event), context)
-      : () => createPresignHandler(options)(event, context);
-
+    request.handlerName === 'sqs'
+      ? () => createSqsHandler(options)(asSqsEvent(request.event), context)
+      : () => createPresignHandler(options)(request.event, context);
   const started = Date.now();
-  const ticker =
-    values.quiet === true
-      ? undefined
-      : setInterval(() => {
-          const seconds = ((Date.now() - started) / 1000).toFixed(0);
-          process.stderr.write(
-            `presign-local: ${seconds}s, ${progress.pages()} pages listed, ${progress.keys()} keys kept\n`,
-          );
-        }, 1000);
+  const ticker = request.quiet
+    ? undefined
+    : setInterval(() => {
+        const seconds = ((Date.now() - started) / 1000).toFixed(0);
+        process.stderr.write(
+          `presign-local: ${seconds}s, ${progress.pages()} pages listed, ${progress.keys()} keys kept\n`,
+        );
+      }, 1000);
   ticker?.unref();
-  const run = await captureInvocation(invoke, timeoutMs);
+  const run = await captureInvocation(invoke, request.timeoutMs);
   if (ticker !== undefined) clearInterval(ticker);
+  return run;
+}
 
-  if (values.json === true) {
-    process.stdout.write(
-      `${JSON.stringify({
-        result: run.result ?? null,
-        ...(run.error !== undefined ? { error: run.error } : {}),
-        ...(run.timedOut ? { timedOut: true } : {}),
-        logs: JSON.parse(maskPresignedUrls(JSON.stringify(run.logs))) as unknown,
-        metrics: run.metrics.map(({ name, unit, value, namespace, dimensions }) => ({
-          name,
-          unit,
-          value,
-          namespace,
-          dimensions,
-        })),
-      })}\n`,
-    );
-  } else {
+/** Prints the run: one JSON object with presigned URLs masked, or the panels. */
+function printRun(run: CapturedRun, json: boolean): void {
+  if (!json) {
     process.stdout.write(renderPanels(run));
+    return;
   }
+  process.stdout.write(
+    `${JSON.stringify({
+      result: run.result ?? null,
+      ...(run.error !== undefined ? { error: run.error } : {}),
+      ...(run.timedOut ? { timedOut: true } : {}),
+      logs: JSON.parse(maskPresignedUrls(JSON.stringify(run.logs))) as unknown,
+      metrics: run.metrics.map(({ name, unit, value, namespace, dimensions }) => ({
+        name,
+        unit,
+        value,
+        namespace,
+        dimensions,
+      })),
+    })}\n`,
+  );
+}
 
+/** 1 when the handler threw or timed out, 0 for a 200 (or an SQS batch without failures), 2 otherwise. */
+function exitCodeOf(run: CapturedRun, handlerName: CliRequest['handlerName']): number {
   if (run.timedOut || run.error !== undefined) return 1;
   const result = run.result as { statusCode?: unknown; batchItemFailures?: unknown[] } | undefined;
   if (handlerName === 'sqs')
     return Array.isArray(result?.batchItemFailures) && result.batchItemFailures.length === 0 ? 0 : 2;
   return result?.statusCode === 200 ? 0 : 2;
+}
+
+async function main(): Promise<number> {
+  const request = parseCli();
+  if (request === undefined) return 0;
+  const run = await invokeOnce(request);
+  printRun(run, request.json);
+  return exitCodeOf(run, request.handlerName);
 }
 
 // `presign-local ui` serves the tester page; everything else is the one-shot runner.

@@ -7,7 +7,7 @@ import {
 import { PresignPipelineError } from '@presign-pipeline/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { invocationBudget, type InvocationBudget } from './job-budget.js';
-import { createJobRunner, type PresignHandlerOptions, type PresignResponse } from './handler.js';
+import { createJobRunner, type JobRunner, type PresignHandlerOptions, type PresignResponse } from './handler.js';
 
 /** Options of {@link createSqsHandler}: the presign handler's, plus how many messages run at once. */
 export interface SqsHandlerOptions extends PresignHandlerOptions {
@@ -81,64 +81,25 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
   }
   const runJob = createJobRunner(options);
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
-
-  const processMessage = async (
-    record: SQSRecord,
-    context: Context | undefined,
-    budget: InvocationBudget | undefined,
-  ): Promise<PresignResponse> => {
-    let event: unknown;
-    try {
-      event = JSON.parse(record.body);
-    } catch {
-      const error = 'The message body is not valid JSON';
-      write(JSON.stringify({ event: 'invalid_request', request_id: record.messageId, field: 'body', error }));
-      throw new SqsJobError(`Message ${record.messageId}: ${error}`);
-    }
-    const response = await runJob(event, context, record.messageId, budget);
-    if (response.statusCode === 200) {
-      const body = JSON.parse(response.body) as { complete?: unknown; count?: unknown };
-      if (body.complete === false) {
-        // A message is one whole job: a partial manifest is not its answer, so the message goes back to the queue.
-        throw new SqsJobError(
-          `Message ${record.messageId} stopped at the invocation's deadline after ${String(body.count)} keys; it will be delivered again`,
-          response,
-          'DEADLINE_REACHED',
-        );
-      }
-    }
-    if (response.statusCode !== 200) {
-      let detail = '';
-      try {
-        const body = JSON.parse(response.body) as { error?: unknown; field?: unknown };
-        detail = `: ${String(body.error)}${typeof body.field === 'string' ? ` (field ${body.field})` : ''}`;
-      } catch {
-        // The body is ours and always JSON; nothing to add otherwise.
-      }
-      throw new SqsJobError(`Message ${record.messageId} got status ${response.statusCode}${detail}`, response);
-    }
-    return response;
-  };
-
   return async (event, context) => {
     // One deadline for the whole batch: jobs run one after the other within the same invocation.
     const budget = invocationBudget(context);
+    const processMessage = (record: SQSRecord): Promise<PresignResponse> =>
+      runMessage(runJob, write, record, context, budget);
     const records = (event as Partial<SQSEvent> | undefined)?.Records;
     const fifo = Array.isArray(records) && records.some((record) => record?.attributes?.MessageGroupId !== undefined);
     if (fifo) {
-      const processor = new SqsFifoPartialProcessorAsync();
-      return processPartialResponse(event, (record: SQSRecord) => processMessage(record, context, budget), processor, {
+      return processPartialResponse(event, processMessage, new SqsFifoPartialProcessorAsync(), {
         ...(context !== undefined ? { context } : {}),
         skipGroupOnError: true,
         throwOnFullBatchFailure: false,
       });
     }
-    const processor = new BatchProcessor(EventType.SQS);
     const limit = limiter(recordConcurrency);
     return processPartialResponse(
       event,
-      (record: SQSRecord) => limit(() => processMessage(record, context, budget)),
-      processor,
+      (record: SQSRecord) => limit(() => processMessage(record)),
+      new BatchProcessor(EventType.SQS),
       {
         ...(context !== undefined ? { context } : {}),
         processInParallel: recordConcurrency > 1,
@@ -146,4 +107,46 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
       },
     );
   };
+}
+
+/** One message: its body parsed as a presign event and run as a job; any answer but a complete 200 fails it. */
+async function runMessage(
+  runJob: JobRunner,
+  write: (line: string) => void,
+  record: SQSRecord,
+  context: Context | undefined,
+  budget: InvocationBudget | undefined,
+): Promise<PresignResponse> {
+  let event: unknown;
+  try {
+    event = JSON.parse(record.body);
+  } catch {
+    const error = 'The message body is not valid JSON';
+    write(JSON.stringify({ event: 'invalid_request', request_id: record.messageId, field: 'body', error }));
+    throw new SqsJobError(`Message ${record.messageId}: ${error}`);
+  }
+  const response = await runJob(event, context, record.messageId, budget);
+  if (response.statusCode !== 200) throw refusedMessage(record, response);
+  const body = JSON.parse(response.body) as { complete?: unknown; count?: unknown };
+  if (body.complete === false) {
+    // A message is one whole job: a partial manifest is not its answer, so the message goes back to the queue.
+    throw new SqsJobError(
+      `Message ${record.messageId} stopped at the invocation's deadline after ${String(body.count)} keys; it will be delivered again`,
+      response,
+      'DEADLINE_REACHED',
+    );
+  }
+  return response;
+}
+
+/** The error of a message the job answered with another status than 200, naming the status and the field at fault. */
+function refusedMessage(record: SQSRecord, response: PresignResponse): SqsJobError {
+  let detail = '';
+  try {
+    const body = JSON.parse(response.body) as { error?: unknown; field?: unknown };
+    detail = `: ${String(body.error)}${typeof body.field === 'string' ? ` (field ${body.field})` : ''}`;
+  } catch {
+    // The body is ours and always JSON; nothing to add otherwise.
+  }
+  return new SqsJobError(`Message ${record.messageId} got status ${response.statusCode}${detail}`, response);
 }

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { Hono, type Context as HonoContext } from 'hono';
+import { Hono, type Context as HonoContext, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { loadAssets } from './assets.js';
 import { ENV_VARIABLES, EVENT_FIELDS, exampleEvents, isOverridable } from './catalog.js';
@@ -123,15 +123,25 @@ function sseOf(c: HonoContext, run: LiveRun) {
   });
 }
 
+/** Reads the first lines of a run's manifest for the page. */
+type ManifestPreviewer = ReturnType<typeof manifestPreviewer>;
+
 /** Builds the tester's routes. */
 export function testerApp(options: TesterOptions, guard: () => OriginGuard): Hono {
   const assets = loadAssets();
   const history = new RunHistory();
   const preview = manifestPreviewer();
-  const labels = options.sides.map((side) => side.label);
   const app = new Hono();
+  app.use('*', guardedHeaders(guard));
+  serveAssets(app, assets);
+  app.get('/api/config', (c) => c.json(testerConfig(options)));
+  serveRuns(app, options, history, preview);
+  return app;
+}
 
-  app.use('*', async (c, next) => {
+/** Refuses a request from another host or origin (403); sets the headers every answer carries. */
+function guardedHeaders(guard: () => OriginGuard): MiddlewareHandler {
+  return async (c, next) => {
     const refusal = guard().refusal(c.req.header('host'), c.req.header('origin'));
     if (refusal !== undefined) return c.json({ error: `refused: ${refusal}` }, 403);
     c.header('X-Content-Type-Options', 'nosniff');
@@ -139,8 +149,11 @@ export function testerApp(options: TesterOptions, guard: () => OriginGuard): Hon
     c.header('Cache-Control', 'no-store');
     await next();
     return undefined;
-  });
+  };
+}
 
+/** The page and its files. */
+function serveAssets(app: Hono, assets: ReturnType<typeof loadAssets>): void {
   const asset = (c: HonoContext, name: string) => {
     const file = assets.get(name);
     if (file === undefined) return c.json({ error: 'not found' }, 404);
@@ -148,40 +161,22 @@ export function testerApp(options: TesterOptions, guard: () => OriginGuard): Hon
   };
   app.get('/', (c) => asset(c, 'index.html'));
   app.get('/ui/:name', (c) => asset(c, c.req.param('name')));
+}
 
-  app.get('/api/config', (c) => {
-    const bucket = options.bucket ?? process.env.BUCKET_NAME ?? 'my-company-reports-bucket';
-    const prefix = options.prefix ?? process.env.PREFIX ?? '2026/04/';
-    // Only the documented, non-secret variables: their defaults and, when set, the value this process has.
-    const env = ENV_VARIABLES.map((variable) => ({ ...variable, current: process.env[variable.name] ?? '' }));
-    return c.json({ sides: labels, eventFields: EVENT_FIELDS, env, examples: exampleEvents(bucket, prefix) });
-  });
+/** What the page needs to draw its form: the sides, the event fields, the variables and example events. */
+function testerConfig(options: TesterOptions) {
+  const bucket = options.bucket ?? process.env.BUCKET_NAME ?? 'my-company-reports-bucket';
+  const prefix = options.prefix ?? process.env.PREFIX ?? '2026/04/';
+  // Only the documented, non-secret variables: their defaults and, when set, the value this process has.
+  const env = ENV_VARIABLES.map((variable) => ({ ...variable, current: process.env[variable.name] ?? '' }));
+  const sides = options.sides.map((side) => side.label);
+  return { sides, eventFields: EVENT_FIELDS, env, examples: exampleEvents(bucket, prefix) };
+}
 
+/** The runs: list, start (one at a time), read, follow (server-sent events) and cancel. */
+function serveRuns(app: Hono, options: TesterOptions, history: RunHistory, preview: ManifestPreviewer): void {
   app.get('/api/runs', (c) => c.json(history.summaries()));
-
-  app.post('/api/runs', async (c) => {
-    if (!(c.req.header('content-type') ?? '').startsWith('application/json'))
-      return c.json({ error: 'send application/json', field: 'content-type' }, 415);
-    let body: Body;
-    try {
-      body = (await c.req.json()) as Body;
-    } catch {
-      return c.json({ error: 'the request body is not valid JSON', field: 'body' }, 400);
-    }
-    const parsed = parseRunRequest(body, options.sides.length);
-    if ('error' in parsed) return c.json(parsed, 400);
-    if (history.active() !== undefined)
-      return c.json({ error: 'a run is in progress: wait for it or cancel it', field: null }, 409);
-    const run = history.add(
-      parsed.event,
-      parsed.overrides,
-      parsed.sides,
-      parsed.sides.map((i) => labels[i] as string),
-    );
-    void execute(run, options, preview);
-    return c.json({ id: run.record.id }, 202);
-  });
-
+  app.post('/api/runs', (c) => startRun(c, options, history, preview));
   const runOf = (c: HonoContext): LiveRun | undefined => history.get(Number(c.req.param('id')));
   app.get('/api/runs/:id', (c) => {
     const run = runOf(c);
@@ -200,7 +195,26 @@ export function testerApp(options: TesterOptions, guard: () => OriginGuard): Hon
     }
     return c.json({ id: run.record.id, state: run.record.state, cancelled: run.record.cancelled });
   });
-  return app;
+}
+
+/** Starts a run of the posted event (202 with its id); 415, 400 or 409 when it cannot. */
+async function startRun(c: HonoContext, options: TesterOptions, history: RunHistory, preview: ManifestPreviewer) {
+  if (!(c.req.header('content-type') ?? '').startsWith('application/json'))
+    return c.json({ error: 'send application/json', field: 'content-type' }, 415);
+  let body: Body;
+  try {
+    body = (await c.req.json()) as Body;
+  } catch {
+    return c.json({ error: 'the request body is not valid JSON', field: 'body' }, 400);
+  }
+  const parsed = parseRunRequest(body, options.sides.length);
+  if ('error' in parsed) return c.json(parsed, 400);
+  if (history.active() !== undefined)
+    return c.json({ error: 'a run is in progress: wait for it or cancel it', field: null }, 409);
+  const labels = parsed.sides.map((i) => options.sides[i]?.label as string);
+  const run = history.add(parsed.event, parsed.overrides, parsed.sides, labels);
+  void execute(run, options, preview);
+  return c.json({ id: run.record.id }, 202);
 }
 
 /**
