@@ -54,6 +54,7 @@ const MIN_PART_SIZE = 5 * MIB;
 const MAX_PART_SIZE = 5 * 1024 * MIB;
 const DEFAULT_PART_SIZE = 8 * MIB;
 const DEFAULT_QUEUE_SIZE = 4;
+const PART_SIZE_RANGE = `in ${MIN_PART_SIZE}..${MAX_PART_SIZE} bytes (5 MiB..5 GiB)`;
 
 type State = 'new' | 'open' | 'closing' | 'closed' | 'aborted';
 
@@ -70,77 +71,67 @@ interface CheckedOptions {
   readonly presigner: Presigner;
 }
 
-function checkOptions(options: S3ManifestWriterOptions): CheckedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw optionTypeError(`s3ManifestWriter: options must be an object, got ${describe(options)}`);
+const OWNER = 's3ManifestWriter';
+
+/** Throws the TypeError of an option of the wrong type, describing the value without echoing it. */
+function wrongType(name: string, expected: string, value: unknown): never {
+  throw optionTypeError(`${OWNER}: ${name} must be ${expected}, got ${describe(value)}`);
+}
+
+/** A string option; `nonEmpty` refuses the empty string. */
+function checkString(name: string, value: unknown, nonEmpty: boolean): string {
+  if (typeof value !== 'string' || (nonEmpty && value.length === 0)) {
+    wrongType(name, nonEmpty ? 'a non-empty string' : 'a string', value);
   }
+  return value;
+}
+
+/** An optional non-empty string option (the encryption settings). */
+function checkOptionalString<T>(name: string, value: T | undefined): T | undefined {
+  if (value !== undefined) checkString(name, value, true);
+  return value;
+}
+
+/** An integer option: a TypeError when it is not a number, a RangeError outside `min..max` (described by `range`). */
+function checkWholeNumber(name: string, value: unknown, min: number, max: number, range: string): number {
+  if (typeof value !== 'number') wrongType(name, 'a number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw optionRangeError(`${OWNER}: ${name} must be an integer ${range}, got ${value}`);
+  }
+  return value;
+}
+
+/** The `presigner` option: undefined, or an object with `presign()`. */
+function checkPresigner(value: unknown): Presigner | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof (value as Presigner).presign !== 'function') {
+    wrongType('presigner', 'an object with presign()', value);
+  }
+  return value as Presigner;
+}
+
+/** Checks every option in the order they are documented, each error naming its option, and fills in the defaults. */
+function checkOptions(options: S3ManifestWriterOptions): CheckedOptions {
+  if (typeof options !== 'object' || options === null) wrongType('options', 'an object', options);
   const {
     client,
     bucket,
     keyPrefix = 'manifests/',
     partSize = DEFAULT_PART_SIZE,
     queueSize = DEFAULT_QUEUE_SIZE,
-    contentType = 'application/x-ndjson',
-    serverSideEncryption,
-    sseKmsKeyId,
   } = options;
-  assertS3Client('s3ManifestWriter', client);
-  if (typeof bucket !== 'string' || bucket.length === 0) {
-    throw optionTypeError(`s3ManifestWriter: bucket must be a non-empty string, got ${describe(bucket)}`);
-  }
-  if (typeof keyPrefix !== 'string') {
-    throw optionTypeError(`s3ManifestWriter: keyPrefix must be a string, got ${describe(keyPrefix)}`);
-  }
-  if (typeof partSize !== 'number') {
-    throw optionTypeError(`s3ManifestWriter: partSize must be a number, got ${describe(partSize)}`);
-  }
-  if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
-    throw optionRangeError(
-      `s3ManifestWriter: partSize must be an integer in ${MIN_PART_SIZE}..${MAX_PART_SIZE} bytes (5 MiB..5 GiB), got ${partSize}`,
-    );
-  }
-  if (typeof queueSize !== 'number') {
-    throw optionTypeError(`s3ManifestWriter: queueSize must be a number, got ${describe(queueSize)}`);
-  }
-  if (!Number.isInteger(queueSize) || queueSize < 1) {
-    throw optionRangeError(`s3ManifestWriter: queueSize must be an integer ≥ 1, got ${queueSize}`);
-  }
-  if (typeof contentType !== 'string' || contentType.length === 0) {
-    throw optionTypeError(`s3ManifestWriter: contentType must be a non-empty string, got ${describe(contentType)}`);
-  }
-  if (
-    serverSideEncryption !== undefined &&
-    (typeof serverSideEncryption !== 'string' || (serverSideEncryption as string) === '')
-  ) {
-    throw optionTypeError(
-      `s3ManifestWriter: serverSideEncryption must be a non-empty string, got ${describe(serverSideEncryption)}`,
-    );
-  }
-  if (sseKmsKeyId !== undefined && (typeof sseKmsKeyId !== 'string' || sseKmsKeyId === '')) {
-    throw optionTypeError(`s3ManifestWriter: sseKmsKeyId must be a non-empty string, got ${describe(sseKmsKeyId)}`);
-  }
-  const presignerOption: unknown = options.presigner;
-  if (
-    presignerOption !== undefined &&
-    (typeof presignerOption !== 'object' ||
-      presignerOption === null ||
-      typeof (presignerOption as Presigner).presign !== 'function')
-  ) {
-    throw optionTypeError(
-      `s3ManifestWriter: presigner must be an object with presign(), got ${describe(presignerOption)}`,
-    );
-  }
-  const presigner = options.presigner ?? sdkPresigner({ client });
+  const { contentType = 'application/x-ndjson', serverSideEncryption, sseKmsKeyId } = options;
+  assertS3Client(OWNER, client);
   return {
     client,
-    bucket,
-    keyPrefix,
-    partSize,
-    queueSize,
-    contentType,
-    serverSideEncryption,
-    sseKmsKeyId,
-    presigner,
+    bucket: checkString('bucket', bucket, true),
+    keyPrefix: checkString('keyPrefix', keyPrefix, false),
+    partSize: checkWholeNumber('partSize', partSize, MIN_PART_SIZE, MAX_PART_SIZE, PART_SIZE_RANGE),
+    queueSize: checkWholeNumber('queueSize', queueSize, 1, Number.POSITIVE_INFINITY, '≥ 1'),
+    contentType: checkString('contentType', contentType, true),
+    serverSideEncryption: checkOptionalString('serverSideEncryption', serverSideEncryption),
+    sseKmsKeyId: checkOptionalString('sseKmsKeyId', sseKmsKeyId),
+    presigner: checkPresigner(options.presigner) ?? sdkPresigner({ client }),
   };
 }
 

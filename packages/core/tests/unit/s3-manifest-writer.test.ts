@@ -145,6 +145,32 @@ describe('s3ManifestWriter', () => {
       expect(() => s3ManifestWriter(options)).toThrow(new RegExp(`\\b${name}\\b`));
     });
 
+    it('says what each option must be and describes the value without echoing it', () => {
+      const messageOf = (bad: object): string => {
+        try {
+          s3ManifestWriter({ client, bucket: 'b', ...bad } as never);
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return 'no error';
+      };
+      expect(messageOf({ bucket: '' })).toBe(
+        's3ManifestWriter: bucket must be a non-empty string, got an empty string',
+      );
+      expect(messageOf({ keyPrefix: 3 })).toBe('s3ManifestWriter: keyPrefix must be a string, got 3');
+      expect(messageOf({ partSize: '8MB' })).toBe('s3ManifestWriter: partSize must be a number, got a string');
+      expect(messageOf({ partSize: 1024 })).toBe(
+        's3ManifestWriter: partSize must be an integer in 5242880..5368709120 bytes (5 MiB..5 GiB), got 1024',
+      );
+      expect(messageOf({ queueSize: 0 })).toBe('s3ManifestWriter: queueSize must be an integer ≥ 1, got 0');
+      expect(messageOf({ sseKmsKeyId: '' })).toBe(
+        's3ManifestWriter: sseKmsKeyId must be a non-empty string, got an empty string',
+      );
+      expect(messageOf({ presigner: [] })).toBe(
+        's3ManifestWriter: presigner must be an object with presign(), got an array',
+      );
+    });
+
     it('rejects an expiresIn the manifest URL cannot have, at open, before any request', async () => {
       const { client: c, calls } = fakeS3();
       expect(() => s3ManifestWriter({ client: c, bucket: 'b' }).open?.(context(604_801))).toThrow(/expiresIn/);
