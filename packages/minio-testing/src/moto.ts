@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
@@ -114,101 +114,137 @@ const GUARD = [
   'exit "$status"',
 ].join('\n');
 
-async function launch(executable: string, port: number, deadline: number): Promise<MotoServer> {
-  const endpoint = `http://127.0.0.1:${port}`;
-  const args = ['-H', '127.0.0.1', '-p', String(port)];
-  const guarded = process.platform !== 'win32';
-  const child = guarded
-    ? spawn('/bin/sh', ['-c', GUARD, executable, ...args], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...process.env, PYTHONUNBUFFERED: '1' },
-      })
-    : spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
-  // The guard's stdin is held open, unused, until stop(); errors on it (EPIPE) are expected.
-  child.stdin?.on('error', () => undefined);
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
-  // moto logs every request; the pipes must be drained or it blocks. Keep a tail for errors.
-  let tail = '';
-  let serverPid = guarded ? undefined : child.pid;
-  let head = '';
-  const onStdout = (chunk: Buffer): void => {
-    const text = chunk.toString('utf8');
-    if (serverPid === undefined) {
-      head += text;
-      const match = /^moto-testing-pid:(\d+)$/m.exec(head);
+/** Spawns the server, under the guard where there is a POSIX shell. */
+function spawnServer(executable: string, args: readonly string[]): { child: ChildProcess; guarded: boolean } {
+  const guarded = process.platform !== 'win32';
+  const env = { ...process.env, PYTHONUNBUFFERED: '1' };
+  const child = guarded
+    ? spawn('/bin/sh', ['-c', GUARD, executable, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env })
+    : spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  return { child, guarded };
+}
+
+/**
+ * One spawned moto_server and its state in one place: the server's pid (printed by the guard), the tail of its output
+ * for error messages, how it exited, and how to stop it (also when this Node process exits first).
+ */
+class MotoProcess {
+  /** The server's own pid; under the guard, undefined until the guard prints it. */
+  serverPid: number | undefined;
+  /** Resolves when the child exits or fails to spawn. */
+  readonly exited: Promise<void>;
+  private exit: Exit | undefined;
+  private spawnError: Error | undefined;
+  private head = '';
+  private tail = '';
+  // Exit handlers must be synchronous: no waiting, just the strongest signal.
+  private readonly killOnExit = (): void => {
+    if (!this.exit) this.killServer('SIGKILL');
+  };
+
+  constructor(
+    private readonly child: ChildProcess,
+    guarded: boolean,
+  ) {
+    this.serverPid = guarded ? undefined : child.pid;
+    // The guard's stdin is held open, unused, until stop(); errors on it (EPIPE) are expected.
+    child.stdin?.on('error', () => undefined);
+    // moto logs every request; the pipes must be drained or it blocks. Keep a tail for errors.
+    child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => this.keepTail(chunk.toString('utf8')));
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve();
+      });
+      child.once('error', (error) => {
+        this.spawnError = error;
+        this.exit ??= { code: null, signal: null };
+        resolve();
+      });
+    });
+    process.once('exit', this.killOnExit);
+  }
+
+  /** Throws when the server could not start or has exited, with the last lines it printed. */
+  assertRunning(): void {
+    if (this.spawnError) throw new Error(`moto_server could not start: ${this.spawnError.message}`);
+    if (this.exit) {
+      const last = this.tail.trim().split('\n').slice(-3).join(' | ');
+      throw new Error(
+        `moto_server exited early (code ${String(this.exit.code)}, signal ${String(this.exit.signal)}): ${last}`,
+      );
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after a grace period; waits for the exit and releases the pipes. */
+  async stop(): Promise<void> {
+    if (!this.exit) {
+      this.killServer('SIGTERM');
+      const grace = setTimeout(() => {
+        if (!this.exit) this.killServer('SIGKILL');
+      }, STOP_GRACE_MS);
+      await this.exited;
+      clearTimeout(grace);
+    }
+    process.removeListener('exit', this.killOnExit);
+    this.child.stdin?.destroy();
+    this.child.stdout?.destroy();
+    this.child.stderr?.destroy();
+  }
+
+  private onStdout(text: string): void {
+    if (this.serverPid === undefined) {
+      this.head += text;
+      const match = /^moto-testing-pid:(\d+)$/m.exec(this.head);
       if (match?.[1]) {
-        serverPid = Number(match[1]);
-        head = '';
+        this.serverPid = Number(match[1]);
+        this.head = '';
       }
     }
-    tail = (tail + text).slice(-2_000);
-  };
-  child.stdout?.on('data', onStdout);
-  child.stderr?.on('data', (chunk: Buffer) => {
-    tail = (tail + chunk.toString('utf8')).slice(-2_000);
-  });
+    this.keepTail(text);
+  }
 
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  let spawnError: Error | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      resolve();
-    });
-    child.once('error', (error) => {
-      spawnError = error;
-      exit ??= { code: null, signal: null };
-      resolve();
-    });
-  });
-  const killServer = (signal: NodeJS.Signals): void => {
-    if (serverPid !== undefined && serverPid !== child.pid) {
+  private keepTail(text: string): void {
+    this.tail = (this.tail + text).slice(-2_000);
+  }
+
+  private killServer(signal: NodeJS.Signals): void {
+    if (this.serverPid !== undefined && this.serverPid !== this.child.pid) {
       try {
-        process.kill(serverPid, signal);
+        process.kill(this.serverPid, signal);
       } catch {
         // already gone
       }
     }
-    if (!exit) child.kill(signal);
-  };
-  // Exit handlers must be synchronous: no waiting, just the strongest signal.
-  const killOnExit = (): void => {
-    if (!exit) killServer('SIGKILL');
-  };
-  process.once('exit', killOnExit);
+    if (!this.exit) this.child.kill(signal);
+  }
+}
 
-  const stop = async (): Promise<void> => {
-    if (!exit) {
-      killServer('SIGTERM');
-      const grace = setTimeout(() => {
-        if (!exit) killServer('SIGKILL');
-      }, STOP_GRACE_MS);
-      await exited;
-      clearTimeout(grace);
-    }
-    process.removeListener('exit', killOnExit);
-    child.stdin?.destroy();
-    child.stdout?.destroy();
-    child.stderr?.destroy();
-  };
+/** Waits until the server's pid is known and `/moto-api/` answers, or throws (exited, or out of time). */
+async function untilAnswering(moto: MotoProcess, endpoint: string, deadline: number): Promise<number> {
+  for (;;) {
+    moto.assertRunning();
+    if (moto.serverPid !== undefined && (await answers(`${endpoint}/moto-api/`))) return moto.serverPid;
+    if (Date.now() >= deadline) throw new Error(`moto_server did not answer on ${endpoint} in time`);
+    await Promise.race([sleep(50), moto.exited]);
+  }
+}
 
+async function launch(executable: string, port: number, deadline: number): Promise<MotoServer> {
+  const endpoint = `http://127.0.0.1:${port}`;
+  const { child, guarded } = spawnServer(executable, ['-H', '127.0.0.1', '-p', String(port)]);
+  const moto = new MotoProcess(child, guarded);
+  let pid: number;
   try {
-    for (;;) {
-      if (spawnError) throw new Error(`moto_server could not start: ${spawnError.message}`);
-      if (exit) {
-        throw new Error(
-          `moto_server exited early (code ${String(exit.code)}, signal ${String(exit.signal)}): ${tail.trim().split('\n').slice(-3).join(' | ')}`,
-        );
-      }
-      if (serverPid !== undefined && (await answers(`${endpoint}/moto-api/`))) break;
-      if (Date.now() >= deadline) throw new Error(`moto_server did not answer on ${endpoint} in time`);
-      await Promise.race([sleep(50), exited]);
-    }
+    pid = await untilAnswering(moto, endpoint, deadline);
   } catch (error) {
-    await stop();
+    await moto.stop();
     throw error;
   }
-  return { endpoint, pid: serverPid, stop };
+  return { endpoint, pid, stop: () => moto.stop() };
 }
 
 function answers(url: string): Promise<boolean> {
