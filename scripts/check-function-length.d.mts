@@ -6,3 +6,13 @@ export interface MeasuredFunction {
 }
 
 export function measureFile(path: string, text?: string): MeasuredFunction[];
+
+/** A function over the limit: its package and file (relative to the repository) besides what it measured. */
+export interface LongFunction extends MeasuredFunction {
+  pkg: string;
+  file: string;
+}
+
+export function longFunctions(root: string, max: number): LongFunction[];
+
+export function main(argv: readonly string[], root?: string, print?: (line: string) => void): number;

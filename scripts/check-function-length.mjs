@@ -1,21 +1,17 @@
 #!/usr/bin/env node
-// Lists every function in packages/*/src whose body is longer than the limit (default 60 lines), longest first.
-// Packages named in ENFORCED fail the check; the others are reported only, until their long functions are split.
-//   node scripts/check-function-length.mjs [--max 60] [--enforce core,emf] [--all]
-// `--all` enforces every package.
+// Fails when a function in packages/*/src has a body longer than the limit (default 60 lines), listing each one,
+// longest first. Tests are not measured.
+//   node scripts/check-function-length.mjs [--max 60]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 
-const root = new URL('..', import.meta.url).pathname;
-const ENFORCED = ['core', 'emf'];
+const repoRoot = new URL('..', import.meta.url).pathname;
 
 function parseArgs(argv) {
-  const options = { max: 60, enforce: ENFORCED };
+  const options = { max: 60 };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--max') options.max = Number(argv[++i]);
-    else if (argv[i] === '--enforce') options.enforce = argv[++i].split(',').filter(Boolean);
-    else if (argv[i] === '--all') options.enforce = null;
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!Number.isInteger(options.max) || options.max < 1) throw new Error('--max must be a positive integer');
@@ -65,8 +61,8 @@ export function measureFile(path, text = readFileSync(path, 'utf8')) {
   return found;
 }
 
-function main() {
-  const { max, enforce } = parseArgs(process.argv.slice(2));
+/** The functions of `<root>/packages/<package>/src` longer than `max` lines, longest first. */
+export function longFunctions(root, max) {
   const packagesDir = join(root, 'packages');
   const long = [];
   for (const pkg of readdirSync(packagesDir)) {
@@ -82,16 +78,16 @@ function main() {
       }
     }
   }
-  long.sort((a, b) => b.lines - a.lines);
-  const isEnforced = (pkg) => enforce === null || enforce.includes(pkg);
-  for (const fn of long) {
-    const mark = isEnforced(fn.pkg) ? 'FAIL' : 'note';
-    console.log(`${mark} ${String(fn.lines).padStart(4)} lines  ${fn.file}:${fn.line}  ${fn.name}`);
-  }
-  const failing = long.filter((fn) => isEnforced(fn.pkg));
-  const scope = enforce === null ? 'every package' : enforce.join(', ');
-  console.log(`${long.length} function(s) over ${max} lines; ${failing.length} in enforced packages (${scope}).`);
-  if (failing.length > 0) process.exitCode = 1;
+  return long.sort((a, b) => b.lines - a.lines);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+/** Prints the long functions of `root` and returns the exit code: 1 when there is any. */
+export function main(argv, root = repoRoot, print = console.log) {
+  const { max } = parseArgs(argv);
+  const long = longFunctions(root, max);
+  for (const fn of long) print(`FAIL ${String(fn.lines).padStart(4)} lines  ${fn.file}:${fn.line}  ${fn.name}`);
+  print(`${long.length} function(s) over ${max} lines in packages/*/src.`);
+  return long.length > 0 ? 1 : 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));
