@@ -259,21 +259,53 @@ export class AutoPartitionedListing {
     return size + 2 * extra * perBound <= TOKEN_BUDGET_CHARS;
   }
 
-  /** Estimated pages left in a cursor's range past its request in flight; 0 when unknown. */
+  /**
+   * Estimated pages left in a cursor's range past its request in flight; 0 when unknown. A range reaching past
+   * the keys the model describes (see {@link pastBaseOf}) holds an unknown number more: it counts as worth a cut.
+   */
   private pagesLeft(cursor: Cursor): number {
     if (cursor.spanPerKey <= 0 || cursor.listed === undefined) return 0;
     const from = this.model.value(cursor.listed, 'lower') + (cursor.inFlight ? cursor.pageSpan : 0);
     const to = this.model.value(cursor.last, 'upper');
-    return Math.max(to - from, 0) / cursor.spanPerKey / this.settings.pageSize;
+    const pages = Math.max(to - from, 0) / cursor.spanPerKey / this.settings.pageSize;
+    return this.pastBaseOf(cursor) === undefined ? pages : Math.max(pages, MIN_PAGES_TO_SPLIT);
+  }
+
+  /**
+   * The model's {@link KeySpaceModel.pastBase} point when it lies inside the rest of a cursor's range: the model
+   * learned its base from the keys seen so far (after one page of a fresh listing, a prefix such as `00` that only
+   * the first thousand keys share), so it places every cut below that point and would leave all the keys past it
+   * (nearly all of them, on a fresh listing) to this one cursor. Cutting there too hands them to a cursor of their
+   * own, whose first page shows the model what they look like.
+   */
+  private pastBaseOf(cursor: Cursor): string | undefined {
+    const point = this.model.pastBase();
+    if (point === undefined) return undefined;
+    const floorKey = cursor.listed ?? cursor.after;
+    if (floorKey !== undefined && compareKeys(point, floorKey) <= 0) return undefined;
+    if (cursor.last !== undefined && compareKeys(point, cursor.last) >= 0) return undefined;
+    return point;
   }
 
   /** Cuts the rest of a cursor's range into up to `parts` ranges and starts a cursor on each new one. */
   private split(cursor: Cursor, parts: number): boolean {
     const floorKey = cursor.listed ?? cursor.after;
+    const pastBase = this.pastBaseOf(cursor);
+    const points = this.modelPoints(cursor, floorKey, pastBase === undefined ? parts : parts - 1);
+    if (pastBase !== undefined) points.push(pastBase);
+    if (points.length === 0) return false;
+    const end = cursor.last;
+    cursor.last = points[0];
+    for (let i = 0; i < points.length; i++) this.open(points[i], points[i + 1] ?? end);
+    return true;
+  }
+
+  /** Points that cut the rest of a cursor's range into up to `parts` ranges of about equal value, in key order. */
+  private modelPoints(cursor: Cursor, floorKey: string | undefined, parts: number): string[] {
     const from = this.model.value(floorKey, 'lower') + (cursor.inFlight ? cursor.pageSpan : 0);
     const to = this.model.value(cursor.last, 'upper');
-    if (!(to > from)) return false;
     const points: string[] = [];
+    if (!(to > from)) return points;
     for (let i = 1; i < parts; i++) {
       const point = this.model.keyAt(from + ((to - from) * i) / parts);
       if (point === undefined) continue;
@@ -282,11 +314,7 @@ export class AutoPartitionedListing {
       if (cursor.last !== undefined && compareKeys(point, cursor.last) >= 0) continue;
       points.push(point);
     }
-    if (points.length === 0) return false;
-    const end = cursor.last;
-    cursor.last = points[0];
-    for (let i = 0; i < points.length; i++) this.open(points[i], points[i + 1] ?? end);
-    return true;
+    return points;
   }
 }
 

@@ -91,6 +91,23 @@ export class KeySpaceModel {
     return this.base?.length ?? 0;
   }
 
+  /**
+   * The least key past every key that starts with the base (the base with its last code point raised by one), or
+   * undefined while the base is the listing prefix, past which no listed key lies. The model sees nothing beyond
+   * it: keys there do not share the base, and every one of them values 1. A listing learns what lies there by
+   * listing from this point.
+   */
+  pastBase(): string | undefined {
+    const base = this.base;
+    if (base === undefined || base.length <= this.prefix.length) return undefined;
+    const lastIndex = base.length - ((base.charCodeAt(base.length - 1) & 0xfc00) === 0xdc00 ? 2 : 1);
+    if (lastIndex < this.prefix.length) return undefined;
+    const cp = base.codePointAt(lastIndex) as number;
+    if (cp >= 0x10ffff) return undefined;
+    const next = cp === 0xd7ff ? 0xe000 : cp + 1;
+    return base.slice(0, lastIndex) + String.fromCodePoint(next);
+  }
+
   /** Learns from the keys of one page (listing order). */
   observe(keys: readonly string[]): void {
     if (keys.length === 0) return;

@@ -1,5 +1,8 @@
 // A fast in-memory ListObjectsV2 for the auto-listing unit tests: keys in UTF-8 byte order, StartAfter exclusive,
-// opaque continuation tokens, every response after a timer turn so concurrent requests interleave. Counts requests.
+// opaque continuation tokens. Requests are answered in rounds, as a server with a fixed latency answers them: every
+// request sent before a round's timer fires is answered in that round, and a request sent while a round's answers
+// are handled waits for the next. So `rounds` counts round trips (the listing's time in units of one request's
+// latency), whatever the machine's speed. Counts requests.
 import type { ListObjectsV2CommandInput } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 
@@ -11,8 +14,8 @@ export interface FakeListing {
   requests: number;
   inFlight: number;
   maxInFlight: number;
-  /** Requests in flight (itself included) when each request was sent, summed: divided by `requests`, the mean. */
-  inFlightAtSend: number;
+  /** Rounds of answers so far: the listing's duration in round trips. */
+  rounds: number;
   /** The inputs of every request. */
   readonly inputs: ListObjectsV2CommandInput[];
 }
@@ -38,8 +41,18 @@ export function fakeListing(keys: readonly string[], sizes: ReadonlyMap<string, 
     requests: 0,
     inFlight: 0,
     maxInFlight: 0,
-    inFlightAtSend: 0,
+    rounds: 0,
     inputs: [],
+  };
+  // The requests waiting for the next round, and whether its timer is set.
+  let waiting: { resolve: () => void; signal: AbortSignal | undefined }[] = [];
+  let roundSet = false;
+  const answerRound = (): void => {
+    roundSet = false;
+    const now = waiting.filter((entry) => !entry.signal?.aborted);
+    waiting = [];
+    if (now.length > 0) state.rounds++;
+    for (const entry of now) entry.resolve();
   };
   const send = async (command: { input: ListObjectsV2CommandInput }, options?: { abortSignal?: AbortSignal }) => {
     const input = command.input;
@@ -47,21 +60,28 @@ export function fakeListing(keys: readonly string[], sizes: ReadonlyMap<string, 
     state.requests++;
     state.inFlight++;
     state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
-    state.inFlightAtSend += state.inFlight;
     try {
       await new Promise<void>((resolve, reject) => {
         const signal = options?.abortSignal;
+        const entry = {
+          signal,
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+        };
         const onAbort = (): void => {
-          clearTimeout(timer);
+          waiting = waiting.filter((other) => other !== entry);
           const error = new Error('aborted');
           error.name = 'AbortError';
           reject(error);
         };
-        const timer = setTimeout(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }, 1);
         signal?.addEventListener('abort', onAbort, { once: true });
+        waiting.push(entry);
+        if (!roundSet) {
+          roundSet = true;
+          setTimeout(answerRound, 1);
+        }
       });
       const prefix = input.Prefix ?? '';
       const after = input.ContinuationToken ?? input.StartAfter;
