@@ -139,14 +139,26 @@ export function objectSize(index: number): number {
 
 /** The ETag of the object at `index`: a quoted 32-hex-digit value, as for a single-part upload. */
 export function objectEtag(index: number): string {
+  return `"${etagDigits(index)}"`;
+}
+
+/** The 32 hex digits of {@link objectEtag}, without its quotes. */
+function etagDigits(index: number): string {
   const a = mixIndex(index, 0xe7a9);
   const b = mixIndex(index, 0x7a95);
-  return `"${hex8(a)}${hex8(b)}${hex8(a ^ 0x5bd1e995)}${hex8((b + 0x27d4eb2d) >>> 0)}"`;
+  return hex8(a) + hex8(b) + hex8(a ^ 0x5bd1e995) + hex8((b + 0x27d4eb2d) >>> 0);
 }
+
+/** Characters that neither URL encoding nor XML escaping change: a value of only these goes out as it is. */
+const PLAIN_VALUE = /^[\w.~/-]*$/;
 
 /** The XML body of a ListObjectsV2 response, element for element as S3 shapes it. */
 export function listPageXml(bucket: string, query: ListObjectsV2Query, page: ListObjectsV2Page): string {
-  const encode = (value: string): string => xmlEscape(query.encodingType === 'url' ? encodeUrlValue(value) : value);
+  const url = query.encodingType === 'url';
+  // Most keys are plain (letters, digits, `.`, `-`, `_`, `/`): they skip both encoders, where a 1,000-key page
+  // otherwise spends much of its time.
+  const encode = (value: string): string =>
+    PLAIN_VALUE.test(value) ? value : xmlEscape(url ? encodeUrlValue(value) : value);
   const parts: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
     `<Name>${xmlEscape(bucket)}</Name><Prefix>${encode(query.prefix)}</Prefix>`,
@@ -162,16 +174,14 @@ export function listPageXml(bucket: string, query: ListObjectsV2Query, page: Lis
   if (query.encodingType !== undefined) parts.push(`<EncodingType>${query.encodingType}</EncodingType>`);
   parts.push(`<IsTruncated>${page.isTruncated}</IsTruncated>`);
   if (query.startAfter !== undefined) parts.push(`<StartAfter>${encode(query.startAfter)}</StartAfter>`);
+  // One string grown by concatenation (V8 joins it once, when it is written), not an array of a thousand pieces.
+  let entries = '';
   for (const { key, index } of page.contents) {
-    parts.push(
-      `<Contents><Key>${encode(key)}</Key><LastModified>${LAST_MODIFIED}</LastModified>` +
-        `<ETag>&quot;${objectEtag(index).slice(1, -1)}&quot;</ETag><Size>${objectSize(index)}</Size>` +
-        '<StorageClass>STANDARD</StorageClass></Contents>',
-    );
+    entries += `<Contents><Key>${encode(key)}</Key><LastModified>${LAST_MODIFIED}</LastModified><ETag>&quot;${etagDigits(index)}&quot;</ETag><Size>${objectSize(index)}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
   }
   for (const prefix of page.commonPrefixes)
-    parts.push(`<CommonPrefixes><Prefix>${encode(prefix)}</Prefix></CommonPrefixes>`);
-  parts.push('</ListBucketResult>');
+    entries += `<CommonPrefixes><Prefix>${encode(prefix)}</Prefix></CommonPrefixes>`;
+  parts.push(entries, '</ListBucketResult>');
   return parts.join('');
 }
 
