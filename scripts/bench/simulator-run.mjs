@@ -6,6 +6,7 @@
 // list_concurrency), or `--listing range` (key ranges from the flat layout's hex names). Prints one JSON line.
 //   node scripts/bench/simulator-run.mjs --keys 1000000 --bucket flat-1000000 [--partitions 16] [--concurrency 4]
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
 import { coreRequire, core } from './load.mjs';
 
@@ -18,6 +19,9 @@ const { values } = parseArgs({
     // `null`: a writer that only counts bytes, to tell the S3 writer's memory from the listing's and presigning's.
     manifest: { type: 'string', default: 's3' },
     listing: { type: 'string', default: 'auto' },
+    // The S3 writer's part pool (default: the writer's own defaults, 8 MiB parts, 4 in flight).
+    'part-size': { type: 'string' },
+    'queue-size': { type: 'string' },
   },
 });
 const n = Number(values.keys);
@@ -84,8 +88,12 @@ const sampler = setInterval(() => {
   if (process.env.MEMORY_TIMELINE && ++ticks % 20 === 0) {
     const m = process.memoryUsage();
     const mb = (n) => (n / 2 ** 20).toFixed(0);
+    // V8's spaces: new (young objects), old, and large_object (each object over 128 KiB, such as a whole
+    // ListObjectsV2 answer as one string, goes there directly and leaves only at a full collection).
+    const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size]));
     process.stderr.write(
-      `rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
+      `rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} ` +
+        `new ${mb(spaces.new_space ?? 0)} old ${mb(spaces.old_space ?? 0)} large ${mb(spaces.large_object_space ?? 0)}\n`,
     );
   }
 }, 100);
@@ -98,7 +106,13 @@ try {
     manifest:
       values.manifest === 'null'
         ? countingWriter()
-        : s3ManifestWriter({ client, bucket: values.bucket, keyPrefix: 'bench-manifests/' }),
+        : s3ManifestWriter({
+            client,
+            bucket: values.bucket,
+            keyPrefix: 'bench-manifests/',
+            ...(values['part-size'] ? { partSize: Number(values['part-size']) } : {}),
+            ...(values['queue-size'] ? { queueSize: Number(values['queue-size']) } : {}),
+          }),
     concurrency: Number(values.concurrency),
     expiresIn: 3600,
   });
