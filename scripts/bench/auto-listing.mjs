@@ -166,6 +166,7 @@ export function renderAutoListingSection(bench) {
   if (auto.cpuMs !== undefined) {
     const perPage = (auto.cpuMs + auto.simulatorCpuMs) / auto.lists;
     const bound = (auto.lists / bench.concurrency) * (bench.latencyMs + 5);
+    const roundTrip = (auto.wallMs * auto.inFlight) / auto.lists;
     lines.push(
       '',
       `At ${bench.latencyMs} ms (+ 5 ms mean jitter) a page, ${bench.concurrency} requests in flight bound the auto listing at ` +
@@ -174,8 +175,23 @@ export function renderAutoListingSection(bench) {
         `splitting) and the simulator ${((auto.simulatorCpuMs / auto.keys) * 1000).toFixed(1)} µs a key (writing the ` +
         `answers), ${perPage.toFixed(1)} ms of CPU a page between them, on two cores the other work on the machine also ` +
         'wanted: each answer waits for a core before it is written, and again before it is read, so the round trip ' +
-        'grows past 50 ms and fewer pages come back per second. The sequential listing barely notices (one request at ' +
-        'a time leaves the cores mostly idle), so the ratio falls the busier the machine is.',
+        `grows past ${bench.latencyMs} ms (here ${roundTrip.toFixed(0)} ms on average: wall time × mean requests in flight ÷ ` +
+        `requests) and fewer pages come back per second. ${bench.concurrency} requests in flight at ${perPage.toFixed(1)} ms of ` +
+        `CPU a page need ${((perPage * bench.concurrency) / (bench.latencyMs + 5)).toFixed(1)} cores to keep the round trip at ` +
+        `${bench.latencyMs + 5} ms. The sequential listing barely notices the load (one request at a time leaves the cores ` +
+        'mostly idle), so the ratio falls the busier the machine is.',
+    );
+  }
+  if (bench.otherRuns?.length) {
+    lines.push(
+      '',
+      `Other runs of this section with this code, for the spread on this machine: ${bench.otherRuns
+        .map(
+          (run) =>
+            `${run.ratio.toFixed(1)}× and ${Math.round(run.keysPerSecond).toLocaleString('en-US')} keys/s at load average ` +
+            `${run.loadAverage.toFixed(1)} (${run.at})`,
+        )
+        .join('; ')}.`,
     );
   }
   lines.push(SECTION_END, '');
@@ -201,13 +217,17 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       keys: { type: 'string', default: '1000000' },
       concurrency: { type: 'string', default: '16' },
       write: { type: 'boolean', default: false },
+      // A saved result (the JSON line this script prints): render and write it without running.
+      render: { type: 'string' },
     },
   });
-  const result = await benchAutoListing({
-    keys: Number(values.keys),
-    concurrency: Number(values.concurrency),
-    log: console.log,
-  });
+  const result = values.render
+    ? JSON.parse(readFileSync(values.render, 'utf8'))
+    : await benchAutoListing({
+        keys: Number(values.keys),
+        concurrency: Number(values.concurrency),
+        log: console.log,
+      });
   console.log(JSON.stringify(result));
   if (values.write) {
     const page = fileURLToPath(new URL('../../docs/performance.md', import.meta.url));
