@@ -24,6 +24,7 @@ import {
   renderParallelListingSection,
 } from './bench/parallel-listing.mjs';
 import { coreRequire } from './bench/load.mjs';
+import { sectionOnPage } from './lib/performance-page.mjs';
 import {
   benchBundles,
   insertBundleSection,
@@ -329,88 +330,20 @@ log(`\nload average at end: ${results.machine.loadAverageEnd.toFixed(2)}`);
 if (write) {
   mkdirSync(`${root}docs/images`, { recursive: true });
   let { markdown, images } = renderPerformanceDoc(results);
-  // The parallel-listing section: this run's, or (when skipped) the one already on the page.
-  let listingSection;
-  if (results.listing) listingSection = renderParallelListingSection(results.listing);
-  else {
-    try {
-      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
-      const start = previous.indexOf(LISTING_START);
-      const end = previous.indexOf(LISTING_END);
-      if (start !== -1 && end > start) listingSection = `${previous.slice(start, end + LISTING_END.length)}\n`;
-    } catch {
-      // no page yet
-    }
+  // The sections of the separate benchmarks: this run's, or (when skipped) the one already on the page.
+  if (results.simulator) images['simulator-e2e.svg'] = simulatorChart(results.simulator);
+  const sections = [
+    [results.listing, renderParallelListingSection, insertParallelListingSection, LISTING_START, LISTING_END],
+    [results.simulator, renderSimulatorSection, insertSimulatorSection, SIMULATOR_START, SIMULATOR_END],
+    [results.inventory, renderInventorySection, insertInventorySection, INVENTORY_START, INVENTORY_END],
+    [results.s3Writer, renderS3WriterSection, insertS3WriterSection, S3_WRITER_START, S3_WRITER_END],
+    [results.autoListing, renderAutoListingSection, insertAutoListingSection, AUTO_LISTING_START, AUTO_LISTING_END],
+    [results.bundle, renderBundleSection, insertBundleSection, BUNDLE_START, BUNDLE_END],
+  ];
+  for (const [result, render, insert, start, end] of sections) {
+    const section = result ? render(result) : sectionOnPage(`${root}docs/performance.md`, { start, end });
+    if (section) markdown = insert(markdown, section);
   }
-  if (listingSection) markdown = insertParallelListingSection(markdown, listingSection);
-  // The simulator section likewise: this run's, or the one already on the page.
-  let simulatorSection;
-  if (results.simulator) {
-    simulatorSection = renderSimulatorSection(results.simulator);
-    images['simulator-e2e.svg'] = simulatorChart(results.simulator);
-  } else {
-    try {
-      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
-      const start = previous.indexOf(SIMULATOR_START);
-      const end = previous.indexOf(SIMULATOR_END);
-      if (start !== -1 && end > start) simulatorSection = `${previous.slice(start, end + SIMULATOR_END.length)}\n`;
-    } catch {
-      // no page yet
-    }
-  }
-  if (simulatorSection) markdown = insertSimulatorSection(markdown, simulatorSection);
-  // The inventory section likewise: this run's, or the one already on the page.
-  let inventorySection = results.inventory ? renderInventorySection(results.inventory) : undefined;
-  if (!inventorySection) {
-    try {
-      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
-      const start = previous.indexOf(INVENTORY_START);
-      const end = previous.indexOf(INVENTORY_END);
-      if (start !== -1 && end > start) inventorySection = `${previous.slice(start, end + INVENTORY_END.length)}\n`;
-    } catch {
-      // no page yet
-    }
-  }
-  if (inventorySection) markdown = insertInventorySection(markdown, inventorySection);
-  // The S3 writer section likewise: this run's, or the one already on the page.
-  let s3WriterSection = results.s3Writer ? renderS3WriterSection(results.s3Writer) : undefined;
-  if (!s3WriterSection) {
-    try {
-      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
-      const start = previous.indexOf(S3_WRITER_START);
-      const end = previous.indexOf(S3_WRITER_END);
-      if (start !== -1 && end > start) s3WriterSection = `${previous.slice(start, end + S3_WRITER_END.length)}\n`;
-    } catch {
-      // no page yet
-    }
-  }
-  if (s3WriterSection) markdown = insertS3WriterSection(markdown, s3WriterSection);
-  // The auto-listing section likewise: this run's, or the one already on the page.
-  let autoListingSection = results.autoListing ? renderAutoListingSection(results.autoListing) : undefined;
-  if (!autoListingSection) {
-    try {
-      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
-      const start = previous.indexOf(AUTO_LISTING_START);
-      const end = previous.indexOf(AUTO_LISTING_END);
-      if (start !== -1 && end > start) autoListingSection = `${previous.slice(start, end + AUTO_LISTING_END.length)}\n`;
-    } catch {
-      // no page yet
-    }
-  }
-  if (autoListingSection) markdown = insertAutoListingSection(markdown, autoListingSection);
-  // The bundle section likewise: this run's, or the one already on the page.
-  let bundleSection = results.bundle ? renderBundleSection(results.bundle) : undefined;
-  if (!bundleSection) {
-    try {
-      const previous = readFileSync(`${root}docs/performance.md`, 'utf8');
-      const start = previous.indexOf(BUNDLE_START);
-      const end = previous.indexOf(BUNDLE_END);
-      if (start !== -1 && end > start) bundleSection = `${previous.slice(start, end + BUNDLE_END.length)}\n`;
-    } catch {
-      // no page yet
-    }
-  }
-  if (bundleSection) markdown = insertBundleSection(markdown, bundleSection);
   for (const [name, svg] of Object.entries(images)) writeFileSync(`${root}docs/images/${name}`, svg);
   writeFileSync(`${root}docs/performance.md`, markdown);
   writeFileSync(`${root}docs/images/bench-results.json`, `${JSON.stringify(results, null, 2)}\n`);

@@ -4,14 +4,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pnpmCommand } from './ensure-install.mjs';
+import { demoTarget, endpointEnv, seedDemoObjects } from './lib/demo-objects.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { startS3Endpoint } = await import('@presign-pipeline/minio-testing');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bucket = process.env.DEMO_BUCKET ?? 'presign-pipeline-demo';
-const prefix = '2026/04/';
-const samples = Number(process.env.DEMO_OBJECTS ?? 250);
+const target = demoTarget();
+const { bucket, prefix } = target;
 
 // The baseline example is TypeScript: build it to dist/ so the tester can load it.
 const [pnpm, ...pnpmArgs] = pnpmCommand();
@@ -31,15 +31,7 @@ const stop = async (code) => {
 process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(0));
 try {
-  await s3.createBucket(bucket);
-  const entries = [];
-  for (let i = 0; i < samples; i++) {
-    const name = `${prefix}report-${String(i).padStart(4, '0')}${i % 10 === 9 ? '.txt' : '.pdf'}`;
-    entries.push({ key: name, body: `%PDF-1.4 sample ${i}\n` });
-  }
-  entries.push({ key: `${prefix}Quarterly Summary (final).PDF`, body: '%PDF-1.4 summary\n' });
-  process.stderr.write(`Seeding ${entries.length} objects into s3://${bucket}/${prefix} on the ${s3.kind} endpoint…\n`);
-  await s3.seed(bucket, entries);
+  await seedDemoObjects(s3, target);
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   await stop(1);
@@ -55,10 +47,7 @@ child = spawn(process.execPath, [`${root}packages/lambda/dist/cli.js`, 'ui', ...
   stdio: 'inherit',
   env: {
     ...process.env,
-    S3_ENDPOINT_URL: s3.endpoint,
-    AWS_REGION: s3.region,
-    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    ...endpointEnv(s3),
     BUCKET_NAME: bucket,
     PREFIX: prefix,
   },

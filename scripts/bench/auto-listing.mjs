@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { core, minioTesting } from './load.mjs';
 import { spawnS3Simulator } from './simulator-process.mjs';
+import { insertSection } from '../lib/performance-page.mjs';
 
 /** Wraps `client.send` to integrate the number of requests in flight over time. */
 function trackInFlight(client) {
@@ -200,15 +201,7 @@ export function renderAutoListingSection(bench) {
 
 /** Puts `section` into a performance page: in place of an earlier one, else before "## Reproduce", else at the end. */
 export function insertAutoListingSection(markdown, section) {
-  const start = markdown.indexOf(SECTION_START);
-  const end = markdown.indexOf(SECTION_END);
-  if (start !== -1 && end > start) {
-    const after = markdown.slice(end + SECTION_END.length).replace(/^\n+/, '');
-    return `${markdown.slice(0, start)}${section}\n${after}`;
-  }
-  const reproduce = markdown.indexOf('\n## Reproduce');
-  if (reproduce !== -1) return `${markdown.slice(0, reproduce + 1)}${section}\n${markdown.slice(reproduce + 1)}`;
-  return `${markdown.replace(/\n*$/, '\n\n')}${section}`;
+  return insertSection(markdown, section, { start: SECTION_START, end: SECTION_END });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { insertSection } from '../lib/performance-page.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = fileURLToPath(new URL('bundle/', import.meta.url));
@@ -133,15 +134,7 @@ export function renderBundleSection(result) {
 
 /** Puts the section in place of the previous one, or before "## Reproduce" the first time. */
 export function insertBundleSection(markdown, section) {
-  const start = markdown.indexOf(SECTION_START);
-  const end = markdown.indexOf(SECTION_END);
-  if (start !== -1 && end > start) {
-    const after = markdown.slice(end + SECTION_END.length).replace(/^\n+/, '');
-    return `${markdown.slice(0, start)}${section}\n${after}`;
-  }
-  const reproduce = markdown.indexOf('\n## Reproduce');
-  if (reproduce !== -1) return `${markdown.slice(0, reproduce + 1)}${section}\n${markdown.slice(reproduce + 1)}`;
-  return `${markdown.replace(/\n*$/, '\n\n')}${section}`;
+  return insertSection(markdown, section, { start: SECTION_START, end: SECTION_END });
 }
 
 // `node scripts/bench/bundle.mjs [rounds] [--write]`: --write updates this section of docs/performance.md alone.

@@ -14,7 +14,7 @@
 // passes or fails on speed.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { core, coreRequire, minioTesting } from './load.mjs';
+import { core, minioTesting, endpointClient } from './load.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -30,7 +30,6 @@ const queueMaxes = values['queue-max'].split(',').map(Number);
 const presigners = values.presigner.split(',');
 const PAGE = 1000;
 
-const { S3Client } = coreRequire('@aws-sdk/client-s3');
 const { presignPipeline, s3ManifestWriter, fastPresigner, sdkPresigner } = core();
 
 /** Pages of 1000 keys until `limit` keys were handed out, then a page request that only ends with the abort. */
@@ -102,14 +101,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function main() {
   const { startS3Endpoint } = await minioTesting();
   const s3 = await startS3Endpoint({ log: () => {} });
-  const client = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: s3.credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = endpointClient(s3);
   const summary = [];
   try {
     const bucket = 'deadline-tail';

@@ -5,11 +5,9 @@
 // seeded once and the source lists that prefix `passes` times over (really listing, page by page, over HTTP), which
 // gives objects × passes listed keys. Listing cost per page is the same whether the page repeats or not.
 import { performance } from 'node:perf_hooks';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { coreRequire, core, minioTesting } from './load.mjs';
-
-const { S3Client } = coreRequire('@aws-sdk/client-s3');
+import { core, minioTesting, endpointClient } from './load.mjs';
+import { runJsonChild } from '../lib/json-child.mjs';
 
 /** A key source that lists `inner` again and again: `passes` full listings of the same prefix. */
 function repeatedSource(makeInner, passes) {
@@ -105,36 +103,14 @@ async function drain(source) {
 
 /** Runs one pipeline in a child process (its peak RSS is its own) writing to the S3 endpoint. */
 export function runChild(args, env = {}) {
-  const script = fileURLToPath(new URL('./pipeline-run.mjs', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`pipeline-run ${args.join(' ')} exited with ${code}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
+  return runJsonChild(fileURLToPath(new URL('./pipeline-run.mjs', import.meta.url)), args, { env });
 }
 
 export async function benchEndToEnd({ objects = 5_000, passes = 20, bigKeys = 1_000_000, log = () => {} } = {}) {
   const { startS3Endpoint } = await minioTesting();
   const { presignPipeline, s3ListSource, s3ManifestWriter, fastPresigner } = core();
   const s3 = await startS3Endpoint({ log });
-  const client = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: s3.credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = endpointClient(s3);
   try {
     const bucket = 'presign-bench';
     const prefix = 'bench/';

@@ -22,7 +22,8 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
-import { core, coreRequire, minioTesting } from './load.mjs';
+import { core, minioTesting, endpointClient } from './load.mjs';
+import { runJsonChild } from '../lib/json-child.mjs';
 
 const SOURCE_BUCKET = 'bench-inventoried';
 const DEST_BUCKET = 'bench-inventory-reports';
@@ -115,14 +116,9 @@ async function startSimulator(dir) {
 }
 
 function clientFor(endpoint) {
-  const { S3Client } = coreRequire('@aws-sdk/client-s3');
-  return new S3Client({
+  return endpointClient({
     endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
     credentials: { accessKeyId: 'AKIAEXAMPLEBENCHKEY1', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
   });
 }
 
@@ -235,20 +231,7 @@ async function childHandler(dir) {
 }
 
 function runSelf(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`inventory bench child ${args.join(' ')} exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
+  return runJsonChild(fileURLToPath(import.meta.url), args, { label: 'inventory bench child' });
 }
 
 /** Runs both measurements (generating the reports first); `log` prints progress. */

@@ -11,3 +11,19 @@ export const core = () => rootRequire('@presign-pipeline/core');
 
 /** The built @presign-pipeline/minio-testing (ESM only). */
 export const minioTesting = () => import('@presign-pipeline/minio-testing');
+
+/**
+ * An S3 client for a local endpoint, as every benchmark builds one: path-style requests and checksums only where
+ * S3 requires them (as the handler's clients send), in `region` (us-east-1 unless given).
+ */
+export function endpointClient({ endpoint, region = 'us-east-1', credentials }) {
+  const { S3Client } = coreRequire('@aws-sdk/client-s3');
+  return new S3Client({
+    endpoint,
+    region,
+    forcePathStyle: true,
+    credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}

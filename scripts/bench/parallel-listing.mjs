@@ -29,9 +29,10 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { core, coreRequire, minioTesting } from './load.mjs';
+import { core, coreRequire, minioTesting, endpointClient } from './load.mjs';
+import { insertSection } from '../lib/performance-page.mjs';
 
-const { S3Client, ListObjectsV2Command } = coreRequire('@aws-sdk/client-s3');
+const { ListObjectsV2Command } = coreRequire('@aws-sdk/client-s3');
 
 const BUCKET = 'presign-bench-listing';
 const PREFIX = 'listing/';
@@ -209,14 +210,7 @@ export async function benchParallelListing({
   const { startS3Endpoint } = await minioTesting();
   const loadAverageStart = loadavg()[0];
   const s3 = await startS3Endpoint({ log });
-  const direct = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: s3.credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const direct = endpointClient(s3);
   let server;
   let client;
   try {
@@ -236,14 +230,7 @@ export async function benchParallelListing({
     );
 
     server = await startServerProcess(s3.endpoint, delayMs);
-    client = new S3Client({
-      endpoint: server.proxy,
-      region: s3.region,
-      forcePathStyle: true,
-      credentials: s3.credentials,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    client = endpointClient({ ...s3, endpoint: server.proxy });
 
     const modes = [
       { id: 'sequential', label: 'sequential', partitions: undefined },
@@ -478,15 +465,7 @@ export function renderParallelListingSection(bench) {
 
 /** Puts `section` into a performance page: in place of an earlier one, else before "## Reproduce", else at the end. */
 export function insertParallelListingSection(markdown, section) {
-  const start = markdown.indexOf(SECTION_START);
-  const end = markdown.indexOf(SECTION_END);
-  if (start !== -1 && end > start) {
-    const after = markdown.slice(end + SECTION_END.length).replace(/^\n+/, '');
-    return `${markdown.slice(0, start)}${section}\n${after}`;
-  }
-  const reproduce = markdown.indexOf('\n## Reproduce');
-  if (reproduce !== -1) return `${markdown.slice(0, reproduce + 1)}${section}\n${markdown.slice(reproduce + 1)}`;
-  return `${markdown.replace(/\n*$/, '\n\n')}${section}`;
+  return insertSection(markdown, section, { start: SECTION_START, end: SECTION_END });
 }
 
 // ---- run alone ----

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { coreRequire, core } from './load.mjs';
+import { coreRequire, core, endpointClient } from './load.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -35,16 +35,13 @@ if (toS3 && !process.env.S3_ENDPOINT_URL)
 // On the S3 endpoint: its own credentials (no session token). Otherwise: Lambda-like temporary credentials, whose
 // session token makes every URL about 1.7 KB long.
 const client = toS3
-  ? new S3Client({
+  ? endpointClient({
       endpoint: process.env.S3_ENDPOINT_URL,
       region: process.env.AWS_REGION ?? 'us-east-1',
-      forcePathStyle: true,
       credentials: {
         accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
         secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
       },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
     })
   : new S3Client({
       region: 'eu-west-1',

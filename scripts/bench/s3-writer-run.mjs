@@ -8,7 +8,7 @@
 //        [--part-size-mib 8] [--queue-size 4]
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { coreRequire, core } from './load.mjs';
+import { core, endpointClient } from './load.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -22,16 +22,11 @@ const { values } = parseArgs({
 });
 const lines = Number(values.lines);
 const batch = Number(values.batch);
-const { S3Client } = coreRequire('@aws-sdk/client-s3');
 const { s3ManifestWriter } = core();
 
-const client = new S3Client({
+const client = endpointClient({
   endpoint: process.env.S3_ENDPOINT_URL,
-  region: 'us-east-1',
-  forcePathStyle: true,
   credentials: { accessKeyId: 'AKIAEXAMPLEBENCHKEY1', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
 });
 
 // A URL shaped like a presigned one with a session token (about 1.65 KB); the key makes each line distinct.

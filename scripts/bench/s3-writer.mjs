@@ -3,29 +3,15 @@
 // child (scripts/bench/s3-writer-run.mjs), once with the writer and once with a writer that keeps nothing, so the
 // difference is the writer's. The simulator runs here, in the parent, counting the manifest's bytes and lines.
 //   node scripts/bench/s3-writer.mjs [--sizes 100000,1000000] [--write]   (--render: from the saved JSON)
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { minioTesting } from './load.mjs';
+import { runJsonChild } from '../lib/json-child.mjs';
+import { insertSection } from '../lib/performance-page.mjs';
 
-function runChild(args, env) {
-  const script = fileURLToPath(new URL('./s3-writer-run.mjs', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`s3-writer-run ${args.join(' ')} exited with ${code}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
+function runChild(args, env = {}) {
+  return runJsonChild(fileURLToPath(new URL('./s3-writer-run.mjs', import.meta.url)), args, { env });
 }
 
 /** Runs each size with the S3 writer and with the null writer; checks the stored manifest line for line. */
@@ -165,15 +151,7 @@ export function savedLibStorage(root) {
 
 /** Puts `section` into a performance page: in place of an earlier one, else before "## Reproduce", else at the end. */
 export function insertS3WriterSection(markdown, section) {
-  const start = markdown.indexOf(SECTION_START);
-  const end = markdown.indexOf(SECTION_END);
-  if (start !== -1 && end > start) {
-    const after = markdown.slice(end + SECTION_END.length).replace(/^\n+/, '');
-    return `${markdown.slice(0, start)}${section}\n${after}`;
-  }
-  const reproduce = markdown.indexOf('\n## Reproduce');
-  if (reproduce !== -1) return `${markdown.slice(0, reproduce + 1)}${section}\n${markdown.slice(reproduce + 1)}`;
-  return `${markdown.replace(/\n*$/, '\n\n')}${section}`;
+  return insertSection(markdown, section, { start: SECTION_START, end: SECTION_END });
 }
 
 /** Writes the section into docs/performance.md and its numbers into docs/images/s3-writer.json. */

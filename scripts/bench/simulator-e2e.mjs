@@ -2,31 +2,17 @@
 // token → multipart manifest, each size in its own child process (scripts/bench/simulator-run.mjs) so its peak RSS is
 // its own. The simulator runs here, in the parent, counting the manifest's bytes and lines without holding them.
 //   node scripts/bench/simulator-e2e.mjs [--sizes 100000,1000000,10000000] [--write]   (--render: from the saved JSON)
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { minioTesting } from './load.mjs';
+import { runJsonChild } from '../lib/json-child.mjs';
 import { barChart, formatNumber } from './svg.mjs';
+import { insertSection } from '../lib/performance-page.mjs';
 
-function runChild(args, env) {
-  const script = fileURLToPath(new URL('./simulator-run.mjs', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`simulator-run ${args.join(' ')} exited with ${code}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
+function runChild(args, env = {}) {
+  return runJsonChild(fileURLToPath(new URL('./simulator-run.mjs', import.meta.url)), args, { env });
 }
 
 /**
@@ -233,15 +219,7 @@ export function renderSimulatorSection(bench) {
 
 /** Puts `section` into a performance page: in place of an earlier one, else before "## Reproduce", else at the end. */
 export function insertSimulatorSection(markdown, section) {
-  const start = markdown.indexOf(SECTION_START);
-  const end = markdown.indexOf(SECTION_END);
-  if (start !== -1 && end > start) {
-    const after = markdown.slice(end + SECTION_END.length).replace(/^\n+/, '');
-    return `${markdown.slice(0, start)}${section}\n${after}`;
-  }
-  const reproduce = markdown.indexOf('\n## Reproduce');
-  if (reproduce !== -1) return `${markdown.slice(0, reproduce + 1)}${section}\n${markdown.slice(reproduce + 1)}`;
-  return `${markdown.replace(/\n*$/, '\n\n')}${section}`;
+  return insertSection(markdown, section, { start: SECTION_START, end: SECTION_END });
 }
 
 /** Writes the section and its chart into docs/performance.md and docs/images/. */

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
-import { coreRequire, core } from './load.mjs';
+import { core, endpointClient } from './load.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -26,21 +26,16 @@ const { values } = parseArgs({
 });
 const n = Number(values.keys);
 const partitions = Number(values.partitions);
-const { S3Client } = coreRequire('@aws-sdk/client-s3');
 const { presignPipeline, s3ListSource, s3ManifestWriter, fastPresigner } = core();
 
 // Lambda-like temporary credentials: the session token makes each URL about 1.7 KB. The simulator accepts any.
-const client = new S3Client({
+const client = endpointClient({
   endpoint: process.env.S3_ENDPOINT_URL,
-  region: 'us-east-1',
-  forcePathStyle: true,
   credentials: {
     accessKeyId: 'ASIAEXAMPLEBENCHKEY1',
     secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     sessionToken: `IQoJb3JpZ2luX2VjE${'Abc123/+='.repeat(80)}`,
   },
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
 });
 
 /** Flat names are 12 hex digits spread evenly: p − 1 boundaries at even steps split them into p ranges. */
