@@ -1,7 +1,5 @@
-import { startFaultProxy } from '@presign-pipeline/minio-testing';
-import type { FaultProxy } from '@presign-pipeline/minio-testing';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPresignHandler, type PresignHandlerOptions } from '../../src/handler.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
 import {
@@ -13,6 +11,7 @@ import {
   sessionCredentials,
   uniqueBucket,
   within,
+  useSeededProxy,
 } from './helpers.js';
 
 /**
@@ -25,18 +24,8 @@ const endpoint = useS3Endpoint();
 const bucket = uniqueBucket('creds');
 const prefix = 'reports/';
 const keys = pdfKeys(prefix, 12);
-let proxy: FaultProxy;
 
-beforeAll(async () => {
-  await endpoint.createBucket(bucket);
-  await endpoint.seed(bucket, keys);
-  proxy = await startFaultProxy({ target: endpoint });
-}, 60_000);
-
-afterAll(async () => {
-  await proxy?.stop();
-  await endpoint.stop();
-});
+const faults = useSeededProxy(endpoint, bucket, keys);
 
 /** A handler through the proxy whose S3 clients sign with credentials expiring in `expiresInMs`. */
 function handlerWithCredentials(
@@ -51,7 +40,7 @@ function handlerWithCredentials(
     idempotency: false,
     clientConfig: { region: endpoint.region, credentials: async () => credentials, maxAttempts: 2 },
     ...options,
-    env: { S3_ENDPOINT_URL: proxy.endpoint, AWS_REGION: endpoint.region, ...env },
+    env: { S3_ENDPOINT_URL: faults.proxy.endpoint, AWS_REGION: endpoint.region, ...env },
   });
   return { handler, sink, credentials };
 }
@@ -62,7 +51,7 @@ describe('credentials that expire before the URLs would', () => {
     async (presigner) => {
       // Prepare
       const { handler, sink, credentials } = handlerWithCredentials(120_000, { presigner });
-      proxy.resetHits();
+      faults.proxy.resetHits();
 
       // Act
       const response = await within(
@@ -95,7 +84,7 @@ describe('credentials that expire before the URLs would', () => {
         const { url } = JSON.parse(line) as { url: string };
         expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe(String(effective));
       }
-      expect(proxy.hits.byOperation.ListObjectsV2).toBe(1);
+      expect(faults.proxy.hits.byOperation.ListObjectsV2).toBe(1);
     },
   );
 
@@ -108,7 +97,7 @@ describe('credentials that expire before the URLs would', () => {
       // Prepare
       const { handler, sink } = handlerWithCredentials(120_000, options, env);
       const manifestsBefore = await objectsUnder(endpoint.client, bucket, 'manifests/');
-      proxy.resetHits();
+      faults.proxy.resetHits();
 
       // Act
       const error = await rejection(handler({ bucket, prefix, expiry_seconds: 900 }, lambdaContext('req-refuse')));
@@ -116,8 +105,8 @@ describe('credentials that expire before the URLs would', () => {
       // Assess: refused before listing, nothing written, the failure logged and measured.
       expect(error.code).toBe('CREDENTIALS_EXPIRE_TOO_SOON');
       expect(error.message).toMatch(/before URLs valid for expiresIn=900 s would/);
-      expect(proxy.hits.total).toBe(0);
-      expect(proxy.hits.byOperation.ListObjectsV2).toBeUndefined();
+      expect(faults.proxy.hits.total).toBe(0);
+      expect(faults.proxy.hits.byOperation.ListObjectsV2).toBeUndefined();
       const { logs, metrics } = readCaptured(sink.lines);
       expect(logs.filter((l) => l.event === 'error')).toEqual([
         expect.objectContaining({ request_id: 'req-refuse', error_name: 'PresignPipelineError', pages: 0, count: 0 }),
@@ -138,14 +127,14 @@ describe('credentials that expire before the URLs would', () => {
 
   it('an unknown ON_EXPIRY_CAPPED value is a 400 naming the variable, before any S3 call', async () => {
     const { handler, sink } = handlerWithCredentials(120_000, {}, { ON_EXPIRY_CAPPED: 'ignore' });
-    proxy.resetHits();
+    faults.proxy.resetHits();
     const response = await within(handler({ bucket, prefix }, lambdaContext('req-bad-policy')));
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body)).toEqual({
       error: 'ON_EXPIRY_CAPPED must be "warn" or "refuse" (got "ignore")',
       field: 'ON_EXPIRY_CAPPED',
     });
-    expect(proxy.hits.total).toBe(0);
+    expect(faults.proxy.hits.total).toBe(0);
     expect(readCaptured(sink.lines).logs[0]).toMatchObject({ event: 'invalid_request', field: 'ON_EXPIRY_CAPPED' });
   });
 

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { type FaultProxy, type FaultRule, type S3Endpoint, startFaultProxy } from '@presign-pipeline/minio-testing';
 import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll } from 'vitest';
+import { createPresignHandler, type PresignHandlerOptions } from '../../src/handler.js';
+import { lineSink } from '../helpers/capture.js';
 
 /** A bucket name no other test file uses. */
 export function uniqueBucket(label: string): string {
@@ -82,4 +86,55 @@ export function sessionCredentials(inMs: number) {
     sessionToken: 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQRELIABILITYSESSIONTOKEN',
     expiration: new Date(Date.now() + inMs),
   };
+}
+
+/**
+ * Seeds `keys` into `bucket` and starts a fault proxy (no rules) in front of the endpoint before the file's tests;
+ * stops both after them. Call it at the top of a test file; `proxy` is there once the tests run.
+ */
+export function useSeededProxy(
+  endpoint: S3Endpoint,
+  bucket: string,
+  keys: readonly string[],
+): { readonly proxy: FaultProxy } {
+  let proxy: FaultProxy | undefined;
+  beforeAll(async () => {
+    await endpoint.createBucket(bucket);
+    await endpoint.seed(bucket, [...keys]);
+    proxy = await startFaultProxy({ target: endpoint });
+  }, 60_000);
+  afterAll(async () => {
+    await proxy?.stop();
+    await endpoint.stop();
+  });
+  return {
+    get proxy(): FaultProxy {
+      if (proxy === undefined) throw new Error('the fault proxy starts in beforeAll: use it inside a test');
+      return proxy;
+    },
+  };
+}
+
+/**
+ * A handler (no idempotency, the fast presigner unless `options` say otherwise) whose clients reach S3 through
+ * `proxy`, with `rules` in force and the proxy's hit counts reset from now on; its output goes to `sink`.
+ */
+export function proxiedHandler(
+  endpoint: S3Endpoint,
+  proxy: FaultProxy,
+  rules: readonly FaultRule[],
+  options: PresignHandlerOptions = {},
+) {
+  proxy.setRules(rules);
+  proxy.resetHits();
+  const sink = lineSink();
+  const handler = createPresignHandler({
+    write: sink.write,
+    idempotency: false,
+    presigner: 'fast',
+    ...options,
+    clientConfig: { region: endpoint.region, credentials: endpoint.credentials, ...options.clientConfig },
+    env: { S3_ENDPOINT_URL: proxy.endpoint, AWS_REGION: endpoint.region },
+  });
+  return { handler, sink };
 }

@@ -1,11 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { fastPresigner, type Presigner } from '@presign-pipeline/core';
-import { startFaultProxy } from '@presign-pipeline/minio-testing';
-import type { FaultProxy } from '@presign-pipeline/minio-testing';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPresignHandler } from '../../src/handler.js';
-import { lambdaContext, pdfKeys, sessionCredentials, uniqueBucket, within } from './helpers.js';
+import { lambdaContext, pdfKeys, sessionCredentials, uniqueBucket, within, useSeededProxy } from './helpers.js';
 
 /**
  * What the handler prints never holds a presigned URL's signature or a credential. Every byte written to stdout and
@@ -18,18 +16,8 @@ const bucket = uniqueBucket('leaks');
 const prefix = 'reports/';
 const keys = [...pdfKeys(prefix, 10), `${prefix}poison-1.pdf`, `${prefix}poison-2.pdf`];
 const credentials = sessionCredentials(3_600_000);
-let proxy: FaultProxy;
 
-beforeAll(async () => {
-  await endpoint.createBucket(bucket);
-  await endpoint.seed(bucket, keys);
-  proxy = await startFaultProxy({ target: endpoint });
-}, 60_000);
-
-afterAll(async () => {
-  await proxy?.stop();
-  await endpoint.stop();
-});
+const faults = useSeededProxy(endpoint, bucket, keys);
 
 /** Everything printed while `fn` runs: stdout and stderr writes and console calls, none of it passed through. */
 async function captureAllOutput<T>(
@@ -109,7 +97,7 @@ function handler(options: { failManifest: boolean }) {
     idempotency: false,
     presigner: leakyPresigner(options),
     clientConfig: { region: endpoint.region, credentials: async () => credentials, maxAttempts: 2 },
-    env: { S3_ENDPOINT_URL: proxy.endpoint, AWS_REGION: endpoint.region },
+    env: { S3_ENDPOINT_URL: faults.proxy.endpoint, AWS_REGION: endpoint.region },
   });
 }
 
@@ -159,7 +147,7 @@ describe('logs never contain a URL signature or a credential', () => {
   });
 
   it('an S3 failure after retries (SlowDown on every PutObject): nothing secret in what is printed', async () => {
-    proxy.setRules([{ fault: 'slow-down', operation: 'PutObject' }]);
+    faults.proxy.setRules([{ fault: 'slow-down', operation: 'PutObject' }]);
     try {
       const { output, outcome } = await within(
         captureAllOutput(() => handler({ failManifest: false })({ bucket, prefix }, lambdaContext('req-leak-s3'))),
@@ -167,7 +155,7 @@ describe('logs never contain a URL signature or a credential', () => {
       expect((outcome.error as Error).name).toBe('SlowDown');
       expectNoSecrets(output);
     } finally {
-      proxy.setRules([]);
+      faults.proxy.setRules([]);
     }
   });
 });

@@ -1,9 +1,8 @@
-import { startFaultProxy } from '@presign-pipeline/minio-testing';
-import type { FaultProxy, FaultRule } from '@presign-pipeline/minio-testing';
+import type { FaultRule } from '@presign-pipeline/minio-testing';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPresignHandler, type PresignHandlerOptions } from '../../src/handler.js';
-import { lineSink, readCaptured } from '../helpers/capture.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PresignHandlerOptions } from '../../src/handler.js';
+import { readCaptured } from '../helpers/capture.js';
 import {
   lambdaContext,
   objectsUnder,
@@ -13,6 +12,8 @@ import {
   uniqueBucket,
   uploadsIn,
   within,
+  proxiedHandler,
+  useSeededProxy,
 } from './helpers.js';
 
 /**
@@ -25,40 +26,19 @@ const endpoint = useS3Endpoint();
 const bucket = uniqueBucket('retries');
 const prefix = 'reports/';
 const keys = pdfKeys(prefix, 30);
-let proxy: FaultProxy;
 const savedMaxAttempts = process.env.AWS_MAX_ATTEMPTS;
 
-beforeAll(async () => {
-  await endpoint.createBucket(bucket);
-  await endpoint.seed(bucket, keys);
-  proxy = await startFaultProxy({ target: endpoint });
-}, 60_000);
+const faults = useSeededProxy(endpoint, bucket, keys);
 
 afterEach(() => {
   if (savedMaxAttempts === undefined) delete process.env.AWS_MAX_ATTEMPTS;
   else process.env.AWS_MAX_ATTEMPTS = savedMaxAttempts;
-  proxy.setRules([]);
-});
-
-afterAll(async () => {
-  await proxy?.stop();
-  await endpoint.stop();
+  faults.proxy.setRules([]);
 });
 
 /** A handler whose clients talk to S3 through the proxy, with `rules` in force from now on. */
 function handlerThroughProxy(rules: readonly FaultRule[], options: PresignHandlerOptions = {}) {
-  proxy.setRules(rules);
-  proxy.resetHits();
-  const sink = lineSink();
-  const handler = createPresignHandler({
-    write: sink.write,
-    idempotency: false,
-    presigner: 'fast',
-    ...options,
-    clientConfig: { region: endpoint.region, credentials: endpoint.credentials, ...options.clientConfig },
-    env: { S3_ENDPOINT_URL: proxy.endpoint, AWS_REGION: endpoint.region },
-  });
-  return { handler, sink };
+  return proxiedHandler(endpoint, faults.proxy, rules, options);
 }
 
 async function expectManifestOfAllKeys(body: string): Promise<void> {
@@ -77,7 +57,7 @@ describe('retries in the handler', () => {
     const { handler } = handlerThroughProxy([{ fault: 'slow-down', operation: 'ListObjectsV2', times: 2 }]);
     const response = await within(handler({ bucket, prefix }, lambdaContext('req-default')));
     expect(response.statusCode).toBe(200);
-    expect(proxy.hits.byOperation.ListObjectsV2).toBe(3);
+    expect(faults.proxy.hits.byOperation.ListObjectsV2).toBe(3);
     await expectManifestOfAllKeys(response.body);
   });
 
@@ -86,7 +66,7 @@ describe('retries in the handler', () => {
     const { handler, sink } = handlerThroughProxy([{ fault: 'slow-down', operation: 'ListObjectsV2', times: 1 }]);
     const error = await rejection(handler({ bucket, prefix }, lambdaContext('req-env-1')));
     expect(error.name).toBe('SlowDown');
-    expect(proxy.hits.byOperation.ListObjectsV2).toBe(1);
+    expect(faults.proxy.hits.byOperation.ListObjectsV2).toBe(1);
     expect(readCaptured(sink.lines).logs.find((l) => l.event === 'error')).toMatchObject({
       error_name: 'SlowDown',
       request_id: 'req-env-1',
@@ -98,7 +78,7 @@ describe('retries in the handler', () => {
     const { handler } = handlerThroughProxy([{ fault: 'internal-error', operation: 'PutObject', times: 4 }]);
     const response = await within(handler({ bucket, prefix }, lambdaContext('req-env-5')));
     expect(response.statusCode).toBe(200);
-    expect(proxy.hits.byOperation.PutObject).toBe(5);
+    expect(faults.proxy.hits.byOperation.PutObject).toBe(5);
     await expectManifestOfAllKeys(response.body);
   });
 
@@ -110,7 +90,7 @@ describe('retries in the handler', () => {
     const error = await rejection(handler({ bucket, prefix }, lambdaContext('req-config-1')));
     expect(error.name).toBe('TimeoutError');
     expect(error.code).toBe('ECONNRESET');
-    expect(proxy.hits.byOperation.ListObjectsV2).toBe(1);
+    expect(faults.proxy.hits.byOperation.ListObjectsV2).toBe(1);
   });
 
   it('a fault that outlasts the retries fails the invocation with the S3 error code, leaving no manifest and no upload', async () => {
@@ -120,7 +100,7 @@ describe('retries in the handler', () => {
     });
     const error = await rejection(handler({ bucket, prefix }, lambdaContext('req-persistent')));
     expect(error.name).toBe('SlowDown');
-    expect(proxy.hits.byOperation.PutObject).toBe(2);
+    expect(faults.proxy.hits.byOperation.PutObject).toBe(2);
     const { logs, metrics } = readCaptured(sink.lines);
     expect(logs.filter((l) => l.event === 'error')).toEqual([
       expect.objectContaining({ error_name: 'SlowDown', count: keys.length }),

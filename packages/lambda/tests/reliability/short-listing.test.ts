@@ -1,9 +1,7 @@
-import { startFaultProxy } from '@presign-pipeline/minio-testing';
-import type { FaultProxy, FaultRule } from '@presign-pipeline/minio-testing';
+import type { FaultRule } from '@presign-pipeline/minio-testing';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPresignHandler } from '../../src/handler.js';
-import { lineSink, readCaptured } from '../helpers/capture.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readCaptured } from '../helpers/capture.js';
 import {
   lambdaContext,
   objectsUnder,
@@ -13,6 +11,8 @@ import {
   uniqueBucket,
   uploadsIn,
   within,
+  proxiedHandler,
+  useSeededProxy,
 } from './helpers.js';
 
 /**
@@ -27,33 +27,13 @@ const prefix = 'reports/';
 const keys = pdfKeys(prefix, 250);
 /** Three pages of 100: the faults hit the second. */
 const event = { bucket, prefix, page_size: 100 };
-let proxy: FaultProxy;
 
-beforeAll(async () => {
-  await endpoint.createBucket(bucket);
-  await endpoint.seed(bucket, keys);
-  proxy = await startFaultProxy({ target: endpoint });
-}, 60_000);
+const faults = useSeededProxy(endpoint, bucket, keys);
 
-afterEach(() => proxy.setRules([]));
-
-afterAll(async () => {
-  await proxy?.stop();
-  await endpoint.stop();
-});
+afterEach(() => faults.proxy.setRules([]));
 
 function handlerThroughProxy(rules: readonly FaultRule[]) {
-  proxy.setRules(rules);
-  proxy.resetHits();
-  const sink = lineSink();
-  const handler = createPresignHandler({
-    write: sink.write,
-    idempotency: false,
-    presigner: 'fast',
-    clientConfig: { region: endpoint.region, credentials: endpoint.credentials, maxAttempts: 2 },
-    env: { S3_ENDPOINT_URL: proxy.endpoint, AWS_REGION: endpoint.region },
-  });
-  return { handler, sink };
+  return proxiedHandler(endpoint, faults.proxy, rules, { clientConfig: { maxAttempts: 2 } });
 }
 
 const FOREIGN = [
@@ -78,8 +58,8 @@ describe('the handler never answers complete with a short manifest', () => {
       expect(error.message).toMatch(
         new RegExp(`^ListObjectsV2 page 2 of s3://${bucket}/${prefix} \\(continuation token "[^"]+"\\): the answer `),
       );
-      expect(proxy.hits.byOperation.ListObjectsV2).toBe(3); // page 1, then page 2 twice (maxAttempts 2)
-      expect(proxy.hits.byOperation.PutObject ?? 0).toBe(0);
+      expect(faults.proxy.hits.byOperation.ListObjectsV2).toBe(3); // page 1, then page 2 twice (maxAttempts 2)
+      expect(faults.proxy.hits.byOperation.PutObject ?? 0).toBe(0);
       const { logs } = readCaptured(sink.lines);
       expect(logs.filter((l) => l.event === 'complete')).toEqual([]);
       expect(logs.find((l) => l.event === 'error')).toMatchObject({
@@ -104,7 +84,7 @@ describe('the handler never answers complete with a short manifest', () => {
         .split('\n')
         .map((line) => (JSON.parse(line) as { key: string }).key);
       expect(listed.sort()).toEqual(keys);
-      expect(proxy.hits.byOperation.ListObjectsV2).toBe(4);
+      expect(faults.proxy.hits.byOperation.ListObjectsV2).toBe(4);
     },
   );
 });
