@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bucketNameProblem,
-  isPythonFalsy,
-  parsePythonInt,
-  resolveConfig,
-  type ConfigResult,
-  type PresignConfig,
-} from '../../src/config.js';
-
-function ok(result: ConfigResult): PresignConfig {
-  if (!result.ok) throw new Error(`expected a configuration, got ${JSON.stringify(result.rejection)}`);
-  return result.config;
-}
-
-function rejected(result: ConfigResult): { statusCode: number; field: string; error: string } {
-  if (result.ok) throw new Error(`expected a rejection, got ${JSON.stringify(result.config)}`);
-  return result.rejection;
-}
+import { bucketNameProblem, isPythonFalsy, parsePythonInt, resolveConfig } from '../../src/config.js';
+import { ok, rejected } from '../helpers/config-result.js';
 
 describe('resolveConfig: defaults and fallbacks', () => {
   it('uses the reference defaults for an empty event and an empty environment', () => {

@@ -1,13 +1,15 @@
 import { BatchProcessor } from '@aws-lambda-powertools/batch';
 import { PresignPipelineError } from '@presign-pipeline/core';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MIN_DEADLINE_MARGIN_MS, resolveConfig, type ConfigResult, type PresignConfig } from '../../src/config.js';
-import { deadlineOf, invocationBudget } from '../../src/job-budget.js';
+import { MIN_DEADLINE_MARGIN_MS, resolveConfig } from '../../src/config.js';
 import { createPresignHandler } from '../../src/handler.js';
+import { deadlineOf, invocationBudget } from '../../src/job-budget.js';
 import { createSqsHandler, SqsJobError } from '../../src/sqs.js';
 import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
 import { memoryS3Client } from '../helpers/memory-s3.js';
+import { ok } from '../helpers/config-result.js';
+import { sqsEvent } from '../helpers/events.js';
 
 const context = (remainingMs: number, requestId = 'req-cont'): Context =>
   ({
@@ -15,11 +17,6 @@ const context = (remainingMs: number, requestId = 'req-cont'): Context =>
     getRemainingTimeInMillis: () => remainingMs,
     functionName: 'unit',
   }) as unknown as Context;
-
-function ok(result: ConfigResult): PresignConfig {
-  if (!result.ok) throw new Error(`expected a configuration, got ${JSON.stringify(result.rejection)}`);
-  return result.config;
-}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -242,27 +239,6 @@ describe('createPresignHandler: deadline-aware runs and continuation (S3 in memo
 });
 
 describe('createSqsHandler: one deadline for the batch', () => {
-  function sqsEvent(bodies: Record<string, unknown>[]): SQSEvent {
-    return {
-      Records: bodies.map((body, i) => ({
-        messageId: `m${i + 1}`,
-        receiptHandle: 'r',
-        body: JSON.stringify(body),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: '0',
-          SenderId: 's',
-          ApproximateFirstReceiveTimestamp: '0',
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-        awsRegion: 'us-east-1',
-      })),
-    };
-  }
-
   it('reports a job cut by the deadline, and the jobs it left no time for, as failures to redeliver', async () => {
     // Prepare: 1000 ms left, margin 1000 capped at half of it: the first job lists five 100 ms pages and is cut; the second finds the deadline gone.
     vi.useFakeTimers({ toFake: ['Date'] });

@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ensureManifestLifecycle } from '../../src/lifecycle.js';
 import { createSqsHandler, SqsJobError } from '../../src/sqs.js';
 import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
+import { sqsMessage } from '../helpers/events.js';
 
 describe('ensureManifestLifecycle: arguments', () => {
   it.each([
@@ -25,23 +26,6 @@ describe('ensureManifestLifecycle: arguments', () => {
   });
 });
 
-const message = (messageId: string, body: string): SQSEvent['Records'][number] => ({
-  messageId,
-  receiptHandle: 'r',
-  body,
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: '0',
-    SenderId: 's',
-    ApproximateFirstReceiveTimestamp: '0',
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-  awsRegion: 'us-east-1',
-});
-
 describe('createSqsHandler: bad messages', () => {
   it('reports every bad message as a failure, without crashing or calling S3', async () => {
     const s3 = countingS3Client();
@@ -50,14 +34,14 @@ describe('createSqsHandler: bad messages', () => {
     const failures = vi.spyOn(BatchProcessor.prototype, 'failureHandler');
     const response = await handler({
       Records: [
-        message('m1', 'not json'),
-        message('m2', '"a string"'),
-        message('m3', '{"bucket":"Bad_Name"}'),
-        message('m4', '{"expiry_seconds":0.5}'),
+        sqsMessage('m1', 'not json'),
+        sqsMessage('m2', '"a string"'),
+        sqsMessage('m3', '{"bucket":"Bad_Name"}'),
+        sqsMessage('m4', '{"expiry_seconds":0.5}'),
         // A body of null used to run the default job; 1e999 parses to Infinity.
-        message('m5', 'null'),
-        message('m6', '[]'),
-        message('m7', '{"page_size":1e999}'),
+        sqsMessage('m5', 'null'),
+        sqsMessage('m6', '[]'),
+        sqsMessage('m7', '{"page_size":1e999}'),
       ],
     });
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([

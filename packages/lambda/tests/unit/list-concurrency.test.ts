@@ -1,7 +1,8 @@
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPresignHandler } from '../../src/handler.js';
 import { createSqsHandler } from '../../src/sqs.js';
+import { sqsEvent } from '../helpers/events.js';
 import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
 import { memoryS3Client } from '../helpers/memory-s3.js';
 
@@ -193,33 +194,12 @@ describe('createPresignHandler: resume_token', () => {
 });
 
 describe('createSqsHandler: list_concurrency', () => {
-  const sqsEvent = (body: Record<string, unknown>): SQSEvent => ({
-    Records: [
-      {
-        messageId: 'm1',
-        receiptHandle: 'r',
-        body: JSON.stringify(body),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: '0',
-          SenderId: 's',
-          ApproximateFirstReceiveTimestamp: '0',
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  });
-
   it('lists a message concurrently when it asks, and refuses a bad value naming the field', async () => {
     const s3 = memoryS3Client({ keys: keys() });
     const sink = lineSink();
     const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {} });
     const ok = await handler(
-      sqsEvent({ bucket: 'reports', prefix: 'p/', page_size: 20, list_concurrency: 8 }),
+      sqsEvent([{ bucket: 'reports', prefix: 'p/', page_size: 20, list_concurrency: 8 }]),
       context(900_000),
     );
     expect(ok.batchItemFailures).toEqual([]);
@@ -227,7 +207,7 @@ describe('createSqsHandler: list_concurrency', () => {
       s3.calls.filter((call) => call.name === 'ListObjectsV2' && call.input.StartAfter !== undefined).length,
     ).toBeGreaterThan(0);
 
-    await handler(sqsEvent({ bucket: 'reports', prefix: 'p/', list_concurrency: -1 }), context(900_000));
+    await handler(sqsEvent([{ bucket: 'reports', prefix: 'p/', list_concurrency: -1 }]), context(900_000));
     expect(readCaptured(sink.lines).logs).toContainEqual(
       expect.objectContaining({ event: 'invalid_request', field: 'list_concurrency' }),
     );

@@ -1,23 +1,14 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { BatchInputError, createBatchHandler, createManifestIndexHandler } from '../../src/batch.js';
-import { resolveConfig, type ConfigResult, type PresignConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/config.js';
 import { createPresignHandler } from '../../src/handler.js';
 import { countingS3Client } from '../helpers/capture.js';
 import { memoryS3Client } from '../helpers/memory-s3.js';
+import { ok, rejected } from '../helpers/config-result.js';
 
 const context = (requestId = 'sse-req'): Context =>
   ({ awsRequestId: requestId, getRemainingTimeInMillis: () => 60_000, functionName: 'unit' }) as unknown as Context;
-
-function ok(result: ConfigResult): PresignConfig {
-  if (!result.ok) throw new Error(`expected a configuration, got ${JSON.stringify(result.rejection)}`);
-  return result.config;
-}
-
-function rejected(result: ConfigResult): { statusCode: number; field: string; error: string } {
-  if (result.ok) throw new Error(`expected a rejection, got ${JSON.stringify(result.config)}`);
-  return result.rejection;
-}
 
 describe('resolveConfig: MANIFEST_SSE and MANIFEST_KMS_KEY_ID', () => {
   it('leaves the manifest to the bucket default when neither is set (or both are empty)', () => {
