@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { S3Endpoint, S3EndpointInfo } from '@presign-pipeline/minio-testing';
+import {
+  type FaultProxy,
+  type S3Endpoint,
+  type S3EndpointInfo,
+  startFaultProxy,
+} from '@presign-pipeline/minio-testing';
 import type { Context } from 'aws-lambda';
-import { createPresignHandler, type PresignHandlerOptions } from '../../src/handler.js';
+import { expect } from 'vitest';
+import { createPresignHandler, type PresignHandler, type PresignHandlerOptions } from '../../src/handler.js';
 import { lineSink } from './capture.js';
 
 /** A bucket name no other test file uses. */
@@ -130,4 +136,84 @@ export function observedClient(
     { step: 'initialize', name: 'observeCommands' },
   );
   return { client, counts, count: (name: string) => counts[name] ?? 0 };
+}
+
+/**
+ * A handler whose S3 calls go through `proxy` (each command counted by `observed`) while its URLs are signed for the
+ * endpoint itself, as when a proxy stands between a function and S3; `options` add the rest (output, env, …).
+ */
+export function handlerThrough(endpoint: S3EndpointInfo, proxy: { endpoint: string }, options: PresignHandlerOptions) {
+  const observed = observedClient({
+    endpoint: proxy.endpoint,
+    region: endpoint.region,
+    credentials: endpoint.credentials,
+  });
+  const handler = createPresignHandler({ s3Client: observed.client, publicEndpoint: endpoint.endpoint, ...options });
+  return { handler, observed };
+}
+
+/**
+ * Creates `bucket` with an object per key (`concurrency` at a time) and starts a proxy in front of the endpoint that
+ * holds every ListObjectsV2 back `delayMs`, as real S3 pages take their time.
+ */
+export async function seedBehindSlowListing(
+  endpoint: S3Endpoint,
+  bucket: string,
+  keys: readonly string[],
+  { concurrency, delayMs }: { concurrency: number; delayMs: number },
+): Promise<FaultProxy> {
+  await endpoint.createBucket(bucket);
+  await endpoint.seed(
+    bucket,
+    keys.map((key) => ({ key, body: 'x' })),
+    { concurrency },
+  );
+  return startFaultProxy({ target: endpoint, rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs }] });
+}
+
+/** The keys of a JSON Lines manifest, in the order of its lines. */
+export async function manifestKeys(client: S3Client, bucket: string, manifestKey: string): Promise<string[]> {
+  const text = await readText(client, bucket, manifestKey);
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { key: string }).key);
+}
+
+/** How a chain of invocations hands its cursor on, and what it checks on the way. */
+export interface ChainOptions {
+  /** The body field a cut run answers its cursor in, and the event field the next run is given it in. */
+  readonly cursor: { readonly from: string; readonly to: string };
+  /** The context of the n-th run (from 1). */
+  readonly context: (run: number) => Context;
+  /** Runs after which the chain fails as not completing. */
+  readonly maxRuns: number;
+  /** Checks of each answer that is not complete, given the cursor its run started from. */
+  readonly onCut?: (body: Record<string, unknown>, given: string | undefined) => void;
+}
+
+/**
+ * Invokes `handler` with `event`, then again with each cursor a cut run hands back, until a run answers complete;
+ * every answer must be a 200. Returns the bodies in order.
+ */
+export async function invokeChain(
+  handler: PresignHandler,
+  event: Record<string, unknown>,
+  options: ChainOptions,
+): Promise<Array<Record<string, unknown>>> {
+  const bodies: Array<Record<string, unknown>> = [];
+  let cursor: string | undefined;
+  for (let run = 1; ; run++) {
+    const response = await handler(
+      { ...event, ...(cursor !== undefined ? { [options.cursor.to]: cursor } : {}) },
+      options.context(run),
+    );
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body) as Record<string, unknown>;
+    bodies.push(body);
+    if (body.complete === true) return bodies;
+    options.onCut?.(body, cursor);
+    cursor = String(body[options.cursor.from]);
+    if (run > options.maxRuns) throw new Error(`the chain did not complete within ${options.maxRuns} invocations`);
+  }
 }

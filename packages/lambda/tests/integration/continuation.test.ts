@@ -1,10 +1,17 @@
 // The continuation loop on a real S3 API: a prefix of 20,000 keys presigned by a chain of deadline-cut invocations.
-import { startFaultProxy, type FaultProxy } from '@presign-pipeline/minio-testing';
+import type { FaultProxy } from '@presign-pipeline/minio-testing';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPresignHandler } from '../../src/handler.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
-import { lambdaContext, observedClient, readText, uniqueBucket } from '../helpers/integration.js';
+import {
+  handlerThrough,
+  invokeChain,
+  lambdaContext,
+  manifestKeys,
+  readText,
+  seedBehindSlowListing,
+  uniqueBucket,
+} from '../helpers/integration.js';
 
 const endpoint = useS3Endpoint();
 const bucket = uniqueBucket('cont');
@@ -27,19 +34,10 @@ function keyOf(i: number): string {
 }
 
 beforeAll(async () => {
-  await endpoint.createBucket(bucket);
   const keys = Array.from({ length: TOTAL }, (_, i) => keyOf(i));
   // moto stores 100 to 180 objects/s: this takes two to three minutes, once for the file.
-  await endpoint.seed(
-    bucket,
-    keys.map((key) => ({ key, body: 'x' })),
-    { concurrency: 48 },
-  );
+  proxy = await seedBehindSlowListing(endpoint, bucket, keys, { concurrency: 48, delayMs: LIST_DELAY_MS });
   expectedPdfs = keys.filter((key) => key.toLowerCase().endsWith('.pdf')).sort();
-  proxy = await startFaultProxy({
-    target: endpoint,
-    rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: LIST_DELAY_MS }],
-  });
 }, 600_000);
 
 afterAll(async () => {
@@ -51,52 +49,39 @@ describe('continuation on a real S3 endpoint', () => {
   it('covers 20,000 keys exactly once over a chain of deadline-cut invocations', async () => {
     // Prepare: the handler lists through the delaying proxy and signs for the endpoint itself. Each invocation is
     // told it has 3 s left with DEADLINE_MARGIN_MS=1000, so it lists for about 2 s and stops.
-    const observed = observedClient({
-      endpoint: proxy.endpoint,
-      region: endpoint.region,
-      credentials: endpoint.credentials,
-    });
     const sink = lineSink();
-    const handler = createPresignHandler({
-      s3Client: observed.client,
-      publicEndpoint: endpoint.endpoint,
+    const { handler, observed } = handlerThrough(endpoint, proxy, {
       presigner: 'fast',
       write: sink.write,
       env: { DEADLINE_MARGIN_MS: '1000' },
     });
 
     // Act: invoke again and again with start_after = next_start_after until a run is complete.
-    const bodies: Array<Record<string, unknown>> = [];
-    let startAfter: string | undefined;
-    for (let run = 1; ; run++) {
-      const event = {
-        bucket,
-        prefix,
-        page_size: PAGE_SIZE,
-        ...(startAfter !== undefined ? { start_after: startAfter } : {}),
-      };
-      const response = await handler(event, lambdaContext(`run-${run}`, 3000));
-      expect(response.statusCode).toBe(200);
-      const body = JSON.parse(response.body) as Record<string, unknown>;
-      bodies.push(body);
-      if (body.complete === true) break;
-      expect(Object.keys(body)).toEqual([
-        'count',
-        'errors',
-        'manifest_key',
-        'manifest_url',
-        'complete',
-        'next_start_after',
-      ]);
-      const next = String(body.next_start_after);
-      // The cursor never moves back, and moves forward whenever the run presigned something. (A run whose deadline
-      // passes while it lists the empty tail of the prefix repeats its cursor; the next one then completes.)
-      expect(next.startsWith(prefix)).toBe(true);
-      expect(next >= (startAfter ?? '')).toBe(true);
-      if (Number(body.count) > 0) expect(next > (startAfter ?? '')).toBe(true);
-      startAfter = next;
-      if (run > 200) throw new Error('the chain did not complete within 200 invocations');
-    }
+    const bodies = await invokeChain(
+      handler,
+      { bucket, prefix, page_size: PAGE_SIZE },
+      {
+        cursor: { from: 'next_start_after', to: 'start_after' },
+        context: (run) => lambdaContext(`run-${run}`, 3000),
+        maxRuns: 200,
+        onCut: (body, startAfter) => {
+          expect(Object.keys(body)).toEqual([
+            'count',
+            'errors',
+            'manifest_key',
+            'manifest_url',
+            'complete',
+            'next_start_after',
+          ]);
+          const next = String(body.next_start_after);
+          // The cursor never moves back, and moves forward whenever the run presigned something. (A run whose
+          // deadline passes while it lists the empty tail of the prefix repeats its cursor; the next one completes.)
+          expect(next.startsWith(prefix)).toBe(true);
+          expect(next >= (startAfter ?? '')).toBe(true);
+          if (Number(body.count) > 0) expect(next > (startAfter ?? '')).toBe(true);
+        },
+      },
+    );
 
     // Assess: at least five runs, every one but the last cut short.
     expect(bodies.length).toBeGreaterThanOrEqual(5);
@@ -106,13 +91,9 @@ describe('continuation on a real S3 endpoint', () => {
     // The union of the manifests holds every .pdf key exactly once: none twice, none missing, nothing else.
     const union: string[] = [];
     for (const body of bodies) {
-      const text = await readText(endpoint.client, bucket, String(body.manifest_key));
-      const entries = text
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as { key: string; url: string });
-      expect(entries).toHaveLength(Number(body.count));
-      union.push(...entries.map((entry) => entry.key));
+      const keys = await manifestKeys(endpoint.client, bucket, String(body.manifest_key));
+      expect(keys).toHaveLength(Number(body.count));
+      union.push(...keys);
     }
     expect(union).toHaveLength(expectedPdfs.length);
     expect(new Set(union).size).toBe(union.length);

@@ -1,11 +1,18 @@
 // A page slower than the margin, on a real S3 API: the run ends within its budget, and resumed runs cover every key
 // exactly once although each run abandons the page it had in flight.
-import { startFaultProxy, type FaultProxy } from '@presign-pipeline/minio-testing';
+import type { FaultProxy } from '@presign-pipeline/minio-testing';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPresignHandler } from '../../src/handler.js';
+import type { PresignHandler } from '../../src/handler.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
-import { lambdaContext, observedClient, readText, uniqueBucket } from '../helpers/integration.js';
+import {
+  handlerThrough,
+  invokeChain,
+  lambdaContext,
+  manifestKeys,
+  seedBehindSlowListing,
+  uniqueBucket,
+} from '../helpers/integration.js';
 
 const endpoint = useS3Endpoint();
 const bucket = uniqueBucket('hard-deadline');
@@ -21,21 +28,12 @@ let proxy: FaultProxy;
 let expectedPdfs: string[] = [];
 
 beforeAll(async () => {
-  await endpoint.createBucket(bucket);
   const keys = Array.from(
     { length: TOTAL },
     (_, i) => `${prefix}${String(i).padStart(4, '0')}.${i % 2 === 0 ? 'pdf' : 'txt'}`,
   );
-  await endpoint.seed(
-    bucket,
-    keys.map((key) => ({ key, body: 'x' })),
-    { concurrency: 16 },
-  );
+  proxy = await seedBehindSlowListing(endpoint, bucket, keys, { concurrency: 16, delayMs: LIST_DELAY_MS });
   expectedPdfs = keys.filter((key) => key.endsWith('.pdf')).sort();
-  proxy = await startFaultProxy({
-    target: endpoint,
-    rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: LIST_DELAY_MS }],
-  });
 }, 120_000);
 
 afterAll(async () => {
@@ -46,41 +44,32 @@ afterAll(async () => {
 describe('hard deadline on a real S3 endpoint', () => {
   it('returns within the budget although a page is slower than the margin, and the chain covers every key once', async () => {
     // Prepare: listing goes through the delaying proxy; URLs are signed for the endpoint itself.
-    const observed = observedClient({
-      endpoint: proxy.endpoint,
-      region: endpoint.region,
-      credentials: endpoint.credentials,
-    });
     const sink = lineSink();
-    const handler = createPresignHandler({
-      s3Client: observed.client,
-      publicEndpoint: endpoint.endpoint,
+    const { handler, observed } = handlerThrough(endpoint, proxy, {
       presigner: 'fast',
       write: sink.write,
       env: { DEADLINE_MARGIN_MS: String(MARGIN_MS) },
     });
+    const durations: number[] = [];
+    const timed: PresignHandler = async (event, context) => {
+      const started = performance.now();
+      try {
+        return await handler(event, context);
+      } finally {
+        durations.push(performance.now() - started);
+      }
+    };
 
     // Act: the continuation loop, timing each invocation.
-    const bodies: Array<Record<string, unknown>> = [];
-    const durations: number[] = [];
-    let startAfter: string | undefined;
-    for (let run = 1; ; run++) {
-      const event = {
-        bucket,
-        prefix,
-        page_size: PAGE_SIZE,
-        ...(startAfter !== undefined ? { start_after: startAfter } : {}),
-      };
-      const started = performance.now();
-      const response = await handler(event, lambdaContext(`slow-${run}`, BUDGET_MS));
-      durations.push(performance.now() - started);
-      expect(response.statusCode).toBe(200);
-      const body = JSON.parse(response.body) as Record<string, unknown>;
-      bodies.push(body);
-      if (body.complete === true) break;
-      startAfter = String(body.next_start_after);
-      if (run > 30) throw new Error('the chain did not complete within 30 invocations');
-    }
+    const bodies = await invokeChain(
+      timed,
+      { bucket, prefix, page_size: PAGE_SIZE },
+      {
+        cursor: { from: 'next_start_after', to: 'start_after' },
+        context: (run) => lambdaContext(`slow-${run}`, BUDGET_MS),
+        maxRuns: 30,
+      },
+    );
 
     // Assess: every invocation ended within its budget. Without the abort, a run waited for the page in flight:
     // deadline (3000 ms) + up to 1400 ms > 4000 ms.
@@ -91,11 +80,7 @@ describe('hard deadline on a real S3 endpoint', () => {
     // The union of the manifests holds every .pdf key exactly once.
     const union: string[] = [];
     for (const body of bodies) {
-      const text = await readText(endpoint.client, bucket, String(body.manifest_key));
-      const keys = text
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => (JSON.parse(line) as { key: string }).key);
+      const keys = await manifestKeys(endpoint.client, bucket, String(body.manifest_key));
       expect(keys).toHaveLength(Number(body.count));
       union.push(...keys);
     }

@@ -9,6 +9,7 @@ import { dynamoDbIdempotencyStore } from '../../src/dynamodb-idempotency.js';
 import { createPresignHandler, type PresignResponse } from '../../src/handler.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
 import {
+  handlerThrough,
   lambdaContext,
   listKeys,
   observedClient,
@@ -310,14 +311,7 @@ describe('idempotency with deadline continuation', () => {
       rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: 150 }],
     });
     try {
-      const observed = observedClient({
-        endpoint: proxy.endpoint,
-        region: endpoint.region,
-        credentials: endpoint.credentials,
-      });
-      const handler = createPresignHandler({
-        s3Client: observed.client,
-        publicEndpoint: endpoint.endpoint,
+      const { handler, observed } = handlerThrough(endpoint, proxy, {
         write: () => undefined,
         env: {},
         idempotency: { tableName },

@@ -4,7 +4,6 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startFaultProxy, type FaultProxy } from '@presign-pipeline/minio-testing';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPresignHandler } from '../../src/handler.js';
 import {
   csvGzipFile,
   putInventory,
@@ -12,7 +11,16 @@ import {
   type FixtureRow,
 } from '../../../core/tests/inventory-fixtures.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
-import { bodyOf, handlerOn, lambdaContext, observedClient, readText, uniqueBucket } from '../helpers/integration.js';
+import {
+  bodyOf,
+  handlerOn,
+  handlerThrough,
+  invokeChain,
+  lambdaContext,
+  manifestKeys as manifestKeysIn,
+  readText,
+  uniqueBucket,
+} from '../helpers/integration.js';
 
 const endpoint = useS3Endpoint();
 const bucket = uniqueBucket('inv');
@@ -38,12 +46,8 @@ const KEPT = ALL.filter((k) => k.startsWith('docs/') && k.toLowerCase().endsWith
 const SEEDED = KEPT.slice(0, 5);
 const manifestUrl = (name: string): string => `s3://${reports}/${name}/manifest.json`;
 
-async function manifestKeys(manifestKey: string): Promise<string[]> {
-  const text = await readText(endpoint.client, bucket, manifestKey);
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => (JSON.parse(line) as { key: string }).key);
+function manifestKeys(manifestKey: string): Promise<string[]> {
+  return manifestKeysIn(endpoint.client, bucket, manifestKey);
 }
 
 beforeAll(async () => {
@@ -122,43 +126,30 @@ describe('inventory_manifest', () => {
       rules: [{ fault: 'delay', operation: 'GetObject', delayMs: 400 }],
     });
     try {
-      const observed = observedClient({
-        endpoint: proxy.endpoint,
-        region: endpoint.region,
-        credentials: endpoint.credentials,
-      });
-      const handler = createPresignHandler({
-        s3Client: observed.client,
-        publicEndpoint: endpoint.endpoint,
+      const { handler } = handlerThrough(endpoint, proxy, {
         write: lineSink().write,
         env: { DEADLINE_MARGIN_MS: '1000' },
       });
-      const bodies: Array<Record<string, unknown>> = [];
-      let token: string | undefined;
-      for (let run = 1; ; run++) {
-        const event = {
-          bucket,
-          prefix: 'docs/',
-          inventory_manifest: manifestUrl('good'),
-          ...(token ? { resume_token: token } : {}),
-        };
-        const response = await handler(event, lambdaContext(`chain-${run}`, 2000));
-        expect(response.statusCode).toBe(200);
-        const body = JSON.parse(response.body) as Record<string, unknown>;
-        bodies.push(body);
-        if (body.complete === true) break;
-        expect(Object.keys(body)).toEqual([
-          'count',
-          'errors',
-          'manifest_key',
-          'manifest_url',
-          'complete',
-          'resume_token',
-        ]);
-        token = String(body.resume_token);
-        expect(token.startsWith('inv1.')).toBe(true);
-        if (run > 50) throw new Error('the chain did not complete within 50 invocations');
-      }
+      const bodies = await invokeChain(
+        handler,
+        { bucket, prefix: 'docs/', inventory_manifest: manifestUrl('good') },
+        {
+          cursor: { from: 'resume_token', to: 'resume_token' },
+          context: (run) => lambdaContext(`chain-${run}`, 2000),
+          maxRuns: 50,
+          onCut: (body) => {
+            expect(Object.keys(body)).toEqual([
+              'count',
+              'errors',
+              'manifest_key',
+              'manifest_url',
+              'complete',
+              'resume_token',
+            ]);
+            expect(String(body.resume_token).startsWith('inv1.')).toBe(true);
+          },
+        },
+      );
       expect(bodies.length).toBeGreaterThanOrEqual(2);
       const union: string[] = [];
       for (const body of bodies) union.push(...(await manifestKeys(String(body.manifest_key))));
