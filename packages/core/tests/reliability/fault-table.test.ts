@@ -1,11 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { startS3Endpoint } from '@presign-pipeline/minio-testing';
-import type { FaultRule, S3Endpoint } from '@presign-pipeline/minio-testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FaultRule } from '@presign-pipeline/minio-testing';
+import { describe, expect, it } from 'vitest';
 import { DOC_PATH, OUTCOMES_PATH, renderFaultTable, withFaultTable } from '../../../../scripts/fault-table.mjs';
 import type { FaultRow, SeenOutcome } from '../../../../scripts/fault-table.mjs';
-import { expectExactManifest, expectFailureLeavingNothing, runThroughProxy } from './harness.js';
-import type { RunOutcome, RunTarget } from './harness.js';
+import { expectExactManifest, expectFailureLeavingNothing, runThroughProxy, useSeededTarget } from './harness.js';
+import type { RunOutcome } from './harness.js';
 import { objectsUnder, uploadsUnder } from './helpers.js';
 
 /**
@@ -163,20 +162,8 @@ function seen(run: RunOutcome): SeenOutcome {
 }
 
 describe('the fault table: every failure class, once and on every attempt', () => {
-  let s3: S3Endpoint;
-  let target: RunTarget;
+  const seeded = useSeededTarget(BUCKET, PREFIX, keys);
   const observed: FaultRow[] = [];
-
-  beforeAll(async () => {
-    s3 = await startS3Endpoint({ log: false });
-    await s3.createBucket(BUCKET);
-    await s3.seed(BUCKET, keys);
-    target = { s3, bucket: BUCKET, prefix: PREFIX, keys };
-  }, 180_000);
-
-  afterAll(async () => {
-    await s3?.stop();
-  });
 
   it.each(CLASSES.map((c, i) => [c.class, c.injected, i] as const))(
     '%s — %s',
@@ -185,22 +172,22 @@ describe('the fault table: every failure class, once and on every attempt', () =
       const options = { maxAttempts: MAX_ATTEMPTS, urlBytes: fault.urlBytes, pageSize: PAGE_SIZE };
 
       // Act: once, then on every attempt.
-      const once = await runThroughProxy(target, [{ ...fault.rule, times: 1 }], options);
-      const persistent = await runThroughProxy(target, [fault.rule], options);
+      const once = await runThroughProxy(seeded.target, [{ ...fault.rule, times: 1 }], options);
+      const persistent = await runThroughProxy(seeded.target, [fault.rule], options);
 
       // Assess: once is absorbed (or, for a write, fails loudly); persistent fails loudly; nothing is left either way.
       if (fault.onceFails) {
-        expect(await expectFailureLeavingNothing(target, once)).toMatchObject(fault.expected);
+        expect(await expectFailureLeavingNothing(seeded.target, once)).toMatchObject(fault.expected);
       } else {
-        await expectExactManifest(target, once);
+        await expectExactManifest(seeded.target, once);
       }
-      const error = await expectFailureLeavingNothing(target, persistent);
+      const error = await expectFailureLeavingNothing(seeded.target, persistent);
       expect(error).toMatchObject(fault.expected);
       expect(persistent.logs.find((l) => l.event === 'error')).toMatchObject({ error_name: fault.expected.name });
       if (fault.rule.operation === 'ListObjectsV2')
         expect(persistent.hits.byOperation.ListObjectsV2).toBe(2 + MAX_ATTEMPTS);
-      const uploads = await uploadsUnder(s3.client, BUCKET, persistent.keyPrefix);
-      const objects = await objectsUnder(s3.client, BUCKET, persistent.keyPrefix);
+      const uploads = await uploadsUnder(seeded.target.s3.client, BUCKET, persistent.keyPrefix);
+      const objects = await objectsUnder(seeded.target.s3.client, BUCKET, persistent.keyPrefix);
       observed[index] = {
         class: fault.class,
         injected: fault.injected,

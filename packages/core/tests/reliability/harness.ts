@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { startFaultProxy } from '@presign-pipeline/minio-testing';
+import { startFaultProxy, startS3Endpoint } from '@presign-pipeline/minio-testing';
 import type { FaultProxyHits, FaultRule, S3Endpoint } from '@presign-pipeline/minio-testing';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { presignPipeline } from '../../src/pipeline.js';
 import { jsonLogReporter } from '../../src/reporters/json-log-reporter.js';
 import { s3ListSource } from '../../src/s3/s3-list-source.js';
@@ -28,6 +28,34 @@ export interface RunTarget {
   readonly prefix: string;
   /** Every key under `prefix`, sorted. */
   readonly keys: readonly string[];
+}
+
+/**
+ * An S3 endpoint of the calling file's own, with `keys` seeded under `prefix` in `bucket`: started before the tests
+ * of the calling block and stopped after them. `target` is there once the tests run.
+ */
+export function useSeededTarget(
+  bucket: string,
+  prefix: string,
+  keys: readonly string[],
+): { readonly target: RunTarget } {
+  let s3: S3Endpoint | undefined;
+  let target: RunTarget | undefined;
+  beforeAll(async () => {
+    s3 = await startS3Endpoint({ log: false });
+    await s3.createBucket(bucket);
+    await s3.seed(bucket, [...keys]);
+    target = { s3, bucket, prefix, keys };
+  }, 180_000);
+  afterAll(async () => {
+    await s3?.stop();
+  });
+  return {
+    get target(): RunTarget {
+      if (target === undefined) throw new Error('the endpoint starts in beforeAll: use the target inside a test');
+      return target;
+    },
+  };
 }
 
 /** One run: how it settled, what the proxy saw, the log lines, where its manifest went. */

@@ -1,8 +1,6 @@
-import { startS3Endpoint } from '@presign-pipeline/minio-testing';
-import type { FaultRule, S3Endpoint } from '@presign-pipeline/minio-testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectExactManifest, expectFailureLeavingNothing, runThroughProxy } from './harness.js';
-import type { RunTarget } from './harness.js';
+import type { FaultRule } from '@presign-pipeline/minio-testing';
+import { describe, expect, it } from 'vitest';
+import { expectExactManifest, expectFailureLeavingNothing, runThroughProxy, useSeededTarget } from './harness.js';
 
 /**
  * The two requests that create the manifest object, and the one that starts its upload, answered with something that
@@ -28,19 +26,7 @@ const MALFORMED_XML = '<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipar
 const keys = Array.from({ length: SEEDED }, (_, i) => `${PREFIX}${String(i).padStart(4, '0')}.pdf`);
 
 describe('manifest writes: every upload accounted for, every manifest confirmed', () => {
-  let s3: S3Endpoint;
-  let target: RunTarget;
-
-  beforeAll(async () => {
-    s3 = await startS3Endpoint({ log: false });
-    await s3.createBucket(BUCKET);
-    await s3.seed(BUCKET, keys);
-    target = { s3, bucket: BUCKET, prefix: PREFIX, keys };
-  }, 180_000);
-
-  afterAll(async () => {
-    await s3?.stop();
-  });
+  const seeded = useSeededTarget(BUCKET, PREFIX, keys);
 
   it.each([
     ['a 500 after it took effect', { fault: 'internal-error', phase: 'response' }],
@@ -53,10 +39,14 @@ describe('manifest writes: every upload accounted for, every manifest confirmed'
       const rules: FaultRule[] = [{ ...fault, operation: 'CreateMultipartUpload', times: 1 }];
 
       // Act
-      const run = await runThroughProxy(target, rules, { maxAttempts: 3, urlBytes: MULTIPART, pageSize: PAGE_SIZE });
+      const run = await runThroughProxy(seeded.target, rules, {
+        maxAttempts: 3,
+        urlBytes: MULTIPART,
+        pageSize: PAGE_SIZE,
+      });
 
       // Assess: two uploads started, one completed, the other aborted after the run, none left open.
-      await expectExactManifest(target, run);
+      await expectExactManifest(seeded.target, run);
       expect(run.hits.byOperation.CreateMultipartUpload).toBe(2);
       expect(run.hits.byOperation.CompleteMultipartUpload).toBe(1);
       expect(run.hits.byOperation.ListMultipartUploads).toBe(1);
@@ -68,8 +58,12 @@ describe('manifest writes: every upload accounted for, every manifest confirmed'
   it(
     'a multipart manifest with no retried create costs one ListMultipartUploads and no abort',
     async () => {
-      const run = await runThroughProxy(target, [], { maxAttempts: 3, urlBytes: MULTIPART, pageSize: PAGE_SIZE });
-      await expectExactManifest(target, run);
+      const run = await runThroughProxy(seeded.target, [], {
+        maxAttempts: 3,
+        urlBytes: MULTIPART,
+        pageSize: PAGE_SIZE,
+      });
+      await expectExactManifest(seeded.target, run);
       expect(run.hits.byOperation).toMatchObject({
         CreateMultipartUpload: 1,
         UploadPart: 2,
@@ -91,14 +85,14 @@ describe('manifest writes: every upload accounted for, every manifest confirmed'
     '%s answered 200 with %s, never reaching S3: MANIFEST_WRITE_FAILED, no upload and no object left',
     async (operation, _what, fault, urlBytes) => {
       // Act
-      const run = await runThroughProxy(target, [{ ...fault, operation }], {
+      const run = await runThroughProxy(seeded.target, [{ ...fault, operation }], {
         maxAttempts: 3,
         urlBytes,
         pageSize: PAGE_SIZE,
       });
 
       // Assess
-      const error = await expectFailureLeavingNothing(target, run);
+      const error = await expectFailureLeavingNothing(seeded.target, run);
       expect(error).toMatchObject({ name: 'PresignPipelineError', code: 'MANIFEST_WRITE_FAILED' });
       expect(error.message).toMatch(
         new RegExp(
@@ -117,8 +111,12 @@ describe('manifest writes: every upload accounted for, every manifest confirmed'
     'CompleteMultipartUpload answered 200 with malformed XML, never reaching S3: MANIFEST_WRITE_FAILED (not a bare SDK parse error)',
     async () => {
       const rules: FaultRule[] = [{ fault: 'foreign-body', operation: 'CompleteMultipartUpload', body: MALFORMED_XML }];
-      const run = await runThroughProxy(target, rules, { maxAttempts: 3, urlBytes: MULTIPART, pageSize: PAGE_SIZE });
-      const error = await expectFailureLeavingNothing(target, run);
+      const run = await runThroughProxy(seeded.target, rules, {
+        maxAttempts: 3,
+        urlBytes: MULTIPART,
+        pageSize: PAGE_SIZE,
+      });
+      const error = await expectFailureLeavingNothing(seeded.target, run);
       expect(error).toMatchObject({ name: 'PresignPipelineError', code: 'MANIFEST_WRITE_FAILED' });
       expect(error.message).toContain("got a 2xx answer that is not S3's (@aws-sdk XML parse error");
     },
@@ -135,8 +133,8 @@ describe('manifest writes: every upload accounted for, every manifest confirmed'
     '%s carried out by S3 but answered with %s: the manifest is confirmed and the run completes exactly',
     async (operation, _what, fault, urlBytes) => {
       const rules: FaultRule[] = [{ ...fault, operation, phase: 'response', times: 1 }];
-      const run = await runThroughProxy(target, rules, { maxAttempts: 3, urlBytes, pageSize: PAGE_SIZE });
-      await expectExactManifest(target, run);
+      const run = await runThroughProxy(seeded.target, rules, { maxAttempts: 3, urlBytes, pageSize: PAGE_SIZE });
+      await expectExactManifest(seeded.target, run);
       expect(run.hits.rules[0]?.injected).toBe(1);
       // A cut-off answer is a network error: the SDK retries, and this S3 API answers the repeated Complete itself.
       if (fault.fault === 'truncate') expect(run.hits.byOperation[operation]).toBe(2);
