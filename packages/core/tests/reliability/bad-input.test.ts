@@ -84,6 +84,24 @@ const presignerFactories: ReadonlyArray<[name: string, make: (client: S3Client) 
   ['fastPresigner', (client) => fastPresigner({ client })],
 ];
 
+/** A run of `source` through `presigner` into a memory manifest (30 s at most), its events and JSON log lines recorded. */
+async function recordedRun(source: KeySource, presigner: Presigner) {
+  const reporter = recordingReporter();
+  const lines: string[] = [];
+  const manifest = memoryManifestWriter();
+  const result = await within(
+    30_000,
+    'the run',
+    presignPipeline({
+      source,
+      presigner,
+      manifest,
+      reporters: [reporter, jsonLogReporter({ write: (line) => lines.push(line) })],
+    }),
+  );
+  return { result, reporter, lines, manifest };
+}
+
 describe('bad data in, clear errors out', () => {
   let s3: S3Endpoint;
 
@@ -141,26 +159,15 @@ describe('bad data in, clear errors out', () => {
       ];
       const good = ['ok-1.pdf', `${'b'.repeat(1020)}.pdf`, 'ok-😀.pdf'];
       const keys = [good[0], ...bad.slice(0, 3), good[1], ...bad.slice(3), good[2]] as string[];
-      const reporter = recordingReporter();
-      const lines: string[] = [];
-      const manifest = memoryManifestWriter();
 
       // Act
-      const result = await within(
-        30_000,
-        'the run',
-        presignPipeline({
-          source: {
-            bucket: 'b',
-            async *pages() {
-              yield { bucket: 'b', keys };
-            },
-          },
-          presigner: make(offlineClient()),
-          manifest,
-          reporters: [reporter, jsonLogReporter({ write: (line) => lines.push(line) })],
-        }),
-      );
+      const source: KeySource = {
+        bucket: 'b',
+        async *pages() {
+          yield { bucket: 'b', keys };
+        },
+      };
+      const { result, reporter, lines, manifest } = await recordedRun(source, make(offlineClient()));
 
       // Assess
       expect(result).toMatchObject({ count: good.length, errors: bad.length });
@@ -226,21 +233,9 @@ describe('bad data in, clear errors out', () => {
         yield { bucket: 'b', keys: [...garbage.slice(6), 'last.pdf'] as string[] };
       },
     };
-    const reporter = recordingReporter();
-    const lines: string[] = [];
-    const manifest = memoryManifestWriter();
 
     // Act
-    const result = await within(
-      30_000,
-      'the run',
-      presignPipeline({
-        source,
-        presigner: fastPresigner({ client: offlineClient() }),
-        manifest,
-        reporters: [reporter, jsonLogReporter({ write: (line) => lines.push(line) })],
-      }),
-    );
+    const { result, reporter, lines, manifest } = await recordedRun(source, fastPresigner({ client: offlineClient() }));
 
     // Assess
     expect(result).toMatchObject({ count: 2, errors: garbage.length, pages: 2 });

@@ -33,6 +33,19 @@ function capture() {
   };
 }
 
+/** A run whose source fails with `error` when it reaches its second page, reported to `reporter`; settles when it failed. */
+async function runFailingAtPage2(reporter: ReturnType<typeof jsonLogReporter>, error: Error, requestId: string) {
+  await rejectionOf(
+    presignPipeline({
+      source: scriptedSource([['a'], ['b']], { failAt: { page: 1, error } }),
+      presigner: fakePresigner(),
+      manifest: memoryManifestWriter(),
+      reporters: [reporter],
+      requestId,
+    }),
+  );
+}
+
 describe('jsonLogReporter', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -142,15 +155,7 @@ describe('jsonLogReporter', () => {
   it('logs a failed run as an error event with the error name and counts', async () => {
     const { lines, parsed, reporter } = capture();
     const denied = Object.assign(new Error(`Access Denied for ${SIGNED_URL}`), { name: 'AccessDenied' });
-    await rejectionOf(
-      presignPipeline({
-        source: scriptedSource([['a'], ['b']], { failAt: { page: 1, error: denied } }),
-        presigner: fakePresigner(),
-        manifest: memoryManifestWriter(),
-        reporters: [reporter],
-        requestId: 'req-3',
-      }),
-    );
+    await runFailingAtPage2(reporter, denied, 'req-3');
     const [error] = parsed();
     expect(Object.keys(error ?? {})).toEqual([
       'event',
@@ -181,15 +186,7 @@ describe('jsonLogReporter', () => {
       'MALFORMED_RESPONSE',
       'ListObjectsV2 page 2 of s3://b/p/: the answer is not a ListBucketResult',
     );
-    await rejectionOf(
-      presignPipeline({
-        source: scriptedSource([['a'], ['b']], { failAt: { page: 1, error: malformed } }),
-        presigner: fakePresigner(),
-        manifest: memoryManifestWriter(),
-        reporters: [reporter],
-        requestId: 'req-4',
-      }),
-    );
+    await runFailingAtPage2(reporter, malformed, 'req-4');
     const [error] = parsed();
     expect(Object.keys(error ?? {})).toEqual([
       'event',

@@ -115,6 +115,22 @@ function s3Error(name: string, status: number): Error {
   return Object.assign(new Error(`${name} (mock)`), { name, $metadata: { httpStatusCode: status } });
 }
 
+/**
+ * Writes batches of 256 lines until one does not settle (its parts have no room to go); that write, still waiting.
+ * Fails the test when 200 batches all settle.
+ */
+async function writeUntilOneWaits(writer: ManifestWriter): Promise<{ waiting: Promise<void> }> {
+  for (let i = 0; i < 200; i++) {
+    let done = false;
+    const write = Promise.resolve(writer.write(entries(256, 1024, i * 256))).then(() => {
+      done = true;
+    });
+    await settle();
+    if (!done) return { waiting: write };
+  }
+  throw new Error('every write settled: none waited for room');
+}
+
 const open = async (writer: ManifestWriter, ctx = context()): Promise<void> => {
   await writer.open?.(ctx);
 };
@@ -505,17 +521,8 @@ describe('s3ManifestWriter', () => {
       });
       const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART, queueSize: 1 });
       await open(writer);
-      let waiting: Promise<void> | undefined;
-      for (let i = 0; i < 200 && !waiting; i++) {
-        let done = false;
-        const w = Promise.resolve(writer.write(entries(256, 1024, i * 256))).then(() => {
-          done = true;
-        });
-        await settle();
-        if (!done) waiting = w;
-      }
-      expect(waiting).toBeDefined();
-      const outcome = waiting?.then(
+      const { waiting } = await writeUntilOneWaits(writer);
+      const outcome = waiting.then(
         () => 'resolved',
         (e: unknown) => (e as Error).name,
       );
@@ -560,16 +567,7 @@ describe('s3ManifestWriter', () => {
       );
       const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART, queueSize: 1 });
       await open(writer);
-      let waiting: Promise<void> | undefined;
-      for (let i = 0; i < 200 && !waiting; i++) {
-        let done = false;
-        const w = Promise.resolve(writer.write(entries(256, 1024, i * 256))).then(() => {
-          done = true;
-        });
-        await settle();
-        if (!done) waiting = w;
-      }
-      expect(waiting).toBeDefined();
+      const { waiting } = await writeUntilOneWaits(writer);
 
       // Act
       gate.reject(failure);

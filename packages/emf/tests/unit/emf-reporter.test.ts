@@ -6,6 +6,12 @@ import { lineSink, runResult } from '../helpers/events.js';
 const NOW = 1_700_000_000_000;
 const clock = (): number => NOW;
 
+/** A reporter in namespace App on the fixed clock, writing to a sink of its own. */
+function appReporter() {
+  const sink = lineSink();
+  return { sink, reporter: emfReporter({ namespace: 'App', write: sink.write, clock }) };
+}
+
 describe('emfReporter', () => {
   it('writes exactly the reference document for the Lambda handler', () => {
     // Prepare
@@ -41,8 +47,7 @@ describe('emfReporter', () => {
   });
 
   it('publishes the default metrics on flush, with no dimension forced', () => {
-    const sink = lineSink();
-    const reporter = emfReporter({ namespace: 'App', write: sink.write, clock });
+    const { sink, reporter } = appReporter();
     const events = createEmitter();
     reporter.subscribe(events);
 
@@ -170,8 +175,7 @@ describe('emfReporter', () => {
   });
 
   it('reset() drops what was recorded without writing it', () => {
-    const sink = lineSink();
-    const reporter = emfReporter({ namespace: 'App', write: sink.write, clock });
+    const { sink, reporter } = appReporter();
     reporter.addMetric('Dropped', 1);
     reporter.reset();
     reporter.publish();
@@ -179,8 +183,7 @@ describe('emfReporter', () => {
   });
 
   it('publishes what is known when the run fails', () => {
-    const sink = lineSink();
-    const reporter = emfReporter({ namespace: 'App', write: sink.write, clock });
+    const { sink, reporter } = appReporter();
     const events = createEmitter();
     reporter.subscribe(events);
 
@@ -241,8 +244,7 @@ describe('emfReporter', () => {
   });
 
   it('stops listening after unsubscribe', () => {
-    const sink = lineSink();
-    const reporter = emfReporter({ namespace: 'App', write: sink.write, clock });
+    const { sink, reporter } = appReporter();
     const events = createEmitter();
     const unsubscribe = reporter.subscribe(events);
     unsubscribe();
@@ -253,8 +255,7 @@ describe('emfReporter', () => {
   });
 
   it('collects repeated values of one metric into a series', () => {
-    const sink = lineSink();
-    const reporter = emfReporter({ namespace: 'App', write: sink.write, clock });
+    const { sink, reporter } = appReporter();
     reporter.addMetric('PageMs', 5, 'Milliseconds');
     reporter.addMetric('PageMs', 7, 'Milliseconds');
     reporter.addMetric('PageMs', 9, 'Milliseconds');
@@ -269,8 +270,7 @@ describe('emfReporter', () => {
   });
 
   it('refuses a property too large for any document at publish, writes nothing, and starts clean', () => {
-    const sink = lineSink();
-    const reporter = emfReporter({ namespace: 'App', write: sink.write, clock });
+    const { sink, reporter } = appReporter();
     reporter.addMetric('Items', 1);
     reporter.setProperty('dump', 'x'.repeat(1_100_000));
     expect(() => reporter.publish()).toThrow(/largest part is property "dump"/);
@@ -281,8 +281,7 @@ describe('emfReporter', () => {
   });
 
   it('splits a long series recorded by addMetric at 100 values per document', () => {
-    const sink = lineSink();
-    const reporter = emfReporter({ namespace: 'App', write: sink.write, clock });
+    const { sink, reporter } = appReporter();
     for (let i = 0; i < 250; i++) reporter.addMetric('PageMs', i, 'Milliseconds');
     reporter.publish();
     expect(sink.lines.map((line) => [JSON.parse(line).PageMs].flat().length)).toEqual([100, 100, 50]);
@@ -296,8 +295,7 @@ describe('emfReporter', () => {
       ['3' as unknown as number, TypeError, /"Bad": value must be a number, got string/],
       [2 ** 361, RangeError, /"Bad": value .* exceeds/],
     ])('addMetric(%s)', (value, type, message) => {
-      const sink = lineSink();
-      const reporter = emfReporter({ namespace: 'App', write: sink.write, clock });
+      const { sink, reporter } = appReporter();
       expect(() => reporter.addMetric('Bad', value)).toThrow(type);
       expect(() => reporter.addMetric('Bad', value)).toThrow(message);
       reporter.addMetric('Good', 1);
