@@ -66,8 +66,11 @@ afterAll(async () => {
   await endpoint.stop();
 });
 
-function dedupHandler(tableName: string, extra: Parameters<typeof createPresignHandler>[0] = {}) {
-  const observed = observedClient(endpoint);
+function dedupHandler(
+  tableName: string,
+  extra: Parameters<typeof createPresignHandler>[0] = {},
+  observed = observedClient(endpoint),
+) {
   const sink = lineSink();
   const handler = createPresignHandler({
     s3Client: observed.client,
@@ -209,14 +212,11 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
 
   it('does not store a failed run: the retry lists again and succeeds', async () => {
     const tableName = await createTable();
-    const observed = observedClient(endpoint, { ListObjectsV2: { call: 1, name: 'SlowDown' } });
-    const handler = createPresignHandler({
-      s3Client: observed.client,
-      write: () => undefined,
-      env: {},
-      idempotency: { tableName },
-      idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
-    });
+    const { handler, observed } = dedupHandler(
+      tableName,
+      {},
+      observedClient(endpoint, { ListObjectsV2: { call: 1, name: 'SlowDown' } }),
+    );
     await expect(handler({ bucket, prefix }, lambdaContext('fails'))).rejects.toMatchObject({ name: 'SlowDown' });
     expect(await records(tableName)).toEqual([]);
     const retry = await handler({ bucket, prefix }, lambdaContext('retry'));
@@ -276,14 +276,8 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
 
   it('does not store a run with item errors, so a retry tries again', async () => {
     const tableName = await createTable();
-    const observed = observedClient(endpoint);
     let calls = 0;
-    const handler = createPresignHandler({
-      s3Client: observed.client,
-      write: () => undefined,
-      env: {},
-      idempotency: { tableName },
-      idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
+    const { handler, observed } = dedupHandler(tableName, {
       presigner: () => ({
         presign: async (object) => {
           calls++;

@@ -2,9 +2,9 @@ import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPresignHandler } from '../../src/handler.js';
 import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
+import { unitContext } from '../helpers/events.js';
 
-const context = (requestId = 'req-123'): Context =>
-  ({ awsRequestId: requestId, getRemainingTimeInMillis: () => 60_000, functionName: 'unit' }) as unknown as Context;
+const context = (requestId = 'req-123'): Context => unitContext(60_000, requestId);
 
 function setup(env: Record<string, string | undefined> = {}, extra: Parameters<typeof createPresignHandler>[0] = {}) {
   const s3 = countingS3Client();

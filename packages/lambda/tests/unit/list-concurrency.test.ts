@@ -2,16 +2,11 @@ import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPresignHandler } from '../../src/handler.js';
 import { createSqsHandler } from '../../src/sqs.js';
-import { sqsEvent } from '../helpers/events.js';
+import { sqsEvent, unitContext } from '../helpers/events.js';
 import { countingS3Client, lineSink, readCaptured } from '../helpers/capture.js';
 import { memoryS3Client } from '../helpers/memory-s3.js';
 
-const context = (remainingMs: number, requestId = 'req-list'): Context =>
-  ({
-    awsRequestId: requestId,
-    getRemainingTimeInMillis: () => remainingMs,
-    functionName: 'unit',
-  }) as unknown as Context;
+const context = (remainingMs: number, requestId = 'req-list'): Context => unitContext(remainingMs, requestId);
 
 afterEach(() => {
   vi.useRealTimers();

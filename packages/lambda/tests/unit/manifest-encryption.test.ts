@@ -6,9 +6,9 @@ import { createPresignHandler } from '../../src/handler.js';
 import { countingS3Client } from '../helpers/capture.js';
 import { memoryS3Client } from '../helpers/memory-s3.js';
 import { ok, rejected } from '../helpers/config-result.js';
+import { unitContext } from '../helpers/events.js';
 
-const context = (requestId = 'sse-req'): Context =>
-  ({ awsRequestId: requestId, getRemainingTimeInMillis: () => 60_000, functionName: 'unit' }) as unknown as Context;
+const context = (requestId = 'sse-req'): Context => unitContext(60_000, requestId);
 
 describe('resolveConfig: MANIFEST_SSE and MANIFEST_KMS_KEY_ID', () => {
   it('leaves the manifest to the bucket default when neither is set (or both are empty)', () => {
