@@ -5,17 +5,14 @@ import { batchPartKey } from '@presign-pipeline/lambda';
 import { startFaultProxy, type FaultProxy } from '@presign-pipeline/minio-testing';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as batchHandler } from '../src/batch.js';
-import { handler as indexHandler } from '../src/index-manifest.js';
-import { captureStdout, lambdaContext, setEnv } from './invoke.js';
-import { listItems, loadDefinition, startExecution, type DriverOptions } from './step-functions.js';
+import { deployedDefinition, handlersDriver, jsonLines, setHandlerEnv, text } from './deployed.js';
+import { captureStdout } from './invoke.js';
+import { listItems, startExecution } from './step-functions.js';
 
 const s3 = useS3Endpoint();
 const bucket = `dmap-${randomBytes(4).toString('hex')}`;
 const prefix = 'reports/2026/04/';
 const definitionFile = fileURLToPath(new URL('../statemachine/presign.asl.json', import.meta.url));
-const BATCH_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:dmap-presign-batch';
-const INDEX_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:dmap-presign-index';
 /** 2,600 objects: three batches of at most 1000 (the definition's MaxItemsPerBatch). */
 const TOTAL = 2600;
 let expectedPdfs: string[] = [];
@@ -40,18 +37,7 @@ beforeAll(async () => {
   expectedPdfs = keys.filter((key) => key.toLowerCase().endsWith('.pdf')).sort();
   // The handlers reach S3 through a fault-injecting proxy and sign URLs for the endpoint itself.
   proxy = await startFaultProxy({ target: s3 });
-  restoreEnv = setEnv({
-    S3_ENDPOINT_URL: proxy.endpoint,
-    S3_PUBLIC_ENDPOINT_URL: s3.endpoint,
-    AWS_REGION: s3.region,
-    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-    AWS_SESSION_TOKEN: undefined,
-    URL_EXPIRY_SECONDS: undefined,
-    // As template.yaml sets them.
-    ALLOWED_BUCKETS: bucket,
-    ALLOWED_PREFIXES: prefix,
-  });
+  restoreEnv = setHandlerEnv(s3, bucket, prefix, proxy.endpoint);
 }, 300_000);
 
 afterAll(async () => {
@@ -60,30 +46,8 @@ afterAll(async () => {
   await s3.stop();
 });
 
-function driver(executionName: string): DriverOptions {
-  let n = 0;
-  return {
-    s3: s3.client,
-    executionName,
-    lambdas: {
-      [BATCH_ARN]: (payload) => batchHandler(payload, lambdaContext(`batch-${++n}`)),
-      [INDEX_ARN]: (payload) => indexHandler(payload, lambdaContext('index')),
-    },
-  };
-}
-
-const definition = () =>
-  loadDefinition(definitionFile, {
-    ReportsBucketName: bucket,
-    BatchFunctionArn: BATCH_ARN,
-    IndexFunctionArn: INDEX_ARN,
-  });
-
-async function text(url: string): Promise<string> {
-  const response = await fetch(url);
-  expect(response.status).toBe(200);
-  return response.text();
-}
+const driver = (executionName: string) => handlersDriver(s3, executionName);
+const definition = () => deployedDefinition(definitionFile, bucket);
 
 describe('the distributed-map state machine, driven against a real S3 endpoint', () => {
   it('presigns every .pdf exactly once, although one batch fails after writing its part and is retried', async () => {
@@ -155,18 +119,12 @@ describe('the distributed-map state machine, driven against a real S3 endpoint',
     }
 
     // Follow the links: the index, every part, and the URLs inside. Each .pdf appears exactly once.
-    const index = (await text(output.index_url))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { key: string; url: string; count: number });
+    const index = await jsonLines<{ key: string; url: string; count: number }>(output.index_url);
     expect(index.map((line) => line.key)).toContain(victim);
     expect(new Set(index.map((line) => line.key)).size).toBe(3);
     const union: string[] = [];
     for (const part of index) {
-      const entries = (await text(part.url))
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as { key: string; url: string });
+      const entries = await jsonLines<{ key: string; url: string }>(part.url);
       expect(entries).toHaveLength(part.count);
       union.push(...entries.map((entry) => entry.key));
     }

@@ -5,19 +5,16 @@ import { fileURLToPath } from 'node:url';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { useS3Endpoint } from '@presign-pipeline/minio-testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as batchHandler } from '../src/batch.js';
-import { handler as indexHandler } from '../src/index-manifest.js';
+import { deployedDefinition, handlersDriver, jsonLines, setHandlerEnv, text } from './deployed.js';
 import { writeInventory } from './inventory.js';
-import { captureStdout, lambdaContext, setEnv } from './invoke.js';
-import { loadDefinition, startExecution, type DriverOptions } from './step-functions.js';
+import { captureStdout } from './invoke.js';
+import { startExecution } from './step-functions.js';
 
 const s3 = useS3Endpoint();
 const bucket = `dmap-inv-${randomBytes(4).toString('hex')}`;
 const inventoryBucket = `dmap-invreport-${randomBytes(4).toString('hex')}`;
 const prefix = 'reports/2026/04/';
 const definitionFile = fileURLToPath(new URL('../statemachine/presign-inventory.asl.json', import.meta.url));
-const BATCH_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:dmap-presign-batch';
-const INDEX_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:dmap-presign-index';
 /** Keys a listing would return as they are and a CSV inventory stores URL-encoded. */
 const AWKWARD = [
   `${prefix}with space.pdf`,
@@ -42,16 +39,7 @@ beforeAll(async () => {
     bucket,
     AWKWARD.map((key) => ({ key, body: `body of ${key}` })),
   );
-  restoreEnv = setEnv({
-    S3_ENDPOINT_URL: s3.endpoint,
-    AWS_REGION: s3.region,
-    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-    AWS_SESSION_TOKEN: undefined,
-    URL_EXPIRY_SECONDS: undefined,
-    ALLOWED_BUCKETS: bucket,
-    ALLOWED_PREFIXES: prefix,
-  });
+  restoreEnv = setHandlerEnv(s3, bucket, prefix);
 }, 300_000);
 
 afterAll(async () => {
@@ -59,30 +47,8 @@ afterAll(async () => {
   await s3.stop();
 });
 
-function driver(executionName: string): DriverOptions {
-  let n = 0;
-  return {
-    s3: s3.client,
-    executionName,
-    lambdas: {
-      [BATCH_ARN]: (payload) => batchHandler(payload, lambdaContext(`batch-${++n}`)),
-      [INDEX_ARN]: (payload) => indexHandler(payload, lambdaContext('index')),
-    },
-  };
-}
-
-const definition = () =>
-  loadDefinition(definitionFile, {
-    ReportsBucketName: bucket,
-    BatchFunctionArn: BATCH_ARN,
-    IndexFunctionArn: INDEX_ARN,
-  });
-
-async function text(url: string): Promise<string> {
-  const response = await fetch(url);
-  expect(response.status).toBe(200);
-  return response.text();
-}
+const driver = (executionName: string) => handlersDriver(s3, executionName);
+const definition = () => deployedDefinition(definitionFile, bucket);
 
 describe('the inventory state machine, driven against a real S3 endpoint', () => {
   it('presigns every .pdf the inventory lists exactly once, awkward keys decoded', async () => {
@@ -117,18 +83,9 @@ describe('the inventory state machine, driven against a real S3 endpoint', () =>
     expect(output).toMatchObject({ parts: 2, count: expectedPdfs.length, errors: 0 });
 
     // Follow the links: every .pdf once, under its decoded key; the awkward objects' URLs fetch their bodies.
-    const index = (await text(output.index_url))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { url: string });
+    const index = await jsonLines<{ url: string }>(output.index_url);
     const entries: { key: string; url: string }[] = [];
-    for (const part of index)
-      entries.push(
-        ...(await text(part.url))
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line) as { key: string; url: string }),
-      );
+    for (const part of index) entries.push(...(await jsonLines<{ key: string; url: string }>(part.url)));
     expect(entries.map((entry) => entry.key).sort()).toEqual(expectedPdfs);
     for (const entry of entries.filter((e) => AWKWARD.includes(e.key)))
       expect(await text(entry.url)).toBe(`body of ${entry.key}`);
