@@ -7,7 +7,7 @@ import {
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import type { MultipartUpload, S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, startS3Endpoint } from '@presign-pipeline/minio-testing';
+import { startS3Endpoint } from '@presign-pipeline/minio-testing';
 import type { S3Endpoint } from '@presign-pipeline/minio-testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { presignPipeline } from '../../src/pipeline.js';
@@ -15,6 +15,7 @@ import { s3ListSource } from '../../src/s3/s3-list-source.js';
 import { s3ManifestWriter } from '../../src/s3/s3-manifest-writer.js';
 import { arrayKeySource } from '../../src/sources/array-key-source.js';
 import type { KeyPage, KeySource, ManifestEntry, Presigner } from '../../src/types.js';
+import { userClient } from './user-client.js';
 
 const BUCKET = 'manifest-tests';
 const MIB = 1024 * 1024;
@@ -79,10 +80,7 @@ describe('s3ManifestWriter against a real S3 API', () => {
 
   beforeAll(async () => {
     endpoint = await startS3Endpoint({ log: false });
-    client = createS3Client(endpoint, {
-      requestChecksumCalculation: 'WHEN_SUPPORTED',
-      responseChecksumValidation: 'WHEN_SUPPORTED',
-    });
+    client = userClient(endpoint);
     await endpoint.createBucket(BUCKET);
   }, 60_000);
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, defaultSeedBody, startS3Endpoint } from '@presign-pipeline/minio-testing';
+import { defaultSeedBody, startS3Endpoint } from '@presign-pipeline/minio-testing';
 import type { S3Endpoint } from '@presign-pipeline/minio-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presignPipeline } from '../../src/pipeline.js';
@@ -11,6 +11,7 @@ import { sdkPresigner } from '../../src/s3/sdk-presigner.js';
 import { suffixFilter } from '../../src/sources/filters.js';
 import type { KeyPage } from '../../src/types.js';
 import { expectedSignature } from '../unit/s3-sigv4-reference.js';
+import { userClient } from './user-client.js';
 
 /**
  * One 5,000-object prefix, seeded once for the whole file (moto stores about 180 objects/s), with mixed suffixes,
@@ -85,10 +86,7 @@ describe('S3 parts against a real S3 API', () => {
 
   beforeAll(async () => {
     endpoint = await startS3Endpoint({ log: false });
-    client = createS3Client(endpoint, {
-      requestChecksumCalculation: 'WHEN_SUPPORTED',
-      responseChecksumValidation: 'WHEN_SUPPORTED',
-    });
+    client = userClient(endpoint);
     await endpoint.createBucket(BUCKET);
     await endpoint.seed(BUCKET, [
       ...objects,
