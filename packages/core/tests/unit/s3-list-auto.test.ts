@@ -3,7 +3,7 @@ import { isPresignPipelineError } from '../../src/errors.js';
 import { memoryManifestWriter } from '../../src/manifest/memory-manifest-writer.js';
 import { presignPipeline } from '../../src/pipeline.js';
 import { encodeResumeToken, RESUME_TOKEN_VERSION } from '../../src/s3/resume-token.js';
-import { s3ListSource } from '../../src/s3/s3-list-source.js';
+import { type S3ListSourceOptions, s3ListSource } from '../../src/s3/s3-list-source.js';
 import type { KeyPage, KeySource } from '../../src/types.js';
 import { fakeListing } from './auto-listing-fake-s3.js';
 import { fakePresigner, within } from './pipeline-helpers.js';
@@ -75,6 +75,11 @@ function expectExactlyOnce(listed: readonly string[], expected: readonly string[
   expect([...listed].sort()).toEqual([...expected].sort());
 }
 
+/** A source over the fake listing's `flat/` prefix in bucket `b`, in pages of 100, with `options` on top. */
+function flatSource(s3: ReturnType<typeof fakeListing>, options: Partial<S3ListSourceOptions>) {
+  return s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 100, ...options });
+}
+
 // ---- the splitter ------------------------------------------------------------------------------------------------
 
 describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
@@ -82,13 +87,7 @@ describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
     it(`lists every key exactly once and keeps the requests in flight: ${layout}`, async () => {
       const keys = make(100_000);
       const s3 = fakeListing(keys);
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'flat/',
-        pageSize: 100,
-        partitions: { by: 'auto', concurrency: 16 },
-      });
+      const source = flatSource(s3, { partitions: { by: 'auto', concurrency: 16 } });
       const { keys: listed } = await within(drain(source), 60_000);
       expectExactlyOnce(listed, keys);
 
@@ -133,13 +132,7 @@ describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
     const s3 = fakeListing(keys);
 
     // Act
-    const source = s3ListSource({
-      client: s3.client,
-      bucket: 'b',
-      prefix: 'flat/',
-      pageSize: 100,
-      partitions: { by: 'auto', concurrency: 16 },
-    });
+    const source = flatSource(s3, { partitions: { by: 'auto', concurrency: 16 } });
     const { keys: listed } = await within(drain(source), 60_000);
 
     // Assess
@@ -171,11 +164,7 @@ describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
   it('continues after startAfter', async () => {
     const keys = Array.from({ length: 3000 }, (_, i) => `flat/${String(i).padStart(5, '0')}`);
     const s3 = fakeListing(keys);
-    const source = s3ListSource({
-      client: s3.client,
-      bucket: 'b',
-      prefix: 'flat/',
-      pageSize: 100,
+    const source = flatSource(s3, {
       startAfter: 'flat/01000',
       partitions: { by: 'auto' },
     });
@@ -186,13 +175,7 @@ describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
     const keys = layouts['flat random names']?.(50_000) as string[];
     const s3 = fakeListing(keys);
     const controller = new AbortController();
-    const source = s3ListSource({
-      client: s3.client,
-      bucket: 'b',
-      prefix: 'flat/',
-      pageSize: 100,
-      partitions: { by: 'auto', concurrency: 8 },
-    });
+    const source = flatSource(s3, { partitions: { by: 'auto', concurrency: 8 } });
     const iterator = source.pages({ signal: controller.signal })[Symbol.asyncIterator]();
     await iterator.next();
     await iterator.next();
@@ -216,11 +199,7 @@ describe('resume tokens', () => {
       let runs = 0;
       for (;;) {
         const concurrency = concurrencies[runs % concurrencies.length] as number;
-        const source = s3ListSource({
-          client: s3.client,
-          bucket: 'b',
-          prefix: 'flat/',
-          pageSize: 100,
+        const source = flatSource(s3, {
           partitions: { by: 'auto', concurrency },
           ...(token === undefined ? {} : { resumeToken: token }),
         });
@@ -245,11 +224,7 @@ describe('resume tokens', () => {
     let runs = 0;
     for (;;) {
       const manifest = memoryManifestWriter();
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'flat/',
-        pageSize: 100,
+      const source = flatSource(s3, {
         partitions: { by: 'auto', concurrency: 16 },
         ...(token === undefined ? {} : { resumeToken: token }),
       });
@@ -270,13 +245,7 @@ describe('resume tokens', () => {
   it('of a run cut before its first page start where that run started', async () => {
     const keys = layouts['flat random names']?.(2000) as string[];
     const s3 = fakeListing(keys);
-    const first = s3ListSource({
-      client: s3.client,
-      bucket: 'b',
-      prefix: 'flat/',
-      pageSize: 100,
-      partitions: { by: 'auto' },
-    });
+    const first = flatSource(s3, { partitions: { by: 'auto' } });
     const result = await presignPipeline({
       source: first,
       presigner: fakePresigner(),
@@ -285,13 +254,7 @@ describe('resume tokens', () => {
     });
     expect(result.complete).toBe(false);
     expect(result.count).toBe(0);
-    const again = s3ListSource({
-      client: s3.client,
-      bucket: 'b',
-      prefix: 'flat/',
-      pageSize: 100,
-      resumeToken: result.resumeToken as string,
-    });
+    const again = flatSource(s3, { resumeToken: result.resumeToken as string });
     expectExactlyOnce((await drain(again)).keys, keys);
   });
 
@@ -350,13 +313,7 @@ describe('resume tokens', () => {
       () => `flat/${Array.from({ length: 300 }, () => wide[Math.floor(next() * wide.length)]).join('')}`,
     );
     const s3 = fakeListing(keys);
-    const source = s3ListSource({
-      client: s3.client,
-      bucket: 'b',
-      prefix: 'flat/',
-      pageSize: 100,
-      partitions: { by: 'auto', concurrency: 64 },
-    });
+    const source = flatSource(s3, { partitions: { by: 'auto', concurrency: 64 } });
     const { pages } = await drain(source, 30);
     for (const page of pages) expect(source.resumeToken?.(page)?.length).toBeLessThanOrEqual(4096);
   });
@@ -382,13 +339,7 @@ describe('resume tokens', () => {
     const next = random(9);
     const keys = Array.from({ length: 5000 }, () => `flat/${name(next, 900)}`);
     const s3 = fakeListing(keys);
-    const source = s3ListSource({
-      client: s3.client,
-      bucket: 'b',
-      prefix: 'flat/',
-      pageSize: 100,
-      partitions: { by: 'auto', concurrency: 64 },
-    });
+    const source = flatSource(s3, { partitions: { by: 'auto', concurrency: 64 } });
     const { pages } = await drain(source, 30);
     for (const page of pages) expect(source.resumeToken?.(page)?.length).toBeLessThanOrEqual(4096);
   });
