@@ -161,6 +161,11 @@ async function collect(source: KeySource, signal = new AbortController().signal)
 const sortedUtf8 = (keys: readonly string[]): string[] => [...keys].sort(utf8Order);
 const never = (): Promise<void> => new Promise(() => {});
 
+/** A source over the fake's prefix `p/` in bucket `b`, with `options` (page size, partitions, …). */
+function sourceOver(s3: FakeS3, options: Partial<S3ListSourceOptions>) {
+  return s3ListSource({ client: s3.client, bucket: 'b', prefix: 'p/', ...options });
+}
+
 /** Which range a key belongs to: (−∞, b0] → 0, (b0, b1] → 1, …, (bn−1, +∞) → n. */
 function rangeOf(key: string, boundaries: readonly string[]): number {
   const i = boundaries.findIndex((b) => utf8Order(key, b) <= 0);
@@ -294,10 +299,7 @@ describe('s3ListSource partitions', () => {
     it('lists every key under the prefix exactly once, a boundary key in the range below it', async () => {
       // Prepare
       const s3 = fakeS3(keys);
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'p/',
+      const source = sourceOver(s3, {
         pageSize: 2,
         partitions: { by: 'range', boundaries },
       });
@@ -321,10 +323,7 @@ describe('s3ListSource partitions', () => {
     it('starts each range after the previous boundary and stops a range at the first key past its own', async () => {
       // Prepare
       const s3 = fakeS3(keys);
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'p/',
+      const source = sourceOver(s3, {
         pageSize: 1000,
         partitions: { by: 'range', boundaries, concurrency: 1 },
       });
@@ -350,10 +349,7 @@ describe('s3ListSource partitions', () => {
     it('stops a range without requesting further pages once it listed past its end', async () => {
       // Prepare: range 0 ends at p/b, and the next page of the prefix would still be under p/.
       const s3 = fakeS3(['p/a', 'p/b', 'p/c', 'p/d', 'p/e', 'p/f']);
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'p/',
+      const source = sourceOver(s3, {
         pageSize: 3,
         partitions: { by: 'range', boundaries: ['p/b'], concurrency: 1 },
       });
@@ -389,10 +385,7 @@ describe('s3ListSource partitions', () => {
 
             // Act
             const pages = await collect(
-              s3ListSource({
-                client: s3.client,
-                bucket: 'b',
-                prefix: 'p/',
+              sourceOver(s3, {
                 pageSize,
                 partitions: { by: 'range', boundaries, concurrency },
               }),
@@ -436,10 +429,7 @@ describe('s3ListSource partitions', () => {
     it('lists the keys directly under the prefix and every common prefix in full, each key once', async () => {
       // Prepare
       const s3 = fakeS3(objects);
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'p/',
+      const source = sourceOver(s3, {
         pageSize: 2,
         includeDirectoryMarkers: true,
         partitions: { by: 'delimiter', concurrency: 3 },
@@ -595,10 +585,7 @@ describe('s3ListSource partitions', () => {
 
       // Act
       const pages = await collect(
-        s3ListSource({
-          client: s3.client,
-          bucket: 'b',
-          prefix: 'p/',
+        sourceOver(s3, {
           pageSize: 2,
           partitions: { by: 'delimiter', concurrency: 4 },
         }),
@@ -612,10 +599,7 @@ describe('s3ListSource partitions', () => {
     it('does not run ahead of a consumer that stops pulling: at most `concurrency` pages in flight or waiting', async () => {
       // Prepare
       const s3 = fakeS3(many);
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'p/',
+      const source = sourceOver(s3, {
         pageSize: 2,
         partitions: { by: 'range', boundaries: ['p/1', 'p/3', 'p/5'], concurrency: 3 },
       });
@@ -642,10 +626,7 @@ describe('s3ListSource partitions', () => {
       // Prepare: 1,500 single-key sub-prefixes, 100 per delimiter page; partitions answer a little slower.
       const keys = Array.from({ length: 1500 }, (_, i) => `p/${String(i).padStart(4, '0')}/k`);
       const s3 = fakeS3(keys, { before: (input) => (input.Delimiter === undefined ? sleep(0) : undefined) });
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'p/',
+      const source = sourceOver(s3, {
         pageSize: 100,
         partitions: { by: 'delimiter', concurrency: 2 },
       });
@@ -694,12 +675,7 @@ describe('s3ListSource partitions', () => {
           await never();
         },
       });
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'p/',
-        partitions: { by: 'delimiter', concurrency: 8 },
-      });
+      const source = sourceOver(s3, { partitions: { by: 'delimiter', concurrency: 8 } });
 
       // Act
       const error = await within(
@@ -739,10 +715,7 @@ describe('s3ListSource partitions', () => {
           throw boom;
         },
       });
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'p/',
+      const source = sourceOver(s3, {
         pageSize: 1,
         partitions: { by: 'range', boundaries: ['p/2', 'p/5'], concurrency: 3 },
       });
@@ -813,10 +786,7 @@ describe('s3ListSource partitions', () => {
           return partitionRequests === 1 ? undefined : never();
         },
       });
-      const source = s3ListSource({
-        client: s3.client,
-        bucket: 'b',
-        prefix: 'p/',
+      const source = sourceOver(s3, {
         pageSize: 1,
         partitions: { by: 'delimiter', concurrency: 4 },
       });
