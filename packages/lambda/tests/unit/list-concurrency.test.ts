@@ -34,7 +34,9 @@ async function chain(event: Record<string, unknown>, budget: (run: number) => nu
   const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { DEADLINE_MARGIN_MS: '1000' } });
   const bodies: Record<string, unknown>[] = [];
   let token: unknown;
-  for (let run = 0; run < 100; run++) {
+  // Each LIST moves the clock 100 ms, so 16 requests in flight spend a short budget at once and a run may hand on a
+  // page or two: the chain is long, but must end.
+  for (let run = 0; run < 400; run++) {
     const response = await handler(
       { ...event, ...(token === undefined ? {} : { resume_token: token }) },
       context(2 * budget(run)),
