@@ -40,7 +40,7 @@ export const PACKAGES = [
       ['presigners', /^s3\/(fast-presigner|presign-|sigv4|sdk-presigner)/],
       ['file and memory manifests', /^manifest\//],
       ['sources and reporters', /^(sources|reporters)\//],
-      ['types, errors, checks', /^(types|errors|validate|redact|shared|s3\/(validate|request-signals))/],
+      ['types, errors, checks', /^(types|errors|validate|redact|shared|internal|s3\/(validate|request-signals))/],
     ],
   },
   {

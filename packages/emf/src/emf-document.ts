@@ -1,6 +1,7 @@
 import type { EmfStorageResolution, EmfUnit } from './constants.js';
 import { MAX_DOCUMENT_BYTES, MAX_METRICS_PER_DIRECTIVE, MAX_VALUES_PER_METRIC } from './constants.js';
 import { quote } from './validate.js';
+import { optionRangeError } from '@presign-pipeline/core/internal';
 
 /** A validated metric: a name, its unit and resolution, and every value recorded for it. */
 export interface MetricSeries {
@@ -50,7 +51,7 @@ function frameTooLarge(baseBytes: number, properties: readonly (readonly [string
   let largest = properties[0];
   for (const entry of properties) if (largest && entry[1].length > largest[1].length) largest = entry;
   const culprit = largest ? `property ${quote(largest[0])} (${byteLength(largest[1])} bytes)` : 'its dimensions';
-  return new RangeError(
+  return optionRangeError(
     `EMF document would hold ${baseBytes} bytes before any metric, over the ${MAX_DOCUMENT_BYTES}-byte limit; the largest part is ${culprit}`,
   );
 }
@@ -129,7 +130,7 @@ export function packDocuments(frame: EmfDocumentFrame, series: readonly MetricSe
       const chunk = s.values.slice(offset, offset + MAX_VALUES_PER_METRIC);
       if (!document.tryAdd(s, chunk)) {
         if (document.metricCount === 0) {
-          throw new RangeError(`EMF metric ${quote(s.name)} does not fit in a ${MAX_DOCUMENT_BYTES}-byte document`);
+          throw optionRangeError(`EMF metric ${quote(s.name)} does not fit in a ${MAX_DOCUMENT_BYTES}-byte document`);
         }
         break;
       }

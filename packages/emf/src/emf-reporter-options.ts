@@ -8,6 +8,7 @@ import {
   validateStorageResolution,
   validateUnit,
 } from './validate.js';
+import { optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 
 /** What a run amounted to, handed to {@link EmfReporterOptions.metrics} to turn into metric values. */
 export interface RunSummary {
@@ -94,14 +95,14 @@ const defaultOnError = (error: unknown): void => {
 function copyRecord<T>(record: Readonly<Record<string, T>> | undefined, field: string): Record<string, T> {
   if (record === undefined) return {};
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-    throw new TypeError(`emfReporter option "${field}" must be an object`);
+    throw optionTypeError(`emfReporter option "${field}" must be an object`);
   }
   return { ...record };
 }
 
 function checkFunction(value: unknown, field: string): void {
   if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`emfReporter option "${field}" must be a function`);
+    throw optionTypeError(`emfReporter option "${field}" must be a function`);
   }
 }
 
@@ -109,7 +110,7 @@ function resolveDimensions(options: EmfReporterOptions): Record<string, string> 
   const dimensions = copyRecord(options.dimensions, 'dimensions');
   const names = Object.keys(dimensions);
   if (names.length > MAX_DIMENSIONS_PER_SET) {
-    throw new RangeError(
+    throw optionRangeError(
       `emfReporter option "dimensions" has ${names.length} dimensions (${quote(names[MAX_DIMENSIONS_PER_SET])} is one too many); at most ${MAX_DIMENSIONS_PER_SET} are allowed`,
     );
   }
@@ -144,7 +145,7 @@ function resolveProperties(
   for (const [name, value] of Object.entries(properties)) {
     propertyJson(name, value);
     if (Object.hasOwn(dimensions, name))
-      throw new RangeError(`EMF property ${quote(name)} has the name of a dimension`);
+      throw optionRangeError(`EMF property ${quote(name)} has the name of a dimension`);
   }
   return properties;
 }
@@ -156,7 +157,7 @@ function resolveProperties(
  */
 export function resolveEmfReporterOptions(options: EmfReporterOptions): ResolvedEmfReporterOptions {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError('emfReporter needs an options object with a namespace');
+    throw optionTypeError('emfReporter needs an options object with a namespace');
   }
   const { namespace } = options;
   validateNamespace(namespace);

@@ -12,6 +12,7 @@ import { resolveEmfReporterOptions } from './emf-reporter-options.js';
 import { DimensionsStore, MetricsStore, PropertiesStore } from './emf-stores.js';
 import { serializeEmf } from './serialize.js';
 import { metricValues, propertyJson, quote, validateDimension, validateMetricName } from './validate.js';
+import { optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 
 /**
  * A reporter (core's `Reporter`) that writes the metrics of one invocation as CloudWatch Embedded Metric Format documents.
@@ -69,8 +70,8 @@ export class EmfInvocation {
     validateMetricName(name);
     // Validate the value before touching state, so an invalid value leaves nothing behind.
     metricValues(name, value);
-    if (this.#dimensions.has(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a dimension`);
-    if (this.#properties.has(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a property`);
+    if (this.#dimensions.has(name)) throw optionRangeError(`EMF metric ${quote(name)} has the name of a dimension`);
+    if (this.#properties.has(name)) throw optionRangeError(`EMF metric ${quote(name)} has the name of a property`);
     const { units, resolutions, defaultResolution } = this.#config;
     const resolvedUnit = unit ?? (Object.hasOwn(units, name) ? units[name] : undefined);
     const resolvedResolution =
@@ -81,10 +82,10 @@ export class EmfInvocation {
 
   addDimension(name: string, value: string): void {
     validateDimension(name, value);
-    if (this.#metrics.has(name)) throw new RangeError(`EMF dimension ${quote(name)} has the name of a metric`);
-    if (this.#properties.has(name)) throw new RangeError(`EMF dimension ${quote(name)} has the name of a property`);
+    if (this.#metrics.has(name)) throw optionRangeError(`EMF dimension ${quote(name)} has the name of a metric`);
+    if (this.#properties.has(name)) throw optionRangeError(`EMF dimension ${quote(name)} has the name of a property`);
     if (!this.#dimensions.has(name) && this.#dimensions.size >= MAX_DIMENSIONS_PER_SET) {
-      throw new RangeError(
+      throw optionRangeError(
         `EMF dimension ${quote(name)} would be dimension ${MAX_DIMENSIONS_PER_SET + 1} of the set; at most ${MAX_DIMENSIONS_PER_SET} are allowed`,
       );
     }
@@ -97,8 +98,8 @@ export class EmfInvocation {
       return;
     }
     propertyJson(name, value);
-    if (this.#metrics.has(name)) throw new RangeError(`EMF property ${quote(name)} has the name of a metric`);
-    if (this.#dimensions.has(name)) throw new RangeError(`EMF property ${quote(name)} has the name of a dimension`);
+    if (this.#metrics.has(name)) throw optionRangeError(`EMF property ${quote(name)} has the name of a metric`);
+    if (this.#dimensions.has(name)) throw optionRangeError(`EMF property ${quote(name)} has the name of a dimension`);
     this.#properties.set(name, value);
   }
 
@@ -153,7 +154,7 @@ function recordSummary(
 ): void {
   const values = config.mapSummary(summary);
   if (values === null || typeof values !== 'object') {
-    throw new TypeError(
+    throw optionTypeError(
       `emfReporter option "metrics" returned ${values === null ? 'null' : typeof values}, not an object`,
     );
   }

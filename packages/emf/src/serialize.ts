@@ -12,6 +12,7 @@ import {
   validateStorageResolution,
   validateUnit,
 } from './validate.js';
+import { optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 
 /** One metric handed to {@link serializeEmf}. Entries sharing a name are merged into one series of values. */
 export interface EmfMetricInput {
@@ -59,12 +60,12 @@ export function addToSeries(
   const existing = series.get(name);
   if (existing) {
     if (existing.unit !== resolvedUnit) {
-      throw new RangeError(
+      throw optionRangeError(
         `EMF metric ${quote(name)}: unit ${resolvedUnit} conflicts with unit ${existing.unit} recorded earlier`,
       );
     }
     if (existing.resolution !== resolvedResolution) {
-      throw new RangeError(
+      throw optionRangeError(
         `EMF metric ${quote(name)}: storage resolution ${resolvedResolution} conflicts with ${existing.resolution} recorded earlier`,
       );
     }
@@ -81,14 +82,16 @@ function toSeries(metrics: SerializeEmfInput['metrics']): MetricSeries[] {
   if (Array.isArray(metrics)) {
     for (const entry of metrics as readonly EmfMetricInput[]) {
       if (entry === null || typeof entry !== 'object') {
-        throw new TypeError(`EMF metrics list holds a ${entry === null ? 'null' : typeof entry}, not a metric object`);
+        throw optionTypeError(
+          `EMF metrics list holds a ${entry === null ? 'null' : typeof entry}, not a metric object`,
+        );
       }
       addToSeries(series, entry.name, entry.value, entry.unit, entry.storageResolution);
     }
   } else if (metrics !== null && typeof metrics === 'object') {
     for (const [name, value] of Object.entries(metrics)) addToSeries(series, name, value);
   } else {
-    throw new TypeError(`EMF metrics must be a list or a map, got ${metrics === null ? 'null' : typeof metrics}`);
+    throw optionTypeError(`EMF metrics must be a list or a map, got ${metrics === null ? 'null' : typeof metrics}`);
   }
   return [...series.values()];
 }
@@ -107,7 +110,7 @@ function toSeries(metrics: SerializeEmfInput['metrics']): MetricSeries[] {
  *   for invalid input, so an invalid value is never written.
  */
 export function serializeEmf(input: SerializeEmfInput): string[] {
-  if (input === null || typeof input !== 'object') throw new TypeError('serializeEmf needs an input object');
+  if (input === null || typeof input !== 'object') throw optionTypeError('serializeEmf needs an input object');
   validateNamespace(input.namespace);
   checkTimestamp(input.timestamp);
   const dimensions = checkedDimensions(input.dimensions);
@@ -121,7 +124,7 @@ export function serializeEmf(input: SerializeEmfInput): string[] {
 
 function checkTimestamp(timestamp: unknown): void {
   if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) {
-    throw new RangeError(`EMF timestamp must be epoch milliseconds, got ${String(timestamp)}`);
+    throw optionRangeError(`EMF timestamp must be epoch milliseconds, got ${String(timestamp)}`);
   }
 }
 
@@ -130,7 +133,7 @@ function checkedDimensions(record: SerializeEmfInput['dimensions']): [string, st
   dimensions.forEach(([name, value], index) => {
     validateDimension(name, value);
     if (index >= MAX_DIMENSIONS_PER_SET) {
-      throw new RangeError(
+      throw optionRangeError(
         `EMF dimension ${quote(name)} is dimension ${index + 1} of the set; at most ${MAX_DIMENSIONS_PER_SET} are allowed`,
       );
     }
@@ -146,7 +149,7 @@ function checkedProperties(
   return Object.entries(record ?? {}).map(([name, value]) => {
     const text = propertyJson(name, value);
     if (dimensionNames.has(name)) {
-      throw new RangeError(`EMF property ${quote(name)} has the name of a dimension`);
+      throw optionRangeError(`EMF property ${quote(name)} has the name of a dimension`);
     }
     return [name, text] as const;
   });
@@ -158,7 +161,7 @@ function checkMetricNames(
   propertyNames: ReadonlySet<string>,
 ): void {
   for (const { name } of series) {
-    if (dimensionNames.has(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a dimension`);
-    if (propertyNames.has(name)) throw new RangeError(`EMF metric ${quote(name)} has the name of a property`);
+    if (dimensionNames.has(name)) throw optionRangeError(`EMF metric ${quote(name)} has the name of a dimension`);
+    if (propertyNames.has(name)) throw optionRangeError(`EMF metric ${quote(name)} has the name of a property`);
   }
 }

@@ -20,14 +20,16 @@ import { emfReporter, type EmfReporter, type RunSummary } from '@presign-pipelin
 import type { Context } from 'aws-lambda';
 import { createClientCache, type ClientSet, type PresignerChoice } from './clients.js';
 import {
-  isPlainObject,
-  resolveConfig,
   type HandlerEnv,
+  isPlainObject,
   type ManifestEncryption,
   type PresignConfig,
+  resolveConfig,
+  show,
 } from './config.js';
 import { resolveAccessPolicy } from './access.js';
 import { checkManifestEncryptionOption, DEFAULT_NAMESPACE, manifestSseOptions } from './handler-settings.js';
+import { messageOf, nameOf, optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 
 /**
  * One item of a Distributed Map whose `ItemReader` is `arn:aws:states:::s3:listObjectsV2`: the listed object's
@@ -175,16 +177,6 @@ function invalid(field: string, message: string): BatchInputError {
   return new BatchInputError('InvalidBatchInput', field, message);
 }
 
-function show(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = Object.prototype.toString.call(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
 /**
  * The part a batch writes: `<manifestPrefix><run>/part-<n>.jsonl`, where n is the first 16 hex digits of the SHA-256
  * of the batch's first key, last key and item count. A retried or redriven batch gets the same input, so it
@@ -214,22 +206,22 @@ interface Common {
 }
 
 function common(owner: string, options: BatchHandlerOptions): Common {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${owner}: options must be an object`);
+  if (options === null || typeof options !== 'object') throw optionTypeError(`${owner}: options must be an object`);
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  if (typeof write !== 'function') throw new TypeError(`${owner}: write must be a function`);
+  if (typeof write !== 'function') throw optionTypeError(`${owner}: write must be a function`);
   const manifestPrefix = options.manifestPrefix ?? 'manifests/';
-  if (typeof manifestPrefix !== 'string') throw new TypeError(`${owner}: manifestPrefix must be a string`);
+  if (typeof manifestPrefix !== 'string') throw optionTypeError(`${owner}: manifestPrefix must be a string`);
   const suffix = options.suffix ?? '.pdf';
-  if (typeof suffix !== 'string' || suffix === '') throw new TypeError(`${owner}: suffix must be a non-empty string`);
+  if (typeof suffix !== 'string' || suffix === '') throw optionTypeError(`${owner}: suffix must be a non-empty string`);
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-    throw new RangeError(
+    throw optionRangeError(
       `${owner}: concurrency must be an integer from 1 to ${MAX_CONCURRENCY} (got ${String(concurrency)})`,
     );
   }
   const choice = options.presigner;
   if (choice !== undefined && choice !== 'fast' && choice !== 'sdk' && typeof choice !== 'function') {
-    throw new TypeError(`${owner}: presigner must be 'fast', 'sdk' or a function (got ${show(choice)})`);
+    throw optionTypeError(`${owner}: presigner must be 'fast', 'sdk' or a function (got ${show(choice)})`);
   }
   const manifestEncryption = checkManifestEncryptionOption(owner, options.manifestEncryption);
   const clientsFor = createClientCache({
@@ -320,14 +312,6 @@ function newMetrics(
   });
 }
 
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}
-
-function messageOf(error: unknown): string {
-  return redactSecrets(error instanceof Error ? error.message : String(error));
-}
-
 /** The error to throw: the same name (Step Functions matches on it), a message with no URL or credential in it. */
 /** Logs why a batch or index invocation failed and returns the error to throw, with secrets masked. */
 function failed(log: (fields: Record<string, unknown>) => void, requestId: string, error: unknown): unknown {
@@ -340,7 +324,7 @@ function failed(log: (fields: Record<string, unknown>) => void, requestId: strin
       error_name: error.name,
     });
   } else {
-    log({ event: 'error', request_id: requestId, error: messageOf(error), error_name: errorName(error) });
+    log({ event: 'error', request_id: requestId, error: redactSecrets(messageOf(error)), error_name: nameOf(error) });
   }
   return masked(error);
 }
@@ -354,7 +338,7 @@ function publishMetrics(
   try {
     metrics.publish();
   } catch (error) {
-    log({ event: 'metrics_error', request_id: requestId, error: messageOf(error) });
+    log({ event: 'metrics_error', request_id: requestId, error: redactSecrets(messageOf(error)) });
   }
 }
 

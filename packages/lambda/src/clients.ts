@@ -1,6 +1,7 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { fastPresigner, sdkPresigner, type Presigner } from '@presign-pipeline/core';
 import type { HandlerEnv } from './config.js';
+import { optionTypeError } from '@presign-pipeline/core/internal';
 
 /** Which presigner signs the URLs: the built-in fast SigV4 one, the AWS SDK's, or one you build from the signing client. */
 export type PresignerChoice = 'fast' | 'sdk' | ((signingClient: S3Client) => Presigner);
@@ -33,7 +34,7 @@ function resolvePresigner(choice: PresignerChoice, signingClient: S3Client): Pre
   if (typeof choice === 'function') return choice(signingClient);
   if (choice === 'fast') return fastPresigner({ client: signingClient });
   if (choice === 'sdk') return sdkPresigner({ client: signingClient });
-  throw new TypeError(
+  throw optionTypeError(
     `createPresignHandler: presigner must be 'fast', 'sdk' or a function (got ${JSON.stringify(choice)})`,
   );
 }

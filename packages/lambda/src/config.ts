@@ -226,7 +226,11 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-function show(value: unknown): string {
+/**
+ * A request value as the 400 messages of the handler and the batch handlers show it: JSON, cut at 80 characters.
+ * @internal
+ */
+export function show(value: unknown): string {
   // JSON.stringify would print NaN and Infinity as null, hiding the very value at fault.
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (value === undefined) return 'undefined';

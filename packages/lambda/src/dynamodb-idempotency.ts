@@ -3,6 +3,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import type { IdempotencySettings, IdempotencyStore, JobKey, StoredResult } from './idempotency.js';
+import { optionTypeError } from '@presign-pipeline/core/internal';
 
 /** Options of {@link dynamoDbIdempotencyStore}. */
 export interface DynamoDbIdempotencyStoreOptions {
@@ -90,7 +91,7 @@ function idempotentWrapper(
  */
 export function dynamoDbIdempotencyStore(options: DynamoDbIdempotencyStoreOptions = {}): IdempotencyStore {
   if (options === null || typeof options !== 'object')
-    throw new TypeError('dynamoDbIdempotencyStore: options must be an object');
+    throw optionTypeError('dynamoDbIdempotencyStore: options must be an object');
   const clients = new Map<string, DynamoDBClient>();
   const wrappers = new Map<string, WrapperEntry>();
 

@@ -11,6 +11,7 @@ import {
 } from './config.js';
 import type { PresignHandlerOptions } from './handler.js';
 import type { IdempotencyOptions, IdempotencyStore } from './idempotency.js';
+import { messageOf, optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 
 /** The reference handler's CloudWatch namespace. */
 export const DEFAULT_NAMESPACE = 'eth/sign_pdfs_optimized';
@@ -59,13 +60,9 @@ const defaultWrite = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Checks the handler's options (each error names the option) and fills in the defaults. @internal */
 export function resolveHandlerSettings(options: PresignHandlerOptions = {}): HandlerSettings {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${OWNER}: options must be an object`);
+  if (options === null || typeof options !== 'object') throw optionTypeError(`${OWNER}: options must be an object`);
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const named = checkNamedOptions(options);
   checkPresignerOption(options.presigner);
@@ -103,24 +100,24 @@ function checkNamedOptions(
   const suffix = options.suffix ?? '.pdf';
   const manifestPrefix = options.manifestPrefix ?? 'manifests/';
   const write = options.write ?? defaultWrite;
-  if (typeof write !== 'function') throw new TypeError(`${OWNER}: write must be a function`);
+  if (typeof write !== 'function') throw optionTypeError(`${OWNER}: write must be a function`);
   if (typeof functionName !== 'string' || functionName === '') {
-    throw new TypeError(`${OWNER}: functionName must be a non-empty string`);
+    throw optionTypeError(`${OWNER}: functionName must be a non-empty string`);
   }
-  if (typeof suffix !== 'string' || suffix === '') throw new TypeError(`${OWNER}: suffix must be a non-empty string`);
-  if (typeof manifestPrefix !== 'string') throw new TypeError(`${OWNER}: manifestPrefix must be a string`);
+  if (typeof suffix !== 'string' || suffix === '') throw optionTypeError(`${OWNER}: suffix must be a non-empty string`);
+  if (typeof manifestPrefix !== 'string') throw optionTypeError(`${OWNER}: manifestPrefix must be a string`);
   return { functionName, suffix, manifestPrefix, write };
 }
 
 function checkPresignerOption(choice: unknown): void {
   if (choice !== undefined && choice !== 'fast' && choice !== 'sdk' && typeof choice !== 'function') {
-    throw new TypeError(`${OWNER}: presigner must be 'fast', 'sdk' or a function (got ${JSON.stringify(choice)})`);
+    throw optionTypeError(`${OWNER}: presigner must be 'fast', 'sdk' or a function (got ${JSON.stringify(choice)})`);
   }
 }
 
 function checkExpiryOption(value: unknown): 'warn' | 'refuse' | undefined {
   if (value !== undefined && value !== 'warn' && value !== 'refuse') {
-    throw new TypeError(`${OWNER}: onExpiryCapped must be 'warn' or 'refuse' (got ${JSON.stringify(value)})`);
+    throw optionTypeError(`${OWNER}: onExpiryCapped must be 'warn' or 'refuse' (got ${JSON.stringify(value)})`);
   }
   return value;
 }
@@ -132,7 +129,7 @@ function checkConfigOptions(options: PresignHandlerOptions): ResolveConfigOption
     margin !== undefined &&
     (typeof margin !== 'number' || !Number.isSafeInteger(margin) || margin < MIN_DEADLINE_MARGIN_MS)
   ) {
-    throw new RangeError(
+    throw optionRangeError(
       `${OWNER}: deadlineMarginMs must be an integer number of milliseconds, ${MIN_DEADLINE_MARGIN_MS} or more (got ${String(margin)})`,
     );
   }
@@ -173,7 +170,7 @@ function metricsFactory(namespace: string, functionName: string, write: (line: s
 function checkIdempotencyStoreOption(store: unknown): IdempotencyStore | undefined {
   if (store === undefined) return undefined;
   if (store === null || typeof store !== 'object' || typeof (store as IdempotencyStore).run !== 'function') {
-    throw new TypeError(`${OWNER}: idempotencyStore must have a run() method (use dynamoDbIdempotencyStore())`);
+    throw optionTypeError(`${OWNER}: idempotencyStore must have a run() method (use dynamoDbIdempotencyStore())`);
   }
   return store as IdempotencyStore;
 }
@@ -185,7 +182,7 @@ function checkIdempotencyStoreOption(store: unknown): IdempotencyStore | undefin
 export function checkManifestEncryptionOption(owner: string, value: unknown): ManifestEncryption | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object') {
-    throw new TypeError(
+    throw optionTypeError(
       `${owner}: manifestEncryption must be an object {serverSideEncryption, kmsKeyId?} (got ${String(value)})`,
     );
   }
@@ -194,7 +191,7 @@ export function checkManifestEncryptionOption(owner: string, value: unknown): Ma
     'manifestEncryption.serverSideEncryption',
     'manifestEncryption.kmsKeyId',
   );
-  if (problem !== undefined) throw new TypeError(`${owner}: ${problem.error}`);
+  if (problem !== undefined) throw optionTypeError(`${owner}: ${problem.error}`);
   return value as ManifestEncryption;
 }
 

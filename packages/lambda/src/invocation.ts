@@ -1,3 +1,4 @@
+import { messageOf, nameOf } from '@presign-pipeline/core/internal';
 import {
   isPresignPipelineError,
   redactSecrets,
@@ -78,7 +79,7 @@ export class Invocation {
         event: 'error',
         request_id: this.requestId,
         error: redactSecrets(messageOf(error)),
-        error_name: errorName(error),
+        error_name: nameOf(error),
         error_code: isPresignPipelineError(error) ? error.code : undefined,
       });
     }
@@ -102,15 +103,6 @@ export class Invocation {
       this.log({ event: 'metrics_error', request_id: this.requestId, error: messageOf(error) });
     }
   }
-}
-
-/** An error's name, or the type of a thrown non-error. @internal */
-export function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** True for an error raised by an AWS service (an S3 error code as its name). */

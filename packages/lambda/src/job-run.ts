@@ -1,3 +1,4 @@
+import { nameOf } from '@presign-pipeline/core/internal';
 import {
   jsonLogReporter,
   PresignPipelineError,
@@ -22,7 +23,7 @@ import {
   type StoredResult,
 } from './idempotency.js';
 import { inventoryKeySource, type InventoryRequest } from './inventory.js';
-import { errorName, type Invocation } from './invocation.js';
+import type { Invocation } from './invocation.js';
 import type { JobPlan } from './job-plan.js';
 import { nextStartAfterOf } from './job-response.js';
 import { listingSourceOptions, resumeFields } from './listing.js';
@@ -106,7 +107,7 @@ export class JobRun {
         job: () => this.storedJob(),
       });
     } catch (error) {
-      if (errorName(error) === 'IdempotencyAlreadyInProgressError') return { kind: 'in-progress' };
+      if (nameOf(error) === 'IdempotencyAlreadyInProgressError') return { kind: 'in-progress' };
       throw error;
     }
     return outcome.replay ? this.replayed(outcome.stored) : this.storedOutcome(outcome.stored);

@@ -6,6 +6,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { bucketNameProblem } from './config.js';
+import { optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 
 /** The ID of the rule {@link ensureManifestLifecycle} owns; other rules of the bucket are never touched. */
 export const MANIFEST_LIFECYCLE_RULE_ID = 'presign-pipeline-expire-manifests';
@@ -55,19 +56,19 @@ function sameRule(a: LifecycleRule, b: LifecycleRule): boolean {
  */
 export async function ensureManifestLifecycle(options: ManifestLifecycleOptions): Promise<ManifestLifecycleResult> {
   const { client, bucket, prefix = 'manifests/', days = 1 } = options;
-  if (typeof client?.send !== 'function') throw new TypeError('ensureManifestLifecycle: client must be an S3Client');
+  if (typeof client?.send !== 'function') throw optionTypeError('ensureManifestLifecycle: client must be an S3Client');
   if (typeof bucket !== 'string' || bucketNameProblem(bucket) !== undefined) {
-    throw new TypeError(
+    throw optionTypeError(
       `ensureManifestLifecycle: bucket must be a valid S3 bucket name (got ${JSON.stringify(bucket)})`,
     );
   }
   if (typeof prefix !== 'string' || prefix === '') {
-    throw new TypeError(
+    throw optionTypeError(
       'ensureManifestLifecycle: prefix must be a non-empty string (an empty prefix would expire the whole bucket)',
     );
   }
   if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) {
-    throw new RangeError(
+    throw optionRangeError(
       `ensureManifestLifecycle: days must be an integer from 1 to ${MAX_DAYS} (got ${String(days)})`,
     );
   }
@@ -94,7 +95,7 @@ export async function ensureManifestLifecycle(options: ManifestLifecycleOptions)
 
   const others = existing.filter((rule) => rule.ID !== MANIFEST_LIFECYCLE_RULE_ID);
   if (others.length + 1 > MAX_RULES) {
-    throw new RangeError(
+    throw optionRangeError(
       `ensureManifestLifecycle: bucket ${bucket} already has ${others.length} lifecycle rules, the most S3 allows`,
     );
   }

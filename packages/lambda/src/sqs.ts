@@ -8,6 +8,7 @@ import { PresignPipelineError } from '@presign-pipeline/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { invocationBudget, type InvocationBudget } from './job-budget.js';
 import { createJobRunner, type JobRunner, type PresignHandlerOptions, type PresignResponse } from './handler.js';
+import { optionRangeError } from '@presign-pipeline/core/internal';
 
 /** Options of {@link createSqsHandler}: the presign handler's, plus how many messages run at once. */
 export interface SqsHandlerOptions extends PresignHandlerOptions {
@@ -75,7 +76,7 @@ function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
 export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
   const recordConcurrency = options.recordConcurrency ?? 1;
   if (!Number.isInteger(recordConcurrency) || recordConcurrency < 1 || recordConcurrency > MAX_RECORD_CONCURRENCY) {
-    throw new RangeError(
+    throw optionRangeError(
       `createSqsHandler: recordConcurrency must be an integer from 1 to ${MAX_RECORD_CONCURRENCY} (got ${String(recordConcurrency)})`,
     );
   }

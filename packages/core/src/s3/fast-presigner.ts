@@ -16,6 +16,7 @@ import {
 import { sdkPresigner } from './sdk-presigner.js';
 import { encodeS3Key, formatAmzDate, parseAmzDate } from './sigv4.js';
 import { assertKeyLength, assertSafeKeyPath } from './validate.js';
+import { typeOfValue } from '../validate.js';
 
 /**
  * Options of {@link fastPresigner}.
@@ -69,23 +70,18 @@ function owner(method: string): string {
   return `fastPresigner.${method}`;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (value === '') return 'empty string';
-  return typeof value;
-}
-
 function checkObjectRef(method: string, object: unknown): ObjectRef {
   if (typeof object !== 'object' || object === null) {
-    throw optionTypeError(`${owner(method)}: "object" must be an object with bucket and key, got ${describe(object)}`);
+    throw optionTypeError(
+      `${owner(method)}: "object" must be an object with bucket and key, got ${typeOfValue(object)}`,
+    );
   }
   const { bucket, key } = object as Record<string, unknown>;
   if (typeof bucket !== 'string' || bucket.length === 0) {
-    throw optionTypeError(`${owner(method)}: "bucket" must be a non-empty string, got ${describe(bucket)}`);
+    throw optionTypeError(`${owner(method)}: "bucket" must be a non-empty string, got ${typeOfValue(bucket)}`);
   }
   if (typeof key !== 'string' || key.length === 0) {
-    throw optionTypeError(`${owner(method)}: "key" must be a non-empty string, got ${describe(key)}`);
+    throw optionTypeError(`${owner(method)}: "key" must be a non-empty string, got ${typeOfValue(key)}`);
   }
   assertKeyLength(key);
   assertSafeKeyPath(key);
@@ -94,11 +90,13 @@ function checkObjectRef(method: string, object: unknown): ObjectRef {
 
 function checkExpiresIn(method: string, options: unknown): number {
   if (typeof options !== 'object' || options === null) {
-    throw optionTypeError(`${owner(method)}: "options" must be an object with expiresIn, got ${describe(options)}`);
+    throw optionTypeError(`${owner(method)}: "options" must be an object with expiresIn, got ${typeOfValue(options)}`);
   }
   const { expiresIn } = options as Record<string, unknown>;
   if (typeof expiresIn !== 'number' || Number.isNaN(expiresIn)) {
-    throw optionTypeError(`${owner(method)}: "expiresIn" must be an integer in 1..604800, got ${describe(expiresIn)}`);
+    throw optionTypeError(
+      `${owner(method)}: "expiresIn" must be an integer in 1..604800, got ${typeOfValue(expiresIn)}`,
+    );
   }
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
     throw optionRangeError(`${owner(method)}: "expiresIn" must be an integer in 1..604800, got ${expiresIn}`);
@@ -116,18 +114,18 @@ interface CheckedOptions {
 
 function checkOptions(options: FastPresignerOptions): CheckedOptions {
   if (typeof options !== 'object' || options === null) {
-    throw optionTypeError(`fastPresigner: "options" must be an object, got ${describe(options)}`);
+    throw optionTypeError(`fastPresigner: "options" must be an object, got ${typeOfValue(options)}`);
   }
   const { client, signingDate, fallback = true } = options;
   const config = (client as { config?: { credentials?: unknown } } | undefined)?.config;
   if (typeof client !== 'object' || client === null || typeof config?.credentials !== 'function') {
-    throw optionTypeError(`fastPresigner: option "client" must be an S3Client, got ${describe(client)}`);
+    throw optionTypeError(`fastPresigner: option "client" must be an S3Client, got ${typeOfValue(client)}`);
   }
   if (signingDate !== undefined && (!(signingDate instanceof Date) || Number.isNaN(signingDate.getTime()))) {
     throw optionTypeError('fastPresigner: option "signingDate" must be a valid Date');
   }
   if (typeof fallback !== 'boolean') {
-    throw optionTypeError(`fastPresigner: option "fallback" must be a boolean, got ${describe(fallback)}`);
+    throw optionTypeError(`fastPresigner: option "fallback" must be a boolean, got ${typeOfValue(fallback)}`);
   }
   return { client, signingDate, fallback, credentialsProvider: config.credentials as () => Promise<Identity> };
 }

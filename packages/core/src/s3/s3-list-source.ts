@@ -11,6 +11,7 @@ import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './pa
 import type { KeyRange } from './resume-token.js';
 import { decodeResumeToken } from './resume-token.js';
 import { assertSendingClient, describe } from './validate.js';
+import { checkInteger, checkNonEmptyString } from '../validate.js';
 
 /**
  * Splits the prefix at its common prefixes: one ListObjectsV2 with `Delimiter` lists the keys directly under the
@@ -115,6 +116,8 @@ const PARTITION_OPTIONS = {
   auto: ['by', 'concurrency'],
 } as const;
 
+const OWNER = 's3ListSource';
+
 /** Checks `partitions` (field names in errors start with `partitions.`) and turns it into a plan. */
 function partitionPlan(
   partitions: unknown,
@@ -138,15 +141,13 @@ function partitionPlan(
       );
     }
   }
-  const concurrency = p.concurrency ?? DEFAULT_PARTITION_CONCURRENCY;
-  if (typeof concurrency !== 'number') {
-    throw optionTypeError(`${at}.concurrency must be a number, got ${describe(concurrency)}`);
-  }
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_PARTITION_CONCURRENCY) {
-    throw optionRangeError(
-      `${at}.concurrency must be an integer in 1..${MAX_PARTITION_CONCURRENCY}, got ${concurrency}`,
-    );
-  }
+  const concurrency = checkInteger(
+    OWNER,
+    'partitions.concurrency',
+    p.concurrency ?? DEFAULT_PARTITION_CONCURRENCY,
+    1,
+    MAX_PARTITION_CONCURRENCY,
+  );
 
   if (p.by === 'auto') return { plan: { by: 'auto' }, concurrency };
   if (p.by === 'delimiter') {
@@ -242,18 +243,11 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
     partitions,
   } = options;
   assertSendingClient('s3ListSource', client);
-  if (typeof bucket !== 'string' || bucket.length === 0) {
-    throw optionTypeError(`s3ListSource: bucket must be a non-empty string, got ${describe(bucket)}`);
-  }
+  checkNonEmptyString(OWNER, 'bucket', bucket);
   if (typeof prefix !== 'string') {
     throw optionTypeError(`s3ListSource: prefix must be a string, got ${describe(prefix)}`);
   }
-  if (typeof pageSize !== 'number') {
-    throw optionTypeError(`s3ListSource: pageSize must be a number, got ${describe(pageSize)}`);
-  }
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-    throw optionRangeError(`s3ListSource: pageSize must be an integer in 1..${MAX_PAGE_SIZE}, got ${pageSize}`);
-  }
+  checkInteger(OWNER, 'pageSize', pageSize, 1, MAX_PAGE_SIZE);
   if (filter !== undefined && typeof filter !== 'function') {
     throw optionTypeError(`s3ListSource: filter must be a function, got ${describe(filter)}`);
   }

@@ -42,14 +42,15 @@ describe('s3ListSource', () => {
   describe('options', () => {
     const client = fakeClient(async () => page([]));
 
+    // Core's option convention: the wrong type (NaN counts as not a number) is a TypeError, a bad value a RangeError.
     it.each([
-      ['bucket', { bucket: '' }, TypeError],
+      ['bucket', { bucket: '' }, RangeError],
       ['bucket', { bucket: 42 }, TypeError],
       ['prefix', { prefix: 7 }, TypeError],
       ['pageSize', { pageSize: 0 }, RangeError],
       ['pageSize', { pageSize: 1001 }, RangeError],
       ['pageSize', { pageSize: 2.5 }, RangeError],
-      ['pageSize', { pageSize: Number.NaN }, RangeError],
+      ['pageSize', { pageSize: Number.NaN }, TypeError],
       ['pageSize', { pageSize: '100' }, TypeError],
       ['filter', { filter: '.pdf' }, TypeError],
       ['startAfter', { startAfter: 5 }, TypeError],

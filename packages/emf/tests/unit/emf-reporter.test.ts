@@ -1,3 +1,4 @@
+import { PresignPipelineError } from '@presign-pipeline/core';
 import { describe, expect, it, vi } from 'vitest';
 import { emfReporter, extractEmfMetrics, MAX_DIMENSIONS_PER_SET } from '../../src/index.js';
 import { createEmitter } from '../helpers/emitter.js';
@@ -308,6 +309,10 @@ describe('emfReporter', () => {
       const reporter = emfReporter({ namespace: 'App', write: () => {}, clock });
       expect(() => reporter.addMetric('', 1)).toThrow(/name must be 1\.\.1024 characters, got 0/);
       expect(() => reporter.addMetric('x'.repeat(1025), 1)).toThrow(RangeError);
+      expect(() => reporter.addMetric('x'.repeat(1025), 1)).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
+      expect(() => reporter.addMetric('x'.repeat(1025), 1)).toThrow(PresignPipelineError);
       expect(() => reporter.addMetric('x'.repeat(1025), 1)).toThrow(
         /"x{77}\.\.\.": name must be 1\.\.1024 characters, got 1025/,
       );

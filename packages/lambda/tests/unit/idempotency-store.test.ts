@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { PresignPipelineError } from '@presign-pipeline/core';
 import { describe, expect, it } from 'vitest';
 import { createPresignHandler } from '../../src/handler.js';
 import type { IdempotencyStore, IdempotentJob } from '../../src/idempotency.js';
@@ -77,9 +78,13 @@ describe('createPresignHandler: the idempotency store', () => {
     expect(s3.calls()).toBe(0);
   });
 
-  it('rejects a store without run() when the handler is created', () => {
+  it('rejects a store without run() when the handler is created, with code INVALID_OPTION', () => {
     expect(() => createPresignHandler({ idempotencyStore: {} as IdempotencyStore })).toThrow(
       /idempotencyStore must have a run\(\) method/,
     );
+    expect(() => createPresignHandler({ idempotencyStore: {} as IdempotencyStore })).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'INVALID_OPTION' }),
+    );
+    expect(() => createPresignHandler({ idempotencyStore: {} as IdempotencyStore })).toThrow(PresignPipelineError);
   });
 });

@@ -1,0 +1,21 @@
+/**
+ * Helpers the presign-pipeline packages share, so each exists once: the option errors of the error convention
+ * (`TypeError`/`RangeError` with code `INVALID_OPTION`), the option checks that raise them, and the describing of
+ * values and thrown things for messages and log lines.
+ *
+ * `@presign-pipeline/core/internal` is for the other presign-pipeline packages only: it is not documented for users,
+ * and any release may change it. minio-testing keeps its own copies (it does not depend on core, whose tests use it).
+ * @internal
+ * @module
+ */
+export { optionRangeError, optionTypeError } from './errors.js';
+export { codeOf, messageOf, nameOf } from './redact.js';
+export {
+  checkFiniteNumber,
+  checkInteger,
+  checkNonEmptyString,
+  checkObject,
+  checkOneOf,
+  describeValue,
+  typeOfValue,
+} from './validate.js';
