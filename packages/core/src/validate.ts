@@ -28,6 +28,19 @@ export function describeValue(value: unknown): string {
   }
 }
 
+/**
+ * Describes a value for an error message without echoing its content (a string could be a secret): `an empty string`,
+ * `a string`, `an array`, `a Date`, numbers as they are.
+ */
+export function describeWithoutContent(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : 'a Date';
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  return typeof value;
+}
+
 /** Names only a value's type (no content): `null`, `undefined`, `array`, `empty string`, `number`, `object`. */
 export function typeOfValue(value: unknown): string {
   if (value === null) return 'null';

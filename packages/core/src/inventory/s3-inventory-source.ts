@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { abortError, optionRangeError, optionTypeError, PresignPipelineError } from '../errors.js';
-import { assertSendingClient, describe } from '../s3/validate.js';
+import { assertSendingClient } from '../s3/validate.js';
+import { describeWithoutContent } from '../validate.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
 import { readCsvGzipFile } from './csv-file.js';
@@ -76,35 +77,39 @@ function rowSelector(s: Selection): RowSelector {
 function checkDate(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw optionTypeError(`s3InventorySource: ${name} must be a valid Date, got ${describe(value)}`);
+    throw optionTypeError(`s3InventorySource: ${name} must be a valid Date, got ${describeWithoutContent(value)}`);
   }
   return value.getTime();
 }
 
 function checkOptions(options: S3InventorySourceOptions): void {
   if (typeof options !== 'object' || options === null) {
-    throw optionTypeError(`s3InventorySource: options must be an object, got ${describe(options)}`);
+    throw optionTypeError(`s3InventorySource: options must be an object, got ${describeWithoutContent(options)}`);
   }
   assertSendingClient('s3InventorySource', options.client);
   const m = options.manifest as unknown as Record<string, unknown> | undefined;
   if (typeof m !== 'object' || m === null)
-    throw optionTypeError(`s3InventorySource: manifest must be { bucket, key }, got ${describe(m)}`);
+    throw optionTypeError(`s3InventorySource: manifest must be { bucket, key }, got ${describeWithoutContent(m)}`);
   for (const field of ['bucket', 'key'] as const) {
     if (typeof m[field] !== 'string' || m[field] === '') {
       throw optionTypeError(
-        `s3InventorySource: manifest.${field} must be a non-empty string, got ${describe(m[field])}`,
+        `s3InventorySource: manifest.${field} must be a non-empty string, got ${describeWithoutContent(m[field])}`,
       );
     }
   }
   for (const field of ['bucket', 'prefix', 'resumeToken'] as const) {
     if (options[field] !== undefined && typeof options[field] !== 'string') {
-      throw optionTypeError(`s3InventorySource: ${field} must be a string, got ${describe(options[field])}`);
+      throw optionTypeError(
+        `s3InventorySource: ${field} must be a string, got ${describeWithoutContent(options[field])}`,
+      );
     }
   }
   if (options.bucket === '')
     throw optionTypeError('s3InventorySource: bucket must be a non-empty string, got an empty string');
   if (options.filter !== undefined && typeof options.filter !== 'function') {
-    throw optionTypeError(`s3InventorySource: filter must be a function, got ${describe(options.filter)}`);
+    throw optionTypeError(
+      `s3InventorySource: filter must be a function, got ${describeWithoutContent(options.filter)}`,
+    );
   }
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   if (
@@ -114,12 +119,12 @@ function checkOptions(options: S3InventorySourceOptions): void {
     concurrency > MAX_CONCURRENCY
   ) {
     throw optionRangeError(
-      `s3InventorySource: concurrency must be an integer in 1..${MAX_CONCURRENCY}, got ${describe(concurrency)}`,
+      `s3InventorySource: concurrency must be an integer in 1..${MAX_CONCURRENCY}, got ${describeWithoutContent(concurrency)}`,
     );
   }
   if (options.includeDirectoryMarkers !== undefined && typeof options.includeDirectoryMarkers !== 'boolean') {
     throw optionTypeError(
-      `s3InventorySource: includeDirectoryMarkers must be a boolean, got ${describe(options.includeDirectoryMarkers)}`,
+      `s3InventorySource: includeDirectoryMarkers must be a boolean, got ${describeWithoutContent(options.includeDirectoryMarkers)}`,
     );
   }
 }

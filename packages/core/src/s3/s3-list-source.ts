@@ -10,8 +10,8 @@ import type { ListingSettings, PartitionPlan } from './partitioned-listing.js';
 import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './partitioned-listing.js';
 import type { KeyRange } from './resume-token.js';
 import { decodeResumeToken } from './resume-token.js';
-import { assertSendingClient, describe } from './validate.js';
-import { checkInteger, checkNonEmptyString } from '../validate.js';
+import { assertSendingClient } from './validate.js';
+import { checkInteger, checkNonEmptyString, describeWithoutContent } from '../validate.js';
 
 /**
  * Splits the prefix at its common prefixes: one ListObjectsV2 with `Delimiter` lists the keys directly under the
@@ -126,12 +126,12 @@ function partitionPlan(
   const at = 's3ListSource: partitions';
   if (typeof partitions !== 'object' || partitions === null || Array.isArray(partitions)) {
     throw optionTypeError(
-      `${at} must be an object ({ by: 'auto' }, { by: 'delimiter' } or { by: 'range', boundaries }), got ${describe(partitions)}`,
+      `${at} must be an object ({ by: 'auto' }, { by: 'delimiter' } or { by: 'range', boundaries }), got ${describeWithoutContent(partitions)}`,
     );
   }
   const p = partitions as Record<string, unknown>;
   if (p.by !== 'delimiter' && p.by !== 'range' && p.by !== 'auto') {
-    throw optionTypeError(`${at}.by must be 'auto', 'delimiter' or 'range', got ${describe(p.by)}`);
+    throw optionTypeError(`${at}.by must be 'auto', 'delimiter' or 'range', got ${describeWithoutContent(p.by)}`);
   }
   const allowed: readonly string[] = PARTITION_OPTIONS[p.by];
   for (const name of Object.keys(p)) {
@@ -153,18 +153,22 @@ function partitionPlan(
   if (p.by === 'delimiter') {
     const delimiter = p.delimiter ?? '/';
     if (typeof delimiter !== 'string' || delimiter.length === 0) {
-      throw optionTypeError(`${at}.delimiter must be a non-empty string, got ${describe(delimiter)}`);
+      throw optionTypeError(`${at}.delimiter must be a non-empty string, got ${describeWithoutContent(delimiter)}`);
     }
     return { plan: { by: 'delimiter', prefix, delimiter }, concurrency };
   }
 
   const boundaries = p.boundaries;
   if (!Array.isArray(boundaries) || boundaries.length === 0) {
-    throw optionTypeError(`${at}.boundaries must be a non-empty array of keys, got ${describe(boundaries)}`);
+    throw optionTypeError(
+      `${at}.boundaries must be a non-empty array of keys, got ${describeWithoutContent(boundaries)}`,
+    );
   }
   boundaries.forEach((boundary: unknown, i) => {
     if (typeof boundary !== 'string' || boundary.length === 0) {
-      throw optionTypeError(`${at}.boundaries[${i}] must be a non-empty string, got ${describe(boundary)}`);
+      throw optionTypeError(
+        `${at}.boundaries[${i}] must be a non-empty string, got ${describeWithoutContent(boundary)}`,
+      );
     }
     if (!boundary.startsWith(prefix)) {
       throw optionRangeError(`${at}.boundaries[${i}] must start with the prefix being listed`);
@@ -230,7 +234,7 @@ function partitionPlan(
  */
 export function s3ListSource(options: S3ListSourceOptions): KeySource {
   if (typeof options !== 'object' || options === null) {
-    throw optionTypeError(`s3ListSource: options must be an object, got ${describe(options)}`);
+    throw optionTypeError(`s3ListSource: options must be an object, got ${describeWithoutContent(options)}`);
   }
   const {
     client,
@@ -245,18 +249,18 @@ export function s3ListSource(options: S3ListSourceOptions): KeySource {
   assertSendingClient('s3ListSource', client);
   checkNonEmptyString(OWNER, 'bucket', bucket);
   if (typeof prefix !== 'string') {
-    throw optionTypeError(`s3ListSource: prefix must be a string, got ${describe(prefix)}`);
+    throw optionTypeError(`s3ListSource: prefix must be a string, got ${describeWithoutContent(prefix)}`);
   }
   checkInteger(OWNER, 'pageSize', pageSize, 1, MAX_PAGE_SIZE);
   if (filter !== undefined && typeof filter !== 'function') {
-    throw optionTypeError(`s3ListSource: filter must be a function, got ${describe(filter)}`);
+    throw optionTypeError(`s3ListSource: filter must be a function, got ${describeWithoutContent(filter)}`);
   }
   if (startAfter !== undefined && typeof startAfter !== 'string') {
-    throw optionTypeError(`s3ListSource: startAfter must be a string, got ${describe(startAfter)}`);
+    throw optionTypeError(`s3ListSource: startAfter must be a string, got ${describeWithoutContent(startAfter)}`);
   }
   if (typeof includeDirectoryMarkers !== 'boolean') {
     throw optionTypeError(
-      `s3ListSource: includeDirectoryMarkers must be a boolean, got ${describe(includeDirectoryMarkers)}`,
+      `s3ListSource: includeDirectoryMarkers must be a boolean, got ${describeWithoutContent(includeDirectoryMarkers)}`,
     );
   }
   const partitioned = partitions === undefined ? undefined : partitionPlan(partitions, prefix);

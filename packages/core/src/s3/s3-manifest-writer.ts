@@ -10,7 +10,8 @@ import { PooledUpload } from './pooled-upload.js';
 import { sdkPresigner } from './sdk-presigner.js';
 import { removeUploadTraces, sweepStrayUploads, type UploadLocation } from './upload-cleanup.js';
 import { UploadRequests } from './upload-requests.js';
-import { assertS3Client, describe } from './validate.js';
+import { assertS3Client } from './validate.js';
+import { describeWithoutContent } from '../validate.js';
 
 /** Options of {@link s3ManifestWriter}. */
 export interface S3ManifestWriterOptions {
@@ -75,7 +76,7 @@ const OWNER = 's3ManifestWriter';
 
 /** Throws the TypeError of an option of the wrong type, describing the value without echoing it. */
 function wrongType(name: string, expected: string, value: unknown): never {
-  throw optionTypeError(`${OWNER}: ${name} must be ${expected}, got ${describe(value)}`);
+  throw optionTypeError(`${OWNER}: ${name} must be ${expected}, got ${describeWithoutContent(value)}`);
 }
 
 /** A string option; `nonEmpty` refuses the empty string. */
@@ -212,7 +213,9 @@ export class S3Manifest {
     if (this.#state !== 'new') throw new Error('s3ManifestWriter: open() may be called once per writer');
     const expiresIn = manifestContext?.expiresIn;
     if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
-      throw optionRangeError(`s3ManifestWriter: expiresIn must be an integer in 1..604800, got ${describe(expiresIn)}`);
+      throw optionRangeError(
+        `s3ManifestWriter: expiresIn must be an integer in 1..604800, got ${describeWithoutContent(expiresIn)}`,
+      );
     }
     const { bucket, keyPrefix, contentType, serverSideEncryption, sseKmsKeyId, partSize, queueSize } = this.#options;
     this.#context = manifestContext;
@@ -241,7 +244,9 @@ export class S3Manifest {
     const body = this.#body;
     if (this.#state !== 'open' || body === undefined) throw this.#misuse('write()');
     if (!Array.isArray(entries)) {
-      throw optionTypeError(`s3ManifestWriter: write() takes an array of entries, got ${describe(entries)}`);
+      throw optionTypeError(
+        `s3ManifestWriter: write() takes an array of entries, got ${describeWithoutContent(entries)}`,
+      );
     }
     if (entries.length === 0) return;
     await writeLines('s3ManifestWriter', entries, body.sink);

@@ -4,7 +4,8 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ObjectRef, PresignOptions, Presigner } from '../types.js';
 import { createPresignClient } from './presign-client.js';
 import { encodeS3Key } from './sigv4.js';
-import { assertKeyLength, assertS3Client, assertSafeKeyPath, describe } from './validate.js';
+import { assertKeyLength, assertS3Client, assertSafeKeyPath } from './validate.js';
+import { describeWithoutContent } from '../validate.js';
 import { optionRangeError, optionTypeError } from '../errors.js';
 
 /** Options of {@link sdkPresigner}. */
@@ -41,12 +42,12 @@ const MAX_EXPIRES_IN = 604_800;
  */
 export function sdkPresigner(options: SdkPresignerOptions): Presigner {
   if (typeof options !== 'object' || options === null) {
-    throw optionTypeError(`sdkPresigner: options must be an object, got ${describe(options)}`);
+    throw optionTypeError(`sdkPresigner: options must be an object, got ${describeWithoutContent(options)}`);
   }
   const { client, signingDate } = options;
   assertS3Client('sdkPresigner', client);
   if (signingDate !== undefined && (!(signingDate instanceof Date) || Number.isNaN(signingDate.getTime()))) {
-    throw optionTypeError(`sdkPresigner: signingDate must be a valid Date, got ${describe(signingDate)}`);
+    throw optionTypeError(`sdkPresigner: signingDate must be a valid Date, got ${describeWithoutContent(signingDate)}`);
   }
   const presignClient = createPresignClient(client);
   // Copied so a caller mutating their Date later cannot change the URLs.
@@ -77,13 +78,13 @@ export async function credentialsExpiration(client: S3Client): Promise<Date | un
 /** Checks one presign call's arguments; shared by the presigners. @internal */
 export function checkPresignArguments(object: ObjectRef, options: PresignOptions): void {
   if (typeof object !== 'object' || object === null) {
-    throw optionTypeError(`presign: object must be { bucket, key }, got ${describe(object)}`);
+    throw optionTypeError(`presign: object must be { bucket, key }, got ${describeWithoutContent(object)}`);
   }
   if (typeof object.bucket !== 'string' || object.bucket.length === 0) {
-    throw optionTypeError(`presign: bucket must be a non-empty string, got ${describe(object.bucket)}`);
+    throw optionTypeError(`presign: bucket must be a non-empty string, got ${describeWithoutContent(object.bucket)}`);
   }
   if (typeof object.key !== 'string' || object.key.length === 0) {
-    throw optionTypeError(`presign: key must be a non-empty string, got ${describe(object.key)}`);
+    throw optionTypeError(`presign: key must be a non-empty string, got ${describeWithoutContent(object.key)}`);
   }
   // Keys no S3 object can have get the same INVALID_KEY error from both presigners (the SDK would sign a key over
   // 1,024 bytes into a dead URL, and fail on an unpaired surrogate with a bare "URI malformed").
@@ -92,6 +93,8 @@ export function checkPresignArguments(object: ObjectRef, options: PresignOptions
   assertSafeKeyPath(object.key);
   const expiresIn = options?.expiresIn;
   if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_IN) {
-    throw optionRangeError(`presign: expiresIn must be an integer in 1..${MAX_EXPIRES_IN}, got ${describe(expiresIn)}`);
+    throw optionRangeError(
+      `presign: expiresIn must be an integer in 1..${MAX_EXPIRES_IN}, got ${describeWithoutContent(expiresIn)}`,
+    );
   }
 }

@@ -5,6 +5,7 @@
  */
 
 import { optionTypeError, PresignPipelineError } from '../errors.js';
+import { describeWithoutContent } from '../validate.js';
 
 /** The longest S3 object key, in UTF-8 bytes. @internal */
 export const MAX_KEY_BYTES = 1024;
@@ -47,16 +48,6 @@ export function assertSafeKeyPath(key: string): void {
   }
 }
 
-/** Describes a value for an error message without echoing it (it could be a secret). @internal */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : 'a Date';
-  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string';
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  return typeof value;
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
@@ -64,7 +55,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** Throws unless `client` can `send` commands. @internal */
 export function assertSendingClient(factory: string, client: unknown): void {
   if (!isObject(client) || typeof client.send !== 'function') {
-    throw optionTypeError(`${factory}: client must be an S3Client (an object with send()), got ${describe(client)}`);
+    throw optionTypeError(
+      `${factory}: client must be an S3Client (an object with send()), got ${describeWithoutContent(client)}`,
+    );
   }
 }
 
