@@ -9,7 +9,7 @@ import {
   type ManifestEncryption,
   type ResolveConfigOptions,
 } from './config.js';
-import type { PresignHandlerOptions } from './handler.js';
+import type { PresignHandlerOptions } from './handler-types.js';
 import type { IdempotencyOptions, IdempotencyStore } from './idempotency.js';
 import { messageOf, optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 

@@ -1,5 +1,5 @@
 export { createPresignHandler, handler, DEFAULT_FUNCTION_NAME, DEFAULT_NAMESPACE } from './handler.js';
-export type { PresignHandler, PresignHandlerOptions, PresignResponse, PresignSuccessBody } from './handler.js';
+export type { PresignHandler, PresignHandlerOptions, PresignResponse, PresignSuccessBody } from './handler-types.js';
 export { resolveConfig, MAX_EXPIRY_SECONDS, MIN_DEADLINE_MARGIN_MS } from './config.js';
 export type {
   ConfigResult,

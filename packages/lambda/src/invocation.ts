@@ -7,7 +7,7 @@ import {
 } from '@presign-pipeline/core';
 import type { EmfReporter } from '@presign-pipeline/emf';
 import type { RequestRejection } from './config.js';
-import type { PresignResponse } from './handler.js';
+import type { PresignResponse } from './handler-types.js';
 
 /** The metrics an invocation reports as 0 when no run reported them (a refused or failed-early request). */
 const WORK_METRICS = ['PDFsProcessed', 'S3ListPages', 'PresignCount', 'ManifestBytes'];

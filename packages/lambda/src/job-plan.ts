@@ -1,4 +1,4 @@
-import { admitJob } from './access.js';
+import { admitJob } from './job-access.js';
 import { resolveConfig, type HandlerEnv, type PresignConfig, type RequestRejection } from './config.js';
 import type { HandlerSettings } from './handler-settings.js';
 import { resolveIdempotencySettings, type IdempotencySettings } from './idempotency.js';

@@ -1,11 +1,11 @@
 import type { PipelineResult } from '@presign-pipeline/core';
 import type { PresignConfig } from './config.js';
-import type { PresignResponse, PresignSuccessBody } from './handler.js';
+import type { PresignResponse, PresignSuccessBody } from './handler-types.js';
 import type { StoredResult } from './idempotency.js';
 import type { InventoryRequest } from './inventory.js';
 import type { Invocation } from './invocation.js';
 import type { JobPlan } from './job-plan.js';
-import type { JobOutcome } from './job-run.js';
+import { type JobOutcome, nextStartAfterOf } from './job-run.js';
 
 /**
  * The respond step: a job's outcome as the invocation's response. A fresh run or a stored result answers 200 with
@@ -120,13 +120,4 @@ function inventoryBody(
   };
   if (!result.complete) body.resume_token = result.nextStartAfter ?? inventory.resumeToken ?? '';
   return body;
-}
-
-/** Where the next invocation starts: the run's cursor, or where this one started when it listed nothing. @internal */
-export function nextStartAfterOf(
-  result: PipelineResult,
-  config: Pick<PresignConfig, 'startAfter'>,
-): string | undefined {
-  if (result.complete) return undefined;
-  return result.nextStartAfter ?? config.startAfter;
 }

@@ -12,7 +12,7 @@ import {
 } from '@presign-pipeline/core';
 import type { Context } from 'aws-lambda';
 import type { ClientSet } from './clients.js';
-import type { HandlerEnv } from './config.js';
+import type { HandlerEnv, PresignConfig } from './config.js';
 import { manifestSseOptions, type HandlerSettings } from './handler-settings.js';
 import {
   recordLifetimeSeconds,
@@ -25,7 +25,6 @@ import {
 import { inventoryKeySource, type InventoryRequest } from './inventory.js';
 import type { Invocation } from './invocation.js';
 import type { JobPlan } from './job-plan.js';
-import { nextStartAfterOf } from './job-response.js';
 import { listingSourceOptions, resumeFields } from './listing.js';
 
 /** What a job came to, before it is turned into a response. @internal */
@@ -260,4 +259,13 @@ function idempotencyUnavailable(settings: IdempotencySettings): PresignPipelineE
     `IDEMPOTENCY_TABLE (or the idempotency option) names table ${JSON.stringify(settings.tableName)}, but this handler has no idempotencyStore: ` +
       "deploy `handler` from '@presign-pipeline/lambda/idempotency', or pass idempotencyStore: dynamoDbIdempotencyStore(); nothing was listed",
   );
+}
+
+/** Where the next invocation starts: the run's cursor, or where this one started when it listed nothing. @internal */
+export function nextStartAfterOf(
+  result: PipelineResult,
+  config: Pick<PresignConfig, 'startAfter'>,
+): string | undefined {
+  if (result.complete) return undefined;
+  return result.nextStartAfter ?? config.startAfter;
 }
