@@ -19,6 +19,8 @@ export interface PooledUploadOptions {
   partSize: number;
   /** Parts uploaded at once. */
   queueSize: number;
+  /** Called with each chunk read from the body once it is copied into part buffers: the caller may reuse it. */
+  onChunkCopied?: (chunk: Buffer) => void;
 }
 
 /**
@@ -89,6 +91,7 @@ export class PooledUpload {
             filled = 0;
           }
         }
+        this.options.onChunkCopied?.(chunk);
       }
     } catch (error) {
       this.fail(error);

@@ -29,9 +29,9 @@ export interface S3ManifestWriterOptions {
   partSize?: number;
   /**
    * Parts uploaded at once, an integer ≥ 1. Default 4. Memory held by the writer is about
-   * partSize × (queueSize + 1), the parts in flight plus the one being filled (40 MiB by default), plus up to 4 MiB
-   * of chunk and stream buffers. The part buffers are a fixed pool, reused part after part (no per-part copies waiting
-   * for the garbage collector), so a process's peak stays flat however large the manifest. Four 8 MiB parts in flight keep up with
+   * partSize × (queueSize + 1), the parts in flight plus the one being filled (40 MiB by default), plus a few 1 MiB
+   * chunks lines are encoded into. Both are reused, part after part and chunk after chunk (no copies waiting for the
+   * garbage collector), so a process's peak stays flat however large the manifest. Four 8 MiB parts in flight keep up with
    * about 100,000 keys/s of 1.7 KB URLs when each part takes under 200 ms to upload.
    */
   queueSize?: number;
@@ -230,7 +230,13 @@ export class S3Manifest {
     };
     if (serverSideEncryption !== undefined) params.ServerSideEncryption = serverSideEncryption;
     if (sseKmsKeyId !== undefined) params.SSEKMSKeyId = sseKmsKeyId;
-    const upload = new PooledUpload({ client: this.#requests.client, params, partSize, queueSize });
+    const upload = new PooledUpload({
+      client: this.#requests.client,
+      params,
+      partSize,
+      queueSize,
+      onChunkCopied: (chunk) => body.release(chunk),
+    });
     this.#upload = upload;
     this.#state = 'open';
     this.#uploadSettled = upload.done().then(

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
 import { isPresignPipelineError } from '../../src/errors.js';
+import { writeLines } from '../../src/manifest/jsonl.js';
 import { ManifestBody } from '../../src/s3/manifest-body.js';
 import { removeUploadTraces, sweepStrayUploads } from '../../src/s3/upload-cleanup.js';
 import { UploadRequests } from '../../src/s3/upload-requests.js';
@@ -70,6 +71,32 @@ describe('ManifestBody (the part buffer between write and the upload)', () => {
     expect(whileFull).toBe(false);
     expect(settled).toBe(true);
     expect(body.bytes).toBe(2 * MIB);
+  });
+
+  it('reuses a chunk once the upload has copied it: a 38 MiB manifest allocates a few 1 MiB chunks, bytes intact', async () => {
+    // Prepare: a consumer that reads the stream as the upload does, copying each chunk and handing it back.
+    const body = new ManifestBody(() => undefined);
+    const copies: Buffer[] = [];
+    const consumed = (async () => {
+      for await (const chunk of body.stream as AsyncIterable<Buffer>) {
+        copies.push(Buffer.from(chunk));
+        body.release(chunk);
+      }
+    })();
+    const url = `https://b.s3.amazonaws.com/k?X-Amz-Security-Token=${'t'.repeat(1600)}`;
+    const entries = Array.from({ length: 24_000 }, (_, i) => ({ key: `k/${i}.pdf`, url: `${url}&n=${i}` }));
+
+    // Act
+    for (let i = 0; i < entries.length; i += 1000) await writeLines('test', entries.slice(i, i + 1000), body.sink);
+    await body.pushChunk();
+    body.stream.end();
+    await consumed;
+
+    // Assess
+    const expected = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+    expect(body.bytes).toBeGreaterThan(38 * MIB);
+    expect(Buffer.concat(copies).toString()).toBe(expected);
+    expect(body.chunksAllocated).toBeLessThanOrEqual(4);
   });
 
   it('wake ends a wait for room with the given error', async () => {
