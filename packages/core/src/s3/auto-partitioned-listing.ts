@@ -14,16 +14,14 @@
  * @internal
  */
 import type { ListObjectsV2CommandInput } from '@aws-sdk/client-s3';
-import { abortError } from '../errors.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
+import { ConcurrentListing, listingPages } from './concurrent-listing.js';
 import { KeySpaceModel } from './key-space-model.js';
 import { decodeListing, listObjectsCommand } from './list-objects.js';
-import { ListingPermits, Wakeup } from './listing-permits.js';
 import { compareKeys, selectKeys } from './partitioned-listing.js';
 import type { ListingSettings } from './partitioned-listing.js';
 import { encodeResumeToken } from './resume-token.js';
 import type { KeyRange } from './resume-token.js';
-import { RequestSignals } from './request-signals.js';
 
 /** A range is cut only when it holds at least this many pages more than its request in flight. */
 const MIN_PAGES_TO_SPLIT = 3;
@@ -62,23 +60,18 @@ export interface AutoPage extends KeyPage {
 }
 
 /** @internal */
-export class AutoPartitionedListing {
-  private readonly requests = new RequestSignals();
+export class AutoPartitionedListing extends ConcurrentListing<AutoPage> {
   private readonly ready: { page: AutoPage; cursor: Cursor; key: string | undefined }[] = [];
   private readonly cursors: Cursor[] = [];
-  private readonly permits: ListingPermits;
-  private readonly consumer = new Wakeup();
   private readonly model: KeySpaceModel;
-  private stopped = false;
   private firstPageSeen = false;
   private longestKey = 0;
-  failure: { readonly error: unknown } | undefined;
 
   constructor(
     private readonly settings: ListingSettings & { readonly prefix: string },
-    private readonly concurrency: number,
+    concurrency: number,
   ) {
-    this.permits = new ListingPermits(concurrency);
+    super(concurrency);
     this.model = new KeySpaceModel(settings.prefix);
   }
 
@@ -111,24 +104,6 @@ export class AutoPartitionedListing {
     if (live.length < this.cursors.length) this.cursors.splice(0, this.cursors.length, ...live);
     live.sort((a, b) => (a.after === undefined ? -1 : b.after === undefined ? 1 : compareKeys(a.after, b.after)));
     return live.map((cursor) => ({ after: cursor.handed ?? cursor.after, last: cursor.last }));
-  }
-
-  changed(): Promise<void> {
-    return this.consumer.wait();
-  }
-
-  fail(error: unknown): void {
-    if (this.stopped) return;
-    this.failure = { error };
-    this.stop(error);
-  }
-
-  stop(reason: unknown): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.requests.abort(reason);
-    this.permits.close();
-    this.consumer.wake();
   }
 
   private open(after: string | undefined, last: string | undefined): void {
@@ -323,32 +298,14 @@ export class AutoPartitionedListing {
  * once it is taken. Failures and aborts behave as in the other partitioned listings.
  * @internal
  */
-export async function* autoPartitionedPages(
+export function autoPartitionedPages(
   settings: ListingSettings & { readonly prefix: string },
   ranges: readonly KeyRange[],
   concurrency: number,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<AutoPage> {
-  if (signal?.aborted) throw abortError(signal.reason);
   const listing = new AutoPartitionedListing(settings, concurrency);
-  const onAbort = (): void => listing.fail(abortError(signal?.reason));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    listing.start(ranges);
-    for (;;) {
-      if (listing.failure !== undefined) throw listing.failure.error;
-      const page = listing.take();
-      if (page !== undefined) {
-        yield listing.done ? { ...page, last: true } : page;
-        continue;
-      }
-      if (listing.done) return;
-      await listing.changed();
-    }
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    listing.stop(abortError(new Error('the listing was stopped')));
-  }
+  return listingPages(listing, () => listing.start(ranges), signal, true);
 }
 
 /**

@@ -3,14 +3,13 @@
  * @internal
  */
 import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
-import { abortError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage } from '../types.js';
 import { checkListAnswer } from './list-answer.js';
 import type { ListRequest } from './list-answer.js';
 import { decodeListing, listObjectsCommand } from './list-objects.js';
-import { ListingPermits, Wakeup } from './listing-permits.js';
-import { RequestSignals } from './request-signals.js';
+import { ConcurrentListing, listingPages } from './concurrent-listing.js';
+import { Wakeup } from './listing-permits.js';
 
 /**
  * Compares two keys in the order S3 lists them: by their UTF-8 bytes, which is code point order. JavaScript's `<`
@@ -123,23 +122,18 @@ export type PartitionPlan =
  * to be taken: a partition takes a permit before each request and the page keeps it until the consumer takes the
  * page. So at most `concurrency` requests run at once and at most `concurrency` pages wait in memory.
  */
-class PartitionedListing {
-  private readonly requests = new RequestSignals();
+class PartitionedListing extends ConcurrentListing<KeyPage> {
   private readonly ready: KeyPage[] = [];
   private readonly pending: ListPartition[] = [];
-  private readonly permits: ListingPermits;
-  private readonly consumer = new Wakeup();
   private active = 0;
   private rootRunning = false;
-  private stopped = false;
-  failure: { readonly error: unknown } | undefined;
   private readonly root = new Wakeup();
 
   constructor(
     private readonly settings: ListingSettings,
-    private readonly concurrency: number,
+    concurrency: number,
   ) {
-    this.permits = new ListingPermits(concurrency);
+    super(concurrency);
   }
 
   start(plan: PartitionPlan): void {
@@ -170,25 +164,9 @@ class PartitionedListing {
     return page;
   }
 
-  /** Resolves when a page arrives, a partition ends, or the listing fails. */
-  changed(): Promise<void> {
-    return this.consumer.wait();
-  }
-
-  fail(error: unknown): void {
-    if (this.stopped) return;
-    this.failure = { error };
-    this.stop(error);
-  }
-
-  /** Cancels every request in flight and releases everything waiting. Idempotent. */
-  stop(reason: unknown): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.requests.abort(reason);
-    this.permits.close();
+  /** The delimiter listing may be parked waiting for room in `pending`. */
+  protected override onStop(): void {
     this.root.wake();
-    this.consumer.wake();
   }
 
   private pump(): void {
@@ -270,30 +248,12 @@ class PartitionedListing {
  * flight; so does the consumer stopping early.
  * @internal
  */
-export async function* partitionedPages(
+export function partitionedPages(
   settings: ListingSettings,
   plan: PartitionPlan,
   concurrency: number,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<KeyPage> {
-  if (signal?.aborted) throw abortError(signal.reason);
   const listing = new PartitionedListing(settings, concurrency);
-  const onAbort = (): void => listing.fail(abortError(signal?.reason));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    listing.start(plan);
-    for (;;) {
-      if (listing.failure !== undefined) throw listing.failure.error;
-      const page = listing.take();
-      if (page !== undefined) {
-        yield page;
-        continue;
-      }
-      if (listing.done) return;
-      await listing.changed();
-    }
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    listing.stop(abortError(new Error('the listing was stopped')));
-  }
+  return listingPages(listing, () => listing.start(plan), signal, false);
 }
