@@ -13,11 +13,10 @@
  * are what a later run must list (see {@link encodeResumeToken}).
  * @internal
  */
-import type { ListObjectsV2CommandInput } from '@aws-sdk/client-s3';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
 import { ConcurrentListing, listingPages } from './concurrent-listing.js';
 import { KeySpaceModel } from './key-space-model.js';
-import { decodeListing, listObjectsCommand } from './list-objects.js';
+import { listPageCommand, readListAnswer } from './list-objects.js';
 import { compareKeys, selectKeys } from './partitioned-listing.js';
 import type { ListingSettings } from './partitioned-listing.js';
 import { encodeResumeToken } from './resume-token.js';
@@ -37,6 +36,8 @@ interface Cursor {
   /** The last key of the last page the consumer took. */
   handed: string | undefined;
   continuationToken: string | undefined;
+  /** Requests sent so far. */
+  pages: number;
   listing: boolean;
   inFlight: boolean;
   /** Pages produced and not taken yet. */
@@ -113,6 +114,7 @@ export class AutoPartitionedListing extends ConcurrentListing<AutoPage> {
       listed: undefined,
       handed: undefined,
       continuationToken: undefined,
+      pages: 0,
       listing: true,
       inFlight: false,
       waiting: 0,
@@ -134,21 +136,19 @@ export class AutoPartitionedListing extends ConcurrentListing<AutoPage> {
     const { client, bucket, pageSize, prefix } = this.settings;
     for (;;) {
       if (!(await this.permits.acquire())) return;
-      const input: ListObjectsV2CommandInput = {
-        Bucket: bucket,
-        Prefix: prefix,
-        MaxKeys: pageSize,
-        EncodingType: 'url',
-      };
-      if (cursor.continuationToken !== undefined) input.ContinuationToken = cursor.continuationToken;
-      else if (cursor.after !== undefined) input.StartAfter = cursor.after;
-      cursor.inFlight = true;
-      const output = decodeListing(
-        await this.requests.run((abortSignal) => client.send(listObjectsCommand(input), { abortSignal })),
+      const { command, request } = listPageCommand({
         bucket,
-      );
+        prefix,
+        pageSize,
+        page: ++cursor.pages,
+        continuationToken: cursor.continuationToken,
+        startAfter: cursor.after,
+      });
+      cursor.inFlight = true;
+      const answer = await this.requests.run((abortSignal) => client.send(command, { abortSignal }));
       cursor.inFlight = false;
       if (this.stopped) return;
+      const output = readListAnswer(answer, request);
 
       const { keys, cursor: lastListed, beyond } = selectKeys(output.Contents, this.settings, cursor.last);
       const listedKeys = (output.Contents ?? [])
@@ -162,9 +162,6 @@ export class AutoPartitionedListing extends ConcurrentListing<AutoPage> {
       this.ready.push({ page: { bucket, keys }, cursor, key: lastListed });
       if (!ends) {
         cursor.continuationToken = output.NextContinuationToken;
-        if (!cursor.continuationToken) {
-          throw new Error(`ListObjectsV2 on bucket ${bucket} was truncated but returned no continuation token`);
-        }
         this.afterPage(cursor);
       }
       this.consumer.wake();

@@ -20,7 +20,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { PresignPipelineError, isPresignPipelineError } from '../errors.js';
 import { checkListAnswer, checkListBody, malformedListing } from './list-answer.js';
-import type { ListRequest } from './list-answer.js';
+import type { ListAnswerFields, ListRequest } from './list-answer.js';
 
 /** What the lean parser reads from a ListObjectsV2 response body. @internal */
 export interface LeanListing {
@@ -393,6 +393,62 @@ function hasCode(error: unknown): boolean {
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n', 1)[0] ?? message;
+}
+
+/** Which page one ListObjectsV2 request of a listing asks for, and where it starts. @internal */
+export interface PageAsk {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly pageSize: number;
+  /** The page's number within its listing (or partition), from 1. */
+  readonly page: number;
+  /** The token the previous answer handed back; absent on the first request. */
+  readonly continuationToken: string | undefined;
+  /** Sent only on a request without a continuation token: the listing owns only the keys after it. */
+  readonly startAfter?: string | undefined;
+  readonly delimiter?: string | undefined;
+  /** With partitions: which partition, for messages. */
+  readonly partition?: string | undefined;
+}
+
+/**
+ * The command for one page of a listing (keys URL-encoded: a plain XML listing cannot carry every key, see
+ * {@link decodeListing}), with the request its answer is checked against.
+ * @internal
+ */
+export function listPageCommand(ask: PageAsk): {
+  readonly command: ListObjectsV2Command;
+  readonly request: ListRequest;
+} {
+  const { bucket, prefix, page, continuationToken } = ask;
+  const input: ListObjectsV2CommandInput = {
+    Bucket: bucket,
+    Prefix: prefix,
+    MaxKeys: ask.pageSize,
+    EncodingType: 'url',
+  };
+  if (ask.delimiter !== undefined) input.Delimiter = ask.delimiter;
+  if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
+  else if (ask.startAfter !== undefined) input.StartAfter = ask.startAfter;
+  const request: ListRequest = {
+    bucket,
+    prefix,
+    page,
+    continuationToken,
+    startAfter: input.StartAfter,
+    ...(ask.partition === undefined ? {} : { partition: ask.partition }),
+  };
+  return { command: listObjectsCommand(input, request), request };
+}
+
+/**
+ * Checks the answer to a {@link listPageCommand} against its request and decodes it. The command's middleware
+ * checked answers read from HTTP already; this checks those of clients that answer without it.
+ * @internal
+ */
+export function readListAnswer(answer: RawListPage & ListAnswerFields, request: ListRequest): ListPage {
+  checkListAnswer(answer, request, false);
+  return decodeListing(answer, request.bucket);
 }
 
 /** One page of a listing as the key sources read it: keys and common prefixes exactly as stored. @internal */

@@ -2,12 +2,10 @@
  * Concurrent listing of independent slices of a prefix, for `s3ListSource({ partitions })`.
  * @internal
  */
-import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage } from '../types.js';
-import { checkListAnswer } from './list-answer.js';
-import type { ListRequest } from './list-answer.js';
-import { decodeListing, listObjectsCommand } from './list-objects.js';
+import { listPageCommand, readListAnswer } from './list-objects.js';
 import { ConcurrentListing, listingPages } from './concurrent-listing.js';
 import { Wakeup } from './listing-permits.js';
 
@@ -188,6 +186,8 @@ class PartitionedListing extends ConcurrentListing<KeyPage> {
   /** Lists one partition to its end; with `delimiter`, it is the listing that discovers the other partitions. */
   private async list(partition: ListPartition, delimiter?: string): Promise<void> {
     const { client, bucket, pageSize } = this.settings;
+    const label =
+      delimiter === undefined ? JSON.stringify(partition.prefix) : `${JSON.stringify(partition.prefix)} (by delimiter)`;
     let continuationToken: string | undefined;
     let page = 0;
     for (;;) {
@@ -195,36 +195,20 @@ class PartitionedListing extends ConcurrentListing<KeyPage> {
         await this.root.wait();
       }
       if (!(await this.permits.acquire())) return;
-      // Encoded keys: a plain XML listing cannot carry every key (see decodeListing).
-      const input: ListObjectsV2CommandInput = {
-        Bucket: bucket,
-        Prefix: partition.prefix,
-        MaxKeys: pageSize,
-        EncodingType: 'url',
-      };
-      if (delimiter !== undefined) input.Delimiter = delimiter;
-      if (page === 0 && partition.startAfter !== undefined) input.StartAfter = partition.startAfter;
-      if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
       page++;
-      const request: ListRequest = {
+      const { command, request } = listPageCommand({
         bucket,
         prefix: partition.prefix,
+        pageSize,
         page,
         continuationToken,
-        startAfter: input.StartAfter,
-        partition:
-          delimiter === undefined
-            ? JSON.stringify(partition.prefix)
-            : `${JSON.stringify(partition.prefix)} (by delimiter)`,
-      };
-
-      const answer = await this.requests.run((abortSignal) =>
-        client.send(listObjectsCommand(input, request), { abortSignal }),
-      );
+        startAfter: partition.startAfter,
+        delimiter,
+        partition: label,
+      });
+      const answer = await this.requests.run((abortSignal) => client.send(command, { abortSignal }));
       if (this.stopped) return;
-      // Checked again for clients that answer without the SDK's middleware (the command checked real answers).
-      checkListAnswer(answer, request, false);
-      const output = decodeListing(answer, bucket);
+      const output = readListAnswer(answer, request);
 
       const { keys, beyond } = selectKeys(output.Contents, this.settings, partition.last);
       if (delimiter !== undefined) {

@@ -1,11 +1,9 @@
-import type { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { abortError, optionRangeError, optionTypeError } from '../errors.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
 import { autoListSource } from './auto-partitioned-listing.js';
-import type { ListRequest } from './list-answer.js';
-import { checkListAnswer } from './list-answer.js';
-import { decodeListing, listObjectsCommand } from './list-objects.js';
+import { listPageCommand, readListAnswer } from './list-objects.js';
 import type { ListingSettings, PartitionPlan } from './partitioned-listing.js';
 import { compareKeys, partitionedPages, rangePartitions, selectKeys } from './partitioned-listing.js';
 import type { KeyRange } from './resume-token.js';
@@ -301,29 +299,19 @@ async function* sequentialPages(
   let pageNumber = 0;
   do {
     if (signal?.aborted) throw abortError(signal.reason);
-    const input: ListObjectsV2CommandInput = {
-      Bucket: bucket,
-      Prefix: prefix,
-      MaxKeys: pageSize,
-      EncodingType: 'url',
-    };
-    if (pageNumber === 0 && startAfter !== undefined && startAfter !== '') input.StartAfter = startAfter;
-    if (continuationToken !== undefined) input.ContinuationToken = continuationToken;
     pageNumber++;
-    const request: ListRequest = {
+    const { command, request } = listPageCommand({
       bucket,
       prefix,
+      pageSize,
       page: pageNumber,
       continuationToken,
-      startAfter: input.StartAfter,
-    };
-
-    const answer = await client.send(listObjectsCommand(input, request), signal ? { abortSignal: signal } : {});
+      startAfter: startAfter === '' ? undefined : startAfter,
+    });
+    const answer = await client.send(command, signal ? { abortSignal: signal } : {});
     // A response that raced the abort is dropped: the run is over.
     if (signal?.aborted) throw abortError(signal.reason);
-    // Checked again for clients that answer without the SDK's middleware (the command checked real answers).
-    checkListAnswer(answer, request, false);
-    const output = decodeListing(answer, bucket);
+    const output = readListAnswer(answer, request);
 
     const { keys, cursor } = selectKeys(output.Contents, settings);
     continuationToken = output.IsTruncated ? output.NextContinuationToken : undefined;

@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { isPresignPipelineError } from '../../src/errors.js';
 import { memoryManifestWriter } from '../../src/manifest/memory-manifest-writer.js';
@@ -169,6 +170,30 @@ describe("s3ListSource({ partitions: { by: 'auto' } })", () => {
       partitions: { by: 'auto' },
     });
     expectExactlyOnce((await drain(source)).keys, keys.slice(1001));
+  });
+
+  it('fails with MALFORMED_RESPONSE, naming the page, when an answer is not a listing (instead of ending a range early)', async () => {
+    // Prepare: the fifth request (one of the cursors' later pages) gets what the SDK makes of an HTML page: `{}`.
+    const keys = Array.from({ length: 3000 }, (_, i) => `flat/${String(i).padStart(5, '0')}`);
+    const s3 = fakeListing(keys);
+    const send = s3.client.send.bind(s3.client) as (...args: unknown[]) => Promise<unknown>;
+    let calls = 0;
+    const client = { send: async (...args: unknown[]) => (++calls === 5 ? { $metadata: {} } : send(...args)) };
+    const source = s3ListSource({
+      client: client as unknown as S3Client,
+      bucket: 'b',
+      prefix: 'flat/',
+      pageSize: 100,
+      partitions: { by: 'auto', concurrency: 4 },
+    });
+
+    // Act and assess
+    await expect(drain(source)).rejects.toMatchObject({
+      code: 'MALFORMED_RESPONSE',
+      message: expect.stringMatching(
+        /^ListObjectsV2 page \d+ of s3:\/\/b\/flat\/ \(.+\): the answer has no IsTruncated, so it does not say whether more pages follow$/,
+      ),
+    });
   });
 
   it('cancels every request in flight when the run aborts', async () => {
