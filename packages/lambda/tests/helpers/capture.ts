@@ -1,5 +1,6 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { extractEmfMetrics, extractJsonLogs, parseEmfDocuments } from '@presign-pipeline/emf';
+import { offlineS3Client } from './s3-clients.js';
 
 /** Collects what a handler writes (log lines and EMF documents), one entry per line. */
 export function lineSink(): { write: (line: string) => void; lines: string[]; text: () => string } {
@@ -19,13 +20,7 @@ export function readCaptured(lines: readonly string[]) {
  */
 export function countingS3Client(): { client: S3Client; calls: () => number; commands: string[] } {
   const commands: string[] = [];
-  const client = new S3Client({
-    region: 'us-east-1',
-    endpoint: 'http://127.0.0.1:9',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'unit', secretAccessKey: 'unit' },
-    maxAttempts: 1,
-  });
+  const client = offlineS3Client();
   client.middlewareStack.add(
     (_next, context) => async () => {
       commands.push(String(context.commandName));

@@ -10,6 +10,7 @@ import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import { createPresignHandler, type PresignHandler, type PresignHandlerOptions } from '../../src/handler.js';
 import { lineSink } from './capture.js';
+import { type InjectedFailures, countCall } from './s3-clients.js';
 
 /** A bucket name no other test file uses. */
 export function uniqueBucket(label: string): string {
@@ -104,10 +105,7 @@ export async function listKeys(client: S3Client, bucket: string, prefix: string)
  * A real S3 client for the endpoint whose commands are counted by name (a pass-through middleware), and which can be
  * told to fail the n-th call of an operation with a named S3 error, the way S3 itself would answer.
  */
-export function observedClient(
-  endpoint: S3EndpointInfo,
-  failures: Record<string, { call: number; name: string }> = {},
-) {
+export function observedClient(endpoint: S3EndpointInfo, failures: InjectedFailures = {}) {
   const counts: Record<string, number> = {};
   const client = new S3Client({
     endpoint: endpoint.endpoint,
@@ -121,16 +119,7 @@ export function observedClient(
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = String(context.commandName).replace(/Command$/, '');
-      counts[name] = (counts[name] ?? 0) + 1;
-      const failure = failures[name];
-      if (failure !== undefined && failure.call === counts[name]) {
-        const error = Object.assign(new Error(`Injected ${failure.name} on ${name} call ${counts[name]}`), {
-          name: failure.name,
-          $fault: 'server',
-          $metadata: { httpStatusCode: 503 },
-        });
-        throw error;
-      }
+      countCall(counts, name, failures);
       return next(args);
     },
     { step: 'initialize', name: 'observeCommands' },
@@ -178,6 +167,24 @@ export async function manifestKeys(client: S3Client, bucket: string, manifestKey
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => (JSON.parse(line) as { key: string }).key);
+}
+
+/**
+ * The keys of the manifests a chain of invocations wrote, in order, after checking that each manifest holds as many
+ * keys as its answer counted.
+ */
+export async function chainManifestKeys(
+  client: S3Client,
+  bucket: string,
+  bodies: readonly Record<string, unknown>[],
+): Promise<string[]> {
+  const union: string[] = [];
+  for (const body of bodies) {
+    const keys = await manifestKeys(client, bucket, String(body.manifest_key));
+    expect(keys).toHaveLength(Number(body.count));
+    union.push(...keys);
+  }
+  return union;
 }
 
 /** How a chain of invocations hands its cursor on, and what it checks on the way. */

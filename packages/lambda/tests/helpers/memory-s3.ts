@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { type InjectedFailures, countCall, offlineS3Client } from './s3-clients.js';
 
 /** An S3 request the memory client answered. */
 export interface MemoryS3Call {
@@ -15,7 +15,7 @@ export interface MemoryS3Options {
   /** Called for each ListObjectsV2 request, before it is answered (a test moves a fake clock here). */
   readonly onList?: (input: Record<string, unknown>) => void;
   /** Makes the n-th (1-based) call of an operation fail with an S3-style error of this name. */
-  readonly failures?: Record<string, { call: number; name: string }>;
+  readonly failures?: InjectedFailures;
 }
 
 function bodyText(body: unknown): string {
@@ -47,29 +47,13 @@ export function memoryS3Client(options: MemoryS3Options) {
   const objects = new Map<string, string>();
   const calls: MemoryS3Call[] = [];
   const counts: Record<string, number> = {};
-  const client = new S3Client({
-    region: 'us-east-1',
-    endpoint: 'http://127.0.0.1:9',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'unit', secretAccessKey: 'unit' },
-    maxAttempts: 1,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = offlineS3Client();
   client.middlewareStack.add(
     (_next, context) => async (args) => {
       const name = String(context.commandName).replace(/Command$/, '');
       const input = args.input as Record<string, unknown>;
       calls.push({ name, input });
-      counts[name] = (counts[name] ?? 0) + 1;
-      const failure = options.failures?.[name];
-      if (failure !== undefined && failure.call === counts[name]) {
-        throw Object.assign(new Error(`Injected ${failure.name}`), {
-          name: failure.name,
-          $fault: 'server',
-          $metadata: { httpStatusCode: 503 },
-        });
-      }
+      countCall(counts, name, options.failures);
       const $metadata = { httpStatusCode: 200 };
       if (name === 'ListObjectsV2') {
         options.onList?.(input);

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresignHandler } from '../../src/handler.js';
 import { lineSink, readCaptured } from '../helpers/capture.js';
 import {
+  chainManifestKeys,
   handlerThrough,
   invokeChain,
   lambdaContext,
-  manifestKeys,
   seedBehindSlowListing,
   uniqueBucket,
 } from '../helpers/integration.js';
@@ -78,12 +78,7 @@ describe('hard deadline on a real S3 endpoint', () => {
     expect(bodies.slice(0, -1).every((body) => body.complete === false)).toBe(true);
 
     // The union of the manifests holds every .pdf key exactly once.
-    const union: string[] = [];
-    for (const body of bodies) {
-      const keys = await manifestKeys(endpoint.client, bucket, String(body.manifest_key));
-      expect(keys).toHaveLength(Number(body.count));
-      union.push(...keys);
-    }
+    const union = await chainManifestKeys(endpoint.client, bucket, bodies);
     expect(union).toHaveLength(expectedPdfs.length);
     expect([...union].sort()).toEqual(expectedPdfs);
 
