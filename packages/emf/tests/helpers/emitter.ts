@@ -12,3 +12,12 @@ const { EventEmitter } = requireFromCore('eventemitter3') as {
 export function createEmitter(): PipelineEventEmitter {
   return new EventEmitter();
 }
+
+/** An emitter `reporter` listens to, for a test to emit the pipeline's events on. */
+export function subscribedEvents(reporter: {
+  subscribe: (events: PipelineEventEmitter) => unknown;
+}): PipelineEventEmitter {
+  const events = createEmitter();
+  reporter.subscribe(events);
+  return events;
+}

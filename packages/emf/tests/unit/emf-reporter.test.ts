@@ -1,7 +1,7 @@
 import { PresignPipelineError } from '@presign-pipeline/core';
 import { describe, expect, it, vi } from 'vitest';
 import { emfReporter, extractEmfMetrics, MAX_DIMENSIONS_PER_SET } from '../../src/index.js';
-import { createEmitter } from '../helpers/emitter.js';
+import { createEmitter, subscribedEvents } from '../helpers/emitter.js';
 import { lineSink, runResult } from '../helpers/events.js';
 
 const NOW = 1_700_000_000_000;
@@ -25,8 +25,7 @@ describe('emfReporter', () => {
       write: sink.write,
       clock,
     });
-    const events = createEmitter();
-    reporter.subscribe(events);
+    const events = subscribedEvents(reporter);
 
     // Act
     events.emit('pipeline-completed', { requestId: 'r1', result: runResult({ count: 3, pages: 2, bytes: 1234 }) });
@@ -49,8 +48,7 @@ describe('emfReporter', () => {
 
   it('publishes the default metrics on flush, with no dimension forced', () => {
     const { sink, reporter } = appReporter();
-    const events = createEmitter();
-    reporter.subscribe(events);
+    const events = subscribedEvents(reporter);
 
     events.emit('pipeline-completed', {
       requestId: 'r',
@@ -185,8 +183,7 @@ describe('emfReporter', () => {
 
   it('publishes what is known when the run fails', () => {
     const { sink, reporter } = appReporter();
-    const events = createEmitter();
-    reporter.subscribe(events);
+    const events = subscribedEvents(reporter);
 
     events.emit('pipeline-failed', {
       requestId: 'r',
@@ -213,8 +210,7 @@ describe('emfReporter', () => {
       write: () => {},
       clock,
     });
-    const events = createEmitter();
-    reporter.subscribe(events);
+    const events = subscribedEvents(reporter);
     events.emit('pipeline-failed', {
       requestId: 'r',
       error: new Error('x'),
@@ -233,8 +229,7 @@ describe('emfReporter', () => {
   it('with deferPublish, flush() writes nothing and publish() writes once', () => {
     const sink = lineSink();
     const reporter = emfReporter({ namespace: 'App', deferPublish: true, write: sink.write, clock });
-    const events = createEmitter();
-    reporter.subscribe(events);
+    const events = subscribedEvents(reporter);
     events.emit('pipeline-completed', { requestId: 'r', result: runResult() });
 
     reporter.flush();
@@ -392,8 +387,7 @@ describe('emfReporter', () => {
         write: sink.write,
         clock,
       });
-      const events = createEmitter();
-      reporter.subscribe(events);
+      const events = subscribedEvents(reporter);
       expect(() => events.emit('pipeline-completed', { requestId: 'r', result: runResult() })).not.toThrow();
       expect(errors).toHaveLength(1);
       expect(String(errors[0])).toContain('mapping broke');
@@ -409,8 +403,7 @@ describe('emfReporter', () => {
         write: sink.write,
         clock,
       });
-      const events = createEmitter();
-      reporter.subscribe(events);
+      const events = subscribedEvents(reporter);
       events.emit('pipeline-completed', { requestId: 'r', result: runResult({ count: 3, errors: 0 }) });
       reporter.flush();
       expect(errors.map(String)).toEqual([
@@ -474,8 +467,7 @@ describe('emfReporter', () => {
         write: () => {},
         clock,
       });
-      const events = createEmitter();
-      reporter.subscribe(events);
+      const events = subscribedEvents(reporter);
       expect(() => events.emit('pipeline-completed', { requestId: 'r', result: runResult() })).not.toThrow();
     });
 
@@ -488,8 +480,7 @@ describe('emfReporter', () => {
           write: () => {},
           clock,
         });
-        const events = createEmitter();
-        reporter.subscribe(events);
+        const events = subscribedEvents(reporter);
         events.emit('pipeline-completed', { requestId: 'r', result: runResult() });
         expect(spy).toHaveBeenCalledWith(expect.stringContaining('"Bad": value NaN is not a finite number'));
       } finally {
