@@ -2,7 +2,7 @@
 // `npm run bench`: measures the presigners, the pipeline and the S3 path, prints the ratios, and rewrites
 // docs/performance.md and its charts (docs/images/*.svg) with the numbers of this run.
 //
-//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory,s3writer,autolisting,bundle] [--no-write]
+//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory,s3writer,autolisting,autolisting-layouts,autolisting-large,autolisting-resume,bundle] [--no-write]
 //        [--simulator-sizes 100000,1000000,10000000]
 //   node scripts/bench.mjs --render   # rewrite the page and charts from docs/images/bench-results.json, measuring nothing
 //
@@ -33,8 +33,16 @@ import {
   SECTION_END as BUNDLE_END,
 } from './bench/bundle.mjs';
 import {
+  AUTO_LISTING_SUBSECTIONS,
   benchAutoListing,
+  benchAutoListingLarge,
+  benchAutoListingLayouts,
+  benchAutoListingResume,
   insertAutoListingSection,
+  insertAutoListingSubsection,
+  renderAutoListingLargeSection,
+  renderAutoListingLayoutsSection,
+  renderAutoListingResumeSection,
   renderAutoListingSection,
   SECTION_START as AUTO_LISTING_START,
   SECTION_END as AUTO_LISTING_END,
@@ -151,6 +159,9 @@ if (rendering)
     'inventory',
     's3writer',
     'autolisting',
+    'autolisting-layouts',
+    'autolisting-large',
+    'autolisting-resume',
     'bundle',
   ])
     skip.add(part);
@@ -310,6 +321,34 @@ if (!skip.has('autolisting')) {
   results.autoListing = await benchAutoListing({ keys: quick ? 100_000 : 1_000_000, concurrency: 16, log });
 }
 
+if (!skip.has('autolisting-layouts')) {
+  log("\n(i) auto listing on the simulator's skewed layouts: sequential vs by: 'auto' at concurrency 16 on each");
+  results.autoListingLayouts = await benchAutoListingLayouts({
+    keys: quick ? 100_000 : 1_000_000,
+    concurrency: 16,
+    log,
+  });
+}
+
+if (!skip.has('autolisting-large')) {
+  log('\n(i) auto listing of 10M flat keys in one run: time and peak RSS');
+  results.autoListingLarge = await benchAutoListingLarge({
+    keys: quick ? 1_000_000 : 10_000_000,
+    concurrency: 16,
+    log,
+  });
+}
+
+if (!skip.has('autolisting-resume')) {
+  log('\n(i) auto listing of 1M flat keys cut into at least 5 resumed runs at concurrency 16: exactly once');
+  results.autoListingResume = await benchAutoListingResume({
+    keys: quick ? 100_000 : 1_000_000,
+    concurrency: 16,
+    runs: 5,
+    log,
+  });
+}
+
 if (!skip.has('s3writer')) {
   log('\n(h) the S3 manifest writer alone: synthetic 1.7 KB lines through s3ManifestWriter to the S3 simulator');
   results.s3Writer = await benchS3Writer({
@@ -338,6 +377,27 @@ if (write) {
     [results.inventory, renderInventorySection, insertInventorySection, INVENTORY_START, INVENTORY_END],
     [results.s3Writer, renderS3WriterSection, insertS3WriterSection, S3_WRITER_START, S3_WRITER_END],
     [results.autoListing, renderAutoListingSection, insertAutoListingSection, AUTO_LISTING_START, AUTO_LISTING_END],
+    [
+      results.autoListingLayouts,
+      renderAutoListingLayoutsSection,
+      (markdown, section) => insertAutoListingSubsection(markdown, section, AUTO_LISTING_SUBSECTIONS.layouts),
+      AUTO_LISTING_SUBSECTIONS.layouts.start,
+      AUTO_LISTING_SUBSECTIONS.layouts.end,
+    ],
+    [
+      results.autoListingLarge,
+      renderAutoListingLargeSection,
+      (markdown, section) => insertAutoListingSubsection(markdown, section, AUTO_LISTING_SUBSECTIONS.large),
+      AUTO_LISTING_SUBSECTIONS.large.start,
+      AUTO_LISTING_SUBSECTIONS.large.end,
+    ],
+    [
+      results.autoListingResume,
+      renderAutoListingResumeSection,
+      (markdown, section) => insertAutoListingSubsection(markdown, section, AUTO_LISTING_SUBSECTIONS.resume),
+      AUTO_LISTING_SUBSECTIONS.resume.start,
+      AUTO_LISTING_SUBSECTIONS.resume.end,
+    ],
     [results.bundle, renderBundleSection, insertBundleSection, BUNDLE_START, BUNDLE_END],
   ];
   for (const [result, render, insert, start, end] of sections) {

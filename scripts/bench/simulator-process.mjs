@@ -10,7 +10,7 @@ import { minioTesting } from './load.mjs';
 
 /**
  * Starts `startS3Simulator(options)` in a child process. Resolves with its endpoint, `counters()` (the simulator's
- * counters plus the child's CPU time in ms since it started), `resetCounters()` and `close()`.
+ * counters plus the child's CPU time in ms since it started and its peak RSS in MB), `resetCounters()` and `close()`.
  */
 export async function spawnS3Simulator(options) {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(options)], {
@@ -49,7 +49,9 @@ async function serve(options) {
     const { op } = JSON.parse(line);
     if (op === 'reset') sim.resetCounters();
     const cpu = process.cpuUsage();
-    process.stdout.write(`${JSON.stringify({ ...sim.counters, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...sim.counters, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+    );
   }
   await sim.close();
 }
