@@ -10,6 +10,7 @@
  */
 export { optionRangeError, optionTypeError } from './errors.js';
 export { codeOf, messageOf, nameOf } from './redact.js';
+export { type EventListeners, listenTo } from './reporters/listen.js';
 export {
   checkFiniteNumber,
   checkInteger,

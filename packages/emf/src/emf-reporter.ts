@@ -12,7 +12,7 @@ import { resolveEmfReporterOptions } from './emf-reporter-options.js';
 import { DimensionsStore, MetricsStore, PropertiesStore } from './emf-stores.js';
 import { serializeEmf } from './serialize.js';
 import { metricValues, propertyJson, quote, validateDimension, validateMetricName } from './validate.js';
-import { optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
+import { type EventListeners, listenTo, optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 
 /**
  * A reporter (core's `Reporter`) that writes the metrics of one invocation as CloudWatch Embedded Metric Format documents.
@@ -184,38 +184,19 @@ function failedSummary(event: PipelineFailedEvent): RunSummary {
 }
 
 /** The pipeline listeners of one reporter (made once, so unsubscribing removes exactly what subscribing added). */
-interface PipelineListeners {
-  readonly onCompleted: (event: PipelineCompletedEvent) => void;
-  readonly onFailed: (event: PipelineFailedEvent) => void;
-  readonly onExpiryCapped: (event: ExpiryCappedEvent) => void;
-}
-
 function pipelineListeners(
   invocation: EmfInvocation,
   config: ResolvedEmfReporterOptions,
   guarded: ReturnType<typeof guardWith>,
-): PipelineListeners {
+): EventListeners {
   return {
-    onCompleted: guarded((event: PipelineCompletedEvent): void =>
+    'pipeline-completed': guarded((event: PipelineCompletedEvent): void =>
       recordSummary(invocation, config, guarded, completedSummary(event)),
     ),
-    onFailed: guarded((event: PipelineFailedEvent): void =>
+    'pipeline-failed': guarded((event: PipelineFailedEvent): void =>
       recordSummary(invocation, config, guarded, failedSummary(event)),
     ),
-    onExpiryCapped: guarded((_event: ExpiryCappedEvent): void => invocation.addMetric('PresignExpiryCapped', 1)),
-  };
-}
-
-/** Subscribes the listeners to a pipeline's events; returns the function that unsubscribes them. */
-function subscribeListeners(events: PipelineEventEmitter, listeners: PipelineListeners): () => void {
-  const { onCompleted, onFailed, onExpiryCapped } = listeners;
-  events.on('pipeline-completed', onCompleted);
-  events.on('pipeline-failed', onFailed);
-  events.on('expiry-capped', onExpiryCapped);
-  return () => {
-    events.off('pipeline-completed', onCompleted);
-    events.off('pipeline-failed', onFailed);
-    events.off('expiry-capped', onExpiryCapped);
+    'expiry-capped': guarded((_event: ExpiryCappedEvent): void => invocation.addMetric('PresignExpiryCapped', 1)),
   };
 }
 
@@ -236,7 +217,7 @@ export function emfReporter(options: EmfReporterOptions): EmfReporter {
   const listeners = pipelineListeners(invocation, config, guarded);
   const publish = (): void => invocation.publish();
   return {
-    subscribe: (events: PipelineEventEmitter): (() => void) => subscribeListeners(events, listeners),
+    subscribe: (events: PipelineEventEmitter): (() => void) => listenTo(events, listeners),
     flush: guarded((): void => {
       if (!config.deferPublish) publish();
     }),

@@ -1,5 +1,6 @@
 import { codeOf, messageOf, nameOf, redactSecrets } from '../redact.js';
 import type { PipelineEventEmitter, PresignPipelineEvents, Reporter } from '../types.js';
+import { listenTo } from './listen.js';
 import { invalidType } from '../validate.js';
 
 /** Options of {@link jsonLogReporter}. */
@@ -102,16 +103,12 @@ export function jsonLogReporter(options: JsonLogReporterOptions = {}): Reporter 
 
   return {
     subscribe(events: PipelineEventEmitter): () => void {
-      events.on('item-error', onItemError);
-      events.on('expiry-capped', onExpiryCapped);
-      events.on('pipeline-completed', onCompleted);
-      events.on('pipeline-failed', onFailed);
-      return () => {
-        events.off('item-error', onItemError);
-        events.off('expiry-capped', onExpiryCapped);
-        events.off('pipeline-completed', onCompleted);
-        events.off('pipeline-failed', onFailed);
-      };
+      return listenTo(events, {
+        'item-error': onItemError,
+        'expiry-capped': onExpiryCapped,
+        'pipeline-completed': onCompleted,
+        'pipeline-failed': onFailed,
+      });
     },
   };
 }

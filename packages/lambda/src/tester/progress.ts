@@ -1,4 +1,5 @@
 import type { PipelineEventEmitter, Reporter } from '@presign-pipeline/core';
+import { listenTo } from '@presign-pipeline/core/internal';
 
 /** Where a run is: what the live progress line shows. */
 export interface TesterProgress {
@@ -39,14 +40,11 @@ export function progressEventsReporter(progress: TesterProgress, onChange: () =>
         progress.bytes = event.manifest.bytes;
         onChange();
       };
-      events.on('page-listed', onPage);
-      events.on('entries-written', onWritten);
-      events.on('manifest-completed', onCompleted);
-      return () => {
-        events.off('page-listed', onPage);
-        events.off('entries-written', onWritten);
-        events.off('manifest-completed', onCompleted);
-      };
+      return listenTo(events, {
+        'page-listed': onPage,
+        'entries-written': onWritten,
+        'manifest-completed': onCompleted,
+      });
     },
   };
 }
