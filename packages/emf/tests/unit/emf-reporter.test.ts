@@ -7,6 +7,20 @@ import { lineSink, runResult } from '../helpers/events.js';
 const NOW = 1_700_000_000_000;
 const clock = (): number => NOW;
 
+/** A write that throws EPIPE until healed, then keeps the lines it is given. */
+function brokenPipe() {
+  const lines: string[] = [];
+  let broken = true;
+  const write = (line: string): void => {
+    if (broken) throw new Error('EPIPE');
+    lines.push(line);
+  };
+  const heal = (): void => {
+    broken = false;
+  };
+  return { lines, write, heal };
+}
+
 /** A reporter in namespace App on the fixed clock, writing to a sink of its own. */
 function appReporter() {
   const sink = lineSink();
@@ -415,40 +429,32 @@ describe('emfReporter', () => {
 
     it('flush() reports a failing write instead of throwing, and the next invocation starts clean', () => {
       const errors: unknown[] = [];
-      let fail = true;
-      const lines: string[] = [];
+      const { lines, write, heal } = brokenPipe();
       const reporter = emfReporter({
         namespace: 'App',
-        write: (line) => {
-          if (fail) throw new Error('EPIPE');
-          lines.push(line);
-        },
+        write,
         onError: (error) => errors.push(error),
         clock,
       });
       reporter.addMetric('First', 1);
       expect(() => reporter.flush()).not.toThrow();
       expect(errors.map(String)).toEqual(['Error: EPIPE']);
-      fail = false;
+      heal();
       reporter.addMetric('Second', 2);
       reporter.flush();
       expect(extractEmfMetrics(lines.join('\n')).map((m) => m.name)).toEqual(['Second']);
     });
 
     it('publish() resets state even when writing throws', () => {
-      let fail = true;
-      const lines: string[] = [];
+      const { lines, write, heal } = brokenPipe();
       const reporter = emfReporter({
         namespace: 'App',
-        write: (line) => {
-          if (fail) throw new Error('EPIPE');
-          lines.push(line);
-        },
+        write,
         clock,
       });
       reporter.addMetric('First', 1);
       expect(() => reporter.publish()).toThrow('EPIPE');
-      fail = false;
+      heal();
       reporter.addMetric('Second', 2);
       reporter.publish();
       expect(lines).toHaveLength(1);
