@@ -331,7 +331,7 @@ if (!skip.has('autolisting-layouts')) {
 }
 
 if (!skip.has('autolisting-large')) {
-  log('\n(i) auto listing of 10M flat keys in one run: time and peak RSS');
+  log(`\n(i) auto listing of ${quick ? '1M' : '10M'} flat keys in one run: time and peak RSS`);
   results.autoListingLarge = await benchAutoListingLarge({
     keys: quick ? 1_000_000 : 10_000_000,
     concurrency: 16,
@@ -340,7 +340,9 @@ if (!skip.has('autolisting-large')) {
 }
 
 if (!skip.has('autolisting-resume')) {
-  log('\n(i) auto listing of 1M flat keys cut into at least 5 resumed runs at concurrency 16: exactly once');
+  log(
+    `\n(i) auto listing of ${quick ? '100k' : '1M'} flat keys cut into at least 5 resumed runs at concurrency 16: exactly once`,
+  );
   results.autoListingResume = await benchAutoListingResume({
     keys: quick ? 100_000 : 1_000_000,
     concurrency: 16,
