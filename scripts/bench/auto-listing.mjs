@@ -87,12 +87,7 @@ export async function benchAutoListing({ keys = 1_000_000, concurrency = 16, lat
   const { createS3Client } = await minioTesting();
   const loadAverage = loadavg()[0];
   const bucket = `flat-${keys}`;
-  const sim = await spawnS3Simulator({
-    buckets: { [bucket]: { layout: 'flat', count: keys } },
-    latencyMs,
-    jitterMs: 10,
-    store: 'count',
-  });
+  const sim = await spawnFlatSimulator(bucket, keys, latencyMs);
   const describe = (run) =>
     `${run.keys} keys in ${(run.wallMs / 1000).toFixed(1)} s, ${Math.round(run.keysPerSecond)} keys/s, ${run.lists} LIST, ` +
     `${run.throttled} throttled, CPU ${(run.cpuMs / 1000).toFixed(1)} s (simulator ${(run.simulatorCpuMs / 1000).toFixed(1)} s), ` +
@@ -195,6 +190,16 @@ export async function benchAutoListingLayouts({
   return { mode: 'layouts', keys, concurrency, latencyMs, runs, loadAverage, at: new Date().toISOString() };
 }
 
+/** A simulator in its own process serving `keys` flat keys in `bucket`, counting (not storing) uploads. */
+function spawnFlatSimulator(bucket, keys, latencyMs) {
+  return spawnS3Simulator({
+    buckets: { [bucket]: { layout: 'flat', count: keys } },
+    latencyMs,
+    jitterMs: 10,
+    store: 'count',
+  });
+}
+
 /**
  * One run of `keys` flat keys with auto listing at `concurrency` and no sequential listing beside it (at 10M keys a
  * sequential listing takes ten minutes): wall time, keys/s, LIST requests and the peak RSS of both processes.
@@ -208,12 +213,7 @@ export async function benchAutoListingLarge({
   const { createS3Client } = await minioTesting();
   const bucket = `flat-${keys}`;
   const loadAverage = loadavg()[0];
-  const sim = await spawnS3Simulator({
-    buckets: { [bucket]: { layout: 'flat', count: keys } },
-    latencyMs,
-    jitterMs: 10,
-    store: 'count',
-  });
+  const sim = await spawnFlatSimulator(bucket, keys, latencyMs);
   try {
     const client = createS3Client(sim);
     const tracker = trackInFlight(client);
@@ -264,12 +264,7 @@ export async function benchAutoListingResume({
   const { s3ListSource } = core();
   const bucket = `flat-${keys}`;
   const loadAverage = loadavg()[0];
-  const sim = await spawnS3Simulator({
-    buckets: { [bucket]: { layout: 'flat', count: keys } },
-    latencyMs,
-    jitterMs: 10,
-    store: 'count',
-  });
+  const sim = await spawnFlatSimulator(bucket, keys, latencyMs);
   try {
     const client = createS3Client(sim);
     const tracker = trackInFlight(client);
