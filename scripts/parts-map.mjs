@@ -73,6 +73,7 @@ export function readHouse() {
   const packages = PACKAGES.map(({ name, parts }) => {
     const srcDir = join(root, 'packages', name, 'src');
     const partOf = new Map();
+    const texts = new Map();
     const placed = parts.map(([title]) => ({ title, files: [] }));
     for (const file of sourceFiles(srcDir)) {
       const index = parts.findIndex(([, pattern]) => pattern.test(file));
@@ -83,14 +84,15 @@ export function readHouse() {
       const text = readFileSync(join(srcDir, file), 'utf8');
       placed[index].files.push({ file, lines: text.split('\n').length });
       partOf.set(file, index);
+      texts.set(file, text);
     }
-    return { name, srcDir, parts: placed, partOf };
+    return { name, parts: placed, partOf, texts };
   });
   const arrows = new Set();
   const uses = new Set();
   for (const pkg of packages) {
     for (const [file, from] of pkg.partOf) {
-      for (const spec of importsOf(readFileSync(join(pkg.srcDir, file), 'utf8'))) {
+      for (const spec of importsOf(pkg.texts.get(file))) {
         if (spec.startsWith('@presign-pipeline/')) {
           const other = spec.slice('@presign-pipeline/'.length).split('/')[0];
           if (other !== pkg.name) uses.add(`${pkg.name}>${other}`);
