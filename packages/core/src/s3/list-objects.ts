@@ -16,6 +16,7 @@
  * and `Delimiter` go out as they are: the parameter changes only how the response is written.
  * @internal
  */
+import { isAscii } from 'node:buffer';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { PresignPipelineError, isPresignPipelineError } from '../errors.js';
@@ -53,7 +54,15 @@ const NAMED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', qu
 class ListBodyReader {
   private i = 0;
 
-  constructor(private readonly x: string) {}
+  /**
+   * @param x the body as text.
+   * @param bytes the same body as bytes, when it is all ASCII (each character at the index of its byte): the text
+   *   the reader keeps is copied out of these instead of sliced from `x` (see {@link parseListBody}).
+   */
+  constructor(
+    private readonly x: string,
+    private readonly bytes: Buffer | undefined,
+  ) {}
 
   read(): LeanListing {
     this.skipSpace();
@@ -230,7 +239,7 @@ class ListBodyReader {
     const x = this.x;
     const end = x.indexOf('<', this.i);
     if (end === -1 || !x.startsWith('</', end)) throw DECLINE;
-    const raw = x.slice(this.i, end);
+    const raw = this.bytes === undefined ? x.slice(this.i, end) : this.bytes.toString('latin1', this.i, end);
     this.i = end;
     this.close(name);
     const text = raw.includes('&') ? decodeReferences(raw) : raw;
@@ -280,12 +289,22 @@ function decodeReferences(raw: string): string {
 
 /**
  * Reads a ListObjectsV2 response body, or returns undefined when the SDK should read it (see the module comment).
+ *
+ * `bytes`, the body `xml` was decoded from, lets the text the listing keeps (keys, the continuation token) be copied
+ * out as small strings of their own. A substring of `xml` would be a slice that keeps the whole body alive: a page of
+ * 1,000 keys is a string of about 200 KB, which V8 allocates in its large-object space, and keys that wait in the
+ * pipeline's queue would carry every such body into the old generation, freed only at a full collection (tens of
+ * megabytes at a run's peak). Bytes that are not all ASCII (rare: keys are URL-encoded) are sliced from `xml`.
  * @internal
  */
-export function parseListBody(xml: string): LeanListing | undefined {
+export function parseListBody(xml: string, bytes?: Uint8Array): LeanListing | undefined {
   if (xml.includes('\r')) return undefined;
+  const ascii =
+    bytes !== undefined && bytes.byteLength === xml.length && isAscii(bytes)
+      ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      : undefined;
   try {
-    return new ListBodyReader(xml).read();
+    return new ListBodyReader(xml, ascii).read();
   } catch (error) {
     if (error === DECLINE) return undefined;
     throw error;
@@ -295,22 +314,37 @@ export function parseListBody(xml: string): LeanListing | undefined {
 /** What the SDK deserializer is handed once the lean parser has read the body: a valid, empty listing. */
 const READ_BODY = new TextEncoder().encode('<ListBucketResult><KeyCount>0</KeyCount></ListBucketResult>');
 
-/** Collects a response body (a Node stream, a web stream or bytes); undefined for a shape it does not know. */
-async function readBody(body: unknown): Promise<Uint8Array | undefined> {
-  if (body instanceof Uint8Array) return body;
-  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+/** Collects a response body (a Node stream, a web stream or bytes) as its chunks; undefined for a shape it does not know. */
+async function readBody(body: unknown): Promise<Uint8Array[] | undefined> {
+  if (body instanceof Uint8Array) return [body];
+  if (typeof body === 'string') return [Buffer.from(body, 'utf8')];
   if (body !== null && typeof body === 'object' && Symbol.asyncIterator in body) {
-    const chunks: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
     for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-      chunks.push(
-        typeof chunk === 'string'
-          ? Buffer.from(chunk, 'utf8')
-          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-      );
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
     }
-    return Buffer.concat(chunks);
+    return chunks;
   }
   return undefined;
+}
+
+/**
+ * One buffer every answer is gathered into, read and let go of synchronously (so answers never share it): a fresh
+ * buffer per 200 KB answer was memory the allocator kept long after V8 freed it, tens of megabytes over a run.
+ */
+let gathered = Buffer.alloc(0);
+
+/** The chunks laid end to end in {@link gathered} (grown as needed); valid until the next call. */
+function gather(chunks: readonly Uint8Array[]): Buffer {
+  let length = 0;
+  for (const chunk of chunks) length += chunk.byteLength;
+  if (gathered.length < length) gathered = Buffer.allocUnsafe(Math.max(length, 2 * gathered.length, 64 * 1024));
+  let at = 0;
+  for (const chunk of chunks) {
+    gathered.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return gathered.subarray(0, length);
 }
 
 /** The deserialize-step handler shape, written out so core needs no direct dependency on @smithy/types. */
@@ -345,12 +379,14 @@ export function listObjectsCommand(input: ListObjectsV2CommandInput, request?: L
     const status = response?.statusCode ?? 0;
     if (status < 200 || status > 299) return result;
     answered2xx = true;
-    const bytes = await readBody(response?.body);
-    if (bytes === undefined || response === undefined) return result;
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    lean = parseListBody(text);
+    const chunks = await readBody(response?.body);
+    if (chunks === undefined || response === undefined) return result;
+    const bytes = gather(chunks);
+    const text = bytes.toString('utf8');
+    lean = parseListBody(text, bytes);
     if (lean === undefined && request !== undefined) checkListBody(text, request);
-    response.body = lean === undefined ? bytes : READ_BODY;
+    // The SDK reads a body the lean parser declined: a copy of its own, since the gathered bytes are reused.
+    response.body = lean === undefined ? Buffer.from(bytes) : READ_BODY;
     return result;
   };
   const useLeanOutput: Middleware = (next) => async (args) => {

@@ -245,6 +245,34 @@ describe('lean ListObjectsV2 reader', () => {
     expect(client.middlewareStack.identify()).toEqual(before);
     client.destroy();
   });
+
+  it('copies the text it keeps out of the bytes the body came from, so no key is a slice holding the whole body', () => {
+    // Prepare: the same body as text and as bytes, except that the bytes spell each kept value in capitals, so the
+    // reader's output says which one each value was taken from.
+    const xml =
+      '<ListBucketResult><Name>b</Name><Prefix>p/</Prefix><IsTruncated>true</IsTruncated>' +
+      '<NextContinuationToken>token-of-the-next-page</NextContinuationToken>' +
+      '<Contents><Key>p/quarterly-summary-0001.pdf</Key><Size>7</Size></Contents></ListBucketResult>';
+    const bytes = Buffer.from(
+      xml
+        .replace('p/quarterly-summary-0001.pdf', 'P/QUARTERLY-SUMMARY-0001.PDF')
+        .replace('>p/<', '>P/<')
+        .replace('token-of-the-next-page', 'TOKEN-OF-THE-NEXT-PAGE'),
+    );
+
+    // Act
+    const fromBytes = parseListBody(xml, bytes);
+    const notAscii = parseListBody(xml.replace('0001', '000é'), Buffer.from(xml.replace('0001', '000é')));
+
+    // Assess: with ASCII bytes of the same length, keys, prefix and token are copies from them; other bodies are
+    // read from the text.
+    expect(fromBytes).toMatchObject({
+      Prefix: 'P/',
+      NextContinuationToken: 'TOKEN-OF-THE-NEXT-PAGE',
+      Contents: [{ Key: 'P/QUARTERLY-SUMMARY-0001.PDF', Size: 7 }],
+    });
+    expect(notAscii?.Contents).toEqual([{ Key: 'p/quarterly-summary-000é.pdf', Size: 7 }]);
+  });
 });
 
 // ---- EncodingType=url ------------------------------------------------------------------------------------------
