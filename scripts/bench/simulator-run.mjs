@@ -80,7 +80,7 @@ let peakRss = 0;
 let ticks = 0;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  if (process.env.MEMORY_TIMELINE && ++ticks % 20 === 0) {
+  if (process.env.MEMORY_TIMELINE && ++ticks % Number(process.env.MEMORY_TIMELINE_TICKS ?? 20) === 0) {
     const m = process.memoryUsage();
     const mb = (n) => (n / 2 ** 20).toFixed(0);
     // V8's spaces: new (young objects), old, and large_object (each object over 128 KiB, such as a whole
@@ -88,7 +88,8 @@ const sampler = setInterval(() => {
     const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size]));
     process.stderr.write(
       `rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} ` +
-        `new ${mb(spaces.new_space ?? 0)} old ${mb(spaces.old_space ?? 0)} large ${mb(spaces.large_object_space ?? 0)}\n`,
+        `new ${mb(spaces.new_space ?? 0)} old ${mb(spaces.old_space ?? 0)} large ${mb(spaces.large_object_space ?? 0)} ` +
+        `new-large ${mb(spaces.new_large_object_space ?? 0)} code ${mb(spaces.code_space ?? 0)}\n`,
     );
   }
 }, 100);
