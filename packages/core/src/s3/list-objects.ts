@@ -314,37 +314,67 @@ export function parseListBody(xml: string, bytes?: Uint8Array): LeanListing | un
 /** What the SDK deserializer is handed once the lean parser has read the body: a valid, empty listing. */
 const READ_BODY = new TextEncoder().encode('<ListBucketResult><KeyCount>0</KeyCount></ListBucketResult>');
 
-/** Collects a response body (a Node stream, a web stream or bytes) as its chunks; undefined for a shape it does not know. */
-async function readBody(body: unknown): Promise<Uint8Array[] | undefined> {
-  if (body instanceof Uint8Array) return [body];
-  if (typeof body === 'string') return [Buffer.from(body, 'utf8')];
-  if (body !== null && typeof body === 'object' && Symbol.asyncIterator in body) {
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+/** Room for one answer of 1,000 keys, about 200 KB when S3 lists each object's date, ETag, size and class. */
+const BODY_BYTES = 256 * 1024;
+/** Buffers kept for reuse: one per request in flight at the highest listing concurrency (an auto listing's 16). */
+const KEPT_BODIES = 16;
+/** Buffers answers were read into, free for the next ones. */
+const freeBodies: Buffer[] = [];
+
+/**
+ * The bytes of one answer, copied from the socket's chunks as they arrive, into a buffer taken from
+ * {@link freeBodies} and given back once the answer is read. Chunks held until the last one came (then joined by a
+ * `Buffer.concat` per answer) outlived young-generation collections while the event loop was busy, and waited for a
+ * full collection with their memory; the fresh buffer per answer was memory the allocator kept long after V8 let it go.
+ */
+class BodyBytes {
+  #buffer: Buffer = freeBodies.pop() ?? Buffer.allocUnsafe(BODY_BYTES);
+  #length = 0;
+
+  /** Appends a chunk, growing the buffer (by doubling) when it does not fit. */
+  add(chunk: Uint8Array): void {
+    const needed = this.#length + chunk.byteLength;
+    if (needed > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.#buffer.length, needed));
+      this.#buffer.copy(grown, 0, 0, this.#length);
+      this.#buffer = grown;
     }
-    return chunks;
+    this.#buffer.set(chunk, this.#length);
+    this.#length = needed;
   }
-  return undefined;
+
+  /** The bytes so far; valid until {@link release}. */
+  get bytes(): Buffer {
+    return this.#buffer.subarray(0, this.#length);
+  }
+
+  /** Gives the buffer back for the next answer (a grown one is dropped, so the kept ones stay small). */
+  release(): void {
+    if (this.#buffer.length === BODY_BYTES && freeBodies.length < KEPT_BODIES) freeBodies.push(this.#buffer);
+  }
 }
 
 /**
- * One buffer every answer is gathered into, read and let go of synchronously (so answers never share it): a fresh
- * buffer per 200 KB answer was memory the allocator kept long after V8 freed it, tens of megabytes over a run.
+ * Reads a response body (a Node stream, a web stream or bytes) into a {@link BodyBytes}; undefined for a shape it does
+ * not know.
  */
-let gathered = Buffer.alloc(0);
-
-/** The chunks laid end to end in {@link gathered} (grown as needed); valid until the next call. */
-function gather(chunks: readonly Uint8Array[]): Buffer {
-  let length = 0;
-  for (const chunk of chunks) length += chunk.byteLength;
-  if (gathered.length < length) gathered = Buffer.allocUnsafe(Math.max(length, 2 * gathered.length, 64 * 1024));
-  let at = 0;
-  for (const chunk of chunks) {
-    gathered.set(chunk, at);
-    at += chunk.byteLength;
+async function readBody(body: unknown): Promise<BodyBytes | undefined> {
+  const iterable = body !== null && typeof body === 'object' && Symbol.asyncIterator in body;
+  if (!(body instanceof Uint8Array) && typeof body !== 'string' && !iterable) return undefined;
+  const out = new BodyBytes();
+  try {
+    if (body instanceof Uint8Array) out.add(body);
+    else if (typeof body === 'string') out.add(Buffer.from(body, 'utf8'));
+    else {
+      for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+        out.add(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+      }
+    }
+  } catch (error) {
+    out.release();
+    throw error;
   }
-  return gathered.subarray(0, length);
+  return out;
 }
 
 /** The deserialize-step handler shape, written out so core needs no direct dependency on @smithy/types. */
@@ -379,14 +409,18 @@ export function listObjectsCommand(input: ListObjectsV2CommandInput, request?: L
     const status = response?.statusCode ?? 0;
     if (status < 200 || status > 299) return result;
     answered2xx = true;
-    const chunks = await readBody(response?.body);
-    if (chunks === undefined || response === undefined) return result;
-    const bytes = gather(chunks);
-    const text = bytes.toString('utf8');
-    lean = parseListBody(text, bytes);
-    if (lean === undefined && request !== undefined) checkListBody(text, request);
-    // The SDK reads a body the lean parser declined: a copy of its own, since the gathered bytes are reused.
-    response.body = lean === undefined ? Buffer.from(bytes) : READ_BODY;
+    const read = await readBody(response?.body);
+    if (read === undefined || response === undefined) return result;
+    const bytes = read.bytes;
+    try {
+      const text = bytes.toString('utf8');
+      lean = parseListBody(text, bytes);
+      if (lean === undefined && request !== undefined) checkListBody(text, request);
+      // The SDK reads a body the lean parser declined: a copy of its own, since the read bytes are reused.
+      response.body = lean === undefined ? Buffer.from(bytes) : READ_BODY;
+    } finally {
+      read.release();
+    }
     return result;
   };
   const useLeanOutput: Middleware = (next) => async (args) => {

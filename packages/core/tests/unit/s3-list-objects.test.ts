@@ -246,6 +246,52 @@ describe('lean ListObjectsV2 reader', () => {
     client.destroy();
   });
 
+  it('reads answers streamed at once in small chunks, each into its own bytes, one larger than a reused buffer', async () => {
+    // Prepare: eight answers arriving chunk by chunk, interleaved; the last one about 450 KB (more than the 256 KiB
+    // buffers answers are read into, so it grows), and one the lean reader declines (a CDATA key), read by the SDK.
+    const answer = (n: number, keys: number, cdata: boolean): string => {
+      let contents = '';
+      for (let i = 0; i < keys; i++) {
+        const key = `answer-${n}/${String(i).padStart(6, '0')}.pdf`;
+        contents += `<Contents><Key>${cdata && i === 0 ? `<![CDATA[${key}]]>` : key}</Key><LastModified>2026-11-27T02:57:55.000Z</LastModified><Size>${i}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+      }
+      return `<ListBucketResult><Name>b</Name><Prefix/><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`;
+    };
+    const keyCounts = [3, 40, 200, 1, 500, 60, 7, 3000];
+    const bodies = keyCounts.map((keys, n) => Buffer.from(answer(n, keys, n === 2)));
+    const client = new S3Client({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 's' },
+      maxAttempts: 1,
+      requestHandler: {
+        handle: async (request: { query?: Record<string, unknown> }) => {
+          const bytes = bodies[Number(request.query?.['start-after'])] as Buffer;
+          async function* chunks(): AsyncGenerator<Buffer> {
+            for (let at = 0; at < bytes.length; at += 4096) {
+              await new Promise((resolve) => setImmediate(resolve));
+              yield bytes.subarray(at, at + 4096);
+            }
+          }
+          return { response: { statusCode: 200, reason: '', headers: {}, body: Readable.from(chunks()) } };
+        },
+      },
+    });
+
+    // Act
+    const outputs = await Promise.all(
+      keyCounts.map((_, n) => client.send(listObjectsCommand({ Bucket: 'b', StartAfter: String(n) }))),
+    );
+
+    // Assess
+    outputs.forEach((output, n) => {
+      const keys = (output.Contents ?? []).map((object) => object.Key);
+      expect(keys).toHaveLength(keyCounts[n] as number);
+      expect(keys.at(-1)).toBe(`answer-${n}/${String((keyCounts[n] as number) - 1).padStart(6, '0')}.pdf`);
+      expect(keys[0]).toBe(`answer-${n}/000000.pdf`);
+    });
+    client.destroy();
+  });
+
   it('copies the text it keeps out of the bytes the body came from, so no key is a slice holding the whole body', () => {
     // Prepare: the same body as text and as bytes, except that the bytes spell each kept value in capitals, so the
     // reader's output says which one each value was taken from.
