@@ -61,8 +61,24 @@ export const PARQUET_SCHEMA =
   'optional boolean is_latest; optional boolean is_delete_marker; optional int64 size; ' +
   'optional int64 last_modified_date (TIMESTAMP_MILLIS);}';
 
+/** How a Parquet fixture is laid out: row group sizes, GZIP instead of Snappy, a smaller page size. */
+export interface ParquetLayout {
+  rowGroupSize?: number | readonly number[];
+  gzip?: boolean;
+  pageSize?: number;
+}
+
 /** A Parquet data file with S3's column names; keys are stored as they are. */
-export function parquetFile(bucket: string, rows: readonly FixtureRow[], rowGroupSize = 1000): Buffer {
+export function parquetFile(
+  bucket: string,
+  rows: readonly FixtureRow[],
+  layout: number | ParquetLayout = 1000,
+): Buffer {
+  const {
+    rowGroupSize = 1000,
+    gzip = false,
+    pageSize,
+  } = typeof layout === 'number' ? { rowGroupSize: layout } : layout;
   const buffer = parquetWriteBuffer({
     columnData: [
       { name: 'bucket', data: rows.map(() => bucket), type: 'STRING' },
@@ -82,7 +98,9 @@ export function parquetFile(bucket: string, rows: readonly FixtureRow[], rowGrou
         type: 'TIMESTAMP',
       },
     ],
-    rowGroupSize,
+    rowGroupSize: typeof rowGroupSize === 'number' ? rowGroupSize : [...rowGroupSize],
+    ...(gzip ? { codec: 'GZIP' as const, compressors: { GZIP: (bytes: Uint8Array) => gzipSync(bytes) } } : {}),
+    ...(pageSize === undefined ? {} : { pageSize }),
   });
   return Buffer.from(buffer);
 }
