@@ -17,10 +17,10 @@ import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   type AsyncBuffer,
-  type ColumnChunk,
-  type FileMetaData,
+  type ColumnMetaData,
   parquetMetadataAsync,
   parquetSchema,
+  type RowGroup,
   type SchemaTree,
 } from 'hyparquet';
 import { readColumn } from 'hyparquet/src/column.js';
@@ -89,77 +89,74 @@ function numberOf(value: unknown): number | undefined {
   return undefined;
 }
 
-/** The inventory columns a read decodes, by role; the last modified date only when the selector asks for it. */
-type Role = 'key' | 'size' | 'isLatest' | 'isDeleteMarker' | 'lastModified';
+/** The inventory columns a row selector takes, in its arguments' order. */
+const ROLES = ['key', 'size', 'isLatest', 'isDeleteMarker', 'lastModified'] as const;
 
-function rolesToRead(columns: InventoryColumns, selector: RowSelector): Role[] {
-  const roles: Role[] = ['key'];
-  for (const role of ['size', 'isLatest', 'isDeleteMarker'] as const) {
-    if (columns[role] !== undefined) roles.push(role);
-  }
-  if (columns.lastModified !== undefined && selector.needsLastModified) roles.push('lastModified');
-  return roles;
+/** The schema column of each role a read decodes (the last modified date only for a date cut-off), else undefined. */
+function columnsToRead(
+  columns: InventoryColumns,
+  selector: RowSelector,
+  schema: SchemaTree,
+): (SchemaTree | undefined)[] {
+  return ROLES.map((role) => {
+    const name = columns[role]?.name;
+    if (name === undefined || (role === 'lastModified' && !selector.needsLastModified)) return undefined;
+    const column = schema.children.find((child) => child.element.name === name);
+    if (column === undefined) throw new Error(`parquet column not found: ${name}`);
+    return column;
+  });
 }
 
-/** One row group's column chunks, fetched (one ranged GET each) for the columns read. */
+/** One row group, with the chunks of the columns read (one ranged GET each) in role order. */
 interface FetchedGroup {
-  readonly index: number;
   readonly start: number;
   readonly rows: number;
-  readonly chunks: Map<Role, { readonly chunk: ColumnChunk; readonly bytes: ArrayBuffer }>;
-}
-
-/** The top-level schema column named `name`, as the schema path the column reader wants. */
-function schemaPathOf(schema: SchemaTree, name: string): SchemaTree[] {
-  const column = schema.children.find((child) => child.element.name === name);
-  if (column === undefined) throw new Error(`parquet column not found: ${name}`);
-  return [schema, column];
+  readonly chunks: ({ readonly meta: ColumnMetaData; readonly bytes: ArrayBuffer } | undefined)[];
 }
 
 async function fetchGroup(
   buffer: AsyncBuffer,
-  metadata: FileMetaData,
-  index: number,
+  group: RowGroup,
   start: number,
-  columns: InventoryColumns,
-  roles: readonly Role[],
+  read: readonly (SchemaTree | undefined)[],
 ): Promise<FetchedGroup> {
-  const group = metadata.row_groups[index];
-  if (group === undefined) throw new Error(`parquet row group ${index} is missing`);
-  const fetched = await Promise.all(
-    roles.map(async (role) => {
-      const name = (columns[role] as { name: string }).name;
-      const chunk = group.columns.find((c) => c.meta_data?.path_in_schema[0] === name);
+  const chunks = await Promise.all(
+    read.map(async (column) => {
+      if (column === undefined) return undefined;
+      const chunk = group.columns.find((c) => c.meta_data?.path_in_schema[0] === column.element.name);
       const meta = chunk?.meta_data;
-      if (chunk === undefined || meta === undefined) throw new Error(`parquet column not found: ${name}`);
-      if (chunk.file_path) throw new Error('parquet file_path not supported');
+      if (meta === undefined || chunk?.file_path)
+        throw new Error(`parquet column ${column.element.name} has no chunk in this file to read`);
       const offset = Number(meta.dictionary_page_offset || meta.data_page_offset);
-      const bytes = await buffer.slice(offset, offset + Number(meta.total_compressed_size));
-      return [role, { chunk, bytes }] as const;
+      return { meta, bytes: await buffer.slice(offset, offset + Number(meta.total_compressed_size)) };
     }),
   );
-  return { index, start, rows: Number(group.num_rows), chunks: new Map(fetched) };
+  return { start, rows: Number(group.num_rows), chunks };
 }
 
-/** A column's decoded values: row `r` of a read starting at `from` is `values[offset + r]`. */
-interface Decoded {
-  readonly values: ArrayLike<unknown>;
-  readonly offset: number;
-}
-
-/** Rows `[from, to)` of a row group (counted from its start) of one column, decoded by hyparquet. */
-function decode(group: FetchedGroup, role: Role, schema: SchemaTree, from: number, to: number): Decoded {
-  const { chunk, bytes } = group.chunks.get(role) as { chunk: ColumnChunk; bytes: ArrayBuffer };
-  const meta = chunk.meta_data as NonNullable<ColumnChunk['meta_data']>;
-  const schemaPath = schemaPathOf(schema, meta.path_in_schema[0] as string);
+/**
+ * Rows `[from, to)` of a row group (counted from its start) of one column, decoded by hyparquet: row `from + r` is
+ * `values[offset + r]`.
+ */
+function decode(
+  group: FetchedGroup,
+  index: number,
+  schema: SchemaTree,
+  column: SchemaTree | undefined,
+  from: number,
+  to: number,
+): { values: ArrayLike<unknown>; offset: number } | undefined {
+  const chunk = group.chunks[index];
+  if (column === undefined || chunk === undefined) return undefined;
+  const { meta, bytes } = chunk;
   const { data, skipped } = readColumn(
     { view: new DataView(bytes), offset: 0 },
     { groupStart: group.start, selectStart: from, selectEnd: to, groupRows: group.rows },
     {
       pathInSchema: meta.path_in_schema,
       type: meta.type,
-      element: (schemaPath[1] as SchemaTree).element,
-      schemaPath,
+      element: column.element,
+      schemaPath: [schema, column],
       codec: meta.codec,
       parsers: DEFAULT_PARSERS,
       compressors,
@@ -175,32 +172,30 @@ function decode(group: FetchedGroup, role: Role, schema: SchemaTree, from: numbe
   return { values, offset: from - skipped };
 }
 
-/** Keys of the selected rows among rows `[from, to)` of a row group, in file order. */
+/** Adds the keys of the selected rows among rows `[from, to)` of a row group to `keys`, in file order. */
 function selectRows(
   group: FetchedGroup,
-  roles: readonly Role[],
   schema: SchemaTree,
+  read: readonly (SchemaTree | undefined)[],
   from: number,
   to: number,
   selector: RowSelector,
   keys: string[],
 ): void {
-  const read = (role: Role) => (roles.includes(role) ? decode(group, role, schema, from, to) : undefined);
-  const key = read('key') as Decoded;
-  const size = read('size');
-  const isLatest = read('isLatest');
-  const isDeleteMarker = read('isDeleteMarker');
-  const lastModified = read('lastModified');
+  const [key, size, isLatest, isDeleteMarker, lastModified] = read.map((column, index) =>
+    decode(group, index, schema, column, from, to),
+  );
+  const at = (decoded: typeof key, row: number): unknown => decoded?.values[decoded.offset + row];
   for (let row = 0; row < to - from; row += 1) {
     // Parquet keys are stored as they are, not URL-encoded.
-    const name = key.values[key.offset + row];
+    const name = at(key, row);
     if (typeof name !== 'string') continue;
     const keep = selector.accept(
       name,
-      size === undefined ? undefined : numberOf(size.values[size.offset + row]),
-      isLatest === undefined ? undefined : booleanOf(isLatest.values[isLatest.offset + row]),
-      isDeleteMarker === undefined ? undefined : booleanOf(isDeleteMarker.values[isDeleteMarker.offset + row]),
-      lastModified === undefined ? undefined : numberOf(lastModified.values[lastModified.offset + row]),
+      numberOf(at(size, row)),
+      booleanOf(at(isLatest, row)),
+      booleanOf(at(isDeleteMarker, row)),
+      numberOf(at(lastModified, row)),
     );
     if (keep) keys.push(name);
   }
@@ -208,18 +203,17 @@ function selectRows(
 
 /** Reads one Parquet data file, yielding its rows a slice of a row group at a time. */
 export async function* readParquetFile(request: DataFileRequest): AsyncGenerator<RowBatch> {
-  const { client, bucket, file, columns, signal, skipRows, selector } = request;
+  const { client, bucket, file, columns, signal, skipRows } = request;
   try {
     await verifyFile(client, bucket, file, signal);
     const buffer = s3AsyncBuffer(client, bucket, file.key, file.size, signal);
     const metadata = await parquetMetadataAsync(buffer);
     const schema = parquetSchema(metadata);
-    const roles = rolesToRead(columns, selector);
-    for (const role of roles) schemaPathOf(schema, (columns[role] as { name: string }).name);
+    const read = columnsToRead(columns, request.selector, schema);
     const total = Number(metadata.num_rows);
-    // The row group holding the current row, fetched once however many slices it is read in.
+    // The row group holding the current row, fetched once however many reads it takes.
     let group: FetchedGroup | undefined;
-    let nextGroup = 0;
+    let next = 0;
     let nextStart = 0;
     let row = skipRows;
     while (row < total) {
@@ -227,16 +221,15 @@ export async function* readParquetFile(request: DataFileRequest): AsyncGenerator
       const keys: string[] = [];
       while (row < rowEnd) {
         while (group === undefined || row >= group.start + group.rows) {
-          const rows = Number(metadata.row_groups[nextGroup]?.num_rows ?? 0);
-          if (nextStart + rows > row) {
-            group = await fetchGroup(buffer, metadata, nextGroup, nextStart, columns, roles);
-          }
-          nextGroup += 1;
+          const rowGroup = metadata.row_groups[next];
+          if (rowGroup === undefined) throw new Error(`parquet file has no row ${row}`);
+          const rows = Number(rowGroup.num_rows);
+          if (nextStart + rows > row) group = await fetchGroup(buffer, rowGroup, nextStart, read);
+          next += 1;
           nextStart += rows;
-          if (nextGroup > metadata.row_groups.length) throw new Error(`parquet file has no row ${row}`);
         }
         const to = Math.min(rowEnd, group.start + group.rows);
-        selectRows(group, roles, schema, row - group.start, to - group.start, selector, keys);
+        selectRows(group, schema, read, row - group.start, to - group.start, request.selector, keys);
         row = to;
       }
       yield { keys, endRow: rowEnd };
