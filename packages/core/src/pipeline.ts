@@ -322,11 +322,14 @@ class Run {
   private presignOptions: PresignOptions;
   private readonly startedAt = performance.now();
   private readonly keepsLastPage: boolean;
+  /** The source yields the pages it holds when the deadline comes (`KeySource.drainsAtDeadline`): they are taken. */
+  private readonly drains: boolean;
 
   constructor(cfg: Config) {
     this.cfg = cfg;
     this.vouching = vouchesForSyncUrls(cfg.presigner);
     this.keepsLastPage = typeof cfg.source.resumeToken === 'function';
+    this.drains = cfg.deadline !== undefined && cfg.source.drainsAtDeadline === true;
     this.effectiveExpiresIn = cfg.expiresIn;
     this.presignOptions = Object.freeze({ expiresIn: cfg.expiresIn });
     this.failurePromise = new Promise<never>((_, reject) => {
@@ -497,17 +500,19 @@ class Run {
     const timer = this.armDeadline();
     try {
       const signal =
-        cfg.deadline === undefined
+        cfg.deadline === undefined || this.drains
           ? this.controller.signal
           : AbortSignal.any([this.controller.signal, this.deadlineController.signal]);
-      const iterator = pageIterator(cfg.source.pages({ signal }));
+      const context = cfg.deadline === undefined ? { signal } : { signal, deadline: this.deadlineController.signal };
+      const iterator = pageIterator(cfg.source.pages(context));
       this.iterator = iterator;
       for (;;) {
         // Backpressure: the source is not pulled while queueMax keys wait.
         while (this.queued >= cfg.queueMax && !this.stopped && !this.reachedDeadline) await this.waitForSpace();
         if (this.stopped) return;
         if (cfg.deadline !== undefined && !this.sawLastPage && Date.now() >= cfg.deadline) this.stopListing();
-        if (this.reachedDeadline) {
+        // A draining source ends by itself once it has yielded the pages it held at the deadline.
+        if (this.reachedDeadline && !this.drains) {
           if (iterator.return !== undefined) Promise.resolve(iterator.return()).catch(noop);
           return;
         }
@@ -535,7 +540,8 @@ class Run {
   /** The source's next page, or undefined when the deadline comes first (the page in flight is not awaited). */
   private nextPage(iterator: AsyncIterator<KeyPage>): Promise<IteratorResult<KeyPage> | undefined> {
     const next = Promise.resolve(iterator.next());
-    if (this.cfg.deadline === undefined) return next;
+    // A draining source answers at once when the deadline comes: with a page it held, or with its end.
+    if (this.cfg.deadline === undefined || this.drains) return next;
     // The losing page request is aborted through the signal; its rejection has nobody left to tell.
     next.catch(noop);
     return Promise.race([next, this.deadlineWaiter.promise.then(() => undefined)]);
@@ -795,7 +801,9 @@ class Run {
  *   `queueMax` plus one page), completes the manifest and resolves with `complete: false` and
  *   `nextStartAfter` set to the last cursor a page gave (an empty page without a cursor keeps the previous one;
  *   undefined if no page gave one, or if the last page with keys gave none). Once a page says it is the `last`, the
- *   deadline no longer stops the run: the source has nothing left to list, so the run is `complete`.
+ *   deadline no longer stops the run: the source has nothing left to list, so the run is `complete`. A source that
+ *   declares `drainsAtDeadline` (the auto-partitioned `s3ListSource`) is not aborted: it stops listing, the run takes
+ *   the pages it already held (at most its `concurrency`), and its `resumeToken` continues after them.
  * - Keys buffered may exceed `queueMax` by at most one page: the source is not pulled while `queueMax` keys wait.
  *
  * @example

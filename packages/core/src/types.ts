@@ -10,6 +10,12 @@ export interface ObjectRef {
 export interface KeySourceContext {
   /** Aborts when the run is aborted or fails; a source stops listing as soon as it fires. */
   readonly signal: AbortSignal;
+  /**
+   * Aborts when the run's `deadline` comes; absent when the run has none. A source that declares
+   * {@link KeySource.drainsAtDeadline} then stops listing (cancelling its requests in flight), yields the pages it
+   * already holds without waiting for any, and ends. Other sources are stopped through `signal` at the deadline.
+   */
+  readonly deadline?: AbortSignal;
 }
 
 /** One page of keys from a {@link KeySource}. */
@@ -56,6 +62,13 @@ export interface KeySource {
    * pipeline did not take are left to the later run.
    */
   resumeToken?(page?: KeyPage): string | undefined;
+  /**
+   * Optional: true when the source honours `KeySourceContext.deadline` (stops listing when it aborts, then yields
+   * the pages it already holds and ends, at once). A run cut by its deadline then takes those pages (they cost no
+   * request more) instead of dropping them, and its `signal` aborts only for an abort or a failure. At most the
+   * pages the source holds are taken past the deadline: for a partitioned listing, `concurrency` pages.
+   */
+  readonly drainsAtDeadline?: boolean;
 }
 
 /** Options of one presign call. */

@@ -24,6 +24,8 @@ import type { KeyRange } from './resume-token.js';
 
 /** A range is cut only when it holds at least this many pages more than its request in flight. */
 const MIN_PAGES_TO_SPLIT = 3;
+/** A range is cut into parts of at least this many pages (estimated). */
+const MIN_PAGES_PER_RANGE = 1.5;
 /** Characters of range bounds the listing keeps at most, so its resume token stays well within 4 KB. */
 const TOKEN_BUDGET_CHARS = 2400;
 
@@ -122,9 +124,9 @@ export class AutoPartitionedListing extends ConcurrentListing<AutoPage> {
       pageSpan: 0,
     };
     this.cursors.push(cursor);
+    // `listing` turns false only when the range is finished: a cursor stopped at a deadline still owns the rest.
     this.list(cursor).then(
       () => {
-        cursor.listing = false;
         this.rebalance();
         this.consumer.wake();
       },
@@ -207,7 +209,7 @@ export class AutoPartitionedListing extends ConcurrentListing<AutoPage> {
         }
       }
       if (best === undefined || !this.tokenRoomFor(2)) return;
-      const parts = Math.min(this.concurrency - listing.length + 1, Math.floor(bestPages / 1.5));
+      const parts = Math.min(this.concurrency - listing.length + 1, Math.floor(bestPages / MIN_PAGES_PER_RANGE));
       if (!this.split(best, Math.max(parts, 2))) return;
     }
   }
@@ -272,12 +274,18 @@ export class AutoPartitionedListing extends ConcurrentListing<AutoPage> {
     return true;
   }
 
-  /** Points that cut the rest of a cursor's range into up to `parts` ranges of about equal value, in key order. */
-  private modelPoints(cursor: Cursor, floorKey: string | undefined, parts: number): string[] {
+  /**
+   * Points that cut the rest of a cursor's range into up to `parts` ranges of about equal value, in key order, each
+   * estimated (from the density of the cursor's last page) to hold at least {@link MIN_PAGES_PER_RANGE} pages: a range
+   * cut finer costs a request for a page of few keys or none (and a run cut by its deadline may hand on only those).
+   */
+  private modelPoints(cursor: Cursor, floorKey: string | undefined, wanted: number): string[] {
     const from = this.model.value(floorKey, 'lower') + (cursor.inFlight ? cursor.pageSpan : 0);
     const to = this.model.value(cursor.last, 'upper');
     const points: string[] = [];
     if (!(to > from)) return points;
+    const pages = cursor.spanPerKey > 0 ? (to - from) / cursor.spanPerKey / this.settings.pageSize : wanted;
+    const parts = Math.min(wanted, Math.floor(pages / MIN_PAGES_PER_RANGE));
     for (let i = 1; i < parts; i++) {
       const point = this.model.keyAt(from + ((to - from) * i) / parts);
       if (point === undefined) continue;
@@ -300,9 +308,10 @@ export function autoPartitionedPages(
   ranges: readonly KeyRange[],
   concurrency: number,
   signal: AbortSignal | undefined,
+  deadline?: AbortSignal,
 ): AsyncGenerator<AutoPage> {
   const listing = new AutoPartitionedListing(settings, concurrency);
-  return listingPages(listing, () => listing.start(ranges), signal, true);
+  return listingPages(listing, () => listing.start(ranges), signal, true, deadline);
 }
 
 /**
@@ -318,7 +327,9 @@ export function autoListSource(
   const { bucket, prefix } = settings;
   return {
     bucket,
-    pages: (context: KeySourceContext) => autoPartitionedPages(settings, ranges, concurrency, context?.signal),
+    pages: (context: KeySourceContext) =>
+      autoPartitionedPages(settings, ranges, concurrency, context?.signal, context?.deadline),
+    drainsAtDeadline: true,
     resumeToken(page?: KeyPage): string {
       const remaining = page === undefined ? ranges : (page as AutoPage).remaining;
       if (remaining === undefined) {

@@ -42,6 +42,11 @@ export abstract class ConcurrentListing<Page extends KeyPage> {
     this.stop(error);
   }
 
+  /** True once the listing was stopped (failed, aborted, or halted at a deadline). */
+  get halted(): boolean {
+    return this.stopped;
+  }
+
   /** Cancels every request in flight and releases everything waiting. Idempotent. */
   stop(reason: unknown): void {
     if (this.stopped) return;
@@ -59,7 +64,8 @@ export abstract class ConcurrentListing<Page extends KeyPage> {
 /**
  * Yields the pages of a listing as they arrive, after `start` begins it; with `markLast`, the page taken when the
  * listing is done carries `last: true`. The first failure (a request error, or an abort of `signal`) is thrown at
- * once and cancels every request in flight; so does the consumer stopping early.
+ * once and cancels every request in flight; so does the consumer stopping early. When `deadline` aborts, the
+ * listing stops (its requests in flight are cancelled), yields the pages it already holds, and ends.
  * @internal
  */
 export async function* listingPages<Page extends KeyPage>(
@@ -67,11 +73,15 @@ export async function* listingPages<Page extends KeyPage>(
   start: () => void,
   signal: AbortSignal | undefined,
   markLast: boolean,
+  deadline?: AbortSignal,
 ): AsyncGenerator<Page> {
   if (signal?.aborted) throw abortError(signal.reason);
   const onAbort = (): void => listing.fail(abortError(signal?.reason));
+  const onDeadline = (): void => listing.stop(deadline?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
+  deadline?.addEventListener('abort', onDeadline, { once: true });
   try {
+    if (deadline?.aborted) onDeadline();
     start();
     for (;;) {
       if (listing.failure !== undefined) throw listing.failure.error;
@@ -80,11 +90,12 @@ export async function* listingPages<Page extends KeyPage>(
         yield markLast && listing.done ? { ...page, last: true } : page;
         continue;
       }
-      if (listing.done) return;
+      if (listing.done || listing.halted) return;
       await listing.changed();
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    deadline?.removeEventListener('abort', onDeadline);
     listing.stop(abortError(new Error('the listing was stopped')));
   }
 }

@@ -20,8 +20,15 @@ export interface FakeListing {
   readonly inputs: ListObjectsV2CommandInput[];
 }
 
-/** `keys` are sorted here; `sizes` gives a size for a key (default 10). */
-export function fakeListing(keys: readonly string[], sizes: ReadonlyMap<string, number> = new Map()): FakeListing {
+/**
+ * `keys` are sorted here; `sizes` gives a size for a key (default 10); `onRound` is called before each round of
+ * answers (a test moves a fake clock there: one round trip of time, whatever the requests in flight).
+ */
+export function fakeListing(
+  keys: readonly string[],
+  sizes: ReadonlyMap<string, number> = new Map(),
+  onRound?: () => void,
+): FakeListing {
   // Byte order; for ASCII keys JavaScript's own order is the same and much faster on a million keys.
   const ascii = keys.every((key) => /^[\x00-\x7f]*$/.test(key));
   const order = ascii ? (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0) : utf8Order;
@@ -51,7 +58,10 @@ export function fakeListing(keys: readonly string[], sizes: ReadonlyMap<string, 
     roundSet = false;
     const now = waiting.filter((entry) => !entry.signal?.aborted);
     waiting = [];
-    if (now.length > 0) state.rounds++;
+    if (now.length > 0) {
+      state.rounds++;
+      onRound?.();
+    }
     for (const entry of now) entry.resolve();
   };
   const send = async (command: { input: ListObjectsV2CommandInput }, options?: { abortSignal?: AbortSignal }) => {
