@@ -19,6 +19,7 @@ export function respondTo(
 ): PresignResponse {
   switch (outcome.kind) {
     case 'ran':
+      if (cutBeforeFirstPage(outcome.result, plan)) return noProgress(outcome.result, plan.config, invocation);
       return invocation.respond(200, bodyOfRun(outcome.result, outcome.key, outcome.url, plan));
     case 'stored':
       return invocation.respond(200, bodyOfStored(outcome.stored, outcome.url));
@@ -36,6 +37,30 @@ export function respondTo(
     case 'in-progress':
       return inProgress(plan.config, invocation);
   }
+}
+
+/**
+ * A concurrent listing cut by its deadline before a single page arrived: its token is the one it started from, so
+ * answering it as a 200 would let a caller that loops on `complete: false` invoke again and again, each invocation
+ * paying for LIST requests and listing nothing.
+ */
+function cutBeforeFirstPage(result: PipelineResult, { inventory }: Pick<JobPlan, 'inventory'>): boolean {
+  return inventory === undefined && !result.complete && result.pages === 0 && result.resumeToken !== undefined;
+}
+
+function noProgress(result: PipelineResult, config: PresignConfig, invocation: Invocation): PresignResponse {
+  const error =
+    `no progress: the deadline came ${Math.round(result.durationMs)} ms into the run, before the first ListObjectsV2 ` +
+    'page arrived, so the run listed nothing; invoke again with more time left (a longer function timeout or a ' +
+    'smaller DEADLINE_MARGIN_MS) and the same resume_token';
+  invocation.log({
+    event: 'no_progress',
+    request_id: invocation.requestId,
+    bucket: config.bucket,
+    prefix: config.prefix,
+    duration_ms: Math.round(result.durationMs),
+  });
+  return invocation.respond(504, { error, field: null, resume_token: result.resumeToken });
 }
 
 function inProgress(config: PresignConfig, invocation: Invocation): PresignResponse {

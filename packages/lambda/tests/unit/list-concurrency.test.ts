@@ -22,7 +22,8 @@ function keys(): string[] {
 const pdfs = (all: readonly string[]): string[] => all.filter((key) => key.endsWith('.pdf')).sort();
 
 /**
- * Runs the handler until the listing is complete, `budget(run)` ms (at most 1000) a run, continuing with resume_token.
+ * Runs the handler until the listing is complete, `budget(run)` ms (at most 1000) a run, continuing with resume_token
+ * (start_after when the event does not list concurrently).
  * The margin (1000 ms, the least accepted) is capped at half the remaining time, so twice the budget remaining leaves
  * the deadline `budget(run)` ms away.
  */
@@ -34,18 +35,20 @@ async function chain(event: Record<string, unknown>, budget: (run: number) => nu
   const handler = createPresignHandler({ s3Client: s3.client, write: () => {}, env: { DEADLINE_MARGIN_MS: '1000' } });
   const bodies: Record<string, unknown>[] = [];
   let token: unknown;
-  // Each LIST moves the clock 100 ms, so 16 requests in flight spend a short budget at once and a run may hand on a
-  // page or two: the chain is long, but must end.
-  for (let run = 0; run < 400; run++) {
+  // Without list_concurrency the handler lists sequentially and answers next_start_after.
+  const concurrent = 'list_concurrency' in event;
+  // Each LIST moves the clock 100 ms, so 16 requests in flight spend a short budget at once; a run still hands on
+  // every page answered before its deadline, so the chain stays about as short as a sequential one (the tests bound it).
+  for (let run = 0; run < 100; run++) {
     const response = await handler(
-      { ...event, ...(token === undefined ? {} : { resume_token: token }) },
+      { ...event, ...(token === undefined ? {} : { [concurrent ? 'resume_token' : 'start_after']: token }) },
       context(2 * budget(run)),
     );
     expect(response.statusCode).toBe(200);
     const body = JSON.parse(response.body) as Record<string, unknown>;
     bodies.push(body);
     if (body.complete === true) break;
-    token = body.resume_token;
+    token = concurrent ? body.resume_token : body.next_start_after;
   }
   const union = bodies.flatMap((body) => s3.manifestKeys(String(body.manifest_key)));
   return { all, s3, bodies, union };
@@ -125,8 +128,15 @@ describe('createPresignHandler: resume_token', () => {
       (run) => 300 + 200 * (run % 3),
     );
     expect(bodies.length).toBeGreaterThanOrEqual(5);
+    // The same chain listing sequentially takes 18 runs. At concurrency 16 a run hands on every page answered before
+    // its deadline and loses only the requests in flight (at most one wave): the chain takes 15 runs (it took 108,
+    // 22 of them presigning nothing, when a cut run dropped the pages it had listed). Allow twice the sequential count.
+    const sequential = await chain({ bucket: 'reports', prefix: 'p/', page_size: 7 }, (run) => 300 + 200 * (run % 3));
+    expect(sequential.bodies).toHaveLength(18);
+    expect(bodies.length).toBeLessThanOrEqual(2 * sequential.bodies.length);
     for (const body of bodies.slice(0, -1)) {
       expect(body.complete).toBe(false);
+      expect(body.count).toBeGreaterThan(0);
       expect(typeof body.resume_token).toBe('string');
       expect('next_start_after' in body).toBe(false);
       expect(String(body.resume_token).length).toBeLessThanOrEqual(4096);
@@ -151,6 +161,39 @@ describe('createPresignHandler: resume_token', () => {
     );
     expect(bodies.length).toBeGreaterThanOrEqual(3);
     expect([...union].sort()).toEqual(pdfs(all));
+  });
+
+  it('answers 504 with the unchanged resume_token, instead of a 200 to loop on, when no page arrived before the deadline', async () => {
+    const first = await chain({ bucket: 'reports', prefix: 'p/', page_size: 7, list_concurrency: 16 }, () => 300);
+    const token = String(first.bodies[0]?.resume_token);
+    vi.useRealTimers();
+    // Every LIST hangs until it is cancelled: the deadline (1 s in, the margin being half of 2 s) comes first.
+    const s3 = memoryS3Client({ keys: keys() });
+    const send = s3.client.send.bind(s3.client);
+    (s3.client as { send: unknown }).send = (
+      command: { constructor: { name: string } },
+      options?: { abortSignal?: AbortSignal },
+    ) =>
+      command.constructor.name === 'ListObjectsV2Command'
+        ? new Promise((_, reject) =>
+            options?.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason), { once: true }),
+          )
+        : send(command as never, options as never);
+    const sink = lineSink();
+    const handler = createPresignHandler({
+      s3Client: s3.client,
+      write: sink.write,
+      env: { DEADLINE_MARGIN_MS: '1000' },
+    });
+    const response = await handler(
+      { bucket: 'reports', prefix: 'p/', page_size: 7, list_concurrency: 16, resume_token: token },
+      context(2000),
+    );
+    expect(response.statusCode).toBe(504);
+    const body = JSON.parse(response.body) as { error: string; field: null; resume_token: string };
+    expect(body.error).toMatch(/no progress: .* before the first ListObjectsV2 page arrived/);
+    expect(body.resume_token).toBe(token);
+    expect(readCaptured(sink.lines).logs.some((line) => line.event === 'no_progress')).toBe(true);
   });
 
   it('refuses malformed, foreign-bucket and foreign-prefix tokens with 400 field resume_token', async () => {
