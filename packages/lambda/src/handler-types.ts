@@ -8,11 +8,7 @@ import type { IdempotencyOptions, IdempotencyStore } from './idempotency.js';
 
 /** What the handler returns: an API-Gateway-style status and a JSON body. */
 export interface PresignResponse {
-  /**
-   * 200 on success, 400 for a malformed request, 403 outside the allow-list, 409 while a duplicate runs, 504 when a
-   * concurrent listing's deadline came before its first page (no progress: its body also carries `resume_token`,
-   * unchanged).
-   */
+  /** 200 on success, 400 for a malformed request, 403 outside the allow-list, 409 while a duplicate runs. */
   statusCode: number;
   /**
    * The JSON body: `{count, errors, manifest_key, manifest_url, complete[, next_start_after]}` on 200, `{error, field}`

@@ -19,7 +19,7 @@ export function respondTo(
 ): PresignResponse {
   switch (outcome.kind) {
     case 'ran':
-      if (cutBeforeFirstPage(outcome.result, plan)) return noProgress(outcome.result, plan.config, invocation);
+      if (cutBeforeFirstPage(outcome.result, plan)) logNoProgress(outcome.result, plan.config, invocation);
       return invocation.respond(200, bodyOfRun(outcome.result, outcome.key, outcome.url, plan));
     case 'stored':
       return invocation.respond(200, bodyOfStored(outcome.stored, outcome.url));
@@ -40,27 +40,26 @@ export function respondTo(
 }
 
 /**
- * A concurrent listing cut by its deadline before a single page arrived: its token is the one it started from, so
- * answering it as a 200 would let a caller that loops on `complete: false` invoke again and again, each invocation
- * paying for LIST requests and listing nothing.
+ * A listing cut by its deadline before a single page arrived: it hands on the position it started from, so a caller
+ * that loops on `complete: false` would invoke again and again, each invocation paying for LIST requests and listing
+ * nothing. The answer stays the usual 200 (its manifest is real, if empty, and named in the answer); the log line is
+ * what an alarm can watch.
  */
 function cutBeforeFirstPage(result: PipelineResult, { inventory }: Pick<JobPlan, 'inventory'>): boolean {
-  return inventory === undefined && !result.complete && result.pages === 0 && result.resumeToken !== undefined;
+  return inventory === undefined && !result.complete && result.pages === 0;
 }
 
-function noProgress(result: PipelineResult, config: PresignConfig, invocation: Invocation): PresignResponse {
-  const error =
-    `no progress: the deadline came ${Math.round(result.durationMs)} ms into the run, before the first ListObjectsV2 ` +
-    'page arrived, so the run listed nothing; invoke again with more time left (a longer function timeout or a ' +
-    'smaller DEADLINE_MARGIN_MS) and the same resume_token';
+function logNoProgress(result: PipelineResult, config: PresignConfig, invocation: Invocation): void {
   invocation.log({
     event: 'no_progress',
     request_id: invocation.requestId,
     bucket: config.bucket,
     prefix: config.prefix,
     duration_ms: Math.round(result.durationMs),
+    reason:
+      'the deadline came before the first ListObjectsV2 page arrived; give the invocation more time (a longer ' +
+      'function timeout or a smaller DEADLINE_MARGIN_MS)',
   });
-  return invocation.respond(504, { error, field: null, resume_token: result.resumeToken });
 }
 
 function inProgress(config: PresignConfig, invocation: Invocation): PresignResponse {

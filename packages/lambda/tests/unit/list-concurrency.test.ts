@@ -163,37 +163,47 @@ describe('createPresignHandler: resume_token', () => {
     expect([...union].sort()).toEqual(pdfs(all));
   });
 
-  it('answers 504 with the unchanged resume_token, instead of a 200 to loop on, when no page arrived before the deadline', async () => {
+  it('answers 200 with the position it started from and logs no_progress when no page arrived before the deadline', async () => {
     const first = await chain({ bucket: 'reports', prefix: 'p/', page_size: 7, list_concurrency: 16 }, () => 300);
     const token = String(first.bodies[0]?.resume_token);
     vi.useRealTimers();
-    // Every LIST hangs until it is cancelled: the deadline (1 s in, the margin being half of 2 s) comes first.
-    const s3 = memoryS3Client({ keys: keys() });
-    const send = s3.client.send.bind(s3.client);
-    (s3.client as { send: unknown }).send = (
-      command: { constructor: { name: string } },
-      options?: { abortSignal?: AbortSignal },
-    ) =>
-      command.constructor.name === 'ListObjectsV2Command'
-        ? new Promise((_, reject) =>
-            options?.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason), { once: true }),
-          )
-        : send(command as never, options as never);
-    const sink = lineSink();
-    const handler = createPresignHandler({
-      s3Client: s3.client,
-      write: sink.write,
-      env: { DEADLINE_MARGIN_MS: '1000' },
-    });
-    const response = await handler(
-      { bucket: 'reports', prefix: 'p/', page_size: 7, list_concurrency: 16, resume_token: token },
-      context(2000),
-    );
-    expect(response.statusCode).toBe(504);
-    const body = JSON.parse(response.body) as { error: string; field: null; resume_token: string };
-    expect(body.error).toMatch(/no progress: .* before the first ListObjectsV2 page arrived/);
-    expect(body.resume_token).toBe(token);
-    expect(readCaptured(sink.lines).logs.some((line) => line.event === 'no_progress')).toBe(true);
+    const runs: [Record<string, unknown>, string, string][] = [
+      [{ list_concurrency: 16, resume_token: token }, 'resume_token', token],
+      [{ list_concurrency: 1, start_after: 'p/0100.pdf' }, 'next_start_after', 'p/0100.pdf'],
+    ];
+    for (const [fields, field, position] of runs) {
+      // Every LIST hangs until it is cancelled: the deadline (1 s in, the margin being half of 2 s) comes first.
+      const s3 = memoryS3Client({ keys: keys() });
+      const send = s3.client.send.bind(s3.client);
+      (s3.client as { send: unknown }).send = (
+        command: { constructor: { name: string } },
+        options?: { abortSignal?: AbortSignal },
+      ) =>
+        command.constructor.name === 'ListObjectsV2Command'
+          ? new Promise((_, reject) =>
+              options?.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason), {
+                once: true,
+              }),
+            )
+          : send(command as never, options as never);
+      const sink = lineSink();
+      const handler = createPresignHandler({
+        s3Client: s3.client,
+        write: sink.write,
+        env: { DEADLINE_MARGIN_MS: '1000' },
+      });
+      const response = await handler({ bucket: 'reports', prefix: 'p/', page_size: 7, ...fields }, context(2000));
+      expect(response.statusCode).toBe(200);
+      const body = JSON.parse(response.body) as Record<string, unknown>;
+      expect(body).toMatchObject({ count: 0, errors: 0, complete: false, [field]: position });
+      // The manifest it names is the only object written, and it is empty: nothing is left behind unnamed.
+      expect([...s3.objects.keys()]).toEqual([body.manifest_key]);
+      expect(s3.manifestKeys(String(body.manifest_key))).toEqual([]);
+      const logs = readCaptured(sink.lines).logs.filter((line) => line.event === 'no_progress');
+      expect(logs).toHaveLength(1);
+      expect(logs[0]).toMatchObject({ bucket: 'reports', prefix: 'p/' });
+      expect(JSON.stringify(logs[0])).not.toMatch(/X-Amz-Signature|https?:/);
+    }
   });
 
   it('refuses malformed, foreign-bucket and foreign-prefix tokens with 400 field resume_token', async () => {
