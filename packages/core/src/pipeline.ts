@@ -42,6 +42,12 @@ const WRITE_BATCH = 512;
  * synchronous presigner is a pure microtask chain and an abort timer would never get to fire.
  */
 const YIELD_EVERY_MS = 8;
+/**
+ * How long after the deadline a source that declares `drainsAtDeadline` may take to yield the pages it holds and
+ * end (ms). A conforming source needs no time at all; one that keeps waiting past this is stopped like any other
+ * source, so a misbehaving custom source cannot hold the run past its deadline.
+ */
+const DRAIN_GRACE_MS = 500;
 
 /** Marks an empty queue (a source may yield `undefined` as a key, so that cannot be the marker). */
 const NONE: unique symbol = Symbol('none');
@@ -324,6 +330,10 @@ class Run {
   private readonly keepsLastPage: boolean;
   /** The source yields the pages it holds when the deadline comes (`KeySource.drainsAtDeadline`): they are taken. */
   private readonly drains: boolean;
+  /** Resolves when a draining source has had `DRAIN_GRACE_MS` after the deadline: it is then stopped anyway. */
+  private readonly drainGrace = waiter();
+  private drainGraceOver = false;
+  private drainGraceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(cfg: Config) {
     this.cfg = cfg;
@@ -511,8 +521,8 @@ class Run {
         while (this.queued >= cfg.queueMax && !this.stopped && !this.reachedDeadline) await this.waitForSpace();
         if (this.stopped) return;
         if (cfg.deadline !== undefined && !this.sawLastPage && Date.now() >= cfg.deadline) this.stopListing();
-        // A draining source ends by itself once it has yielded the pages it held at the deadline.
-        if (this.reachedDeadline && !this.drains) {
+        // A draining source ends by itself once it has yielded the pages it held at the deadline (or its grace ends).
+        if (this.reachedDeadline && (!this.drains || this.drainGraceOver)) {
           if (iterator.return !== undefined) Promise.resolve(iterator.return()).catch(noop);
           return;
         }
@@ -532,6 +542,7 @@ class Run {
       if (!this.reachedDeadline) this.fail(error);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
+      if (this.drainGraceTimer !== undefined) clearTimeout(this.drainGraceTimer);
       this.producerDone = true;
       this.wakeWorkers();
     }
@@ -540,11 +551,13 @@ class Run {
   /** The source's next page, or undefined when the deadline comes first (the page in flight is not awaited). */
   private nextPage(iterator: AsyncIterator<KeyPage>): Promise<IteratorResult<KeyPage> | undefined> {
     const next = Promise.resolve(iterator.next());
-    // A draining source answers at once when the deadline comes: with a page it held, or with its end.
-    if (this.cfg.deadline === undefined || this.drains) return next;
+    if (this.cfg.deadline === undefined) return next;
     // The losing page request is aborted through the signal; its rejection has nobody left to tell.
     next.catch(noop);
-    return Promise.race([next, this.deadlineWaiter.promise.then(() => undefined)]);
+    // A draining source answers at once when the deadline comes, with a page it held or with its end; one that
+    // has not ended when its grace is over is stopped like any other.
+    const stop = this.drains ? this.drainGrace : this.deadlineWaiter;
+    return Promise.race([next, stop.promise.then(() => undefined)]);
   }
 
   /** Stops listing when the deadline comes, even while a page request is in flight. */
@@ -564,6 +577,12 @@ class Run {
       ),
     );
     this.deadlineWaiter.resolve();
+    if (this.drains) {
+      this.drainGraceTimer = setTimeout(() => {
+        this.drainGraceOver = true;
+        this.drainGrace.resolve();
+      }, DRAIN_GRACE_MS);
+    }
     this.wakeProducer();
   }
 

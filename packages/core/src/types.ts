@@ -66,7 +66,9 @@ export interface KeySource {
    * Optional: true when the source honours `KeySourceContext.deadline` (stops listing when it aborts, then yields
    * the pages it already holds and ends, at once). A run cut by its deadline then takes those pages (they cost no
    * request more) instead of dropping them, and its `signal` aborts only for an abort or a failure. At most the
-   * pages the source holds are taken past the deadline: for a partitioned listing, `concurrency` pages.
+   * pages the source holds are taken past the deadline: for a partitioned listing, `concurrency` pages. A source that
+   * has not ended 500 ms after the deadline is stopped like any other (its iterator's `return()` is called), so the
+   * run never waits on it longer; the pages it did not yield by then are the next run's.
    */
   readonly drainsAtDeadline?: boolean;
 }

@@ -55,6 +55,29 @@ describe('presignPipeline: deadline', () => {
     expect(manifest.state).toBe('closed');
   });
 
+  it('stops a source that declares drainsAtDeadline but never ends, half a second after the deadline', async () => {
+    // The source claims to drain at the deadline, yet its second page never comes and it ignores the deadline signal.
+    const pages = chunk(keyList(30), 10);
+    const scripted = scriptedSource(pages, { hangAt: 1 });
+    const draining = { bucket: scripted.bucket, drainsAtDeadline: true, pages: scripted.pages.bind(scripted) };
+    const manifest = memoryManifestWriter();
+    const started = Date.now();
+    const result = await within(
+      presignPipeline({ source: draining, presigner: fakePresigner(), manifest, deadline: started + 50 }),
+      3_000,
+    );
+    const elapsed = Date.now() - started;
+    // Not before the grace (the source was not aborted at the deadline), and not much after it.
+    expect(elapsed).toBeGreaterThanOrEqual(50 + 500 - 20);
+    expect(elapsed).toBeLessThan(1_500);
+    expect(result).toMatchObject({ complete: false, pages: 1, count: 10, nextStartAfter: pages[0]?.at(-1) });
+    expect(manifest.state).toBe('closed');
+    expect(scripted.returned).toBe(true);
+    // A draining source is told through `deadline`, not by aborting `signal` (which means the run failed).
+    expect(scripted.context?.deadline?.aborted).toBe(true);
+    expect(scripted.context?.signal.aborted).toBe(false);
+  });
+
   it('keeps the cursor exact when the deadline comes while the producer waits for queue space', async () => {
     // queueMax 10 and a presigner held back until after the deadline: the producer is waiting for space when it comes.
     let release!: () => void;
