@@ -2,7 +2,7 @@
 // `npm run bench`: measures the presigners, the pipeline and the S3 path, prints the ratios, and rewrites
 // docs/performance.md and its charts (docs/images/*.svg) with the numbers of this run.
 //
-//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory,s3writer,autolisting,autolisting-layouts,autolisting-large,autolisting-resume,bundle] [--no-write]
+//   node scripts/bench.mjs [--quick] [--skip presigners,pipeline,concurrency,e2e,listing,simulator,inventory,s3writer,autolisting,autolisting-layouts,autolisting-large,autolisting-resume,lambda-memory,bundle] [--no-write]
 //        [--simulator-sizes 100000,1000000,10000000]
 //   node scripts/bench.mjs --render   # rewrite the page and charts from docs/images/bench-results.json, measuring nothing
 //
@@ -62,6 +62,13 @@ import {
   renderSimulatorSection,
   simulatorChart,
 } from './bench/simulator-e2e.mjs';
+import {
+  SECTION_END as LAMBDA_MEMORY_END,
+  SECTION_START as LAMBDA_MEMORY_START,
+  benchLambdaMemory,
+  insertLambdaMemorySection,
+  renderLambdaMemorySection,
+} from './bench/lambda-memory.mjs';
 import {
   SECTION_END as S3_WRITER_END,
   SECTION_START as S3_WRITER_START,
@@ -162,6 +169,7 @@ if (rendering)
     'autolisting-layouts',
     'autolisting-large',
     'autolisting-resume',
+    'lambda-memory',
     'bundle',
   ])
     skip.add(part);
@@ -360,6 +368,15 @@ if (!skip.has('s3writer')) {
   });
 }
 
+if (!skip.has('lambda-memory')) {
+  log("\n(k) the handler at Lambda memory sizes: the runtime's heap flags, 1M keys on the S3 simulator");
+  results.lambdaMemory = await benchLambdaMemory({
+    memory: [128, 256, 1024],
+    sizes: quick ? [20_000, 100_000] : [100_000, 1_000_000],
+    log,
+  });
+}
+
 if (!skip.has('bundle')) {
   log('\n(j) the Lambda bundle: size and cold init of the handlers against a naive getSignedUrl handler');
   results.bundle = await benchBundles({ rounds: 10, log });
@@ -399,6 +416,13 @@ if (write) {
       (markdown, section) => insertAutoListingSubsection(markdown, section, AUTO_LISTING_SUBSECTIONS.resume),
       AUTO_LISTING_SUBSECTIONS.resume.start,
       AUTO_LISTING_SUBSECTIONS.resume.end,
+    ],
+    [
+      results.lambdaMemory,
+      renderLambdaMemorySection,
+      insertLambdaMemorySection,
+      LAMBDA_MEMORY_START,
+      LAMBDA_MEMORY_END,
     ],
     [results.bundle, renderBundleSection, insertBundleSection, BUNDLE_START, BUNDLE_END],
   ];

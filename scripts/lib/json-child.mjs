@@ -3,12 +3,13 @@ import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 
 /**
- * Runs `node <script> ...args` with `env` added to this process's environment; resolves with its last stdout line
- * parsed as JSON, rejects when it exits with a failure (the message starts with `label`, by default the script's name).
+ * Runs `node ...nodeArgs <script> ...args` with `env` added to this process's environment; resolves with its last
+ * stdout line parsed as JSON, rejects when it exits with a failure (the message starts with `label`, by default the
+ * script's name).
  */
-export function runJsonChild(script, args, { env = {}, label = basename(script, '.mjs') } = {}) {
+export function runJsonChild(script, args, { env = {}, label = basename(script, '.mjs'), nodeArgs = [] } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

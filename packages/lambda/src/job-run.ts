@@ -26,6 +26,7 @@ import { inventoryKeySource, type InventoryRequest } from './inventory.js';
 import type { Invocation } from './invocation.js';
 import type { JobPlan } from './job-plan.js';
 import { listingSourceOptions, resumeFields } from './listing.js';
+import { manifestPartPool } from './memory-size.js';
 
 /** What a job came to, before it is turned into a response. @internal */
 export type JobOutcome =
@@ -183,6 +184,7 @@ export class JobRun {
       keyPrefix: settings.manifestPrefix,
       presigner: clients.presigner,
       ...manifestSseOptions(plan.config.manifestEncryption),
+      ...manifestPartPool(this.input.env),
     });
   }
 
