@@ -292,9 +292,9 @@ function endpointProblem(value: string): string | undefined {
 
 /**
  * The least `DEADLINE_MARGIN_MS` (and `deadlineMarginMs` option) accepted: the time the run needs after its deadline
- * to presign the keys it already holds and complete the manifest. The measured tail is tens of milliseconds for the
- * default `QUEUE_MAX` (docs/scaling.md, `scripts/bench/deadline-tail.mjs`); one second leaves room for a slow
- * CompleteMultipartUpload on S3.
+ * to presign the keys it already holds and complete the manifest. The measured tail on a whole core is about 20 ms
+ * for the default `QUEUE_MAX` and 100 ms with `LIST_CONCURRENCY` 16, whose answered pages are presigned too
+ * (docs/scaling.md, `scripts/bench/deadline-tail.mjs`); one second leaves room for a slow CompleteMultipartUpload on S3.
  */
 export const MIN_DEADLINE_MARGIN_MS = 1000;
 
