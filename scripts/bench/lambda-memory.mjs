@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { insertSection } from '../lib/performance-page.mjs';
 import { runJsonChild } from '../lib/json-child.mjs';
-import { endpointClient, minioTesting } from './load.mjs';
+import { sessionCredentials, endpointClient, minioTesting } from './load.mjs';
 import { formatNumber } from './svg.mjs';
 
 export const SECTION_START = '<!-- lambda-memory:start -->';
@@ -25,15 +25,9 @@ export function lambdaHeapFlags(memoryMb) {
 /** One invocation of the handler, in this (child) process: prints one JSON line. */
 async function childHandler({ keys, bucket, memoryMb }) {
   const { createPresignHandler } = await import('@presign-pipeline/lambda');
-  const client = endpointClient({
-    endpoint: process.env.S3_ENDPOINT_URL,
-    // Lambda's temporary credentials: the session token makes each URL about 1.7 KB. The simulator accepts any.
-    credentials: {
-      accessKeyId: 'ASIAEXAMPLEBENCHKEY1',
-      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      sessionToken: `IQoJb3JpZ2luX2VjE${'Abc123/+='.repeat(80)}`,
-    },
-  });
+  // Lambda's temporary credentials: the session token makes each URL about 1.7 KB.
+  const client = endpointClient({ endpoint: process.env.S3_ENDPOINT_URL, credentials: sessionCredentials() });
+
   const handler = createPresignHandler({
     s3Client: client,
     presigner: 'fast',

@@ -13,6 +13,18 @@ export const core = () => rootRequire('@presign-pipeline/core');
 export const minioTesting = () => import('@presign-pipeline/minio-testing');
 
 /**
+ * Lambda-like temporary credentials for the benchmarks: Lambda always signs with a session token, which makes each
+ * URL about 1.7 KB. Local endpoints accept any. A fresh object each call: the SDK writes into the one it is given.
+ */
+export function sessionCredentials() {
+  return {
+    accessKeyId: 'ASIAEXAMPLEBENCHKEY1',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    sessionToken: `IQoJb3JpZ2luX2VjE${'Abc123/+='.repeat(80)}`,
+  };
+}
+
+/**
  * An S3 client for a local endpoint, as every benchmark builds one: path-style requests and checksums only where
  * S3 requires them (as the handler's clients send), in `region` (us-east-1 unless given).
  */

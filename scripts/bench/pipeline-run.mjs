@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { coreRequire, core, endpointClient } from './load.mjs';
+import { sessionCredentials, coreRequire, core, endpointClient } from './load.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +29,12 @@ const latencyMs = Number(values['latency-ms']);
 const { S3Client } = coreRequire('@aws-sdk/client-s3');
 const { presignPipeline, arrayKeySource, fileManifestWriter, s3ManifestWriter, fastPresigner, sdkPresigner } = core();
 
+/** The same keys without a session token (`--no-token`). */
+function longTermCredentials() {
+  const { sessionToken: _, ...keys } = sessionCredentials();
+  return keys;
+}
+
 const toS3 = values.manifest === 's3';
 if (toS3 && !process.env.S3_ENDPOINT_URL)
   throw new Error('--manifest s3 needs S3_ENDPOINT_URL (and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)');
@@ -45,11 +51,7 @@ const client = toS3
     })
   : new S3Client({
       region: 'eu-west-1',
-      credentials: {
-        accessKeyId: 'ASIAEXAMPLEBENCHKEY1',
-        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-        ...(values['no-token'] ? {} : { sessionToken: `IQoJb3JpZ2luX2VjE${'Abc123/+='.repeat(80)}` }),
-      },
+      credentials: values['no-token'] ? longTermCredentials() : sessionCredentials(),
     });
 const bucket = process.env.BENCH_BUCKET ?? 'bench-reports';
 

@@ -2,7 +2,7 @@
 // sdkPresigner (the AWS SDK's getSignedUrl), @smithy/signature-v4's presign, and fastPresigner.
 import { createHash, createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { coreRequire, core } from './load.mjs';
+import { sessionCredentials, coreRequire, core } from './load.mjs';
 
 const { S3Client } = coreRequire('@aws-sdk/client-s3');
 const { SignatureV4 } = coreRequire('@smithy/signature-v4');
@@ -30,11 +30,7 @@ const REGION = 'eu-west-1';
 const BUCKET = 'bench-reports';
 const SIGNING_DATE = new Date('2026-04-01T12:00:00Z');
 // Lambda always signs with temporary credentials, so every URL carries a session token (~1 KB in real life).
-const CREDENTIALS = {
-  accessKeyId: 'ASIAEXAMPLEBENCHKEY1',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-  sessionToken: `IQoJb3JpZ2luX2VjE${'Abc123/+='.repeat(80)}`,
-};
+const CREDENTIALS = sessionCredentials();
 
 const keyAt = (i) => `reports/2026/04/${i % 97}/Quarterly report ${i} (final).pdf`;
 

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
-import { core, endpointClient } from './load.mjs';
+import { sessionCredentials, core, endpointClient } from './load.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -29,14 +29,7 @@ const partitions = Number(values.partitions);
 const { presignPipeline, s3ListSource, s3ManifestWriter, fastPresigner } = core();
 
 // Lambda-like temporary credentials: the session token makes each URL about 1.7 KB. The simulator accepts any.
-const client = endpointClient({
-  endpoint: process.env.S3_ENDPOINT_URL,
-  credentials: {
-    accessKeyId: 'ASIAEXAMPLEBENCHKEY1',
-    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    sessionToken: `IQoJb3JpZ2luX2VjE${'Abc123/+='.repeat(80)}`,
-  },
-});
+const client = endpointClient({ endpoint: process.env.S3_ENDPOINT_URL, credentials: sessionCredentials() });
 
 /** Flat names are 12 hex digits spread evenly: p − 1 boundaries at even steps split them into p ranges. */
 function rangeBoundaries(count) {
