@@ -194,7 +194,10 @@ export function renderSimulatorSection(bench) {
       'without the writer). What is left: after a full collection the JS heap holds about 14 MB, and V8 lets the old ' +
       'generation grow to two to four times that before the next one; the young generation grows to its 32 MB maximum; ' +
       'the part pool is 40 MiB; Node with the SDK is 63 MB. Below 150 MB takes settings of whoever runs the process: ' +
-      'with glibc, `MALLOC_ARENA_MAX=1` lowered the bytes-only-counted run from 176 MB to 135 MB at the same CPU.',
+      'with glibc, `MALLOC_ARENA_MAX=1` lowered the bytes-only-counted run from 176 MB to 135 MB at the same CPU. ' +
+      "Lambda is such a runner: its runtime sizes the young and old generations from the function's memory, and the " +
+      'handler uploads from a smaller part pool in functions of 256 MB or less; the handler at those sizes is measured ' +
+      'in [its own section](#the-handler-at-a-lambda-memory-size).',
   );
   md.push('');
   md.push(
