@@ -17,7 +17,7 @@ export const PACKAGES = [
       ['handler', /^(handler|idempotency-entry|job-|invocation|respond|run-)/],
       ['SQS and batch handlers', /^(sqs|batch)/],
       ['local runner and tester', /^(cli\.ts|runner|tester\/)/],
-      ['event and environment', /^(config|freshness|listing|inventory|access)/],
+      ['event and environment', /^(config|freshness|listing|inventory|access|memory-size)/],
       ['idempotency', /^(idempotency|dynamodb-idempotency)/],
       ['clients and lifecycle', /^(clients|lifecycle)/],
     ],
