@@ -313,11 +313,14 @@ if (!skip.has('simulator')) {
 }
 
 if (!skip.has('inventory')) {
-  log('\n(g) S3 Inventory: s3InventorySource over a 10M-key CSV-gzip report, and the handler from a 1M-key one');
+  log(
+    '\n(g) S3 Inventory: s3InventorySource over 10M-key CSV-gzip and Parquet reports, and the handler from 1M-key ones',
+  );
   results.inventory = await benchInventory({
     keys: quick ? 200_000 : 10_000_000,
     handlerKeys: quick ? 50_000 : 1_000_000,
     repeats: quick ? 1 : 2,
+    ...(quick ? { rowGroup: 25_000 } : {}),
     log,
   });
 }
