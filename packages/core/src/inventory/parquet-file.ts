@@ -107,20 +107,87 @@ function columnsToRead(
   });
 }
 
+/**
+ * One column of a row group, decoded forward a page at a time as rows are asked for in increasing order: each page is
+ * decoded once, however many reads its rows span (a page of a numeric column can hold 100,000 rows and more, many
+ * times {@link ROWS_PER_READ}), and pages whose rows were all read are dropped.
+ */
+class ColumnPages {
+  /** Decoded runs of rows, in order: `values[i]` is row `start + i` of the row group. */
+  private runs: { readonly start: number; readonly values: ArrayLike<unknown> }[] = [];
+  /** Rows before this one have been decoded (or skipped). */
+  private decodedTo = 0;
+  private run = 0;
+
+  constructor(
+    private readonly group: { readonly start: number; readonly rows: number },
+    private readonly chunk: { readonly meta: ColumnMetaData; readonly bytes: ArrayBuffer },
+    private readonly schema: SchemaTree,
+    private readonly column: SchemaTree,
+  ) {}
+
+  /** Makes rows `[from, to)` of the row group available to {@link value}. */
+  load(from: number, to: number): void {
+    this.runs = this.runs.filter((run) => run.start + run.values.length > from);
+    this.run = 0;
+    if (to <= this.decodedTo) return;
+    // hyparquet skips a page only when the first row asked for lies beyond it, not when the page ends right there:
+    // asking from one row past the decoded ones leaves the last decoded page alone.
+    const selectStart = from > this.decodedTo ? from : this.decodedTo + 1;
+    const { meta, bytes } = this.chunk;
+    const { data, skipped } = readColumn(
+      { view: new DataView(bytes), offset: 0 },
+      { groupStart: this.group.start, selectStart, selectEnd: to, groupRows: this.group.rows },
+      {
+        pathInSchema: meta.path_in_schema,
+        type: meta.type,
+        element: this.column.element,
+        schemaPath: [this.schema, this.column],
+        codec: meta.codec,
+        parsers: DEFAULT_PARSERS,
+        compressors,
+      },
+    );
+    // Pages wholly before `selectStart` are skipped undecoded; `skipped` counts their rows.
+    let start = skipped;
+    for (const values of data) {
+      this.runs.push({ start, values });
+      start += values.length;
+    }
+    this.decodedTo = start;
+  }
+
+  /** Row `row` of the row group, among those last loaded (fastest when asked for in increasing order). */
+  value(row: number): unknown {
+    const hint = this.runs[this.run];
+    for (let i = hint !== undefined && row >= hint.start ? this.run : 0; i < this.runs.length; i += 1) {
+      const run = this.runs[i] as (typeof this.runs)[number];
+      if (row < run.start) return undefined;
+      if (row < run.start + run.values.length) {
+        this.run = i;
+        return run.values[row - run.start];
+      }
+    }
+    return undefined;
+  }
+}
+
 /** One row group, with the chunks of the columns read (one ranged GET each) in role order. */
 interface FetchedGroup {
   readonly start: number;
   readonly rows: number;
-  readonly chunks: ({ readonly meta: ColumnMetaData; readonly bytes: ArrayBuffer } | undefined)[];
+  readonly columns: (ColumnPages | undefined)[];
 }
 
 async function fetchGroup(
   buffer: AsyncBuffer,
   group: RowGroup,
   start: number,
+  schema: SchemaTree,
   read: readonly (SchemaTree | undefined)[],
 ): Promise<FetchedGroup> {
-  const chunks = await Promise.all(
+  const rows = Number(group.num_rows);
+  const columns = await Promise.all(
     read.map(async (column) => {
       if (column === undefined) return undefined;
       const chunk = group.columns.find((c) => c.meta_data?.path_in_schema[0] === column.element.name);
@@ -128,74 +195,39 @@ async function fetchGroup(
       if (meta === undefined || chunk?.file_path)
         throw new Error(`parquet column ${column.element.name} has no chunk in this file to read`);
       const offset = Number(meta.dictionary_page_offset || meta.data_page_offset);
-      return { meta, bytes: await buffer.slice(offset, offset + Number(meta.total_compressed_size)) };
+      const bytes = await buffer.slice(offset, offset + Number(meta.total_compressed_size));
+      return new ColumnPages({ start, rows }, { meta, bytes }, schema, column);
     }),
   );
-  return { start, rows: Number(group.num_rows), chunks };
+  return { start, rows, columns };
 }
 
 /**
- * Rows `[from, to)` of a row group (counted from its start) of one column, decoded by hyparquet: row `from + r` is
- * `values[offset + r]`.
+ * Adds the keys of the selected rows among rows `[from, to)` of a row group to `keys`, in file order. Sizes are
+ * decoded only for reads with a key ending in `/` (a possible directory marker), as the CSV reader parses them.
  */
-function decode(
-  group: FetchedGroup,
-  index: number,
-  schema: SchemaTree,
-  column: SchemaTree | undefined,
-  from: number,
-  to: number,
-): { values: ArrayLike<unknown>; offset: number } | undefined {
-  const chunk = group.chunks[index];
-  if (column === undefined || chunk === undefined) return undefined;
-  const { meta, bytes } = chunk;
-  const { data, skipped } = readColumn(
-    { view: new DataView(bytes), offset: 0 },
-    { groupStart: group.start, selectStart: from, selectEnd: to, groupRows: group.rows },
-    {
-      pathInSchema: meta.path_in_schema,
-      type: meta.type,
-      element: column.element,
-      schemaPath: [schema, column],
-      codec: meta.codec,
-      parsers: DEFAULT_PARSERS,
-      compressors,
-    },
-  );
-  // Pages wholly before `from` are skipped undecoded; `skipped` counts their rows.
-  let values: ArrayLike<unknown> = data[0] ?? [];
-  if (data.length > 1) {
-    const joined: unknown[] = [];
-    for (const page of data) for (let i = 0; i < page.length; i += 1) joined.push(page[i]);
-    values = joined;
+function selectRows(group: FetchedGroup, from: number, to: number, selector: RowSelector, keys: string[]): void {
+  const [key, size, isLatest, isDeleteMarker, lastModified] = group.columns;
+  for (const column of [key, isLatest, isDeleteMarker, lastModified]) column?.load(from, to);
+  let sizes: ColumnPages | undefined;
+  for (let row = from; row < to && size !== undefined; row += 1) {
+    const name = key?.value(row);
+    if (typeof name === 'string' && name.endsWith('/')) {
+      size.load(from, to);
+      sizes = size;
+      break;
+    }
   }
-  return { values, offset: from - skipped };
-}
-
-/** Adds the keys of the selected rows among rows `[from, to)` of a row group to `keys`, in file order. */
-function selectRows(
-  group: FetchedGroup,
-  schema: SchemaTree,
-  read: readonly (SchemaTree | undefined)[],
-  from: number,
-  to: number,
-  selector: RowSelector,
-  keys: string[],
-): void {
-  const [key, size, isLatest, isDeleteMarker, lastModified] = read.map((column, index) =>
-    decode(group, index, schema, column, from, to),
-  );
-  const at = (decoded: typeof key, row: number): unknown => decoded?.values[decoded.offset + row];
-  for (let row = 0; row < to - from; row += 1) {
+  for (let row = from; row < to; row += 1) {
     // Parquet keys are stored as they are, not URL-encoded.
-    const name = at(key, row);
+    const name = key?.value(row);
     if (typeof name !== 'string') continue;
     const keep = selector.accept(
       name,
-      numberOf(at(size, row)),
-      booleanOf(at(isLatest, row)),
-      booleanOf(at(isDeleteMarker, row)),
-      numberOf(at(lastModified, row)),
+      name.endsWith('/') ? numberOf(sizes?.value(row)) : undefined,
+      booleanOf(isLatest?.value(row)),
+      booleanOf(isDeleteMarker?.value(row)),
+      numberOf(lastModified?.value(row)),
     );
     if (keep) keys.push(name);
   }
@@ -224,12 +256,12 @@ export async function* readParquetFile(request: DataFileRequest): AsyncGenerator
           const rowGroup = metadata.row_groups[next];
           if (rowGroup === undefined) throw new Error(`parquet file has no row ${row}`);
           const rows = Number(rowGroup.num_rows);
-          if (nextStart + rows > row) group = await fetchGroup(buffer, rowGroup, nextStart, read);
+          if (nextStart + rows > row) group = await fetchGroup(buffer, rowGroup, nextStart, schema, read);
           next += 1;
           nextStart += rows;
         }
         const to = Math.min(rowEnd, group.start + group.rows);
-        selectRows(group, schema, read, row - group.start, to - group.start, request.selector, keys);
+        selectRows(group, row - group.start, to - group.start, request.selector, keys);
         row = to;
       }
       yield { keys, endRow: rowEnd };
