@@ -106,7 +106,12 @@ export class AutoPartitionedListing extends ConcurrentListing<AutoPage> {
     const live = this.cursors.filter((cursor) => cursor.listing || cursor.waiting > 0);
     if (live.length < this.cursors.length) this.cursors.splice(0, this.cursors.length, ...live);
     live.sort((a, b) => (a.after === undefined ? -1 : b.after === undefined ? 1 : compareKeys(a.after, b.after)));
-    return live.map((cursor) => ({ after: cursor.handed ?? cursor.after, last: cursor.last }));
+    // A range whose keys were all handed over, up to its last, holds nothing more: a token never carries (k, k].
+    return live
+      .map((cursor) => ({ after: cursor.handed ?? cursor.after, last: cursor.last }))
+      .filter(
+        (range) => range.after === undefined || range.last === undefined || compareKeys(range.after, range.last) < 0,
+      );
   }
 
   private open(after: string | undefined, last: string | undefined): void {
@@ -158,7 +163,11 @@ export class AutoPartitionedListing extends ConcurrentListing<AutoPage> {
         .filter((key): key is string => key !== undefined);
       this.learn(cursor, listedKeys);
       if (lastListed !== undefined) cursor.listed = lastListed;
-      const ends = beyond || !output.IsTruncated;
+      // A page that ends on the range's last key (a cut point can be a real key) ends the range, though S3 says
+      // more keys follow: they are another range's.
+      const reachedLast =
+        lastListed !== undefined && cursor.last !== undefined && compareKeys(lastListed, cursor.last) >= 0;
+      const ends = beyond || reachedLast || !output.IsTruncated;
       if (ends) cursor.listing = false;
       cursor.waiting++;
       this.ready.push({ page: { bucket, keys }, cursor, key: lastListed });

@@ -374,6 +374,29 @@ describe('resume tokens', () => {
     expect(isPresignPipelineError(bad(good, 'other'))).toBe(true);
   });
 
+  it('never hold an empty range when a page ends exactly on the key a range was cut at', async () => {
+    // Zero-padded names: a cut point is a real key, and pages of 5 end on it while the answer says more follow.
+    const keys = Array.from({ length: 40 }, (_, i) => `flat/k${String(i).padStart(4, '0')}`);
+    const s3 = fakeListing(keys);
+    const start = encodeResumeToken('b', 'flat/', [
+      { after: undefined, last: 'flat/k0004' },
+      { after: 'flat/k0004', last: undefined },
+    ]);
+    const source = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 5, resumeToken: start });
+    const seen: string[] = [];
+    let listing = source;
+    for (let run = 0; run < 20; run++) {
+      const { keys: listed, pages } = await drain(listing, 1);
+      seen.push(...listed);
+      const page = pages[0];
+      if (page === undefined || page.last === true) break;
+      const token = listing.resumeToken?.(page) as string;
+      // Each token is one a later run accepts: no range (k, k].
+      listing = s3ListSource({ client: s3.client, bucket: 'b', prefix: 'flat/', pageSize: 5, resumeToken: token });
+    }
+    expectExactlyOnce(seen, keys);
+  });
+
   it('reject ranges out of order', () => {
     const token = encodeResumeToken('b', 'flat/', [
       { after: 'flat/m', last: 'flat/p' },
