@@ -112,7 +112,8 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
     event: 'prefix',
     env: ['PREFIX'],
     default: '`2026/04/`',
-    accepted: 'a string of at most 1024 bytes; empty in the environment lists the whole bucket',
+    accepted:
+      'a string of at most 1024 bytes (no lone UTF-16 surrogate, which no S3 key can hold); empty in the environment lists the whole bucket',
     property: 'prefix',
     examples: [
       { name: 'prefix', value: 'reports/', to: 'reports/' },
@@ -121,6 +122,7 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
       { name: 'prefix', value: 3, refused: 400 },
       { name: 'prefix', value: ['a/'], refused: 400 },
       { name: 'prefix', value: Number.NaN, refused: 400 },
+      { name: 'prefix', value: 'reports/\ud800', refused: 400 },
     ],
   },
   {
@@ -186,6 +188,7 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
       { name: 'start_after', value: 'other/x.pdf', refused: 400 },
       { name: 'start_after', value: 5, refused: 400 },
       { name: 'start_after', value: Number.NaN, refused: 400 },
+      { name: 'start_after', value: '2026/04/\ud800', refused: 400 },
     ],
   },
   {
@@ -198,6 +201,7 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
       { name: 'inventory_manifest', value: 'inventory/manifest.json', refused: 400 },
       { name: 'inventory_manifest', value: 's3://inventory-bucket/', refused: 400 },
       { name: 'inventory_manifest', value: 42, refused: 400 },
+      { name: 'inventory_manifest', value: 's3://inventory-bucket/\udc00/manifest.json', refused: 400 },
       { name: 'inventory_manifest', value: Number.NaN, refused: 400 },
       {
         name: 'inventory_manifest',

@@ -381,8 +381,26 @@ function bucketName({ value, field }: Picked): Resolved {
   return { value };
 }
 
+/**
+ * Whether a string holds a lone UTF-16 surrogate (a JSON event may carry one as `\ud800`): no S3 key can, as keys are
+ * UTF-8, and the SDK throws a URIError when it encodes one into a request. Such a field is refused, not sent.
+ * @internal
+ */
+export function hasLoneSurrogate(value: string): boolean {
+  return /\p{Surrogate}/u.test(value);
+}
+
+/** The refusal of a string field holding a lone surrogate (see {@link hasLoneSurrogate}). */
+function notText(field: string): Resolved {
+  return refuse(
+    field,
+    `${field} must be valid Unicode text: it holds a lone UTF-16 surrogate, which no S3 key can hold`,
+  );
+}
+
 function prefixString({ value, field }: Picked): Resolved {
   if (typeof value !== 'string') return refuse(field, `${field} must be a string (got ${show(value)})`);
+  if (hasLoneSurrogate(value)) return notText(field);
   if (Buffer.byteLength(value, 'utf8') > MAX_PREFIX_BYTES) {
     return refuse(field, `${field} must be at most ${MAX_PREFIX_BYTES} bytes long, the longest S3 key`);
   }
@@ -399,6 +417,7 @@ function startAfterOf({ event, config }: ResolveContext): Resolved {
       `start_after must be a string, the next_start_after of an earlier run (got ${show(value)})`,
     );
   }
+  if (hasLoneSurrogate(value)) return notText('start_after');
   if (Buffer.byteLength(value, 'utf8') > MAX_PREFIX_BYTES) {
     return refuse('start_after', `start_after must be at most ${MAX_PREFIX_BYTES} bytes long, the longest S3 key`);
   }

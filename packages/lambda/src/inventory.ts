@@ -13,7 +13,7 @@ import {
   type KeySource,
 } from '@presign-pipeline/core';
 import type { AccessPolicy } from './access.js';
-import type { PresignConfig, RequestRejection } from './config.js';
+import { hasLoneSurrogate, type PresignConfig, type RequestRejection } from './config.js';
 import { resolveModifiedWindow, type ModifiedWindow } from './freshness.js';
 
 /** Where the keys come from in inventory mode. @internal */
@@ -58,6 +58,12 @@ export function resolveInventoryRequest(
   if (raw === undefined || raw === null) {
     // Without inventory_manifest, resume_token continues a listing: resolveListing checks it is a listing token.
     return undefined;
+  }
+  if (typeof raw === 'string' && hasLoneSurrogate(raw)) {
+    return reject(
+      'inventory_manifest',
+      'inventory_manifest must be valid Unicode text: it holds a lone UTF-16 surrogate, which no S3 key can hold',
+    );
   }
   const manifest = typeof raw === 'string' ? parseS3Url(raw) : undefined;
   if (manifest === undefined) {
