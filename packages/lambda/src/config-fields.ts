@@ -129,7 +129,8 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
     event: 'expiry_seconds',
     env: ['URL_EXPIRY_SECONDS'],
     default: '900',
-    accepted: "an integer 1..604800 (SigV4's seven days), or a string Python's `int()` reads",
+    accepted:
+      "an integer 1..604800 (SigV4's seven days), or a string of it Python's `int()` reads written in ASCII digits (surrounding whitespace, a sign, `_` between digits; not the other scripts' digits `int()` also reads)",
     property: 'expirySeconds',
     examples: [
       { name: 'expiry_seconds', value: 60, to: 60 },
@@ -140,6 +141,7 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
       { name: 'URL_EXPIRY_SECONDS', value: '120', to: 120 },
       { name: 'expiry_seconds', value: 9.5, refused: 400 },
       { name: 'expiry_seconds', value: '1e3', refused: 400 },
+      { name: 'expiry_seconds', value: '\uff19\uff10\uff10', refused: 400 },
       { name: 'expiry_seconds', value: true, refused: 400 },
       { name: 'expiry_seconds', value: 604_801, refused: 400 },
       ...NON_FINITE_EVENT('expiry_seconds'),
