@@ -9,8 +9,17 @@ const URL_WITH_QUERY = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]*\?[^\s"'<>`]*/gi;
 const SIGV4_PARAM = /(x-amz-(?:signature|credential|security-token|signedheaders)(?:=|%3d))[^&\s"'<>`]*/gi;
 const ACCESS_KEY_ID = /\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b/g;
 const SENSITIVE = /x-amz-(?:signature|credential|security-token)|signature=|awsaccesskeyid=/i;
+/** An Authorization header's signature: an endpoint's error message may echo the request it refused. */
+const HEADER_SIGNATURE = /(\bSignature=)[0-9a-f]{16,}/gi;
+/** A security token echoed as a header (`x-amz-security-token: …`). */
+const TOKEN_HEADER = /(x-amz-security-token:\s*)[^\s"'<>`]+/gi;
+/** An STS session token, known by its first bytes (the base64 of its version header), wherever it appears. */
+const SESSION_TOKEN = /\b(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz)[A-Za-z0-9+/=%]{16,}/g;
 
-/** Returns `text` with presigned-URL query strings, SigV4 parameters and access key ids masked. */
+/**
+ * Returns `text` with presigned-URL query strings, SigV4 parameters and signatures, session tokens and access key
+ * ids masked.
+ */
 export function redactSecrets(text: string): string {
   if (text.length === 0) return text;
   let out = text.replace(URL_WITH_QUERY, (url) => {
@@ -18,6 +27,9 @@ export function redactSecrets(text: string): string {
     return `${url.slice(0, url.indexOf('?'))}?[redacted]`;
   });
   out = out.replace(SIGV4_PARAM, '$1[redacted]');
+  out = out.replace(HEADER_SIGNATURE, '$1[redacted]');
+  out = out.replace(TOKEN_HEADER, '$1[redacted]');
+  out = out.replace(SESSION_TOKEN, '[redacted]');
   out = out.replace(ACCESS_KEY_ID, '[redacted]');
   return out;
 }
