@@ -390,12 +390,13 @@ export function hasLoneSurrogate(value: string): boolean {
   return /\p{Surrogate}/u.test(value);
 }
 
-/** The refusal of a string field holding a lone surrogate (see {@link hasLoneSurrogate}). */
+/** Why a string field holding a lone surrogate is refused (see {@link hasLoneSurrogate}). @internal */
+export function loneSurrogateProblem(field: string): string {
+  return `${field} must be valid Unicode text: it holds a lone UTF-16 surrogate, which no S3 key can hold`;
+}
+
 function notText(field: string): Resolved {
-  return refuse(
-    field,
-    `${field} must be valid Unicode text: it holds a lone UTF-16 surrogate, which no S3 key can hold`,
-  );
+  return refuse(field, loneSurrogateProblem(field));
 }
 
 function prefixString({ value, field }: Picked): Resolved {

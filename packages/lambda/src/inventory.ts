@@ -13,7 +13,7 @@ import {
   type KeySource,
 } from '@presign-pipeline/core';
 import type { AccessPolicy } from './access.js';
-import { hasLoneSurrogate, type PresignConfig, type RequestRejection } from './config.js';
+import { hasLoneSurrogate, loneSurrogateProblem, type PresignConfig, type RequestRejection } from './config.js';
 import { resolveModifiedWindow, type ModifiedWindow } from './freshness.js';
 
 /** Where the keys come from in inventory mode. @internal */
@@ -60,10 +60,7 @@ export function resolveInventoryRequest(
     return undefined;
   }
   if (typeof raw === 'string' && hasLoneSurrogate(raw)) {
-    return reject(
-      'inventory_manifest',
-      'inventory_manifest must be valid Unicode text: it holds a lone UTF-16 surrogate, which no S3 key can hold',
-    );
+    return reject('inventory_manifest', loneSurrogateProblem('inventory_manifest'));
   }
   const manifest = typeof raw === 'string' ? parseS3Url(raw) : undefined;
   if (manifest === undefined) {

@@ -12,8 +12,8 @@ export const SMALL_FUNCTION_MB = 256;
  * The manifest writer's part size and parts in flight for the function the handler runs in, from the memory size
  * Lambda sets in `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (MB). The writer's default pool, five 8 MiB parts (40 MiB), is
  * outside V8's heap, and the Lambda runtime sizes that heap from the same memory size: in a 128 MB function a
- * 1,000,000-key run peaked at 149 MB with the default pool, killed by Lambda in production, and at 116 MB with two
- * 5 MiB parts. Such a function has a small share of a CPU, so one part in flight keeps up with it. Larger functions,
+ * 1,000,000-key run measured with the runtime's heap settings peaked at 149 MB with the default pool, more than the
+ * function has, and at 116 MB with two 5 MiB parts. Such a function has a small share of a CPU, so one part in flight keeps up with it. Larger functions,
  * and a process outside Lambda, keep the writer's defaults (empty result).
  * @internal
  */
