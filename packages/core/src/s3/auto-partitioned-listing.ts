@@ -17,6 +17,7 @@ import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
 import { ConcurrentListing, listingPages } from './concurrent-listing.js';
 import { KeySpaceModel } from './key-space-model.js';
 import { listPageCommand, readListAnswer } from './list-objects.js';
+import type { ListPage } from './list-objects.js';
 import { compareKeys, selectKeys } from './partitioned-listing.js';
 import type { ListingSettings } from './partitioned-listing.js';
 import { encodeResumeToken } from './resume-token.js';
@@ -139,45 +140,58 @@ export class AutoPartitionedListing extends ConcurrentListing<AutoPage> {
     );
   }
 
+  /**
+   * Lists a cursor's range page by page. Each page is requested and handed over in a call of its own: a suspended
+   * async function keeps every value its frame ever held, so a loop doing that work here would hold the last
+   * answer (a thousand parsed objects) through the next request, and V8 would move each answer to its old
+   * generation at every minor collection.
+   */
   private async list(cursor: Cursor): Promise<void> {
-    const { client, bucket, pageSize, prefix } = this.settings;
-    for (;;) {
-      if (!(await this.permits.acquire())) return;
-      const { command, request } = listPageCommand({
-        bucket,
-        prefix,
-        pageSize,
-        page: ++cursor.pages,
-        continuationToken: cursor.continuationToken,
-        startAfter: cursor.after,
-      });
-      cursor.inFlight = true;
-      const answer = await this.requests.run((abortSignal) => client.send(command, { abortSignal }));
-      cursor.inFlight = false;
-      if (this.stopped) return;
-      const output = readListAnswer(answer, request);
-
-      const { keys, cursor: lastListed, beyond } = selectKeys(output.Contents, this.settings, cursor.last);
-      const listedKeys = (output.Contents ?? [])
-        .map((object) => object.Key)
-        .filter((key): key is string => key !== undefined);
-      this.learn(cursor, listedKeys);
-      if (lastListed !== undefined) cursor.listed = lastListed;
-      // A page that ends on the range's last key (a cut point can be a real key) ends the range, though S3 says
-      // more keys follow: they are another range's.
-      const reachedLast =
-        lastListed !== undefined && cursor.last !== undefined && compareKeys(lastListed, cursor.last) >= 0;
-      const ends = beyond || reachedLast || !output.IsTruncated;
-      if (ends) cursor.listing = false;
-      cursor.waiting++;
-      this.ready.push({ page: { bucket, keys }, cursor, key: lastListed });
-      if (!ends) {
-        cursor.continuationToken = output.NextContinuationToken;
-        this.afterPage(cursor);
-      }
-      this.consumer.wake();
-      if (ends) return;
+    while (await this.permits.acquire()) {
+      if (!(await this.listPage(cursor))) return;
     }
+  }
+
+  /** Requests the cursor's next page and hands it over; false once its range is finished or the listing stopped. */
+  private async listPage(cursor: Cursor): Promise<boolean> {
+    const { client, bucket, pageSize, prefix } = this.settings;
+    const { command, request } = listPageCommand({
+      bucket,
+      prefix,
+      pageSize,
+      page: ++cursor.pages,
+      continuationToken: cursor.continuationToken,
+      startAfter: cursor.after,
+    });
+    cursor.inFlight = true;
+    const answer = await this.requests.run((abortSignal) => client.send(command, { abortSignal }));
+    cursor.inFlight = false;
+    if (this.stopped) return false;
+    return this.receive(cursor, readListAnswer(answer, request));
+  }
+
+  /** Takes in one answer of a cursor's range; false when it ends the range. */
+  private receive(cursor: Cursor, output: ListPage): boolean {
+    const { keys, cursor: lastListed, beyond } = selectKeys(output.Contents, this.settings, cursor.last);
+    const listedKeys = (output.Contents ?? [])
+      .map((object) => object.Key)
+      .filter((key): key is string => key !== undefined);
+    this.learn(cursor, listedKeys);
+    if (lastListed !== undefined) cursor.listed = lastListed;
+    // A page that ends on the range's last key (a cut point can be a real key) ends the range, though S3 says
+    // more keys follow: they are another range's.
+    const reachedLast =
+      lastListed !== undefined && cursor.last !== undefined && compareKeys(lastListed, cursor.last) >= 0;
+    const ends = beyond || reachedLast || !output.IsTruncated;
+    if (ends) cursor.listing = false;
+    cursor.waiting++;
+    this.ready.push({ page: { bucket: this.settings.bucket, keys }, cursor, key: lastListed });
+    if (!ends) {
+      cursor.continuationToken = output.NextContinuationToken;
+      this.afterPage(cursor);
+    }
+    this.consumer.wake();
+    return !ends;
   }
 
   /** Updates the model and the cursor's density from the keys a response listed. */

@@ -51,8 +51,34 @@ const HEX_REFERENCE = /^#x[0-9a-fA-F]{1,6}$/;
 const DECIMAL_REFERENCE = /^#\d{1,7}$/;
 const NAMED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
+/** The element names of a ListObjectsV2 answer, matched in place by {@link knownTag}. */
+const KNOWN_TAGS = [
+  'Key',
+  'Size',
+  'ETag',
+  'LastModified',
+  'StorageClass',
+  'ChecksumAlgorithm',
+  'ChecksumType',
+  'Owner',
+  'ID',
+  'DisplayName',
+  'RestoreStatus',
+  'Contents',
+  'CommonPrefixes',
+  'Prefix',
+];
+
+/** The known name that `x[start, start + length)` spells, or undefined (then the caller slices and checks it). */
+function knownTag(x: string, start: number, length: number): string | undefined {
+  for (const name of KNOWN_TAGS) if (name.length === length && x.startsWith(name, start)) return name;
+  return undefined;
+}
+
 class ListBodyReader {
   private i = 0;
+  /** Whether the tag {@link open} read last was `<name/>`. */
+  private openedEmpty = false;
 
   /**
    * @param x the body as text.
@@ -67,8 +93,7 @@ class ListBodyReader {
   read(): LeanListing {
     this.skipSpace();
     this.skipDeclaration();
-    const root = this.open(true);
-    if (root.name !== 'ListBucketResult' || root.empty) throw DECLINE;
+    if (this.open(true) !== 'ListBucketResult' || this.openedEmpty) throw DECLINE;
     return this.listBucketResult();
   }
 
@@ -138,25 +163,49 @@ class ListBodyReader {
     };
   }
 
+  // A page holds a thousand of these: this path allocates only the key and the object it returns (no closure, no
+  // tag names, no size text), since every young-generation collection that runs while a page is being read moves
+  // what the page holds so far to the old generation.
   private object(empty: boolean): { Key: string; Size?: number } {
     if (empty) throw DECLINE;
     let key: string | undefined;
     let size: number | undefined;
-    this.children('Contents', (name, childEmpty) => {
+    for (let name = this.nextChild('Contents'); name !== undefined; name = this.nextChild('Contents')) {
+      const childEmpty = this.openedEmpty;
       if (name === 'Key') {
         if (key !== undefined) throw DECLINE;
         key = this.text(name, childEmpty);
       } else if (name === 'Size') {
         if (size !== undefined) throw DECLINE;
-        const text = this.text(name, childEmpty);
-        if (!DIGITS.test(text)) throw DECLINE;
-        size = Number(text);
+        size = this.size(childEmpty);
       } else {
         this.skip(name, childEmpty);
       }
-    });
+    }
     if (key === undefined) throw DECLINE;
     return size === undefined ? { Key: key } : { Key: key, Size: size };
+  }
+
+  /** Reads a `<Size>`'s digits as a number; text in any other form goes through {@link text}, as before. */
+  private size(empty: boolean): number {
+    const x = this.x;
+    const start = this.i;
+    let value = 0;
+    let i = start;
+    for (; i < x.length; i++) {
+      const c = x.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      value = value * 10 + (c - 0x30);
+    }
+    // Up to 15 digits the sum is exact; a longer number, or text with anything else, is read as text.
+    if (empty || i === start || i - start > 15 || !x.startsWith('</', i)) {
+      const text = this.text('Size', empty);
+      if (!DIGITS.test(text)) throw DECLINE;
+      return Number(text);
+    }
+    this.i = i;
+    this.close('Size');
+    return value;
   }
 
   private commonPrefix(empty: boolean): { Prefix: string } {
@@ -179,22 +228,31 @@ class ListBodyReader {
     }
   }
 
-  /** Reads an opening tag at the cursor: `<name>` or `<name/>`; attributes only on the root. */
-  private open(root = false): { name: string; empty: boolean } {
+  /**
+   * Reads an opening tag at the cursor, `<name>` or `<name/>` (attributes only on the root), and returns its name;
+   * {@link openedEmpty} says which form it was. The names S3 sends are matched in place rather than sliced out.
+   */
+  private open(root = false): string {
     const x = this.x;
     if (x.charCodeAt(this.i) !== 0x3c) throw DECLINE;
     const end = x.indexOf('>', this.i);
     if (end === -1) throw DECLINE;
-    let inner = x.slice(this.i + 1, end);
+    const start = this.i + 1;
     this.i = end + 1;
-    const empty = inner.endsWith('/');
-    if (empty) inner = inner.slice(0, -1);
+    const empty = x.charCodeAt(end - 1) === 0x2f;
+    this.openedEmpty = empty;
+    const length = (empty ? end - 1 : end) - start;
+    if (!root) {
+      const known = knownTag(x, start, length);
+      if (known !== undefined) return known;
+    }
+    const inner = x.slice(start, start + length);
     if (root) {
       if (!ROOT_TAG.test(inner)) throw DECLINE;
-      return { name: 'ListBucketResult', empty };
+      return 'ListBucketResult';
     }
     if (!PLAIN_TAG.test(inner)) throw DECLINE;
-    return { name: inner, empty };
+    return inner;
   }
 
   /** Reads `</name>` at the cursor. */
@@ -202,35 +260,45 @@ class ListBodyReader {
     const x = this.x;
     if (!x.startsWith('</', this.i)) throw DECLINE;
     const end = x.indexOf('>', this.i);
-    if (end === -1 || x.slice(this.i + 2, end).trim() !== name) throw DECLINE;
+    if (end === -1) throw DECLINE;
+    // `</name>` as S3 writes it is matched in place; anything else (spaces inside the tag) the way it always was.
+    const exact = end === this.i + 2 + name.length && x.startsWith(name, this.i + 2);
+    if (!exact && x.slice(this.i + 2, end).trim() !== name) throw DECLINE;
     this.i = end + 1;
   }
 
   /** Reads the child elements of `parent` up to its closing tag; only line-broken whitespace may sit between them. */
   private children(parent: string, onChild: (name: string, empty: boolean) => void): void {
-    const x = this.x;
-    for (;;) {
-      const next = x.indexOf('<', this.i);
-      if (next === -1) throw DECLINE;
-      // Whitespace between elements is dropped by the SDK only when it holds a line break; other text is kept as
-      // mixed content, which changes how the SDK maps the element: leave such bodies to it.
-      if (next > this.i) {
-        let lineBreak = false;
-        for (let j = this.i; j < next; j++) {
-          const c = x.charCodeAt(j);
-          if (c === 0x0a) lineBreak = true;
-          else if (c !== 0x20 && c !== 0x09) throw DECLINE;
-        }
-        if (!lineBreak) throw DECLINE;
-      }
-      this.i = next;
-      if (x.startsWith('</', next)) {
-        this.close(parent);
-        return;
-      }
-      const { name, empty } = this.open();
-      onChild(name, empty);
+    for (let name = this.nextChild(parent); name !== undefined; name = this.nextChild(parent)) {
+      onChild(name, this.openedEmpty);
     }
+  }
+
+  /**
+   * Reads the next child element's opening tag and returns its name ({@link openedEmpty} tells `<name/>`), or reads
+   * `</parent>` and returns undefined.
+   */
+  private nextChild(parent: string): string | undefined {
+    const x = this.x;
+    const next = x.indexOf('<', this.i);
+    if (next === -1) throw DECLINE;
+    // Whitespace between elements is dropped by the SDK only when it holds a line break; other text is kept as
+    // mixed content, which changes how the SDK maps the element: leave such bodies to it.
+    if (next > this.i) {
+      let lineBreak = false;
+      for (let j = this.i; j < next; j++) {
+        const c = x.charCodeAt(j);
+        if (c === 0x0a) lineBreak = true;
+        else if (c !== 0x20 && c !== 0x09) throw DECLINE;
+      }
+      if (!lineBreak) throw DECLINE;
+    }
+    this.i = next;
+    if (x.startsWith('</', next)) {
+      this.close(parent);
+      return undefined;
+    }
+    return this.open();
   }
 
   /** Reads the text of a leaf element, decoded as the SDK decodes it. */

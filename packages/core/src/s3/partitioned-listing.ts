@@ -183,9 +183,12 @@ class PartitionedListing extends ConcurrentListing<KeyPage> {
     if (this.pending.length < MAX_PENDING_PARTITIONS) this.root.wake();
   }
 
-  /** Lists one partition to its end; with `delimiter`, it is the listing that discovers the other partitions. */
+  /**
+   * Lists one partition to its end; with `delimiter`, it is the listing that discovers the other partitions. Each
+   * page is requested and handed over in a call of its own, so this suspended frame holds no answer through the
+   * next request (see the auto-partitioned listing).
+   */
   private async list(partition: ListPartition, delimiter?: string): Promise<void> {
-    const { client, bucket, pageSize } = this.settings;
     const label =
       delimiter === undefined ? JSON.stringify(partition.prefix) : `${JSON.stringify(partition.prefix)} (by delimiter)`;
     let continuationToken: string | undefined;
@@ -196,33 +199,43 @@ class PartitionedListing extends ConcurrentListing<KeyPage> {
       }
       if (!(await this.permits.acquire())) return;
       page++;
-      const { command, request } = listPageCommand({
-        bucket,
-        prefix: partition.prefix,
-        pageSize,
-        page,
-        continuationToken,
-        startAfter: partition.startAfter,
-        delimiter,
-        partition: label,
-      });
-      const answer = await this.requests.run((abortSignal) => client.send(command, { abortSignal }));
-      if (this.stopped) return;
-      const output = readListAnswer(answer, request);
-
-      const { keys, beyond } = selectKeys(output.Contents, this.settings, partition.last);
-      if (delimiter !== undefined) {
-        for (const common of output.CommonPrefixes ?? []) {
-          if (common.Prefix !== undefined) this.pending.push({ prefix: common.Prefix });
-        }
-        this.pump();
-      }
-      // Partitioned pages carry no cursor: no single key says how far a concurrent listing got.
-      this.ready.push({ bucket, keys });
-      this.consumer.wake();
-      if (beyond || !output.IsTruncated) return;
-      continuationToken = output.NextContinuationToken;
+      const next = await this.listPage(partition, { page, continuationToken, delimiter, label });
+      if (next === undefined) return;
+      continuationToken = next;
     }
+  }
+
+  /** Requests one page of a partition and hands it over; the next page's token, or undefined when it was the last. */
+  private async listPage(
+    partition: ListPartition,
+    at: { page: number; continuationToken: string | undefined; delimiter: string | undefined; label: string },
+  ): Promise<string | undefined> {
+    const { client, bucket, pageSize } = this.settings;
+    const { command, request } = listPageCommand({
+      bucket,
+      prefix: partition.prefix,
+      pageSize,
+      page: at.page,
+      continuationToken: at.continuationToken,
+      startAfter: partition.startAfter,
+      delimiter: at.delimiter,
+      partition: at.label,
+    });
+    const answer = await this.requests.run((abortSignal) => client.send(command, { abortSignal }));
+    if (this.stopped) return undefined;
+    const output = readListAnswer(answer, request);
+
+    const { keys, beyond } = selectKeys(output.Contents, this.settings, partition.last);
+    if (at.delimiter !== undefined) {
+      for (const common of output.CommonPrefixes ?? []) {
+        if (common.Prefix !== undefined) this.pending.push({ prefix: common.Prefix });
+      }
+      this.pump();
+    }
+    // Partitioned pages carry no cursor: no single key says how far a concurrent listing got.
+    this.ready.push({ bucket, keys });
+    this.consumer.wake();
+    return beyond || !output.IsTruncated ? undefined : output.NextContinuationToken;
   }
 }
 

@@ -293,32 +293,54 @@ async function* sequentialPages(
   startAfter: string | undefined,
   context: KeySourceContext,
 ): AsyncGenerator<KeyPage> {
-  const { client, bucket, pageSize } = settings;
   const signal = context?.signal;
   let continuationToken: string | undefined;
   let pageNumber = 0;
   do {
-    if (signal?.aborted) throw abortError(signal.reason);
+    // Each page is fetched in a call of its own: this generator's frame, suspended while the next request runs,
+    // would otherwise keep the whole previous answer (every parsed object) alive through it, and V8 would move each
+    // answer to its old generation.
     pageNumber++;
-    const { command, request } = listPageCommand({
-      bucket,
-      prefix,
-      pageSize,
-      page: pageNumber,
-      continuationToken,
-      startAfter: startAfter === '' ? undefined : startAfter,
-    });
-    const answer = await client.send(command, signal ? { abortSignal: signal } : {});
-    // A response that raced the abort is dropped: the run is over.
-    if (signal?.aborted) throw abortError(signal.reason);
-    const output = readListAnswer(answer, request);
-
-    const { keys, cursor } = selectKeys(output.Contents, settings);
-    continuationToken = output.IsTruncated ? output.NextContinuationToken : undefined;
-    // Every response is a page, even an empty one (an empty prefix still costs one request).
-    const page: KeyPage = cursor === undefined ? { bucket, keys } : { bucket, keys, cursor };
-    yield continuationToken === undefined ? { ...page, last: true } : page;
+    const step = await sequentialPage(settings, prefix, startAfter, signal, continuationToken, pageNumber);
+    continuationToken = step.continuationToken;
+    yield step.page;
   } while (continuationToken !== undefined);
+}
+
+/** A page of a sequential listing and the token of the next one. */
+interface SequentialStep {
+  readonly page: KeyPage;
+  readonly continuationToken: string | undefined;
+}
+
+/** Requests and reads page `pageNumber` of a sequential listing. */
+async function sequentialPage(
+  settings: ListingSettings,
+  prefix: string,
+  startAfter: string | undefined,
+  signal: AbortSignal | undefined,
+  continuationToken: string | undefined,
+  pageNumber: number,
+): Promise<SequentialStep> {
+  const { client, bucket, pageSize } = settings;
+  if (signal?.aborted) throw abortError(signal.reason);
+  const { command, request } = listPageCommand({
+    bucket,
+    prefix,
+    pageSize,
+    page: pageNumber,
+    continuationToken,
+    startAfter: startAfter === '' ? undefined : startAfter,
+  });
+  const answer = await client.send(command, signal ? { abortSignal: signal } : {});
+  // A response that raced the abort is dropped: the run is over.
+  if (signal?.aborted) throw abortError(signal.reason);
+  const output = readListAnswer(answer, request);
+  const { keys, cursor } = selectKeys(output.Contents, settings);
+  const next = output.IsTruncated ? output.NextContinuationToken : undefined;
+  // Every response is a page, even an empty one (an empty prefix still costs one request).
+  const page: KeyPage = cursor === undefined ? { bucket, keys } : { bucket, keys, cursor };
+  return { page: next === undefined ? { ...page, last: true } : page, continuationToken: next };
 }
 
 /**
