@@ -8,14 +8,17 @@ export interface AccessPolicy {
   readonly allowedPrefixes?: readonly string[];
 }
 
-/** Splits a comma-separated list, trimming entries and dropping empty ones; undefined when nothing is left. */
+/**
+ * Splits a comma-separated list, trimming entries and dropping empty ones; undefined only when the variable is not
+ * set. A list that is set but names nothing (`""`, `" , "`) is an empty list, which allows nothing: an allow-list
+ * left blank by a template fails closed and says so, rather than lifting the restriction without a word.
+ */
 export function parseList(value: string | undefined): readonly string[] | undefined {
   if (value === undefined) return undefined;
-  const entries = value
+  return value
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
-  return entries.length > 0 ? entries : undefined;
 }
 
 /** The policy in force: the handler's options win, else `ALLOWED_BUCKETS` / `ALLOWED_PREFIXES` from the environment. */
@@ -35,14 +38,37 @@ export function resolveAccessPolicy(env: HandlerEnv, options: AccessPolicy = {})
 export function checkAccess(config: PresignConfig, policy: AccessPolicy): RequestRejection | undefined {
   if (policy.allowedBuckets !== undefined && !policy.allowedBuckets.includes(config.bucket)) {
     const field = fieldName('bucket', config.sources.bucket);
-    return { statusCode: 403, field, error: `Bucket ${JSON.stringify(config.bucket)} is not in the allowed buckets` };
+    return {
+      statusCode: 403,
+      field,
+      error: notAllowed('Bucket', config.bucket, policy.allowedBuckets, 'ALLOWED_BUCKETS'),
+    };
   }
   if (
     policy.allowedPrefixes !== undefined &&
     !policy.allowedPrefixes.some((allowed) => config.prefix.startsWith(allowed))
   ) {
     const field = fieldName('prefix', config.sources.prefix);
-    return { statusCode: 403, field, error: `Prefix ${JSON.stringify(config.prefix)} is not under an allowed prefix` };
+    return {
+      statusCode: 403,
+      field,
+      error: notAllowed('Prefix', config.prefix, policy.allowedPrefixes, 'ALLOWED_PREFIXES'),
+    };
   }
   return undefined;
+}
+
+/** The 403 message; an allow-list that names nothing says so, since no value could pass it. @internal */
+export function notAllowed(
+  what: 'Bucket' | 'Prefix',
+  value: string,
+  allowed: readonly string[],
+  variable: string,
+): string {
+  const verdict = what === 'Bucket' ? 'is not in the allowed buckets' : 'is not under an allowed prefix';
+  if (allowed.length > 0) return `${what} ${JSON.stringify(value)} ${verdict}`;
+  return (
+    `${what} ${JSON.stringify(value)} ${verdict}: the allow-list (${variable} or the handler's option) is set but ` +
+    `names none, so nothing is allowed; remove it to allow any ${what.toLowerCase()}`
+  );
 }

@@ -27,7 +27,7 @@ import {
   resolveConfig,
   show,
 } from './config.js';
-import { resolveAccessPolicy } from './access.js';
+import { notAllowed, resolveAccessPolicy } from './access.js';
 import { checkManifestEncryptionOption, DEFAULT_NAMESPACE, manifestSseOptions } from './handler-settings.js';
 import { messageOf, nameOf, optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 
@@ -289,7 +289,11 @@ function checkAllowedBucket(c: Common, env: HandlerEnv, bucket: string, field: s
     ...(c.options.allowedPrefixes !== undefined ? { allowedPrefixes: c.options.allowedPrefixes } : {}),
   });
   if (policy.allowedBuckets !== undefined && !policy.allowedBuckets.includes(bucket)) {
-    throw new BatchInputError('ForbiddenBatchInput', field, `Bucket ${show(bucket)} is not in the allowed buckets`);
+    throw new BatchInputError(
+      'ForbiddenBatchInput',
+      field,
+      notAllowed('Bucket', bucket, policy.allowedBuckets, 'ALLOWED_BUCKETS'),
+    );
   }
   return policy.allowedPrefixes;
 }

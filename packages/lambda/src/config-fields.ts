@@ -181,12 +181,14 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
     event: 'start_after',
     default: 'from the start',
     accepted:
-      'the `next_start_after` of an earlier run: a key under the prefix (event only; empty or `null`: from the start)',
+      'the `next_start_after` of an earlier run: a key under the prefix (event only; empty, `null` or another falsy value such as `0` or `false`: from the start)',
     property: 'startAfter',
     examples: [
       { name: 'start_after', value: '2026/04/0042.pdf', to: '2026/04/0042.pdf' },
       { name: 'start_after', value: '', to: undefined },
       { name: 'start_after', value: null, to: undefined },
+      { name: 'start_after', value: 0, to: undefined },
+      { name: 'start_after', value: false, to: undefined },
       { name: 'start_after', value: 'other/x.pdf', refused: 400 },
       { name: 'start_after', value: 5, refused: 400 },
       { name: 'start_after', value: Number.NaN, refused: 400 },
@@ -200,6 +202,7 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
       "`s3://bucket/key` of an S3 Inventory `manifest.json`: presign the inventory's keys instead of listing; the prefix, when given, filters them ([scaling](scaling.md#when-to-use-an-inventory))",
     examples: [
       { name: 'inventory_manifest', value: null, to: 'list the prefix' },
+      { name: 'inventory_manifest', value: false, to: 'list the prefix' },
       { name: 'inventory_manifest', value: 'inventory/manifest.json', refused: 400 },
       { name: 'inventory_manifest', value: 's3://inventory-bucket/', refused: 400 },
       { name: 'inventory_manifest', value: 42, refused: 400 },
@@ -239,6 +242,7 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
       "continue an earlier run cut at its deadline: the `resume_token` it answered (event only). With `inventory_manifest`, an inventory run's token (`inv1.…`); without, a concurrent listing's token (`v1.…`, same bucket and prefix; not with `start_after`). A token of the other kind is refused, naming the kind expected",
     examples: [
       { name: 'resume_token', value: null, to: 'from the start' },
+      { name: 'resume_token', value: false, to: 'from the start' },
       { name: 'resume_token', value: 'inv1.abc', refused: 400 },
       { name: 'resume_token', value: 'page-2', refused: 400 },
       { name: 'resume_token', value: 'page-2', withEvent: { inventory_manifest: INVENTORY_MANIFEST }, refused: 400 },
@@ -299,10 +303,13 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
   {
     env: ['ALLOWED_BUCKETS', 'ALLOWED_PREFIXES'],
     default: 'no restriction',
-    accepted: 'comma-separated allow-lists; a bucket or prefix outside them gets 403',
+    accepted:
+      'comma-separated allow-lists; a bucket or prefix outside them gets 403. Set but naming nothing (`""`, `" , "`): nothing is allowed, every request gets 403 saying so (unset the variable to allow any)',
     examples: [
       { name: 'ALLOWED_BUCKETS', value: 'my-company-reports-bucket, other', to: 'the default bucket is allowed' },
       { name: 'ALLOWED_BUCKETS', value: 'other', refused: 403, field: 'BUCKET_NAME' },
+      { name: 'ALLOWED_BUCKETS', value: ' , ', refused: 403, field: 'BUCKET_NAME' },
+      { name: 'ALLOWED_PREFIXES', value: '', refused: 403, field: 'PREFIX' },
       { name: 'ALLOWED_PREFIXES', value: '2026/', to: 'the default prefix is allowed' },
       { name: 'ALLOWED_PREFIXES', value: 'archive/', refused: 403, field: 'PREFIX' },
     ],

@@ -411,7 +411,8 @@ function prefixString({ value, field }: Picked): Resolved {
 /** The event's `start_after`: a continuation cursor is always a key listed under the prefix; anything else would list all or nothing. */
 function startAfterOf({ event, config }: ResolveContext): Resolved {
   const value = event.start_after;
-  if (value === undefined || value === null) return { value: undefined };
+  // Python's `or`, as for every event field: 0, false, [] and {} mean "from the start", as null and "" do.
+  if (isPythonFalsy(value)) return { value: undefined };
   if (typeof value !== 'string') {
     return refuse(
       'start_after',

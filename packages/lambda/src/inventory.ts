@@ -13,7 +13,13 @@ import {
   type KeySource,
 } from '@presign-pipeline/core';
 import type { AccessPolicy } from './access.js';
-import { hasLoneSurrogate, loneSurrogateProblem, type PresignConfig, type RequestRejection } from './config.js';
+import {
+  hasLoneSurrogate,
+  isPythonFalsy,
+  loneSurrogateProblem,
+  type PresignConfig,
+  type RequestRejection,
+} from './config.js';
 import { resolveModifiedWindow, type ModifiedWindow } from './freshness.js';
 
 /** Where the keys come from in inventory mode. @internal */
@@ -53,9 +59,9 @@ export function resolveInventoryRequest(
   const fields = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
   const raw = fields.inventory_manifest;
   const token = fields.resume_token;
-  const window = resolveModifiedWindow(fields, raw !== undefined && raw !== null);
+  const window = resolveModifiedWindow(fields, !isPythonFalsy(raw));
   if ('statusCode' in window) return window;
-  if (raw === undefined || raw === null) {
+  if (isPythonFalsy(raw)) {
     // Without inventory_manifest, resume_token continues a listing: resolveListing checks it is a listing token.
     return undefined;
   }
@@ -88,7 +94,7 @@ export function resolveInventoryRequest(
   if (config.startAfter !== undefined) {
     return reject('start_after', 'start_after continues a listing; an inventory run continues with resume_token');
   }
-  if (token === undefined || token === null || token === '') return { manifest, prefix, window };
+  if (isPythonFalsy(token)) return { manifest, prefix, window };
   if (typeof token !== 'string' || !isInventoryToken(token) || Buffer.byteLength(token, 'utf8') > MAX_TOKEN_BYTES) {
     const listingToken = typeof token === 'string' && token.startsWith('v');
     return reject(

@@ -59,7 +59,7 @@ export function resolveListing(
 
   const token = fields.resume_token;
   // An inventory run's resume_token is its own (inv1.…), checked by resolveInventoryRequest.
-  if (inventoryRun || token === undefined || token === null || token === '') return { listConcurrency };
+  if (inventoryRun || isPythonFalsy(token)) return { listConcurrency };
   if (typeof token === 'string' && isInventoryToken(token)) {
     return refusal(
       'resume_token',

@@ -12,9 +12,25 @@ function config(event: Record<string, unknown>, env: Record<string, string> = {}
 describe('allow-list', () => {
   it('parses comma-separated lists, trimming and dropping empty entries', () => {
     expect(parseList(' a, b ,,c ')).toEqual(['a', 'b', 'c']);
-    expect(parseList('')).toBeUndefined();
-    expect(parseList(' , ')).toBeUndefined();
+    expect(parseList('')).toEqual([]);
+    expect(parseList(' , ')).toEqual([]);
     expect(parseList(undefined)).toBeUndefined();
+  });
+
+  it('fails closed, saying why, when a list is set but names nothing (a template left it blank)', () => {
+    // Prepare
+    const policy = resolveAccessPolicy({ ALLOWED_BUCKETS: ' , ', ALLOWED_PREFIXES: '' });
+
+    // Act
+    const rejection = checkAccess(config({ bucket: 'reports', prefix: 'team-a/' }), policy);
+
+    // Assess
+    expect(rejection).toMatchObject({ statusCode: 403, field: 'bucket' });
+    expect(rejection?.error).toContain('ALLOWED_BUCKETS');
+    expect(rejection?.error).toContain('names none');
+    const prefixes = checkAccess(config({ bucket: 'reports', prefix: 'team-a/' }), { allowedPrefixes: [] });
+    expect(prefixes).toMatchObject({ statusCode: 403, field: 'prefix' });
+    expect(prefixes?.error).toContain('ALLOWED_PREFIXES');
   });
 
   it('is open when neither list is set', () => {
