@@ -60,13 +60,17 @@ function keptColumns(columns: InventoryColumns, selector: RowSelector): number[]
 
 /** Reads one CSV-gzip data file, yielding its rows a decompressed chunk at a time. */
 export async function* readCsvGzipFile(request: DataFileRequest): AsyncGenerator<RowBatch> {
-  const { client, bucket, file, signal, skipRows } = request;
+  const { client, bucket, file, skipRows } = request;
   const hash = createHash('md5');
   let compressedBytes = 0;
   let body: Readable | undefined;
   let text: Readable | undefined;
+  // The body streams after `send` resolves, and the SDK cancels it through the signal: held until the file is read.
+  const held = request.requests.hold();
   try {
-    const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: file.key }), { abortSignal: signal });
+    const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: file.key }), {
+      abortSignal: held.signal,
+    });
     body = output.Body as Readable;
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -101,5 +105,6 @@ export async function* readCsvGzipFile(request: DataFileRequest): AsyncGenerator
   } finally {
     text?.destroy();
     body?.destroy();
+    held.release();
   }
 }

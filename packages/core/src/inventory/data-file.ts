@@ -4,6 +4,7 @@
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PresignPipelineError } from '../errors.js';
+import type { RequestSignals } from '../s3/request-signals.js';
 import type { InventoryColumns, InventoryDataFile } from './manifest.js';
 
 /**
@@ -43,7 +44,11 @@ export interface DataFileRequest {
   /** Rows at the start of the file already presigned by an earlier run: read (and checksummed) but not yielded. */
   readonly skipRows: number;
   readonly selector: RowSelector;
-  readonly signal: AbortSignal;
+  /**
+   * Cancels the reader's requests with the run. Each request takes a signal of its own from it: the SDK adds an
+   * `abort` listener per request in flight, so many requests on one signal would pile listeners onto it.
+   */
+  readonly requests: RequestSignals;
 }
 
 /** Reads one data file of a format. */

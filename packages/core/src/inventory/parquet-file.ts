@@ -25,6 +25,7 @@ import {
 } from 'hyparquet';
 import { readColumn } from 'hyparquet/src/column.js';
 import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
+import type { RequestSignals } from '../s3/request-signals.js';
 import {
   assertChecksum,
   booleanOf,
@@ -49,17 +50,20 @@ function s3AsyncBuffer(
   bucket: string,
   key: string,
   byteLength: number,
-  signal: AbortSignal,
+  requests: RequestSignals,
 ): AsyncBuffer {
   return {
     byteLength,
     async slice(start: number, end: number = byteLength): Promise<ArrayBuffer> {
       if (end <= start) return new ArrayBuffer(0);
-      const output = await client.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
-        { abortSignal: signal },
-      );
-      const bytes = (await output.Body?.transformToByteArray()) ?? new Uint8Array(0);
+      // A row group's column chunks are fetched at once: each GET has a signal of its own until its body is read.
+      const bytes = await requests.run(async (abortSignal) => {
+        const output = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+          { abortSignal },
+        );
+        return (await output.Body?.transformToByteArray()) ?? new Uint8Array(0);
+      });
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     },
   };
@@ -70,15 +74,17 @@ async function verifyFile(
   client: S3Client,
   bucket: string,
   file: InventoryDataFile,
-  signal: AbortSignal,
+  requests: RequestSignals,
 ): Promise<void> {
-  const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: file.key }), { abortSignal: signal });
   const hash = createHash('md5');
   let bytes = 0;
-  for await (const chunk of output.Body as Readable) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
+  await requests.run(async (abortSignal) => {
+    const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key: file.key }), { abortSignal });
+    for await (const chunk of output.Body as Readable) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+  });
   assertChecksum(file, bucket, hash.digest('hex'), bytes);
 }
 
@@ -235,10 +241,10 @@ function selectRows(group: FetchedGroup, from: number, to: number, selector: Row
 
 /** Reads one Parquet data file, yielding its rows a slice of a row group at a time. */
 export async function* readParquetFile(request: DataFileRequest): AsyncGenerator<RowBatch> {
-  const { client, bucket, file, columns, signal, skipRows } = request;
+  const { client, bucket, file, columns, requests, skipRows } = request;
   try {
-    await verifyFile(client, bucket, file, signal);
-    const buffer = s3AsyncBuffer(client, bucket, file.key, file.size, signal);
+    await verifyFile(client, bucket, file, requests);
+    const buffer = s3AsyncBuffer(client, bucket, file.key, file.size, requests);
     const metadata = await parquetMetadataAsync(buffer);
     const schema = parquetSchema(metadata);
     const read = columnsToRead(columns, request.selector, schema);

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { abortError, optionRangeError, optionTypeError, PresignPipelineError } from '../errors.js';
+import { RequestSignals } from '../s3/request-signals.js';
 import { assertSendingClient } from '../s3/validate.js';
 import { describeWithoutContent } from '../validate.js';
 import type { KeyFilter } from '../sources/filters.js';
@@ -155,7 +156,7 @@ async function* filePages(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<KeyPage> {
   // Reads of files ahead are cancelled with the run, and when the run stops pulling (its deadline).
-  const reads = new AbortController();
+  const reads = new RequestSignals();
   const cancel = (): void => reads.abort(signal?.reason);
   signal?.addEventListener('abort', cancel, { once: true });
   const read = READERS[manifest.fileFormat];
@@ -169,7 +170,7 @@ async function* filePages(
       columnCount: manifest.columnCount,
       skipRows: file === start.file ? start.row : 0,
       selector,
-      signal: reads.signal,
+      requests: reads,
     });
   try {
     for await (const { file, batch, first } of orderedFileBatches(

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, startS3Endpoint, type S3Endpoint } from '@presign-pipeline/minio-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -283,6 +284,65 @@ describe('s3InventorySource over HTTP', () => {
             source({ manifestKey: `large-${name}/manifest.json`, resumeToken: all.pages[cut]?.cursor as string }),
           );
           expect([...before, ...after.keys]).toEqual(large.filter(live).map((row) => row.key));
+        }
+      },
+    );
+  });
+
+  describe('abort listeners', () => {
+    // Sixteen data files read sixteen at a time: the SDK adds an `abort` listener to the signal of every request in
+    // flight, so reads sharing one signal would pile dozens onto it (Node warns past 10). The caller's own signal,
+    // long-lived across many runs, must be left with none once each run ends.
+    const FILES = 16;
+    const RUNS = 12;
+    const filesOf = (format: 'csv' | 'parquet') =>
+      Array.from({ length: FILES }, (_, i) => {
+        const rows = ROWS.slice(i * 20, i * 20 + 20);
+        return format === 'csv'
+          ? { key: `many-csv/data/${i}.csv.gz`, body: csvGzipFile(SOURCE, rows) }
+          : { key: `many-parquet/data/${i}.parquet`, body: parquetFile(SOURCE, rows, 10) };
+      });
+
+    beforeAll(async () => {
+      for (const [format, fileFormat, fileSchema] of [
+        ['csv', 'CSV', PLAIN_CSV_SCHEMA],
+        ['parquet', 'Parquet', PARQUET_SCHEMA],
+      ] as const) {
+        await putInventory(client, {
+          sourceBucket: SOURCE,
+          destinationBucket: DEST,
+          fileFormat,
+          fileSchema,
+          files: filesOf(format),
+          manifestKey: `many-${format}/manifest.json`,
+        });
+      }
+    }, 120_000);
+
+    it.each(['csv', 'parquet'])(
+      'reads %s files sixteen at a time with no listener pile-up, and leaves none on the caller signal after each run',
+      async (format) => {
+        const warnings: string[] = [];
+        const onWarning = (warning: Error): void => {
+          if (warning.name === 'MaxListenersExceededWarning') warnings.push(warning.message);
+        };
+        process.on('warning', onWarning);
+        try {
+          const caller = new AbortController().signal;
+          const counts: number[] = [];
+          for (let run = 0; run < RUNS; run += 1) {
+            const pages: KeyPage[] = [];
+            const inventory = source({ manifestKey: `many-${format}/manifest.json`, concurrency: FILES });
+            for await (const page of inventory.pages({ signal: caller })) pages.push(page);
+            expect(pages.flatMap((p) => p.keys)).toEqual(ROWS.slice(0, FILES * 20).map((row) => row.key));
+            counts.push(getEventListeners(caller, 'abort').length);
+          }
+          // Warnings are emitted on a later tick.
+          await new Promise((resolve) => setImmediate(resolve));
+          expect(counts).toEqual(Array.from({ length: RUNS }, () => 0));
+          expect(warnings).toEqual([]);
+        } finally {
+          process.off('warning', onWarning);
         }
       },
     );

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
 import type { RowSelector } from '../../src/inventory/data-file.js';
+import { RequestSignals } from '../../src/s3/request-signals.js';
 import { type FixtureRow, parquetFile } from '../inventory-fixtures.js';
 
 // Counts the rows hyparquet decodes per column (the column reader itself is the real one).
@@ -59,7 +60,7 @@ describe('readParquetFile', () => {
       columnCount: 7,
       skipRows,
       selector,
-      signal: new AbortController().signal,
+      requests: new RequestSignals(),
     });
 
   it('decodes each page of a column once when its rows span several reads', async () => {
