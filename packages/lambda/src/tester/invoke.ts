@@ -58,10 +58,15 @@ function patchEnv(overrides: Readonly<Record<string, string>>): () => void {
   };
 }
 
-/** Rejects when the signal aborts: a plain handler cannot be stopped, so the tester stops waiting for it. */
-function abandonedOn(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = (): void =>
+/**
+ * Runs a plain handler until it answers, or rejects when the signal aborts: a plain handler cannot be stopped, so the
+ * tester stops waiting for it. The abort listener goes once the race is settled, so a signal shared by many runs
+ * keeps none of them.
+ */
+async function untilAbandoned<T>(run: Promise<T>, signal: AbortSignal): Promise<T> {
+  let fail: (() => void) | undefined;
+  const abandoned = new Promise<never>((_, reject) => {
+    fail = (): void =>
       reject(
         Object.assign(new Error('Cancelled: the handler takes no signal, so its run was abandoned'), {
           name: 'AbortError',
@@ -70,6 +75,11 @@ function abandonedOn(signal: AbortSignal): Promise<never> {
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });
+  try {
+    return await Promise.race([run, abandoned]);
+  } finally {
+    if (fail !== undefined) signal.removeEventListener('abort', fail);
+  }
 }
 
 function handlerFor(side: TesterSide, options: SideRunOptions, progress: TesterProgress): TesterLambdaHandler {
@@ -91,7 +101,7 @@ function handlerFor(side: TesterSide, options: SideRunOptions, progress: TesterP
   return async (event, context) => {
     const restore = patchEnv(options.overrides);
     try {
-      return await Promise.race([plain(event, context), abandonedOn(options.signal)]);
+      return await untilAbandoned(plain(event, context), options.signal);
     } finally {
       restore();
     }
