@@ -92,6 +92,37 @@ describe('the inventory state machine, driven against a real S3 endpoint', () =>
     expect(run.lines.join('\n')).not.toMatch(/X-Amz-Signature|X-Amz-Credential/);
   });
 
+  it('presigns only the latest version of a versioned report: no old version, no delete marker', async () => {
+    const keys = Array.from({ length: 6 }, (_, i) => `${prefix}v${i}.pdf`);
+    const [kept, older, deleted, olderAndDeleted] = keys as [string, string, string, string];
+    const folder = `inventory/${bucket}/daily/2026-04-03T01-00Z/`;
+    const manifestKey = await writeInventory(s3.client, {
+      sourceBucket: bucket,
+      destinationBucket: inventoryBucket,
+      folder,
+      keys,
+      versions: { older: [older, olderAndDeleted], deleted: [deleted, olderAndDeleted] },
+    });
+    const executionName = `exec-${randomBytes(6).toString('hex')}`;
+    const input = { manifest_bucket: inventoryBucket, manifest_key: manifestKey, expiry_seconds: 3600 };
+    const run = await captureStdout(() => startExecution(definition(), input, driver(executionName)));
+
+    const execution = run.result!;
+    expect(execution.status).toBe('SUCCEEDED');
+    // The Map got every row, with the version columns as strings.
+    const items = execution.batches.flatMap((b) => b.Items as Record<string, string>[]);
+    expect(items).toHaveLength(8);
+    expect(items.find((item) => item.IsDeleteMarker === 'true')).toMatchObject({ IsLatest: 'true', Size: '' });
+    const output = execution.output as { index_url: string; count: number };
+    const expected = keys.filter((key) => key !== deleted && key !== olderAndDeleted).sort();
+    expect(output.count).toBe(expected.length);
+    const entries: { key: string }[] = [];
+    for (const part of await jsonLines<{ url: string }>(output.index_url))
+      entries.push(...(await jsonLines<{ key: string }>(part.url)));
+    expect(entries.map((entry) => entry.key).sort()).toEqual(expected);
+    expect(expected).toContain(kept);
+  });
+
   it('fails the Map, writing nothing, when the inventory is of another bucket', async () => {
     const folder = `inventory/other-bucket/daily/2026-04-02T01-00Z/`;
     const manifestKey = await writeInventory(s3.client, {

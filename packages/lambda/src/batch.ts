@@ -29,12 +29,14 @@ import {
 } from './config.js';
 import { notAllowed, resolveAccessPolicy } from './access.js';
 import { checkManifestEncryptionOption, DEFAULT_NAMESPACE, manifestSseOptions } from './handler-settings.js';
-import { messageOf, nameOf, optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
+import { isLiveVersion, messageOf, nameOf, optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 
 /**
  * One item of a Distributed Map whose `ItemReader` is `arn:aws:states:::s3:listObjectsV2`: the listed object's
  * metadata. Only `Key` is read. An S3 Inventory row (`ReaderConfig.InputType` `MANIFEST`) also carries `Bucket`, and
  * its `Key` URL-encoded as the CSV inventory stores it: such items are decoded, and must be rows of `BatchInput.bucket`.
+ * A versioned report's rows also carry `IsLatest` and `IsDeleteMarker`: only the latest version that is not a delete
+ * marker gets a URL, as in the handler's own inventory runs.
  */
 export interface DistributedMapS3Item {
   /** The object key. */
@@ -47,6 +49,10 @@ export interface DistributedMapS3Item {
   readonly Size?: number;
   /** The object's storage class. */
   readonly StorageClass?: string;
+  /** A versioned inventory's row: `"true"` for the current version. A row with `"false"` gets no URL. */
+  readonly IsLatest?: string | boolean;
+  /** A versioned inventory's row: `"true"` for a delete marker, which gets no URL. */
+  readonly IsDeleteMarker?: string | boolean;
 }
 
 /** The fields the state machine adds to every batch through `ItemBatcher.BatchInput`. */
@@ -519,7 +525,9 @@ function checkAllowedKeys(items: readonly DistributedMapS3Item[], allowedPrefixe
 async function presignBatch(c: Common, event: unknown, call: HandlerCall): Promise<PresignBatchResult> {
   const env = c.envOf();
   const { items, run, suffix, config } = checkBatch(c, env, event);
-  const keys = items.map((item) => item.Key).filter(suffixFilter(suffix));
+  // Old versions and delete markers of a versioned inventory get no URL, by the rule of the inventory runs.
+  const live = items.filter((item) => isLiveVersion(item.IsLatest, item.IsDeleteMarker));
+  const keys = live.map((item) => item.Key).filter(suffixFilter(suffix));
   call.metrics.addMetric('BatchItems', items.length);
   const done = { event: 'batch_complete', request_id: call.requestId, run };
   if (keys.length === 0) {

@@ -59,7 +59,7 @@ const MODIFIED_WINDOW_ROWS: readonly ConfigFieldRow[] = (['modified_after', 'mod
     default: 'no cut-off',
     accepted:
       name === 'modified_after'
-        ? 'with `inventory_manifest`: keep objects last modified at or after this instant, an ISO-8601 date (`2026-04-01`, midnight UTC) or timestamp with a zone (`2026-04-01T09:30:00Z`, `…+02:00`). Event only (a fixed date in the environment would go stale); refused without `inventory_manifest` (a listing cannot filter by date) ([scaling](scaling.md#when-to-use-an-inventory))'
+        ? 'with `inventory_manifest`: keep objects last modified at or after this instant, an ISO-8601 date (`2026-04-01`, midnight UTC) or timestamp with a zone (`2026-04-01T09:30:00Z`, `…+02:00`); digits past the millisecond round up to the next millisecond (LastModified has no finer ones). Event only (a fixed date in the environment would go stale); refused without `inventory_manifest` (a listing cannot filter by date) ([scaling](scaling.md#when-to-use-an-inventory))'
         : 'with `inventory_manifest`: keep objects last modified before this instant, in the same forms as `modified_after`, which it must follow',
     examples: [
       { name, value: null, to: 'no cut-off' },

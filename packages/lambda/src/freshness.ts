@@ -22,6 +22,7 @@ const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,
 /**
  * An ISO-8601 timestamp as an instant, or undefined when it is not one: `2026-04-01` (midnight UTC),
  * `2026-04-01T09:30:00Z`, `2026-04-01T09:30:00.250+02:00`. A time without a zone is refused (whose local time?).
+ * Fractions finer than a millisecond round up to the next millisecond (`…00.0001Z` is `…00.001Z`).
  * @internal
  */
 export function parseIsoInstant(text: string): Date | undefined {
@@ -53,7 +54,10 @@ export function parseIsoInstant(text: string): Date | undefined {
   }
   const zone = match[8] ?? 'Z';
   const instant = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}${fraction.slice(0, 4)}${zone}`);
-  return Number.isNaN(instant.getTime()) ? undefined : instant;
+  if (Number.isNaN(instant.getTime())) return undefined;
+  // Digits past the millisecond round up: LastModified has millisecond resolution, so the first millisecond at or
+  // after the instant is the bound that keeps and drops the same objects, inclusive (after) or exclusive (before).
+  return /[1-9]/.test(fraction.slice(4)) ? new Date(instant.getTime() + 1) : instant;
 }
 
 function reject(field: string, error: string): RequestRejection {

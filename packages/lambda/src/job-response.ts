@@ -19,7 +19,8 @@ export function respondTo(
 ): PresignResponse {
   switch (outcome.kind) {
     case 'ran':
-      if (cutBeforeFirstPage(outcome.result, plan)) logNoProgress(outcome.result, plan.config, invocation);
+      if (cutBeforeFirstPage(outcome.result, plan))
+        logNoProgress(outcome.result, plan.config, plan.inventory, invocation);
       return invocation.respond(200, bodyOfRun(outcome.result, outcome.key, outcome.url, plan));
     case 'stored':
       return invocation.respond(200, bodyOfStored(outcome.stored, outcome.url));
@@ -40,25 +41,34 @@ export function respondTo(
 }
 
 /**
- * A listing cut by its deadline before a single page arrived: it hands on the position it started from, so a caller
- * that loops on `complete: false` would invoke again and again, each invocation paying for LIST requests and listing
- * nothing. The answer stays the usual 200 (its manifest is real, if empty, and named in the answer); the log line is
- * what an alarm can watch.
+ * A run cut by its deadline before a single page arrived: a listing before its first ListObjectsV2 page, an inventory
+ * run before its first rows (a Parquet data file is hashed in full before them). It hands on the position it started
+ * from, so a caller that loops on `complete: false` would invoke again and again, each invocation paying for requests
+ * and presigning nothing. The answer stays the usual 200 (its manifest is real, if empty, and named in the answer);
+ * the log line is what an alarm can watch. An inventory run counts as stalled only when the token it hands back is
+ * the one it was given: a run that moved on, even past rows it did not keep, made progress.
  */
 function cutBeforeFirstPage(result: PipelineResult, { inventory }: Pick<JobPlan, 'inventory'>): boolean {
-  return inventory === undefined && !result.complete && result.pages === 0;
+  if (result.complete || result.pages !== 0) return false;
+  return inventory === undefined || (result.nextStartAfter ?? inventory.resumeToken) === inventory.resumeToken;
 }
 
-function logNoProgress(result: PipelineResult, config: PresignConfig, invocation: Invocation): void {
+function logNoProgress(
+  result: PipelineResult,
+  config: PresignConfig,
+  inventory: InventoryRequest | undefined,
+  invocation: Invocation,
+): void {
+  const first = inventory === undefined ? 'the first ListObjectsV2 page arrived' : 'the first inventory rows were read';
   invocation.log({
     event: 'no_progress',
     request_id: invocation.requestId,
     bucket: config.bucket,
-    prefix: config.prefix,
+    prefix: inventory === undefined ? config.prefix : inventory.prefix,
     duration_ms: Math.round(result.durationMs),
     reason:
-      'the deadline came before the first ListObjectsV2 page arrived; give the invocation more time (a longer ' +
-      'function timeout or a smaller DEADLINE_MARGIN_MS)',
+      `the deadline came before ${first}; give the invocation more time (a longer function timeout or a smaller ` +
+      'DEADLINE_MARGIN_MS)',
   });
 }
 

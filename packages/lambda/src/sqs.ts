@@ -8,7 +8,7 @@ import { PresignPipelineError } from '@presign-pipeline/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { invocationBudget, type InvocationBudget } from './job-budget.js';
 import { createJobRunner, type JobRunner, type PresignHandlerOptions, type PresignResponse } from './handler.js';
-import { optionRangeError } from '@presign-pipeline/core/internal';
+import { optionRangeError, typeOfValue } from '@presign-pipeline/core/internal';
 
 /** Options of {@link createSqsHandler}: the presign handler's, plus how many messages run at once. */
 export interface SqsHandlerOptions extends PresignHandlerOptions {
@@ -88,9 +88,11 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
     const processMessage = (record: SQSRecord): Promise<PresignResponse> =>
       runMessage(runJob, write, record, context, budget);
     const records = (event as Partial<SQSEvent> | undefined)?.Records;
-    const fifo = Array.isArray(records) && records.some((record) => record?.attributes?.MessageGroupId !== undefined);
+    const batch = Array.isArray(records) ? { ...event, Records: usableRecords(records, write, context) } : event;
+    if (Array.isArray(records) && batch.Records.length === 0) return { batchItemFailures: [] };
+    const fifo = batch.Records.some((record) => record.attributes?.MessageGroupId !== undefined);
     if (fifo) {
-      return processPartialResponse(event, processMessage, new SqsFifoPartialProcessorAsync(), {
+      return processPartialResponse(batch, processMessage, new SqsFifoPartialProcessorAsync(), {
         ...(context !== undefined ? { context } : {}),
         skipGroupOnError: true,
         throwOnFullBatchFailure: false,
@@ -98,7 +100,7 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
     }
     const limit = limiter(recordConcurrency);
     return processPartialResponse(
-      event,
+      batch,
       (record: SQSRecord) => limit(() => processMessage(record)),
       new BatchProcessor(EventType.SQS),
       {
@@ -108,6 +110,25 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
       },
     );
   };
+}
+
+/**
+ * The records that are messages: objects with a `messageId`. Any other record (null, a string, an object without a
+ * `messageId`) cannot be run, nor named in `batchItemFailures` for redelivery: it is logged as `invalid_request`
+ * naming its place in `Records`, and left out, so the batch's messages are still processed.
+ */
+function usableRecords(records: readonly unknown[], write: (line: string) => void, context: Context | undefined) {
+  return records.filter((record, i): record is SQSRecord => {
+    const isObject = typeof record === 'object' && record !== null && !Array.isArray(record);
+    const id = isObject ? (record as { messageId?: unknown }).messageId : undefined;
+    if (typeof id === 'string' && id !== '') return true;
+    const field = isObject ? `Records[${i}].messageId` : `Records[${i}]`;
+    const error = isObject
+      ? `Records[${i}] has no messageId (got ${typeOfValue(id)}): it cannot be run nor named for redelivery`
+      : `Records[${i}] is not an SQS message (got ${typeOfValue(record)})`;
+    write(JSON.stringify({ event: 'invalid_request', request_id: context?.awsRequestId ?? null, field, error }));
+    return false;
+  });
 }
 
 /** One message: its body parsed as a presign event and run as a job; any answer but a complete 200 fails it. */

@@ -1,10 +1,11 @@
 /**
  * A streaming reader of CSV records (RFC 4180: fields separated by commas, records by LF or CRLF; a field in double
  * quotes may hold commas, quotes doubled as `""`, and line breaks). It keeps only the fields asked for, so a record
- * costs a few native `indexOf` calls and one string per kept field. @internal
+ * costs a few native `indexOf` calls and one string per kept field. Every record must have as many fields as the
+ * schema has columns. @internal
  */
 
-/** A record's kept fields, by column position; columns not kept stay undefined. */
+/** A record's kept fields, by column position; columns not kept are undefined. */
 export type CsvRecord = (string | undefined)[];
 
 const QUOTE = 34; // "
@@ -107,8 +108,17 @@ export class CsvRecordReader {
     }
   }
 
+  /**
+   * Ends a record of `columns` fields at `end`. A record with more or fewer fields than the schema has columns is
+   * refused: read by the wrong schema (a versioned report described by a non-versioned one, say), every column would
+   * be read from the wrong field.
+   */
   private finishRecord(columns: number, end: number): number {
-    for (let i = columns; i < this.fields.length; i++) this.fields[i] = undefined;
+    if (columns !== this.fields.length) {
+      throw syntaxError(
+        `record ${this.records + 1} has ${columns} field${columns === 1 ? '' : 's'}, the manifest's fileSchema ${this.fields.length} columns`,
+      );
+    }
     return end;
   }
 }

@@ -98,6 +98,17 @@ export function dataFileError(error: unknown, bucket: string, file: InventoryDat
   );
 }
 
+/**
+ * Whether an inventory row is one to presign: the latest version of an object, not a delete marker. `isLatest` and
+ * `isDeleteMarker` are the row's `IsLatest`/`IsDeleteMarker` columns as a report holds them (booleans in Parquet,
+ * `"true"`/`"false"` in CSV and in the items of a Distributed Map's inventory reader); an absent column (a report
+ * without versions) or an empty field says nothing, and keeps the row. The one rule every reader of inventory rows
+ * applies.
+ */
+export function isLiveVersion(isLatest: unknown, isDeleteMarker: unknown): boolean {
+  return booleanOf(isDeleteMarker) !== true && booleanOf(isLatest) !== false;
+}
+
 /** `true`/`false` of an inventory boolean column; anything else (an empty field) is undefined. */
 export function booleanOf(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;

@@ -6,7 +6,7 @@ import { describeWithoutContent } from '../validate.js';
 import type { KeyFilter } from '../sources/filters.js';
 import type { KeyPage, KeySource, KeySourceContext } from '../types.js';
 import { readCsvGzipFile } from './csv-file.js';
-import type { DataFileReader, RowSelector } from './data-file.js';
+import { type DataFileReader, isLiveVersion, type RowSelector } from './data-file.js';
 import { type InventoryManifest, type InventoryManifestLocation, readInventoryManifest } from './manifest.js';
 import { orderedFileBatches } from './ordered-files.js';
 import { readParquetFile } from './parquet-file.js';
@@ -65,7 +65,7 @@ function rowSelector(s: Selection): RowSelector {
   return {
     needsLastModified: s.after !== undefined || s.before !== undefined,
     accept(key, size, isLatest, isDeleteMarker, lastModified): boolean {
-      if (isDeleteMarker === true || isLatest === false) return false;
+      if (!isLiveVersion(isLatest, isDeleteMarker)) return false;
       if (!key.startsWith(s.prefix)) return false;
       if (!s.includeDirectoryMarkers && key.endsWith('/') && (size === 0 || size === undefined)) return false;
       if (s.after !== undefined && !(lastModified !== undefined && lastModified >= s.after)) return false;
@@ -204,7 +204,9 @@ async function* filePages(
  *   `UNSUPPORTED_INVENTORY_FORMAT`) and its `fileSchema` (which must have a `Key` column). A problem fails with
  *   `INVALID_INVENTORY_MANIFEST` naming it.
  * - **Data files** are read `concurrency` at a time, their pages handed over in file order. CSV files (gzipped, no
- *   header, columns in `fileSchema` order, keys URL-encoded) are streamed and parsed as they arrive; Parquet files are
+ *   header, columns in `fileSchema` order, keys URL-encoded) are streamed and parsed as they arrive; a row with more
+ *   or fewer fields than `fileSchema` has columns fails with `INVALID_INVENTORY_MANIFEST` naming the file and the
+ *   record, as a corrupt file does (below). Parquet files are
  *   read a slice of a row group at a time through ranged GETs. Memory stays flat.
  * - **Checksums**: each data file's MD5 is compared with the manifest's `MD5checksum` (`INVENTORY_CHECKSUM_MISMATCH`).
  *   A CSV file is hashed while it streams, so its mismatch is found after its keys went into the run; the run then

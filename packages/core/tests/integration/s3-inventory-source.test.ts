@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, startS3Endpoint, type S3Endpoint } from '@presign-pipeline/minio-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPresignPipelineError } from '../../src/errors.js';
@@ -384,6 +384,13 @@ describe('s3InventorySource over HTTP', () => {
         ],
       });
       await put('missing', { skipUpload: ['missing/data/0.csv.gz'] });
+      // A versioned report's second data file, described by a non-versioned schema: 9 fields where it names 6.
+      await put('mismatch', {
+        files: [
+          { key: 'mismatch/data/0.csv.gz', body: csvGzipFile(SOURCE, rows) },
+          { key: 'mismatch/data/1.csv.gz', body: csvGzipFile(SOURCE, rows, FULL_CSV_SCHEMA) },
+        ],
+      });
     });
 
     const failure = async (manifestKey: string): Promise<unknown> => {
@@ -403,6 +410,8 @@ describe('s3InventorySource over HTTP', () => {
       ['corrupt/manifest.json', 'INVENTORY_CHECKSUM_MISMATCH', 'corrupt/data/1.csv.gz'],
       ['corrupt-parquet/manifest.json', 'INVENTORY_CHECKSUM_MISMATCH', 'corrupt-parquet/data/0.parquet'],
       ['missing/manifest.json', 'INVALID_INVENTORY_MANIFEST', 'missing/data/0.csv.gz'],
+      ['mismatch/manifest.json', 'INVALID_INVENTORY_MANIFEST', 'mismatch/data/1.csv.gz'],
+      ['mismatch/manifest.json', 'INVALID_INVENTORY_MANIFEST', "record 1 has 9 fields, the manifest's fileSchema 6"],
       ['absent/manifest.json', 'INVALID_INVENTORY_MANIFEST', 'absent/manifest.json'],
     ])('%s fails with %s naming %s', async (manifestKey, code, named) => {
       const error = await failure(manifestKey);
@@ -448,6 +457,28 @@ describe('s3InventorySource over HTTP', () => {
       ).rejects.toMatchObject({ code: 'INVENTORY_CHECKSUM_MISMATCH' });
       const after = await client.send(new ListObjectsV2Command({ Bucket: SOURCE, Prefix: 'manifests/' }));
       expect(after.KeyCount ?? 0).toBe(before.KeyCount ?? 0);
+    });
+
+    it('a row whose field count differs from the schema fails the run with no manifest and no upload left', async () => {
+      const manifests = async () =>
+        (await client.send(new ListObjectsV2Command({ Bucket: SOURCE, Prefix: 'manifests/' }))).KeyCount ?? 0;
+      const before = await manifests();
+      await expect(
+        presignPipeline({
+          source: source({ manifestKey: 'mismatch/manifest.json' }),
+          presigner: sdkPresigner({ client }),
+          manifest: s3ManifestWriter({
+            client,
+            bucket: SOURCE,
+            keyPrefix: 'manifests/',
+            presigner: sdkPresigner({ client }),
+          }),
+          queueMax: 10,
+        }),
+      ).rejects.toMatchObject({ code: 'INVALID_INVENTORY_MANIFEST', message: expect.stringContaining('record 1') });
+      expect(await manifests()).toBe(before);
+      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: SOURCE }));
+      expect(uploads.Uploads ?? []).toEqual([]);
     });
 
     it('a resume token of another inventory is refused', async () => {

@@ -61,15 +61,29 @@ describe('CsvRecordReader', () => {
     );
   });
 
-  it('keeps only the columns asked for, and fills missing trailing ones with undefined', () => {
+  it('keeps only the columns asked for', () => {
     const reader = new CsvRecordReader(4, [1, 3]);
     const seen: (string | undefined)[][] = [];
-    reader.push('"b","k1","1","x"\n"b","k2"\n', (f) => seen.push([...f]));
+    reader.push('"b","k1","1","x"\n"b","k2","2",""\n', (f) => seen.push([...f]));
     reader.end((f) => seen.push([...f]));
     expect(seen).toEqual([
       [undefined, 'k1', undefined, 'x'],
-      [undefined, 'k2', undefined, undefined],
+      [undefined, 'k2', undefined, ''],
     ]);
+  });
+
+  it.each([
+    [
+      'a field missing',
+      '"b","k1","1","x"\n"b","k2","2"\n',
+      /record 2 has 3 fields, the manifest's fileSchema 4 columns/,
+    ],
+    ['a field too many', '"b","k1","1","x","v"\n', /record 1 has 5 fields, the manifest's fileSchema 4 columns/],
+    ['a last record short of fields', '"b","k1","1","x"\r\n"b"', /record 2 has 1 field, the manifest's fileSchema 4/],
+  ])('refuses a record with %s', (_name, text, message) => {
+    expect(() => readAll(text, 4)).toThrow(message);
+    // However the text arrives.
+    expect(() => readAll(text, 4, [3, 9, 20])).toThrow(message);
   });
 
   it('reads a last record without a line break, and skips blank lines', () => {

@@ -171,4 +171,48 @@ describe('the handler on the S3 simulator', () => {
     expect(JSON.parse(refused.body)).toMatchObject({ field: 'modified_before' });
     expect(sim.counters.total).toBe(0);
   });
+
+  it('rounds bounds finer than a millisecond up: after stays inclusive and before exclusive at the edge', async () => {
+    const at = (ms: number): Date => new Date(Date.UTC(2026, 3, 1, 0, 0, 0, ms));
+    const rows = [0, 1, 2].map((ms) => ({ key: `docs/ms-${ms}.pdf`, lastModified: at(ms) }));
+    const file = { key: 'inv/data/0.csv.gz', body: csvGzipFile('source', rows) };
+    const manifest = manifestJson({
+      sourceBucket: 'source',
+      destinationBucket: 'reports',
+      fileFormat: 'CSV',
+      fileSchema: PLAIN_CSV_SCHEMA,
+      files: [file],
+    });
+    sim = await startS3Simulator({
+      buckets: { source: { layout: 'handful' } },
+      objects: { reports: { 'inv/manifest.json': manifest, [file.key]: file.body } },
+      latencyMs: 0,
+      jitterMs: 0,
+    });
+    const { handler } = handlerOn(sim);
+    const cases: [Record<string, string>, string[]][] = [
+      // After .0001: the object of .000 is before it, the one of .001 is not.
+      [{ modified_after: '2026-04-01T00:00:00.0001Z' }, ['docs/ms-1.pdf', 'docs/ms-2.pdf']],
+      // Before .0011: the object of .001 is before it, the one of .002 is not.
+      [{ modified_before: '2026-04-01T00:00:00.0011Z' }, ['docs/ms-0.pdf', 'docs/ms-1.pdf']],
+      [
+        { modified_after: '2026-04-01T00:00:00.001000Z', modified_before: '2026-04-01T00:00:00.002000Z' },
+        ['docs/ms-1.pdf'],
+      ],
+    ];
+    for (const [window, expected] of cases) {
+      const response = await handler(
+        { bucket: 'source', inventory_manifest: 's3://reports/inv/manifest.json', ...window },
+        lambdaContext('sim-window-edge'),
+      );
+      expect(response.statusCode, response.body).toBe(200);
+      const body = JSON.parse(response.body) as { manifest_key: string };
+      const text = sim.objects('source').get(body.manifest_key)?.body?.toString('utf8') ?? '';
+      const keys = text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { key: string }).key);
+      expect(keys.sort(), JSON.stringify(window)).toEqual(expected);
+    }
+  });
 });

@@ -217,6 +217,41 @@ describe('createBatchHandler: S3 Inventory rows (a MANIFEST ItemReader)', () => 
     expect(s3.manifestKeys(result.part_key!)).toEqual(['r/a b.pdf', 'r/é+x.pdf']);
   });
 
+  it('presigns only the latest version of a versioned report, never an old version or a delete marker', async () => {
+    // Rows as the reader hands them from a report whose fileSchema has VersionId, IsLatest, IsDeleteMarker: strings.
+    const version = (Key: string, VersionId: string, IsLatest: string, IsDeleteMarker: string, Size = '100') => ({
+      Bucket: 'reports',
+      Key,
+      VersionId,
+      IsLatest,
+      IsDeleteMarker,
+      Size,
+    });
+    const s3 = memoryS3Client({ keys: ['r/a.pdf', 'r/b.pdf', 'r/c.pdf'] });
+    const handler = createBatchHandler({ s3Client: s3.client, write: () => {}, env: {} });
+    const Items = [
+      version('r/a.pdf', '1', 'false', 'false'),
+      version('r/a.pdf', '2', 'true', 'false'),
+      version('r/b.pdf', '1', 'false', 'false'),
+      version('r/b.pdf', '2', 'true', 'true', ''),
+      version('r/c.pdf', 'null', 'true', ''),
+    ];
+    const result = await handler({ ...batch(), Items }, context());
+    expect(result.count).toBe(2);
+    expect(s3.manifestKeys(result.part_key!)).toEqual(['r/a.pdf', 'r/c.pdf']);
+  });
+
+  it('writes no part for a batch of old versions and delete markers only', async () => {
+    const s3 = countingS3Client();
+    const handler = createBatchHandler({ s3Client: s3.client, write: () => {}, env: {} });
+    const Items = [
+      { Bucket: 'reports', Key: 'r/a.pdf', IsLatest: 'false', IsDeleteMarker: 'false' },
+      { Bucket: 'reports', Key: 'r/a.pdf', IsLatest: 'true', IsDeleteMarker: 'true' },
+    ];
+    expect(await handler({ ...batch(), Items }, context())).toEqual({ part_key: null, count: 0, errors: 0 });
+    expect(s3.calls()).toBe(0);
+  });
+
   it.each([
     ['a row of another bucket', rows('elsewhere', ['r/a.pdf']), 'Items[0].Bucket'],
     ['a key that is not URL-encoded', rows('reports', ['r/a.pdf', 'r/100%.pdf']), 'Items[1].Key'],

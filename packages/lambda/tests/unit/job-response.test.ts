@@ -97,6 +97,32 @@ describe('respondTo', () => {
     expect(body(none)).toMatchObject({ resume_token: 'inv1.previous' });
   });
 
+  it('logs no_progress for an inventory run cut before its first rows, not for one that moved on', () => {
+    const { invocation: inv, sink } = invocation();
+    const cut = (fields: Partial<PipelineResult>, plan: InventoryRequest) =>
+      respondTo(
+        { kind: 'ran', result: result({ count: 0, complete: false, durationMs: 5, ...fields }), key: 'k', url: 'u' },
+        { config, inventory: plan },
+        inv,
+      );
+    // Stalled: no page, the token given back is the one given (or none, on a first run).
+    expect(body(cut({ pages: 0 }, inventory))).toMatchObject({ count: 0, resume_token: 'inv1.previous' });
+    cut({ pages: 0 }, { ...inventory, resumeToken: undefined, prefix: 'docs/' });
+    // Moved on: a page taken (even with no key kept), or a new token.
+    cut({ pages: 1, nextStartAfter: 'inv1.next' }, inventory);
+    cut({ pages: 0, nextStartAfter: 'inv1.next' }, inventory);
+    const logs = readCaptured(sink.lines).logs.filter((line) => line.event === 'no_progress');
+    expect(logs).toEqual([
+      expect.objectContaining({
+        request_id: 'req-2',
+        bucket: 'reports',
+        prefix: '',
+        reason: expect.stringMatching(/inventory rows/),
+      }),
+      expect.objectContaining({ prefix: 'docs/' }),
+    ]);
+  });
+
   it('answers a stored result, complete when the record predates continuation', () => {
     const { invocation: inv, sink } = invocation();
     const stored: StoredResult = {

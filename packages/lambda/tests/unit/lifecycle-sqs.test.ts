@@ -78,6 +78,29 @@ describe('createSqsHandler: bad messages', () => {
     failures.mockRestore();
   });
 
+  it('leaves out a record that is not a message, logging it, and still processes the good one', async () => {
+    const s3 = countingS3Client();
+    const sink = lineSink();
+    const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {} });
+    const { messageId: _, ...withoutId } = sqsMessage('x', '{"bucket":"Bad_Name"}');
+    const event = {
+      Records: [null, sqsMessage('good', '{"bucket":"Bad_Name"}'), 'text', withoutId],
+    } as unknown as SQSEvent;
+    const response = await handler(event, { awsRequestId: 'inv-1' } as never);
+    // The good record ran (its job refused the bucket name before any S3 call) and is the one failure named.
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'good' }]);
+    const invalid = readCaptured(sink.lines).logs.filter((l) => l.event === 'invalid_request');
+    expect(invalid.map((l) => [l.request_id, l.field])).toEqual([
+      ['inv-1', 'Records[0]'],
+      ['inv-1', 'Records[2]'],
+      ['inv-1', 'Records[3].messageId'],
+      ['good', 'bucket'],
+    ]);
+    expect(s3.calls()).toBe(0);
+    // A batch of such records only names no failure and runs nothing.
+    expect(await handler({ Records: [null] } as unknown as SQSEvent)).toEqual({ batchItemFailures: [] });
+  });
+
   it('refuses a bad recordConcurrency', () => {
     expect(() => createSqsHandler({ recordConcurrency: 0 })).toThrow(/recordConcurrency/);
     expect(() => createSqsHandler({ recordConcurrency: 11 })).toThrow(/recordConcurrency/);
