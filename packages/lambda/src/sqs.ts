@@ -88,11 +88,10 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
     const processMessage = (record: SQSRecord): Promise<PresignResponse> =>
       runMessage(runJob, write, record, context, budget);
     const records = (event as Partial<SQSEvent> | undefined)?.Records;
-    const batch = Array.isArray(records) ? { ...event, Records: usableRecords(records, write, context) } : event;
-    if (Array.isArray(records) && batch.Records.length === 0) return { batchItemFailures: [] };
-    const fifo = batch.Records.some((record) => record.attributes?.MessageGroupId !== undefined);
+    if (Array.isArray(records)) checkRecords(records, write, context);
+    const fifo = Array.isArray(records) && records.some((record) => record.attributes?.MessageGroupId !== undefined);
     if (fifo) {
-      return processPartialResponse(batch, processMessage, new SqsFifoPartialProcessorAsync(), {
+      return processPartialResponse(event, processMessage, new SqsFifoPartialProcessorAsync(), {
         ...(context !== undefined ? { context } : {}),
         skipGroupOnError: true,
         throwOnFullBatchFailure: false,
@@ -100,7 +99,7 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
     }
     const limit = limiter(recordConcurrency);
     return processPartialResponse(
-      batch,
+      event,
       (record: SQSRecord) => limit(() => processMessage(record)),
       new BatchProcessor(EventType.SQS),
       {
@@ -113,21 +112,22 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
 }
 
 /**
- * The records that are messages: objects with a `messageId`. Any other record (null, a string, an object without a
- * `messageId`) cannot be run, nor named in `batchItemFailures` for redelivery: it is logged as `invalid_request`
- * naming its place in `Records`, and left out, so the batch's messages are still processed.
+ * Checks that every record is a message, an object with a `messageId`, before any runs. Any other record (null, a
+ * string, an object without a `messageId`) can neither run nor be named in `batchItemFailures` for redelivery, and
+ * leaving it out would let SQS delete it unread: it is logged as `invalid_request` naming its place in `Records`, and
+ * the invocation fails, so SQS redelivers the whole batch (and in the end moves it to the dead-letter queue).
  */
-function usableRecords(records: readonly unknown[], write: (line: string) => void, context: Context | undefined) {
-  return records.filter((record, i): record is SQSRecord => {
+function checkRecords(records: readonly unknown[], write: (line: string) => void, context: Context | undefined): void {
+  records.forEach((record, i) => {
     const isObject = typeof record === 'object' && record !== null && !Array.isArray(record);
     const id = isObject ? (record as { messageId?: unknown }).messageId : undefined;
-    if (typeof id === 'string' && id !== '') return true;
+    if (typeof id === 'string' && id !== '') return;
     const field = isObject ? `Records[${i}].messageId` : `Records[${i}]`;
     const error = isObject
-      ? `Records[${i}] has no messageId (got ${typeOfValue(id)}): it cannot be run nor named for redelivery`
+      ? `Records[${i}] has no messageId (got ${typeOfValue(id)}): it can be neither run nor named for redelivery`
       : `Records[${i}] is not an SQS message (got ${typeOfValue(record)})`;
     write(JSON.stringify({ event: 'invalid_request', request_id: context?.awsRequestId ?? null, field, error }));
-    return false;
+    throw new PresignPipelineError('INVALID_INPUT', `createSqsHandler: ${error}; no message of the batch was run`);
   });
 }
 

@@ -140,7 +140,8 @@ describe('inventory_manifest', () => {
           maxRuns: 50,
           onCut: (body) => {
             expect(Object.keys(body)).toEqual(cutAnswerKeys('resume_token'));
-            expect(String(body.resume_token).startsWith('inv1.')).toBe(true);
+            // A run that read no row before its deadline (a slow machine) hands back the token it was given: none.
+            if (body.count !== 0) expect(String(body.resume_token).startsWith('inv1.')).toBe(true);
           },
         },
       );

@@ -78,27 +78,27 @@ describe('createSqsHandler: bad messages', () => {
     failures.mockRestore();
   });
 
-  it('leaves out a record that is not a message, logging it, and still processes the good one', async () => {
+  it.each([
+    ['null', null, 'Records[0]'],
+    ['a string', 'text', 'Records[0]'],
+    ['an object without a messageId', 'no-id', 'Records[0].messageId'],
+  ])('fails the batch before running any message when a record is %s, naming it', async (_what, bad, field) => {
+    // Prepare
     const s3 = countingS3Client();
     const sink = lineSink();
     const handler = createSqsHandler({ s3Client: s3.client, write: sink.write, env: {} });
-    const { messageId: _, ...withoutId } = sqsMessage('x', '{"bucket":"Bad_Name"}');
-    const event = {
-      Records: [null, sqsMessage('good', '{"bucket":"Bad_Name"}'), 'text', withoutId],
-    } as unknown as SQSEvent;
-    const response = await handler(event, { awsRequestId: 'inv-1' } as never);
-    // The good record ran (its job refused the bucket name before any S3 call) and is the one failure named.
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'good' }]);
+    const { messageId: _, ...withoutId } = sqsMessage('x', '{"bucket":"reports"}');
+    const record = bad === 'no-id' ? withoutId : bad;
+    const event = { Records: [record, sqsMessage('good', '{"bucket":"reports"}')] } as unknown as SQSEvent;
+
+    // Act
+    const run = handler(event, { awsRequestId: 'inv-1' } as never);
+
+    // Assess: SQS redelivers the whole batch rather than deleting a record no failure can name.
+    await expect(run).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     const invalid = readCaptured(sink.lines).logs.filter((l) => l.event === 'invalid_request');
-    expect(invalid.map((l) => [l.request_id, l.field])).toEqual([
-      ['inv-1', 'Records[0]'],
-      ['inv-1', 'Records[2]'],
-      ['inv-1', 'Records[3].messageId'],
-      ['good', 'bucket'],
-    ]);
+    expect(invalid.map((l) => [l.request_id, l.field])).toEqual([['inv-1', field]]);
     expect(s3.calls()).toBe(0);
-    // A batch of such records only names no failure and runs nothing.
-    expect(await handler({ Records: [null] } as unknown as SQSEvent)).toEqual({ batchItemFailures: [] });
   });
 
   it('refuses a bad recordConcurrency', () => {
