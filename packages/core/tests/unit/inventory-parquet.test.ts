@@ -1,34 +1,36 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { parquetMetadata } from 'hyparquet';
 import { describe, expect, it, vi } from 'vitest';
 import type { RowSelector } from '../../src/inventory/data-file.js';
 import { RequestSignals } from '../../src/s3/request-signals.js';
 import { type FixtureRow, parquetFile } from '../inventory-fixtures.js';
 
-// Counts the rows hyparquet decodes per column (the column reader itself is the real one).
+// Counts the rows hyparquet decodes per column (the page reader itself is the real one).
 const decodedRows = vi.hoisted(() => new Map<string, number>());
 vi.mock('hyparquet/src/column.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('hyparquet/src/column.js')>();
   return {
     ...original,
-    readColumn: (...args: Parameters<typeof original.readColumn>) => {
-      const result = original.readColumn(...args);
+    readPage: (...args: Parameters<typeof original.readPage>) => {
+      const result = original.readPage(...args);
       const name = args[2].pathInSchema.join('.');
-      const rows = result.data.reduce((sum, page) => sum + page.length, 0);
-      decodedRows.set(name, (decodedRows.get(name) ?? 0) + rows);
+      if (args[1].type !== 'DICTIONARY_PAGE')
+        decodedRows.set(name, (decodedRows.get(name) ?? 0) + (result.data?.length ?? 0));
       return result;
     },
   };
 });
 
-const { readParquetFile } = await import('../../src/inventory/parquet-file.js');
+const { CHUNK_READ_BYTES, readParquetFile } = await import('../../src/inventory/parquet-file.js');
 
-/** A client that answers GetObject (whole or ranged) from one object in memory; unit tests only. */
-function oneObjectClient(body: Buffer): S3Client {
+/** A client that answers GetObject (whole or ranged) from one object in memory, noting each range's length. */
+function oneObjectClient(body: Buffer, rangeLengths: number[] = []): S3Client {
   return {
     async send(command: { input: { Range?: string } }) {
       const range = /^bytes=(\d+)-(\d+)$/.exec(command.input.Range ?? '');
+      if (range) rangeLengths.push(Number(range[2]) + 1 - Number(range[1]));
       const bytes = range ? body.subarray(Number(range[1]), Number(range[2]) + 1) : body;
       const stream = Readable.from([bytes]) as Readable & { transformToByteArray(): Promise<Uint8Array> };
       stream.transformToByteArray = async () => new Uint8Array(bytes);
@@ -102,5 +104,53 @@ describe('readParquetFile', () => {
     expect(seen).toEqual(rest.map((row) => [row.key, row.key.endsWith('/') ? row.size : undefined]));
     expect(keys).toEqual(rest.filter((row) => !row.key.endsWith('/') || row.size !== 0).map((row) => row.key));
     expect(keys.length).toBe(rest.length - 2);
+  });
+
+  describe('a row group whose key column chunk is many times one ranged read', () => {
+    // Hex digests barely compress: 150,000 of them make a key column chunk of several MiB in one row group.
+    const bigRows: FixtureRow[] = Array.from({ length: 150_000 }, (_, i) => ({
+      key: `h/${createHash('sha1').update(String(i)).digest('hex')}`,
+    }));
+    const body = parquetFile('source', bigRows, { rowGroupSize: 150_000, pageSize: 64 * 1024 });
+    const file = {
+      body,
+      key: 'data/big.parquet',
+      size: body.length,
+      md5: createHash('md5').update(body).digest('hex'),
+    };
+    const readBig = (skipRows: number, rangeLengths: number[]) =>
+      readParquetFile({
+        client: oneObjectClient(body, rangeLengths),
+        bucket: 'inventory',
+        file,
+        columns: { key: { index: 1, name: 'key' } },
+        columnCount: 7,
+        skipRows,
+        selector: keepAll,
+        signal: new AbortController().signal,
+      });
+    const keyChunkBytes = () => {
+      const group = parquetMetadata(Uint8Array.from(body).buffer).row_groups[0];
+      const key = group?.columns.find((c) => c.meta_data?.path_in_schema[0] === 'key');
+      return Number(key?.meta_data?.total_compressed_size);
+    };
+
+    it('fetches the chunk in ranged reads of at most CHUNK_READ_BYTES, every key once and in order', async () => {
+      expect(keyChunkBytes()).toBeGreaterThan(4 * CHUNK_READ_BYTES);
+      const rangeLengths: number[] = [];
+      const keys: string[] = [];
+      for await (const batch of readBig(0, rangeLengths)) keys.push(...batch.keys);
+      expect(keys).toEqual(bigRows.map((row) => row.key));
+      expect(Math.max(...rangeLengths)).toBeLessThanOrEqual(CHUNK_READ_BYTES);
+      expect(rangeLengths.reduce((sum, n) => sum + n, 0)).toBeGreaterThan(keyChunkBytes());
+    });
+
+    it('resumes mid-chunk, past several ranged reads, with the same bound', async () => {
+      const rangeLengths: number[] = [];
+      const keys: string[] = [];
+      for await (const batch of readBig(123_457, rangeLengths)) keys.push(...batch.keys);
+      expect(keys).toEqual(bigRows.slice(123_457).map((row) => row.key));
+      expect(Math.max(...rangeLengths)).toBeLessThanOrEqual(CHUNK_READ_BYTES);
+    });
   });
 });
