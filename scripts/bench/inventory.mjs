@@ -473,11 +473,11 @@ export function renderInventorySection(r) {
     .join('; ');
   const parquet = r.reports.parquet?.source;
   const parquetRequests = parquet
-    ? ` Reading the Parquet report took ${fmt(parquet.requests?.GetObject ?? 0)} whole-object GETs (the manifest, and each data file once for its MD5) and ${fmt(parquet.rangedGets ?? 0)} ranged GETs (footers, and the \`key\` and \`size\` column chunks of each row group); the CSV report one GET a file.`
+    ? ` Reading the Parquet report took ${fmt(parquet.requests?.GetObject ?? 0)} whole-object GETs (the manifest, and each data file once for its MD5) and ${fmt(parquet.rangedGets ?? 0)} ranged GETs (footers, and the column chunks read, at most 1 MiB a GET, two GETs ahead of decoding); the CSV report one GET a file.`
     : '';
   const parquetRss =
     parquet && parquet.peakRssMB >= 150
-      ? ' The Parquet source misses the memory target: what stays live is small (after a full collection its heap is 10 to 47 MB), the peak is garbage V8 has not collected yet, the decoded pages and keys of rows already handed on, which live long enough to reach the old generation (it grows to 90 to 190 MB between full collections).'
+      ? ' The Parquet source misses the memory target: what stays live is small (after a full collection its heap is 15 to 45 MB), the peak is garbage V8 has not collected yet, mostly keys of rows already handed on that outlived a young-generation collection and reached the old generation (with `--trace-gc-nvp`, about 540 MB promoted over the 10M keys at 4,096 rows a read, about 800 MB at 16,384).'
       : '';
   return `${SECTION_START}
 ## Reading an S3 Inventory
@@ -502,9 +502,9 @@ not in it). ${missedNote}
 Runs: ${runs}.
 The CSV source's time is gunzip, CSV parsing, URL-decoding and MD5, on one thread; reading a data file while the
 previous one is parsed overlaps only the network. The Parquet source reads each data file once whole for its MD5
-before any row (a Parquet reader jumps around the file), then the footer and, a row group at a time, the chunks of the
-columns it uses; its time is MD5, Snappy and hyparquet's column decoding.${parquetRequests} The reader hands on
-at most 16,384 rows at a time while hyparquet decodes whole pages (with 1 MiB pages a \`key\` page holds about 21,000
+before any row (a Parquet reader jumps around the file), then the footer and the chunks of the columns it uses, in ranged
+GETs of at most 1 MiB decoded a page at a time (a row group's column chunk is never held whole); its time is MD5, Snappy and hyparquet's column decoding.${parquetRequests} The reader hands on
+at most 4,096 rows at a time while hyparquet decodes whole pages (with 1 MiB pages a \`key\` page holds about 21,000
 rows, a \`size\` page about 131,000): each page is decoded once and kept until its last row is read (decoded again
 for each read that touched it, the same report took 14.4 s of CPU instead of 5.0 s), and sizes are decoded only for
 reads with a key ending in \`/\`, the only keys whose size the selection looks at (as the CSV reader parses them).${parquetRss}

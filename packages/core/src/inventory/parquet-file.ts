@@ -40,8 +40,13 @@ import {
 } from './data-file.js';
 import type { InventoryColumns, InventoryDataFile } from './manifest.js';
 
-/** Rows decoded at a time at most (a row group larger than this is read in slices). */
-const ROWS_PER_READ = 16_384;
+/**
+ * Rows handed over at a time at most (a row group larger than this is read in slices). Each file being read holds a
+ * few such batches ahead of the consumer: at 16,384 rows those keys outlived a young-generation collection and nearly
+ * every key was promoted to the old generation (10M keys: about 800 MB promoted, peak RSS 270–325 MB); at 4,096 rows
+ * about 540 MB and 195–240 MB.
+ */
+const ROWS_PER_READ = 4096;
 
 /** Codecs beyond hyparquet's built-in Snappy: S3 Inventory may write GZIP-compressed Parquet. */
 const compressors = {

@@ -42,7 +42,7 @@ function oneObjectClient(body: Buffer, rangeLengths: number[] = []): S3Client {
 const keepAll: RowSelector = { needsLastModified: false, accept: () => true };
 
 describe('readParquetFile', () => {
-  // Pages of up to 1 MiB: a row group's `size` column is one page of up to 25,000 rows, which reads of 16,384 rows
+  // Pages of up to 1 MiB: a row group's `size` column is one page of up to 25,000 rows, which reads of 4,096 rows
   // cross; each page must be decoded once, not once per read. Every 5,000th key ends in `/` (a possible directory
   // marker), so every read needs sizes.
   const rows: FixtureRow[] = Array.from({ length: 40_000 }, (_, i) => ({
@@ -74,7 +74,7 @@ describe('readParquetFile', () => {
       ends.push(batch.endRow);
     }
     expect(keys).toEqual(rows.map((row) => row.key));
-    expect(ends).toEqual([16_384, 32_768, 40_000]);
+    expect(ends).toEqual([...Array.from({ length: 9 }, (_, i) => (i + 1) * 4096), 40_000]);
     expect(decodedRows.get('key')).toBe(40_000);
     expect(decodedRows.get('size')).toBe(40_000);
   });
