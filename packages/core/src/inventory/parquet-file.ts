@@ -179,6 +179,11 @@ class ChunkBytes {
     this.requestedTo = end;
   }
 
+  /** Starts the chunk's first ranged GET, if none is under way, so that its bytes are there when reading gets here. */
+  prefetch(): void {
+    if (this.pending.length === 0 && this.requestedTo < this.end) this.request(this.requestedTo);
+  }
+
   /** Appends the next ranged GET's bytes to those held, dropping those before `position`. */
   private async append(want: number): Promise<void> {
     if (this.pending.length === 0) this.request(want);
@@ -264,6 +269,11 @@ class ColumnPages {
     };
   }
 
+  /** Starts fetching the chunk's first bytes. */
+  prefetch(): void {
+    this.bytes.prefetch();
+  }
+
   /** Makes rows `[from, to)` of the row group available to {@link value}. */
   async load(from: number, to: number): Promise<void> {
     this.runs = this.runs.filter((run) => run.start + run.values.length > from);
@@ -332,6 +342,25 @@ function openGroup(
 }
 
 /**
+ * The row group after the one being read, if any, its chunks' first bytes requested (the `size` column's only when
+ * a read needs it), so that moving on to it does not wait a whole S3 round trip.
+ */
+function openNext(
+  buffer: AsyncBuffer,
+  group: RowGroup | undefined,
+  start: number,
+  schema: SchemaTree,
+  read: readonly (SchemaTree | undefined)[],
+): FetchedGroup | undefined {
+  if (group === undefined) return undefined;
+  const opened = openGroup(buffer, group, start, schema, read);
+  opened.columns.forEach((column, role) => {
+    if (ROLES[role] !== 'size') column?.prefetch();
+  });
+  return opened;
+}
+
+/**
  * Adds the keys of the selected rows among rows `[from, to)` of a row group to `keys`, in file order. Sizes are
  * decoded only for reads with a key ending in `/` (a possible directory marker), as the CSV reader parses them.
  */
@@ -380,6 +409,7 @@ export async function* readParquetFile(request: DataFileRequest): AsyncGenerator
     const total = Number(metadata.num_rows);
     // The row group holding the current row, fetched once however many reads it takes.
     let group: FetchedGroup | undefined;
+    let upcoming: FetchedGroup | undefined;
     let next = 0;
     let nextStart = 0;
     let row = skipRows;
@@ -391,7 +421,10 @@ export async function* readParquetFile(request: DataFileRequest): AsyncGenerator
           const rowGroup = metadata.row_groups[next];
           if (rowGroup === undefined) throw new Error(`parquet file has no row ${row}`);
           const rows = Number(rowGroup.num_rows);
-          if (nextStart + rows > row) group = openGroup(buffer, rowGroup, nextStart, schema, read);
+          if (nextStart + rows > row) {
+            group = upcoming?.start === nextStart ? upcoming : openGroup(buffer, rowGroup, nextStart, schema, read);
+            upcoming = openNext(buffer, metadata.row_groups[next + 1], nextStart + rows, schema, read);
+          }
           next += 1;
           nextStart += rows;
         }
