@@ -65,7 +65,7 @@ function s3AsyncBuffer(
     byteLength,
     async slice(start: number, end: number = byteLength): Promise<ArrayBuffer> {
       if (end <= start) return new ArrayBuffer(0);
-      // A row group's column chunks are fetched at once: each GET has a signal of its own until its body is read.
+      // Several ranged GETs run at once (columns, read-ahead): each has a signal of its own until its body is read.
       const bytes = await requests.run(async (abortSignal) => {
         const output = await client.send(
           new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),

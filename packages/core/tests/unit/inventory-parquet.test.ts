@@ -127,7 +127,7 @@ describe('readParquetFile', () => {
         columnCount: 7,
         skipRows,
         selector: keepAll,
-        signal: new AbortController().signal,
+        requests: new RequestSignals(),
       });
     const keyChunkBytes = () => {
       const group = parquetMetadata(Uint8Array.from(body).buffer).row_groups[0];
