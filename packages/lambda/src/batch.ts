@@ -19,6 +19,7 @@ import {
 import { emfReporter, type EmfReporter, type RunSummary } from '@presign-pipeline/emf';
 import type { Context } from 'aws-lambda';
 import { createClientCache, type ClientSet, type PresignerChoice } from './clients.js';
+import { armHardStop, invocationBudget } from './job-budget.js';
 import {
   type HandlerEnv,
   isPlainObject,
@@ -458,6 +459,8 @@ interface HandlerCall {
   readonly started: number;
   readonly metrics: EmfReporter;
   readonly log: (fields: Record<string, unknown>) => void;
+  /** Aborts shortly before the invocation ends (see `HARD_STOP_RESERVE_MS`); undefined without a budget. */
+  readonly stop: AbortSignal | undefined;
 }
 
 /**
@@ -475,11 +478,14 @@ async function logged<T>(
   const started = performance.now();
   const metrics = newMetrics(c, functionName, metricsOf);
   const log = (fields: Record<string, unknown>): void => c.write(JSON.stringify(fields));
+  // Writing never outlives the invocation: a stalled PutObject is stopped shortly before its end.
+  const hardStop = armHardStop(invocationBudget(context));
   try {
-    return await work({ requestId, started, metrics, log });
+    return await work({ requestId, started, metrics, log, stop: hardStop.signal });
   } catch (error) {
     throw failed(log, requestId, error);
   } finally {
+    hardStop.dispose();
     publishMetrics(metrics, log, requestId);
   }
 }
@@ -538,7 +544,7 @@ async function presignBatch(c: Common, event: unknown, call: HandlerCall): Promi
   const clients = c.clientsFor(env, config.endpoint, config.publicEndpoint);
   const { result, text } = await presignKeys(c, clients, config, keys, call);
   const partKey = batchPartKey(c.manifestPrefix, run, items);
-  const bytes = result.count > 0 ? await writePart(clients.client, config, partKey, text(), result) : 0;
+  const bytes = result.count > 0 ? await writePart(clients.client, config, partKey, text(), result, call.stop) : 0;
   call.metrics.addMetric('PartBytes', bytes, 'Bytes');
   const answer: PresignBatchResult = {
     part_key: result.count > 0 ? partKey : null,
@@ -592,18 +598,37 @@ async function writePart(
   partKey: string,
   body: string,
   result: PipelineResult,
+  stop: AbortSignal | undefined,
 ): Promise<number> {
-  await client.send(
-    new PutObjectCommand({
-      Bucket: config.bucket,
-      Key: partKey,
-      Body: body,
-      ContentType: 'application/x-ndjson',
-      Metadata: { count: String(result.count), errors: String(result.errors) },
-      ...sseParams(config.manifestEncryption),
-    }),
-  );
+  const put = new PutObjectCommand({
+    Bucket: config.bucket,
+    Key: partKey,
+    Body: body,
+    ContentType: 'application/x-ndjson',
+    Metadata: { count: String(result.count), errors: String(result.errors) },
+    ...sseParams(config.manifestEncryption),
+  });
+  await putBeforeStop(client, put, stop);
   return Buffer.byteLength(body, 'utf8');
+}
+
+/**
+ * Sends a PutObject that must settle by the hard stop; a stopped one fails with `MANIFEST_WRITE_FAILED`, its cause
+ * the stop's reason. Nothing is deleted: the key is the batch's (or the run's index) and the body was whole, so an
+ * object S3 may have stored all the same holds what a retry writes again over it.
+ */
+async function putBeforeStop(client: S3Client, put: PutObjectCommand, stop: AbortSignal | undefined): Promise<void> {
+  try {
+    await client.send(put, stop === undefined ? {} : { abortSignal: stop });
+  } catch (error) {
+    if (stop?.aborted !== true) throw error;
+    const { Bucket, Key } = put.input;
+    throw new PresignPipelineError(
+      'MANIFEST_WRITE_FAILED',
+      `PutObject of s3://${String(Bucket)}/${String(Key)} was stopped shortly before the invocation's end`,
+      { cause: stop.reason },
+    );
+  }
 }
 
 interface PartObject {
@@ -701,15 +726,14 @@ async function writeIndex(c: Common, event: unknown, call: HandlerCall): Promise
   const lines = await mapLimit(parts, HEAD_CONCURRENCY, (part) => indexLine(clients, config, part));
   const body = lines.map((line) => `${JSON.stringify(line)}\n`).join('');
   const indexKey = `${folder}${INDEX_NAME}`;
-  await clients.client.send(
-    new PutObjectCommand({
-      Bucket: config.bucket,
-      Key: indexKey,
-      Body: body,
-      ContentType: 'application/x-ndjson',
-      ...sseParams(config.manifestEncryption),
-    }),
-  );
+  const put = new PutObjectCommand({
+    Bucket: config.bucket,
+    Key: indexKey,
+    Body: body,
+    ContentType: 'application/x-ndjson',
+    ...sseParams(config.manifestEncryption),
+  });
+  await putBeforeStop(clients.client, put, call.stop);
   const indexUrl = await clients.presigner.presign(
     { bucket: config.bucket, key: indexKey },
     { expiresIn: config.expirySeconds },

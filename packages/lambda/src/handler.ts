@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { invocationBudget, jobDeadline, type InvocationBudget } from './job-budget.js';
+import { armHardStop, invocationBudget, jobDeadline, type InvocationBudget } from './job-budget.js';
 import { resolveHandlerSettings, type HandlerSettings } from './handler-settings.js';
 import { inventoryRejection } from './inventory.js';
 import { Invocation } from './invocation.js';
@@ -49,18 +49,22 @@ async function runInvocation(
   const requestId = requestIdOverride ?? (context?.awsRequestId || randomUUID());
   const env = settings.env();
   const invocation = new Invocation(requestId, settings.newMetrics(), settings.write);
+  // Writing never outlives the invocation: a stalled manifest upload is stopped shortly before its end.
+  const hardStop = armHardStop(budget);
   try {
     const plan = planJob(event, env, settings);
     if (isRequestRejection(plan)) return invocation.refuse(plan);
     const deadline = jobDeadline(budget, sharedBudget !== undefined, plan.config.deadlineMarginMs);
     const clients = settings.clientsFor(env, plan.config.endpoint, plan.config.publicEndpoint);
-    const outcome = await new JobRun({ settings, invocation, plan, clients, deadline, env, context }).outcome();
+    const stop = hardStop.signal;
+    const outcome = await new JobRun({ settings, invocation, plan, clients, deadline, stop, env, context }).outcome();
     return respondTo(outcome, plan, invocation);
   } catch (error) {
     const rejection = inventoryRejection(error);
     if (rejection !== undefined) return invocation.refuse(rejection);
     throw invocation.failure(error);
   } finally {
+    hardStop.dispose();
     invocation.publishMetrics();
   }
 }

@@ -105,9 +105,17 @@ export class Invocation {
   }
 }
 
-/** True for an error raised by an AWS service (an S3 error code as its name). */
+/**
+ * True for an error raised by an AWS service (an S3 error code as its name). The SDK's own failure to read a 2xx
+ * answer carries `$metadata` too, but is named plain `Error`: it is no service error, and its wrapper keeps its code.
+ */
 function isServiceError(error: unknown): error is Error {
-  return error instanceof Error && typeof error === 'object' && ('$metadata' in error || '$fault' in error);
+  return (
+    error instanceof Error &&
+    typeof error === 'object' &&
+    ('$metadata' in error || '$fault' in error) &&
+    error.name !== 'Error'
+  );
 }
 
 /**

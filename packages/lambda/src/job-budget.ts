@@ -48,3 +48,50 @@ export function jobDeadline(
   if (shared && deadline !== undefined && now() >= deadline) throw deadlineReached(deadline);
   return deadline;
 }
+
+/**
+ * Milliseconds kept free after the hard stop ({@link hardStopOf}): {@link STOP_CLEANUP_MS} to remove the stopped
+ * upload, then room to log the error, publish the EMF document and answer before the invocation ends. @internal
+ */
+export const HARD_STOP_RESERVE_MS = 500;
+
+/** How long removing a stopped manifest upload may take (ListMultipartUploads, AbortMultipartUpload, DeleteObject). @internal */
+export const STOP_CLEANUP_MS = 300;
+
+/**
+ * When writing must stop whatever it is waiting for: the budget's end minus {@link HARD_STOP_RESERVE_MS}, never
+ * more than a quarter of the budget (so it stays after the listing deadline, which takes at most half). @internal
+ */
+export function hardStopOf(budget: InvocationBudget): number {
+  return budget.startedAt + budget.remainingMs - Math.min(HARD_STOP_RESERVE_MS, budget.remainingMs / 4);
+}
+
+/** A signal that aborts at the hard stop, and how to let its timer go. @internal */
+export interface HardStop {
+  /** Aborts at the hard stop with a `PresignPipelineError` of code `DEADLINE_REACHED`; undefined without a budget. */
+  readonly signal: AbortSignal | undefined;
+  /** Clears the timer (the invocation is over). */
+  dispose(): void;
+}
+
+/**
+ * Arms the hard stop of an invocation whose budget is known. None without a budget, nor with nothing left at all:
+ * such an invocation is already over in Lambda, and a caller outside it still gets the answer a job alone always
+ * gets (where to resume). @internal
+ */
+export function armHardStop(budget: InvocationBudget | undefined): HardStop {
+  if (budget === undefined || budget.remainingMs <= 0) return { signal: undefined, dispose: () => undefined };
+  const at = hardStopOf(budget);
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new PresignPipelineError(
+          'DEADLINE_REACHED',
+          `The invocation ends ${String(Math.round(budget.startedAt + budget.remainingMs - at))} ms from now; the S3 write in flight was stopped`,
+        ),
+      ),
+    Math.max(0, at - Date.now()),
+  );
+  return { signal: controller.signal, dispose: () => clearTimeout(timer) };
+}

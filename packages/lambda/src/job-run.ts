@@ -25,6 +25,7 @@ import {
 import { inventoryKeySource, type InventoryRequest } from './inventory.js';
 import type { Invocation } from './invocation.js';
 import type { JobPlan } from './job-plan.js';
+import { STOP_CLEANUP_MS } from './job-budget.js';
 import { listingSourceOptions, resumeFields } from './listing.js';
 import { manifestPartPool } from './memory-size.js';
 
@@ -56,6 +57,8 @@ export interface JobRunInput {
   readonly clients: ClientSet;
   /** When listing stops, if the invocation has a budget. */
   readonly deadline: number | undefined;
+  /** Aborts shortly before the invocation ends: the manifest upload stops and is removed (see `HARD_STOP_RESERVE_MS`). */
+  readonly stop?: AbortSignal | undefined;
   /** The invocation's environment (function name and region of the idempotency record). */
   readonly env: HandlerEnv;
   /** The Lambda context, handed to the idempotency store. */
@@ -185,6 +188,7 @@ export class JobRun {
       presigner: clients.presigner,
       ...manifestSseOptions(plan.config.manifestEncryption),
       ...manifestPartPool(this.input.env),
+      ...(this.input.stop !== undefined ? { signal: this.input.stop, cleanupTimeoutMs: STOP_CLEANUP_MS } : {}),
     });
   }
 

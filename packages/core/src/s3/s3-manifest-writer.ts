@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PassThrough } from 'node:stream';
 import type { PutObjectCommandInput, S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { abortError, optionRangeError, optionTypeError } from '../errors.js';
+import { abortError, optionRangeError, optionTypeError, PresignPipelineError } from '../errors.js';
 import { writeLines } from '../manifest/jsonl.js';
 import type { ManifestContext, ManifestEntry, ManifestInfo, ManifestWriter, Presigner } from '../types.js';
 import { ManifestBody } from './manifest-body.js';
@@ -46,6 +46,21 @@ export interface S3ManifestWriterOptions {
   sseKmsKeyId?: string;
   /** Presigns the finished manifest. Default: {@link sdkPresigner} on `client`. */
   presigner?: Presigner;
+  /**
+   * A hard stop for the upload (for example a timer set shortly before a Lambda invocation ends). When it aborts
+   * before the manifest is stored, every request in flight (PutObject, CreateMultipartUpload, UploadPart,
+   * CompleteMultipartUpload, HeadObject) is cancelled, the upload is removed (AbortMultipartUpload, bounded by
+   * `cleanupTimeoutMs`), and the pending or next `write` or `close` rejects with a `PresignPipelineError` of code
+   * `MANIFEST_WRITE_FAILED` whose cause is the signal's reason. A manifest already stored and presigned is kept.
+   * Unlike the run's own signal, it does not wait for the SDK's retries or socket timeouts. Default: none.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds the cleanup may take once `signal` has aborted: the requests that remove the upload
+   * (ListMultipartUploads, AbortMultipartUpload, DeleteObject) are cancelled after that, leaving the upload to the
+   * bucket's lifecycle rule. An integer ≥ 1. Default 1000.
+   */
+  cleanupTimeoutMs?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -55,6 +70,7 @@ const MIN_PART_SIZE = 5 * MIB;
 const MAX_PART_SIZE = 5 * 1024 * MIB;
 const DEFAULT_PART_SIZE = 8 * MIB;
 const DEFAULT_QUEUE_SIZE = 4;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 1000;
 const PART_SIZE_RANGE = `in ${MIN_PART_SIZE}..${MAX_PART_SIZE} bytes (5 MiB..5 GiB)`;
 
 type State = 'new' | 'open' | 'closing' | 'closed' | 'aborted';
@@ -70,6 +86,8 @@ interface CheckedOptions {
   readonly serverSideEncryption: ServerSideEncryption | undefined;
   readonly sseKmsKeyId: string | undefined;
   readonly presigner: Presigner;
+  readonly signal: AbortSignal | undefined;
+  readonly cleanupTimeoutMs: number;
 }
 
 const OWNER = 's3ManifestWriter';
@@ -111,6 +129,21 @@ function checkPresigner(value: unknown): Presigner | undefined {
   return value as Presigner;
 }
 
+/** The `signal` option: undefined, or an AbortSignal. */
+function checkSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  const signal = value as AbortSignal | null;
+  if (
+    typeof signal !== 'object' ||
+    signal === null ||
+    typeof signal.aborted !== 'boolean' ||
+    typeof signal.addEventListener !== 'function'
+  ) {
+    wrongType('signal', 'an AbortSignal', value);
+  }
+  return signal;
+}
+
 /** Checks every option in the order they are documented, each error naming its option, and fills in the defaults. */
 function checkOptions(options: S3ManifestWriterOptions): CheckedOptions {
   if (typeof options !== 'object' || options === null) wrongType('options', 'an object', options);
@@ -133,6 +166,14 @@ function checkOptions(options: S3ManifestWriterOptions): CheckedOptions {
     serverSideEncryption: checkOptionalString('serverSideEncryption', serverSideEncryption),
     sseKmsKeyId: checkOptionalString('sseKmsKeyId', sseKmsKeyId),
     presigner: checkPresigner(options.presigner) ?? sdkPresigner({ client }),
+    signal: checkSignal(options.signal),
+    cleanupTimeoutMs: checkWholeNumber(
+      'cleanupTimeoutMs',
+      options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      '≥ 1',
+    ),
   };
 }
 
@@ -153,6 +194,9 @@ function checkOptions(options: S3ManifestWriterOptions): CheckedOptions {
  * - A PutObject or CompleteMultipartUpload that fails after the SDK's retries but took effect on S3 (the answer was
  *   lost) is confirmed with HeadObject: an object at the writer's key holding exactly the bytes written is the
  *   manifest, and the run completes. So the role needs `s3:GetObject` on the manifests, as the manifest URL does.
+ * - With `signal`, the upload never outlives it: when it aborts, requests in flight are cancelled at once (not
+ *   after the SDK's retries), the upload is removed within `cleanupTimeoutMs`, and the run fails with
+ *   `MANIFEST_WRITE_FAILED`.
  * - One writer writes one manifest: `open` may be called once.
  *
  * @example
@@ -192,6 +236,10 @@ export class S3Manifest {
   #failure: { error: unknown } | undefined;
   #abortPromise: Promise<void> | undefined;
   #cleanupPromise: Promise<void> | undefined;
+  /** Aborts the cleanup's requests `cleanupTimeoutMs` after the stop signal fired. */
+  readonly #cleanupBound = new AbortController();
+  #cleanupTimer: ReturnType<typeof setTimeout> | undefined;
+  #detachStop: (() => void) | undefined;
 
   constructor(options: CheckedOptions) {
     this.#options = options;
@@ -201,6 +249,7 @@ export class S3Manifest {
       key: () => this.#key,
       bytes: () => this.bytesWritten,
       onFatal: (error) => this.#fail(error),
+      cleanupSignal: () => (this.#options.signal === undefined ? undefined : this.#cleanupBound.signal),
     });
   }
 
@@ -243,6 +292,39 @@ export class S3Manifest {
       () => undefined,
       (error: unknown) => this.#fail(error),
     );
+    this.#watchStop();
+  }
+
+  /** Stops the upload when the `signal` option aborts (at once if it already has). */
+  #watchStop(): void {
+    const { signal } = this.#options;
+    if (signal === undefined) return;
+    if (signal.aborted) {
+      this.#stop(signal.reason);
+      return;
+    }
+    const onAbort = (): void => this.#stop(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#detachStop = () => signal.removeEventListener('abort', onAbort);
+  }
+
+  /** The hard stop: fails the upload, cancels its requests and bounds the cleanup that follows. */
+  #stop(reason: unknown): void {
+    this.#detachStop?.();
+    this.#detachStop = undefined;
+    if (this.#state === 'closed' || this.#cleanupTimer !== undefined) return;
+    this.#cleanupTimer = setTimeout(() => this.#cleanupBound.abort(reason), this.#options.cleanupTimeoutMs);
+    this.#cleanupTimer.unref?.();
+    this.#fail(
+      new PresignPipelineError(
+        'MANIFEST_WRITE_FAILED',
+        `s3ManifestWriter: stopped by its signal before s3://${this.#options.bucket}/${this.#key} was stored; the upload is removed`,
+        { cause: reason },
+      ),
+    );
+    this.#requests.cancel();
+    void this.#upload?.abort();
+    void this.#cleanup().catch(() => undefined);
   }
 
   async write(entries: readonly ManifestEntry[]): Promise<void> {
@@ -309,21 +391,29 @@ export class S3Manifest {
   async #presignManifest(context: ManifestContext): Promise<ManifestInfo> {
     const { client, bucket, presigner } = this.#options;
     const key = this.#key;
+    const removeManifest = (): Promise<unknown> =>
+      client
+        .send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: this.#location().signal })
+        .catch(() => undefined);
     let url: string;
     try {
       url = await presigner.presign({ bucket, key }, { expiresIn: context.expiresIn });
     } catch (error) {
       // A manifest nobody can be handed is removed rather than left behind.
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+      await removeManifest();
       this.#state = 'aborted';
+      this.#release();
       throw error;
     }
-    if (this.#state !== 'closing') {
-      // Aborted while the manifest was being presigned: the run failed, so the manifest goes.
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
-      throw abortError();
+    const stopped = this.#currentFailure();
+    if (this.#state !== 'closing' || stopped) {
+      // Aborted or stopped while the manifest was being presigned: the run failed, so the manifest goes.
+      await removeManifest();
+      this.#release();
+      throw stopped?.error ?? abortError();
     }
     this.#state = 'closed';
+    this.#release();
     return { key, url, bytes: this.bytesWritten, location: `s3://${bucket}/${key}` };
   }
 
@@ -352,7 +442,15 @@ export class S3Manifest {
   }
 
   #location(): UploadLocation {
-    return { client: this.#options.client, bucket: this.#options.bucket, key: this.#key };
+    const { client, bucket, signal } = this.#options;
+    return { client, bucket, key: this.#key, signal: signal === undefined ? undefined : this.#cleanupBound.signal };
+  }
+
+  /** Lets the stop signal and the cleanup's timer go once the writer is done. */
+  #release(): void {
+    this.#detachStop?.();
+    this.#detachStop = undefined;
+    if (this.#cleanupTimer !== undefined) clearTimeout(this.#cleanupTimer);
   }
 
   /** Cancels what is in flight, waits for it to settle, then removes every trace of the upload (once). */
@@ -363,7 +461,11 @@ export class S3Manifest {
       void this.#upload?.abort();
       await this.#uploadSettled;
       await this.#requests.settled();
-      await removeUploadTraces(this.#location(), this.#requests);
+      try {
+        await removeUploadTraces(this.#location(), this.#requests);
+      } finally {
+        this.#release();
+      }
     })();
     return this.#cleanupPromise;
   }

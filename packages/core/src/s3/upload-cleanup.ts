@@ -7,6 +7,8 @@ export interface UploadLocation {
   readonly client: S3Client;
   readonly bucket: string;
   readonly key: string;
+  /** Bounds the cleanup's requests (set once the writer's stop signal fired); absent, they run to their end. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What an upload asked S3 for, so cleanup knows what to undo. @internal */
@@ -17,7 +19,7 @@ export interface UploadRequestRecord {
 }
 
 /** The ids of the multipart uploads in progress for the key (ListMultipartUploads, usually one page). @internal */
-export async function openUploads({ client, bucket, key }: UploadLocation): Promise<string[]> {
+export async function openUploads({ client, bucket, key, signal }: UploadLocation): Promise<string[]> {
   const ids: string[] = [];
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
@@ -29,6 +31,7 @@ export async function openUploads({ client, bucket, key }: UploadLocation): Prom
         ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
         ...(uploadIdMarker !== undefined ? { UploadIdMarker: uploadIdMarker } : {}),
       }),
+      { abortSignal: signal },
     );
     for (const found of listed.Uploads ?? []) {
       if (found.Key === key && found.UploadId) ids.push(found.UploadId);
@@ -41,11 +44,16 @@ export async function openUploads({ client, bucket, key }: UploadLocation): Prom
 }
 
 /** Aborts each upload; returns the first error other than NoSuchUpload (the upload is gone: what we want). @internal */
-export async function abortUploads({ client, bucket, key }: UploadLocation, ids: Iterable<string>): Promise<unknown> {
+export async function abortUploads(
+  { client, bucket, key, signal }: UploadLocation,
+  ids: Iterable<string>,
+): Promise<unknown> {
   let firstError: unknown;
   for (const id of ids) {
     try {
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id }));
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id }), {
+        abortSignal: signal,
+      });
     } catch (error) {
       if (!isNoSuchUpload(error)) firstError ??= error;
     }
@@ -97,7 +105,9 @@ export async function removeUploadTraces(location: UploadLocation, record: Uploa
   if (record.objectRequested) {
     // The key is this writer's alone (a fresh UUID), so the delete cannot touch anything else.
     try {
-      await location.client.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key }));
+      await location.client.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key }), {
+        abortSignal: location.signal,
+      });
     } catch (error) {
       objectLeft = true;
       cleanupError ??= error;

@@ -13,6 +13,8 @@ export interface UploadTarget {
   bytes(): number;
   /** Called once per request that still fails after the SDK's retries (not after {@link UploadRequests.cancel}). */
   onFatal(error: unknown): void;
+  /** Bounds AbortMultipartUpload, the one request {@link UploadRequests.cancel} lets through (undefined: unbounded). */
+  cleanupSignal?(): AbortSignal | undefined;
 }
 
 type Send = (command: unknown, options?: unknown) => Promise<unknown>;
@@ -64,7 +66,9 @@ export class UploadRequests {
     const { client } = this.#target;
     const name = commandName(command);
     if (name === 'AbortMultipartUploadCommand') {
-      return this.#track((client.send as Send).call(client, command, sendOptions), false);
+      const abortSignal = this.#target.cleanupSignal?.();
+      const options = abortSignal === undefined ? sendOptions : { ...sendOptions, abortSignal };
+      return this.#track((client.send as Send).call(client, command, options), false);
     }
     if (this.#signals.aborted) return Promise.reject(abortError(this.#signals.reason));
     if (name === 'CreateMultipartUploadCommand') this.multipartRequested = true;
@@ -82,8 +86,13 @@ export class UploadRequests {
         ),
       );
     }
-    if (name !== 'CreateMultipartUploadCommand') return this.#track(sent);
-    return this.#track(sent.then((output) => this.#learnUploadId(output)));
+    // An UploadPart or CreateMultipartUpload answered with a 2xx the SDK cannot read fails as a manifest write.
+    const named = sent.catch((error: unknown) => {
+      throw this.#unreadableAnswer(operation, error, false);
+    });
+    if (name === 'UploadPartCommand') return this.#track(named.then((output) => this.#checkPart(command, output)));
+    if (name !== 'CreateMultipartUploadCommand') return this.#track(named);
+    return this.#track(named.then((output) => this.#learnUploadId(output)));
   }
 
   #learnUploadId(output: unknown): unknown {
@@ -97,6 +106,21 @@ export class UploadRequests {
     }
     this.uploadId = id;
     return output;
+  }
+
+  /**
+   * S3 answers every stored part with its ETag, which CompleteMultipartUpload must name. A 200 without one (an empty
+   * or foreign body from something between us and S3) stored nothing we can complete: the upload fails here, rather
+   * than at a CompleteMultipartUpload listing a part without an ETag.
+   */
+  #checkPart(command: { input?: unknown }, output: unknown): unknown {
+    const eTag = (output as { ETag?: unknown } | undefined)?.ETag;
+    if (typeof eTag === 'string' && eTag !== '') return output;
+    const part = (command.input as { PartNumber?: unknown } | undefined)?.PartNumber;
+    throw new PresignPipelineError(
+      'MANIFEST_WRITE_FAILED',
+      `s3ManifestWriter: UploadPart ${String(part)} of s3://${this.#target.bucket}/${this.#target.key()} was answered without an ETag: not S3's answer, the part cannot be completed`,
+    );
   }
 
   #track<T>(promise: Promise<T>, fatal = true): Promise<T> {
@@ -164,7 +188,8 @@ export class UploadRequests {
   async #confirmStored(operation: string, error: unknown): Promise<unknown> {
     if (this.#signals.aborted) throw error;
     const head = await this.#headManifest();
-    if (head === undefined || head.length !== this.#target.bytes()) throw this.#unreadableAnswer(operation, error);
+    if (head === undefined || head.length !== this.#target.bytes())
+      throw this.#unreadableAnswer(operation, error, true);
     return {
       Bucket: this.#target.bucket,
       Key: this.#target.key(),
@@ -173,16 +198,19 @@ export class UploadRequests {
   }
 
   /**
-   * An S3 or network error stays as it is; a response the SDK could not parse is named for what it is (its message
-   * kept, not the error itself: it carries S3-like metadata, and callers that name errors after an S3 cause would
-   * name this one "Error").
+   * An S3 or network error stays as it is; a response the SDK could not parse becomes `MANIFEST_WRITE_FAILED` naming
+   * the operation, with the SDK's error as its cause (`storing`: the request would have stored the manifest, and
+   * HeadObject found none).
    */
-  #unreadableAnswer(operation: string, error: unknown): unknown {
+  #unreadableAnswer(operation: string, error: unknown, storing: boolean): unknown {
     if (!isUnparsableResponse(error)) return error;
     const detail = ((error as Error).message ?? '').split('\n', 1)[0];
+    const where = `s3://${this.#target.bucket}/${this.#target.key()}`;
     return new PresignPipelineError(
       'MANIFEST_WRITE_FAILED',
-      `s3ManifestWriter: ${operation} of s3://${this.#target.bucket}/${this.#target.key()} got a 2xx answer that is not S3's (${detail}), and no manifest exists there`,
+      `s3ManifestWriter: ${operation} of ${where} got a 2xx answer that is not S3's (${detail})` +
+        (storing ? ', and no manifest exists there' : ''),
+      { cause: error },
     );
   }
 }

@@ -124,6 +124,26 @@ describe('manifest writes: every upload accounted for, every manifest confirmed'
   );
 
   it.each([
+    ['an empty body', { fault: 'empty-body' }],
+    ['an HTML gateway page', { fault: 'foreign-body' }],
+  ] as const)(
+    'UploadPart answered 200 with %s, never reaching S3: MANIFEST_WRITE_FAILED naming UploadPart, no upload and no object left',
+    async (_what, fault) => {
+      const rules: FaultRule[] = [{ ...fault, operation: 'UploadPart' }];
+      const run = await runThroughProxy(seeded.target, rules, {
+        maxAttempts: 3,
+        urlBytes: MULTIPART,
+        pageSize: PAGE_SIZE,
+      });
+      const error = await expectFailureLeavingNothing(seeded.target, run);
+      expect(error).toMatchObject({ name: 'PresignPipelineError', code: 'MANIFEST_WRITE_FAILED' });
+      expect(error.message).toMatch(/UploadPart \d+ of s3:\/\/.* was answered without an ETag/);
+      expect(run.hits.byOperation.CompleteMultipartUpload ?? 0).toBe(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  it.each([
     ['PutObject', 'an empty body', { fault: 'empty-body' }, SINGLE],
     ['PutObject', 'an HTML gateway page', { fault: 'foreign-body' }, SINGLE],
     ['CompleteMultipartUpload', 'foreign XML', { fault: 'foreign-body', body: FOREIGN_XML }, MULTIPART],

@@ -779,6 +779,59 @@ describe('s3ManifestWriter', () => {
       expect((error as Error).message).toContain('(@aws-sdk XML parse error: expected ">" not found.)');
     });
 
+    it('a CreateMultipartUpload answer the SDK could not parse is MANIFEST_WRITE_FAILED, the parse error its cause', async () => {
+      // Prepare: a 200 whose body is not S3's XML, as a proxy's HTML page would be.
+      const parseError = Object.assign(new Error('@aws-sdk XML parse error: expected ">" not found.'), {
+        $metadata: { httpStatusCode: 200, attempts: 1 },
+      });
+      const { client, calls } = fakeS3(async (name, input, signal) => {
+        if (name === 'CreateMultipartUpload') throw parseError;
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      await open(writer);
+
+      // Act
+      const error = await (async () => {
+        await writer.write(entries(6 * 1024));
+        await writer.close();
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await writer.abort(error);
+
+      // Assess
+      expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
+      expect((error as Error).message).toMatch(
+        /CreateMultipartUpload of s3:\/\/b\/.* got a 2xx answer that is not S3's \(@aws-sdk XML/,
+      );
+      expect((error as Error).cause).toBe(parseError);
+      expect(named(calls, 'ListMultipartUploads').length).toBeGreaterThan(0);
+      expect(named(calls, 'CompleteMultipartUpload')).toEqual([]);
+    });
+
+    it('an UploadPart answered without an ETag fails the upload there, before any CompleteMultipartUpload', async () => {
+      const { client, calls } = fakeS3(async (name, input, signal) => {
+        if (name === 'UploadPart') return {};
+        return s3Like(name, input, signal);
+      });
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART });
+      await open(writer);
+      const error = await (async () => {
+        await writer.write(entries(6 * 1024));
+        await writer.close();
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await writer.abort(error);
+      expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
+      expect((error as Error).message).toMatch(/UploadPart 1 of s3:\/\/b\/.* was answered without an ETag/);
+      expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toContain('up-1');
+      expect(named(calls, 'CompleteMultipartUpload')).toEqual([]);
+    });
+
     it('a CreateMultipartUpload answer without an UploadId fails the upload; the upload is found by key and aborted', async () => {
       const { client, calls } = fakeS3(async (name, input, signal) => {
         if (name === 'CreateMultipartUpload') return {};
@@ -803,6 +856,123 @@ describe('s3ManifestWriter', () => {
       );
       expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toEqual(['created-unseen']);
       expect(named(calls, 'UploadPart')).toEqual([]);
+    });
+  });
+
+  describe('the stop signal', () => {
+    /** Answers like S3, but `held` requests wait until their own signal aborts (a stalled connection). */
+    function stalling(held: readonly string[]): ReturnType<typeof fakeS3> {
+      return fakeS3(async (name, input, signal) => {
+        if (!held.includes(name)) return s3Like(name, input, signal);
+        return new Promise((_, reject) => {
+          const fail = (): void => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+          if (signal?.aborted) fail();
+          signal?.addEventListener('abort', fail);
+        });
+      });
+    }
+
+    it('stops a stalled UploadPart: close rejects with MANIFEST_WRITE_FAILED and the upload is aborted', async () => {
+      // Prepare
+      const { client, calls } = stalling(['UploadPart']);
+      const stop = new AbortController();
+      const writer = s3ManifestWriter({ client, bucket: 'b', partSize: PART, signal: stop.signal });
+      await open(writer);
+      await writer.write(entries(6 * 1024));
+      const closing = writer.close().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await vi.waitFor(() => expect(named(calls, 'UploadPart').length).toBeGreaterThan(0));
+
+      // Act
+      const reason = new Error('the invocation is ending');
+      stop.abort(reason);
+      const error = await closing;
+      await writer.abort(error);
+
+      // Assess
+      expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
+      expect((error as Error).message).toMatch(
+        /stopped by its signal before s3:\/\/b\/manifests\/.*\.jsonl was stored/,
+      );
+      expect((error as Error).cause).toBe(reason);
+      expect(named(calls, 'AbortMultipartUpload').map((c) => c.input.UploadId)).toContain('up-1');
+      expect(named(calls, 'CompleteMultipartUpload')).toEqual([]);
+    });
+
+    it('stops a stalled PutObject, and deletes the object it may have stored', async () => {
+      const { client, calls } = stalling(['PutObject']);
+      const stop = new AbortController();
+      const writer = s3ManifestWriter({ client, bucket: 'b', signal: stop.signal });
+      await open(writer);
+      await writer.write(entries(10));
+      const closing = writer.close().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await vi.waitFor(() => expect(named(calls, 'PutObject')).toHaveLength(1));
+      stop.abort(new Error('late'));
+      const error = await closing;
+      expect(isPresignPipelineError(error) && error.code).toBe('MANIFEST_WRITE_FAILED');
+      await writer.abort(error);
+      expect(named(calls, 'DeleteObject')).toHaveLength(1);
+      // No HeadObject confirms a PutObject the stop cancelled.
+      expect(named(calls, 'HeadObject')).toEqual([]);
+    });
+
+    it('bounds the cleanup: a stalled AbortMultipartUpload is given up after cleanupTimeoutMs', async () => {
+      const { client, calls } = stalling(['UploadPart', 'AbortMultipartUpload', 'ListMultipartUploads']);
+      const stop = new AbortController();
+      const writer = s3ManifestWriter({
+        client,
+        bucket: 'b',
+        partSize: PART,
+        signal: stop.signal,
+        cleanupTimeoutMs: 20,
+      });
+      await open(writer);
+      await writer.write(entries(6 * 1024));
+      const closing = writer.close().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await vi.waitFor(() => expect(named(calls, 'UploadPart').length).toBeGreaterThan(0));
+      stop.abort(new Error('late'));
+      expect(isPresignPipelineError(await closing)).toBe(true);
+      // Without the bound, the held cleanup requests would keep abort() pending for ever.
+      await expect(writer.abort()).rejects.toMatchObject({ code: 'MANIFEST_WRITE_FAILED' });
+      expect(named(calls, 'AbortMultipartUpload').length).toBeGreaterThan(0);
+    });
+
+    it('a signal aborted before open fails the first write; one aborted after close keeps the manifest', async () => {
+      const { client, calls } = fakeS3();
+      const early = new AbortController();
+      early.abort(new Error('no time'));
+      const stopped = s3ManifestWriter({ client, bucket: 'b', signal: early.signal });
+      await open(stopped);
+      await expect(stopped.write(entries(1))).rejects.toMatchObject({ code: 'MANIFEST_WRITE_FAILED' });
+
+      const late = new AbortController();
+      const kept = s3ManifestWriter({ client, bucket: 'b', signal: late.signal });
+      await open(kept);
+      await kept.write(entries(1));
+      const info = await kept.close();
+      const deletesBefore = named(calls, 'DeleteObject').length;
+      late.abort(new Error('after the end'));
+      await kept.abort();
+      expect(info.key).toMatch(/^manifests\//);
+      expect(named(calls, 'DeleteObject')).toHaveLength(deletesBefore);
+    });
+
+    it('refuses a signal that is not an AbortSignal and a cleanupTimeoutMs below 1, naming the option', () => {
+      const { client } = fakeS3();
+      expect(() => s3ManifestWriter({ client, bucket: 'b', signal: 'soon' as unknown as AbortSignal })).toThrow(
+        /signal must be an AbortSignal/,
+      );
+      expect(() => s3ManifestWriter({ client, bucket: 'b', cleanupTimeoutMs: 0 })).toThrow(
+        /cleanupTimeoutMs must be an integer ≥ 1, got 0/,
+      );
     });
   });
 });

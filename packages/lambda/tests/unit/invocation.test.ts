@@ -85,6 +85,16 @@ describe('Invocation', () => {
     expect(thrown.cause).toBe(error);
   });
 
+  it('keeps a pipeline error whose cause is the SDK failing to read a 2xx answer (no S3 code to name it by)', () => {
+    const cause = Object.assign(new Error('@aws-sdk XML parse error'), { $metadata: { httpStatusCode: 200 } });
+    const error = new PresignPipelineError('MANIFEST_WRITE_FAILED', 'UploadPart got a 2xx answer that is not S3', {
+      cause,
+    });
+    const thrown = invocationWith().invocation.failure(error);
+    expect(thrown).toBe(error);
+    expect((thrown as PresignPipelineError).code).toBe('MANIFEST_WRITE_FAILED');
+  });
+
   it('masks a presigned URL in the error thrown and in its log line, keeping the name and code', () => {
     const { invocation, sink } = invocationWith();
     const url =
