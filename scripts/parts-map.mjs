@@ -33,7 +33,7 @@ export const PACKAGES = [
   {
     name: 'core',
     parts: [
-      ['pipeline', /^pipeline/],
+      ['pipeline', /^(pipeline|url-lifetime)/],
       ['S3 listing', /^s3\/(s3-list-source|.*listing|key-space|list-|resume-token)/],
       ['S3 Inventory', /^inventory\//],
       ['S3 manifest writer', /^s3\/(s3-manifest-writer|manifest-body|pooled-upload|upload-)/],

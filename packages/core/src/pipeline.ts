@@ -4,6 +4,7 @@ import { EventEmitter } from 'eventemitter3';
 import { abortError, PresignPipelineError, type PresignPipelineErrorCode } from './errors.js';
 import { markEscapeFreeBatch, vouchesForSyncUrls } from './manifest/jsonl.js';
 import { messageOf, redactSecrets } from './redact.js';
+import { urlLifetime } from './url-lifetime.js';
 import type {
   KeyPage,
   KeySource,
@@ -480,25 +481,15 @@ class Run {
 
   private async checkCredentials(): Promise<void> {
     const { cfg } = this;
-    if (cfg.presigner.credentialsExpiration === undefined) return;
-    const expiresAt = await cfg.presigner.credentialsExpiration();
-    if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) return;
-    const remaining = Math.floor((expiresAt.getTime() - Date.now()) / 1000);
-    if (remaining >= cfg.expiresIn) return;
-    if (cfg.onExpiryCapped === 'refuse' || remaining < 1) {
-      throw new PresignPipelineError(
-        'CREDENTIALS_EXPIRE_TOO_SOON',
-        `presignPipeline: the signing credentials expire at ${expiresAt.toISOString()} (in ${Math.max(remaining, 0)} s), ` +
-          `before URLs valid for expiresIn=${cfg.expiresIn} s would`,
-      );
-    }
-    this.effectiveExpiresIn = remaining;
-    this.presignOptions = Object.freeze({ expiresIn: remaining });
+    const lifetime = await urlLifetime(cfg.presigner, cfg.expiresIn, cfg.onExpiryCapped, OWNER);
+    if (lifetime.credentialsExpireAt === undefined) return;
+    this.effectiveExpiresIn = lifetime.expiresIn;
+    this.presignOptions = Object.freeze({ expiresIn: lifetime.expiresIn });
     this.emit('expiry-capped', {
       requestId: cfg.requestId,
       requestedExpiresIn: cfg.expiresIn,
-      effectiveExpiresIn: remaining,
-      credentialsExpireAt: expiresAt,
+      effectiveExpiresIn: lifetime.expiresIn,
+      credentialsExpireAt: lifetime.credentialsExpireAt,
     });
   }
 

@@ -29,8 +29,22 @@ import {
   show,
 } from './config.js';
 import { notAllowed, resolveAccessPolicy } from './access.js';
-import { checkManifestEncryptionOption, DEFAULT_NAMESPACE, manifestSseOptions } from './handler-settings.js';
-import { isLiveVersion, messageOf, nameOf, optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
+import {
+  checkExpiryOption,
+  checkManifestEncryptionOption,
+  DEFAULT_NAMESPACE,
+  expiryPolicyOf,
+  manifestSseOptions,
+} from './handler-settings.js';
+import {
+  expiryCappedFields,
+  isLiveVersion,
+  messageOf,
+  nameOf,
+  optionRangeError,
+  optionTypeError,
+  urlLifetime,
+} from '@presign-pipeline/core/internal';
 
 /**
  * One item of a Distributed Map whose `ItemReader` is `arn:aws:states:::s3:listObjectsV2`: the listed object's
@@ -148,6 +162,12 @@ export interface BatchHandlerOptions {
    * Default: the bucket's default encryption.
    */
   manifestEncryption?: ManifestEncryption;
+  /**
+   * What to do when the signing credentials expire before `expiry_seconds` would (overrides `ON_EXPIRY_CAPPED`):
+   * `'warn'` (default) caps the URLs' lifetime, parts' and index's alike, and logs `expiry_capped`; `'refuse'` fails
+   * the invocation with `CREDENTIALS_EXPIRE_TOO_SOON` before anything is written.
+   */
+  onExpiryCapped?: 'warn' | 'refuse';
 }
 
 /** A Distributed Map child handler. */
@@ -177,6 +197,8 @@ const MAX_KEY_BYTES = 1024;
 const RUN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const PART_PATTERN = /^part-[0-9a-f]{16}\.jsonl$/;
 const INDEX_NAME = 'index.jsonl';
+/** The part metadata holding when the part's first URLs die. */
+const EXPIRES_AT_METADATA = 'urls-expire-at';
 const HEAD_CONCURRENCY = 16;
 const MAX_CONCURRENCY = 256;
 
@@ -209,6 +231,7 @@ interface Common {
   readonly concurrency: number;
   readonly namespace: string;
   readonly manifestEncryption: ManifestEncryption | undefined;
+  readonly onExpiryCapped: 'warn' | 'refuse' | undefined;
   readonly options: BatchHandlerOptions;
 }
 
@@ -231,6 +254,7 @@ function common(owner: string, options: BatchHandlerOptions): Common {
     throw optionTypeError(`${owner}: presigner must be 'fast', 'sdk' or a function (got ${show(choice)})`);
   }
   const manifestEncryption = checkManifestEncryptionOption(owner, options.manifestEncryption);
+  const onExpiryCapped = checkExpiryOption(options.onExpiryCapped, owner);
   const clientsFor = createClientCache({
     ...(options.s3Client !== undefined ? { s3Client: options.s3Client } : {}),
     ...(options.clientConfig !== undefined ? { clientConfig: options.clientConfig } : {}),
@@ -245,8 +269,16 @@ function common(owner: string, options: BatchHandlerOptions): Common {
     concurrency,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
     manifestEncryption,
+    onExpiryCapped,
     options,
   };
+}
+
+/** The `onExpiryCapped` option, else `ON_EXPIRY_CAPPED`; an unusable variable is refused naming it. */
+function expiryPolicy(c: Common, env: HandlerEnv): 'warn' | 'refuse' {
+  const policy = c.onExpiryCapped ?? expiryPolicyOf(env);
+  if (typeof policy !== 'string') throw invalid(policy.field, policy.error);
+  return policy;
 }
 
 function checkRun(run: unknown, field: string): string {
@@ -323,7 +355,6 @@ function newMetrics(
   });
 }
 
-/** The error to throw: the same name (Step Functions matches on it), a message with no URL or credential in it. */
 /** Logs why a batch or index invocation failed and returns the error to throw, with secrets masked. */
 function failed(log: (fields: Record<string, unknown>) => void, requestId: string, error: unknown): unknown {
   if (error instanceof BatchInputError) {
@@ -388,9 +419,6 @@ function parseBatch(event: unknown): ParsedBatch {
     if (typeof key !== 'string' || key === '') {
       throw invalid(`Items[${i}].Key`, `Items[${i}] must be an object with a non-empty string Key (got ${show(item)})`);
     }
-    if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
-      throw invalid(`Items[${i}].Key`, `Items[${i}].Key is longer than ${MAX_KEY_BYTES} bytes, the longest S3 key`);
-    }
   });
   const input = event.BatchInput;
   if (!isPlainObject(input)) {
@@ -399,7 +427,14 @@ function parseBatch(event: unknown): ParsedBatch {
       `BatchInput must be an object {"bucket", "run", "expiry_seconds"?, "suffix"?} set by the ItemBatcher (got ${show(input)})`,
     );
   }
-  return { items: (items as DistributedMapS3Item[]).map((item, i) => inventoryRowItem(item, i, input.bucket)), input };
+  // An inventory row's key is URL-encoded: S3's limit applies to the key it names, so the length is checked decoded.
+  const decoded = (items as DistributedMapS3Item[]).map((item, i) => inventoryRowItem(item, i, input.bucket));
+  decoded.forEach((item, i) => {
+    if (Buffer.byteLength(item.Key, 'utf8') > MAX_KEY_BYTES) {
+      throw invalid(`Items[${i}].Key`, `Items[${i}].Key is longer than ${MAX_KEY_BYTES} bytes, the longest S3 key`);
+    }
+  });
+  return { items: decoded, input };
 }
 
 /**
@@ -428,7 +463,7 @@ function inventoryRowItem(item: DistributedMapS3Item, i: number, bucket: unknown
  * produces them) and the ItemBatcher's `BatchInput` (`bucket`, `run`, optional `expiry_seconds` and `suffix`), it keeps
  * the keys ending in the suffix (case-insensitively), presigns them and writes the part manifest
  * `manifests/<run>/part-<n>.jsonl` (see {@link batchPartKey}: a retried batch overwrites its own part). It answers
- * `{ part_key, count, errors }`; a batch with nothing to keep writes no part (`part_key: null`).
+ * `{ part_key, count, errors }`; a batch with no URL and no failure to record writes no part (`part_key: null`).
  *
  * Invalid input throws {@link BatchInputError} (`InvalidBatchInput`, `ForbiddenBatchInput`) before any S3 call. S3
  * failures throw the SDK's error, whose name is the S3 error code (`SlowDown`, `AccessDenied`…), for Retry/Catch.
@@ -496,9 +531,13 @@ interface CheckedBatch {
   readonly run: string;
   readonly suffix: string;
   readonly config: PresignConfig;
+  readonly onExpiryCapped: 'warn' | 'refuse';
 }
 
-/** Checks a batch before any S3 call: its shape, the run, the suffix, the bucket and expiry, and the allow-lists. */
+/**
+ * Checks a batch before any S3 call: its shape, the run, the suffix, the bucket and expiry, the allow-lists and
+ * `ON_EXPIRY_CAPPED`.
+ */
 function checkBatch(c: Common, env: HandlerEnv, event: unknown): CheckedBatch {
   const { items, input } = parseBatch(event);
   const run = checkRun(input.run, 'BatchInput.run');
@@ -512,7 +551,7 @@ function checkBatch(c: Common, env: HandlerEnv, event: unknown): CheckedBatch {
   const config = resolveShared(c, env, input.bucket, input.expiry_seconds, 'BatchInput.');
   const allowedPrefixes = checkAllowedBucket(c, env, config.bucket, 'BatchInput.bucket');
   if (allowedPrefixes !== undefined) checkAllowedKeys(items, allowedPrefixes);
-  return { items, run, suffix, config };
+  return { items, run, suffix, config, onExpiryCapped: expiryPolicy(c, env) };
 }
 
 /** Refuses a batch with a key outside the allowed prefixes, naming the first one. */
@@ -530,7 +569,7 @@ function checkAllowedKeys(items: readonly DistributedMapS3Item[], allowedPrefixe
 /** One batch: the kept keys presigned into a part manifest, `batch_complete` logged. */
 async function presignBatch(c: Common, event: unknown, call: HandlerCall): Promise<PresignBatchResult> {
   const env = c.envOf();
-  const { items, run, suffix, config } = checkBatch(c, env, event);
+  const { items, run, suffix, config, onExpiryCapped } = checkBatch(c, env, event);
   // Old versions and delete markers of a versioned inventory get no URL, by the rule of the inventory runs.
   const live = items.filter((item) => isLiveVersion(item.IsLatest, item.IsDeleteMarker));
   const keys = live.map((item) => item.Key).filter(suffixFilter(suffix));
@@ -542,12 +581,16 @@ async function presignBatch(c: Common, event: unknown, call: HandlerCall): Promi
     return { part_key: null, count: 0, errors: 0 };
   }
   const clients = c.clientsFor(env, config.endpoint, config.publicEndpoint);
-  const { result, text } = await presignKeys(c, clients, config, keys, call);
+  const signedFrom = Date.now();
+  const { result, text } = await presignKeys(c, clients, { ...config, onExpiryCapped }, keys, call);
   const partKey = batchPartKey(c.manifestPrefix, run, items);
-  const bytes = result.count > 0 ? await writePart(clients.client, config, partKey, text(), result, call.stop) : 0;
+  // A part is written when it has a URL or a failure to count: the index sums both from the parts' metadata.
+  const written = result.count > 0 || result.errors > 0;
+  const urlsExpireAt = new Date(signedFrom + result.effectiveExpiresIn * 1000);
+  const bytes = written ? await writePart(clients.client, config, partKey, text(), result, urlsExpireAt, call.stop) : 0;
   call.metrics.addMetric('PartBytes', bytes, 'Bytes');
   const answer: PresignBatchResult = {
-    part_key: result.count > 0 ? partKey : null,
+    part_key: written ? partKey : null,
     count: result.count,
     errors: result.errors,
   };
@@ -568,7 +611,7 @@ async function presignBatch(c: Common, event: unknown, call: HandlerCall): Promi
 async function presignKeys(
   c: Common,
   clients: ClientSet,
-  config: PresignConfig,
+  config: PresignConfig & { readonly onExpiryCapped: 'warn' | 'refuse' },
   keys: readonly string[],
   call: HandlerCall,
 ): Promise<{ result: PipelineResult; text: () => string }> {
@@ -584,6 +627,7 @@ async function presignKeys(
     presigner: clients.presigner,
     manifest,
     expiresIn: config.expirySeconds,
+    onExpiryCapped: config.onExpiryCapped,
     concurrency: c.concurrency,
     requestId: call.requestId,
     reporters: [logs, call.metrics],
@@ -591,13 +635,17 @@ async function presignKeys(
   return { result, text: () => manifest.text() };
 }
 
-/** Writes a part manifest, its counts in the object's metadata for the index; returns its size in bytes. */
+/**
+ * Writes a part manifest, with what the index reads in the object's metadata: its counts, and when its URLs die (no
+ * later than `urlsExpireAt`: signed from then on, for the lifetime the credentials allowed). Returns its size in bytes.
+ */
 async function writePart(
   client: S3Client,
   config: PresignConfig,
   partKey: string,
   body: string,
   result: PipelineResult,
+  urlsExpireAt: Date,
   stop: AbortSignal | undefined,
 ): Promise<number> {
   const put = new PutObjectCommand({
@@ -605,7 +653,11 @@ async function writePart(
     Key: partKey,
     Body: body,
     ContentType: 'application/x-ndjson',
-    Metadata: { count: String(result.count), errors: String(result.errors) },
+    Metadata: {
+      count: String(result.count),
+      errors: String(result.errors),
+      [EXPIRES_AT_METADATA]: urlsExpireAt.toISOString(),
+    },
     ...sseParams(config.manifestEncryption),
   });
   await putBeforeStop(client, put, stop);
@@ -697,15 +749,22 @@ export function createManifestIndexHandler(options: BatchHandlerOptions = {}): M
   return (event, context) => logged(c, functionName, context, undefined, (call) => writeIndex(c, event, call));
 }
 
-/** Checks the final step's input before any S3 call: its shape, the run, the bucket and expiry, the allow-list. */
-function checkIndexInput(c: Common, env: HandlerEnv, event: unknown): { run: string; config: PresignConfig } {
+/**
+ * Checks the final step's input before any S3 call: its shape, the run, the bucket and expiry, the allow-list and
+ * `ON_EXPIRY_CAPPED`.
+ */
+function checkIndexInput(
+  c: Common,
+  env: HandlerEnv,
+  event: unknown,
+): { run: string; config: PresignConfig; onExpiryCapped: 'warn' | 'refuse' } {
   if (!isPlainObject(event)) {
     throw invalid('event', `The input must be an object {"bucket", "run", "expiry_seconds"?} (got ${show(event)})`);
   }
   const run = checkRun(event.run, 'run');
   const config = resolveShared(c, env, event.bucket, event.expiry_seconds, '');
   checkAllowedBucket(c, env, config.bucket, 'bucket');
-  return { run, config };
+  return { run, config, onExpiryCapped: expiryPolicy(c, env) };
 }
 
 /** One line of the index: a part, its URL and its counts. */
@@ -716,14 +775,40 @@ interface IndexLine {
   readonly errors: number;
 }
 
+/** A part as the index reads it: its line, and when the URLs inside it die. */
+interface IndexedPart {
+  readonly line: IndexLine;
+  readonly urlsExpireAt: number | undefined;
+}
+
 /** The final step: the run's parts listed, read, presigned and written as the index; `index_complete` logged. */
 async function writeIndex(c: Common, event: unknown, call: HandlerCall): Promise<ManifestIndexResult> {
   const env = c.envOf();
-  const { run, config } = checkIndexInput(c, env, event);
+  const { run, config, onExpiryCapped } = checkIndexInput(c, env, event);
   const clients = c.clientsFor(env, config.endpoint, config.publicEndpoint);
+  // The index's own URLs die with the signing credentials too: capped (or refused) before anything is written.
+  const lifetime = await urlLifetime(
+    clients.presigner,
+    config.expirySeconds,
+    onExpiryCapped,
+    'createManifestIndexHandler',
+  );
+  if (lifetime.credentialsExpireAt !== undefined) {
+    call.log(
+      expiryCappedFields({
+        requestId: call.requestId,
+        requestedExpiresIn: config.expirySeconds,
+        effectiveExpiresIn: lifetime.expiresIn,
+        credentialsExpireAt: lifetime.credentialsExpireAt,
+      }),
+    );
+  }
   const folder = `${c.manifestPrefix}${run}/`;
   const parts = await listParts(clients.client, config.bucket, folder);
-  const lines = await mapLimit(parts, HEAD_CONCURRENCY, (part) => indexLine(clients, config, part));
+  const indexed = await mapLimit(parts, HEAD_CONCURRENCY, (part) =>
+    indexedPart(clients, config, part, lifetime.expiresIn),
+  );
+  const lines = indexed.map((part) => part.line);
   const body = lines.map((line) => `${JSON.stringify(line)}\n`).join('');
   const indexKey = `${folder}${INDEX_NAME}`;
   const put = new PutObjectCommand({
@@ -736,9 +821,9 @@ async function writeIndex(c: Common, event: unknown, call: HandlerCall): Promise
   await putBeforeStop(clients.client, put, call.stop);
   const indexUrl = await clients.presigner.presign(
     { bucket: config.bucket, key: indexKey },
-    { expiresIn: config.expirySeconds },
+    { expiresIn: lifetime.expiresIn },
   );
-  const { count, errors, urlsExpireAt } = summarizeParts(lines, parts, config.expirySeconds);
+  const { count, errors, urlsExpireAt } = summarizeParts(indexed);
   call.metrics.addMetric('Parts', parts.length);
   call.metrics.addMetric('PDFsIndexed', count);
   call.metrics.addMetric('IndexBytes', Buffer.byteLength(body, 'utf8'), 'Bytes');
@@ -755,35 +840,48 @@ async function writeIndex(c: Common, event: unknown, call: HandlerCall): Promise
   return { index_key: indexKey, index_url: indexUrl, ...summary };
 }
 
-/** A part's line of the index: its counts from the part's metadata, and its URL. */
-async function indexLine(clients: ClientSet, config: PresignConfig, part: PartObject): Promise<IndexLine> {
+/**
+ * A part as the index reads it: its counts and when its URLs die from the part's metadata, and its URL. A part
+ * without the expiry metadata (written by an earlier release) is taken to die `expiry_seconds` after it was written.
+ */
+async function indexedPart(
+  clients: ClientSet,
+  config: PresignConfig,
+  part: PartObject,
+  expiresIn: number,
+): Promise<IndexedPart> {
   const head = await clients.client.send(new HeadObjectCommand({ Bucket: config.bucket, Key: part.key }));
-  const url = await clients.presigner.presign(
-    { bucket: config.bucket, key: part.key },
-    { expiresIn: config.expirySeconds },
-  );
+  const url = await clients.presigner.presign({ bucket: config.bucket, key: part.key }, { expiresIn });
+  const metadata = head.Metadata ?? {};
+  const recorded = Date.parse(metadata[EXPIRES_AT_METADATA] ?? '');
+  const written = part.lastModified?.getTime();
+  const fallback = written === undefined ? undefined : written + config.expirySeconds * 1000;
   return {
-    key: part.key,
-    url,
-    count: nonNegativeInt(head.Metadata?.count),
-    errors: nonNegativeInt(head.Metadata?.errors),
+    line: {
+      key: part.key,
+      url,
+      count: nonNegativeInt(metadata.count),
+      errors: nonNegativeInt(metadata.errors),
+    },
+    urlsExpireAt: Number.isNaN(recorded) ? fallback : recorded,
   };
 }
 
-/** The run's totals, and when the first URLs inside the parts die: the oldest part's write time plus the expiry. */
-function summarizeParts(
-  lines: readonly IndexLine[],
-  parts: readonly PartObject[],
-  expirySeconds: number,
-): { count: number; errors: number; urlsExpireAt: string | null } {
-  const count = lines.reduce((sum, line) => sum + line.count, 0);
-  const errors = lines.reduce((sum, line) => sum + line.errors, 0);
-  const oldest = parts.reduce<number | undefined>((min, part) => {
-    const at = part.lastModified?.getTime();
-    return at === undefined ? min : min === undefined ? at : Math.min(min, at);
-  }, undefined);
-  const urlsExpireAt = oldest === undefined ? null : new Date(oldest + expirySeconds * 1000).toISOString();
-  return { count, errors, urlsExpireAt };
+/** The run's totals, and when the first URLs inside the parts die (the earliest of the parts'). */
+function summarizeParts(parts: readonly IndexedPart[]): {
+  count: number;
+  errors: number;
+  urlsExpireAt: string | null;
+} {
+  let count = 0;
+  let errors = 0;
+  let earliest: number | undefined;
+  for (const part of parts) {
+    count += part.line.count;
+    errors += part.line.errors;
+    if (part.urlsExpireAt !== undefined) earliest = Math.min(earliest ?? part.urlsExpireAt, part.urlsExpireAt);
+  }
+  return { count, errors, urlsExpireAt: earliest === undefined ? null : new Date(earliest).toISOString() };
 }
 
 /** PutObject's encryption parameters for a manifest, from the resolved configuration. */

@@ -7,6 +7,7 @@ import {
   MIN_DEADLINE_MARGIN_MS,
   type HandlerEnv,
   type ManifestEncryption,
+  type RequestRejection,
   type ResolveConfigOptions,
 } from './config.js';
 import type { PresignHandlerOptions } from './handler-types.js';
@@ -115,9 +116,10 @@ function checkPresignerOption(choice: unknown): void {
   }
 }
 
-function checkExpiryOption(value: unknown): 'warn' | 'refuse' | undefined {
+/** The `onExpiryCapped` option, checked. @internal */
+export function checkExpiryOption(value: unknown, owner = OWNER): 'warn' | 'refuse' | undefined {
   if (value !== undefined && value !== 'warn' && value !== 'refuse') {
-    throw optionTypeError(`${OWNER}: onExpiryCapped must be 'warn' or 'refuse' (got ${JSON.stringify(value)})`);
+    throw optionTypeError(`${owner}: onExpiryCapped must be 'warn' or 'refuse' (got ${JSON.stringify(value)})`);
   }
   return value;
 }
@@ -204,5 +206,17 @@ export function manifestSseOptions(encryption: ManifestEncryption | undefined): 
   return {
     serverSideEncryption: encryption.serverSideEncryption,
     ...(encryption.kmsKeyId !== undefined ? { sseKmsKeyId: encryption.kmsKeyId } : {}),
+  };
+}
+
+/** `ON_EXPIRY_CAPPED` from the environment: `warn` (the default, also when empty) or `refuse`. @internal */
+export function expiryPolicyOf(env: HandlerEnv): 'warn' | 'refuse' | RequestRejection {
+  const raw = env.ON_EXPIRY_CAPPED;
+  const value = raw === undefined || raw.trim() === '' ? 'warn' : raw.trim().toLowerCase();
+  if (value === 'warn' || value === 'refuse') return value;
+  return {
+    statusCode: 400,
+    field: 'ON_EXPIRY_CAPPED',
+    error: `ON_EXPIRY_CAPPED must be "warn" or "refuse" (got ${JSON.stringify(raw)})`,
   };
 }

@@ -1,6 +1,6 @@
 import { admitJob } from './job-access.js';
 import { resolveConfig, type HandlerEnv, type PresignConfig, type RequestRejection } from './config.js';
-import type { HandlerSettings } from './handler-settings.js';
+import { expiryPolicyOf, type HandlerSettings } from './handler-settings.js';
 import { resolveIdempotencySettings, type IdempotencySettings } from './idempotency.js';
 import type { InventoryRequest } from './inventory.js';
 import { isRejection, resolveListing, type ListingConfig } from './listing.js';
@@ -48,16 +48,4 @@ export function planJob(event: unknown, env: HandlerEnv, settings: PlanSettings)
   const dedup = resolveIdempotencySettings(env, settings.idempotency);
   if (dedup !== undefined && isRequestRejection(dedup)) return dedup;
   return { config, inventory: admitted.inventory, listing, onExpiryCapped, dedup };
-}
-
-/** `ON_EXPIRY_CAPPED` from the environment: `warn` (the default, also when empty) or `refuse`. */
-function expiryPolicyOf(env: HandlerEnv): 'warn' | 'refuse' | RequestRejection {
-  const raw = env.ON_EXPIRY_CAPPED;
-  const value = raw === undefined || raw.trim() === '' ? 'warn' : raw.trim().toLowerCase();
-  if (value === 'warn' || value === 'refuse') return value;
-  return {
-    statusCode: 400,
-    field: 'ON_EXPIRY_CAPPED',
-    error: `ON_EXPIRY_CAPPED must be "warn" or "refuse" (got ${JSON.stringify(raw)})`,
-  };
 }

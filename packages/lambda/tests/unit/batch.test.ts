@@ -1,4 +1,5 @@
-import { PresignPipelineError } from '@presign-pipeline/core';
+import { fastPresigner, PresignPipelineError, type Presigner } from '@presign-pipeline/core';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { BatchInputError, batchPartKey, createBatchHandler, createManifestIndexHandler } from '../../src/batch.js';
@@ -134,7 +135,12 @@ describe('createBatchHandler: a batch becomes one part manifest', () => {
       expect(url.pathname).toBe(`/reports/${line.key.split('/').map(encodeURIComponent).join('/')}`);
       expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
     }
-    expect(s3.stored.get(result.part_key!)?.metadata).toEqual({ count: '3', errors: '0' });
+    // The metadata the index reads: the counts, and when the part's URLs die (signed from the start, for 900 s).
+    const metadata = s3.stored.get(result.part_key!)?.metadata ?? {};
+    expect(metadata).toEqual({ count: '3', errors: '0', 'urls-expire-at': expect.any(String) });
+    const dieIn = Date.parse(metadata['urls-expire-at']!) - Date.now();
+    expect(dieIn).toBeGreaterThan(890_000);
+    expect(dieIn).toBeLessThanOrEqual(900_000);
     expect(s3.count('PutObject')).toBe(1);
     expect(s3.count('ListObjectsV2')).toBe(0);
 
@@ -252,6 +258,21 @@ describe('createBatchHandler: S3 Inventory rows (a MANIFEST ItemReader)', () => 
     expect(s3.calls()).toBe(0);
   });
 
+  it('takes the 1024-byte limit on the key a row names, not on its URL-encoded form', async () => {
+    // 340 three-byte characters: 1,020 bytes decoded, 3,060 characters encoded.
+    const long = `r/${'漢'.repeat(340)}.pdf`.slice(0, 2 + 340);
+    const s3 = memoryS3Client({ keys: [long] });
+    const handler = createBatchHandler({ s3Client: s3.client, write: () => {}, env: {}, suffix: '漢' });
+    const result = await handler({ ...batch(), Items: rows('reports', [encodeURIComponent(long)]) }, context());
+    expect(result.count).toBe(1);
+    expect(s3.manifestKeys(result.part_key!)).toEqual([long]);
+    const tooLong = `r/${'漢'.repeat(341)}`;
+    const error = await rejection(
+      handler({ ...batch(), Items: rows('reports', [encodeURIComponent(tooLong)]) }, context()),
+    );
+    expect(error).toMatchObject({ name: 'InvalidBatchInput', field: 'Items[0].Key' });
+  });
+
   it.each([
     ['a row of another bucket', rows('elsewhere', ['r/a.pdf']), 'Items[0].Bucket'],
     ['a key that is not URL-encoded', rows('reports', ['r/a.pdf', 'r/100%.pdf']), 'Items[1].Key'],
@@ -332,4 +353,92 @@ describe('createManifestIndexHandler: the final step', () => {
     expect(await rejection(handler(event, context()))).toMatchObject({ name: 'InvalidBatchInput', field });
     expect(s3.calls()).toBe(0);
   });
+});
+
+/** The fast presigner over the handler's signing client, whose credentials expire `inMs` from now. */
+function expiringPresigner(inMs: number): (client: S3Client) => Presigner {
+  return (client) => {
+    const inner = fastPresigner({ client });
+    const expiresAt = new Date(Date.now() + inMs);
+    return Object.assign(Object.create(inner) as Presigner, { credentialsExpiration: async () => expiresAt });
+  };
+}
+
+describe('batch and index under credentials that expire before expiry_seconds would', () => {
+  const run = { bucket: 'reports', run: 'exec-caps', expiry_seconds: 3600 };
+
+  it("caps the parts' and the index's URLs, and urls_expire_at says when the capped URLs die", async () => {
+    // Prepare: credentials that expire in 600 s, URLs asked for an hour.
+    const s3 = memoryS3Client({ keys: ['r/a.pdf'] });
+    const sink = lineSink();
+    const options = { s3Client: s3.client, write: sink.write, env: {}, presigner: expiringPresigner(600_000) };
+    const part = await createBatchHandler(options)({ Items: items(['r/a.pdf']), BatchInput: run }, context('b1'));
+
+    // Act
+    const index = await createManifestIndexHandler(options)(run, context('i1'));
+
+    // Assess: every URL the run handed out lives at most the 600 s the credentials have left.
+    const expiresOf = (url: string) => Number(new URL(url).searchParams.get('X-Amz-Expires'));
+    const partUrl = JSON.parse(s3.objects.get(part.part_key!)!.trim()).url as string;
+    const indexLine = JSON.parse(s3.objects.get(index.index_key)!.trim()) as { url: string };
+    for (const url of [partUrl, indexLine.url, index.index_url]) {
+      expect(expiresOf(url)).toBeGreaterThan(590);
+      expect(expiresOf(url)).toBeLessThanOrEqual(600);
+    }
+    const untilExpiry = Date.parse(String(index.urls_expire_at)) - Date.now();
+    expect(untilExpiry).toBeGreaterThan(580_000);
+    expect(untilExpiry).toBeLessThanOrEqual(600_000);
+    const capped = readCaptured(sink.lines).logs.filter((line) => line.event === 'expiry_capped');
+    expect(capped).toHaveLength(2);
+    expect(capped[1]).toMatchObject({ request_id: 'i1', requested_expiry_seconds: 3600 });
+  });
+
+  it.each([
+    ['ON_EXPIRY_CAPPED=refuse', { env: { ON_EXPIRY_CAPPED: 'refuse' } }],
+    ["onExpiryCapped: 'refuse'", { onExpiryCapped: 'refuse' as const }],
+  ])('%s: batch and index fail with CREDENTIALS_EXPIRE_TOO_SOON and write nothing', async (_name, over) => {
+    const s3 = memoryS3Client({ keys: ['r/a.pdf'] });
+    const options = { s3Client: s3.client, write: () => {}, env: {}, presigner: expiringPresigner(600_000), ...over };
+    const batchError = await rejection(
+      createBatchHandler(options)({ Items: items(['r/a.pdf']), BatchInput: run }, context()),
+    );
+    const indexError = await rejection(createManifestIndexHandler(options)(run, context()));
+    expect(batchError).toMatchObject({ code: 'CREDENTIALS_EXPIRE_TOO_SOON' });
+    expect(indexError).toMatchObject({ code: 'CREDENTIALS_EXPIRE_TOO_SOON' });
+    expect(s3.count('PutObject')).toBe(0);
+  });
+
+  it('refuses an ON_EXPIRY_CAPPED it cannot read, naming it', async () => {
+    const s3 = countingS3Client();
+    const options = { s3Client: s3.client, write: () => {}, env: { ON_EXPIRY_CAPPED: 'maybe' } };
+    const error = await rejection(createManifestIndexHandler(options)(run, context()));
+    expect(error).toMatchObject({ name: 'InvalidBatchInput', field: 'ON_EXPIRY_CAPPED' });
+    expect(s3.calls()).toBe(0);
+  });
+});
+
+describe('the index counts every failure', () => {
+  it('a batch whose every kept key fails still leaves its errors for the index to sum', async () => {
+    // Prepare: one batch with a URL and a failure, one with failures only (S3 refuses keys with a "." segment).
+    const s3 = memoryS3Client({ keys: [] });
+    const handler = createBatchHandler({ s3Client: s3.client, write: () => {}, env: {} });
+    const mixed = await handler({ Items: items(['r/a.pdf', 'r/./b.pdf']), BatchInput: run() }, context());
+    const failed = await handler({ Items: items(['s/./c.pdf', 's/../d.pdf']), BatchInput: run() }, context());
+
+    // Act
+    const index = await createManifestIndexHandler({ s3Client: s3.client, write: () => {}, env: {} })(
+      run(),
+      context('index'),
+    );
+
+    // Assess
+    expect(mixed).toMatchObject({ count: 1, errors: 1 });
+    expect(failed).toMatchObject({ count: 0, errors: 2 });
+    expect(failed.part_key).not.toBeNull();
+    expect(index).toMatchObject({ parts: 2, count: 1, errors: 3 });
+  });
+
+  function run() {
+    return { bucket: 'reports', run: 'exec-errors' };
+  }
 });
