@@ -85,17 +85,22 @@ export function createSqsHandler(options: SqsHandlerOptions = {}): SqsHandler {
   return async (event, context) => {
     // One deadline for the whole batch: jobs run one after the other within the same invocation.
     const budget = invocationBudget(context);
-    const processMessage = (record: SQSRecord): Promise<PresignResponse> =>
-      runMessage(runJob, write, record, context, budget);
+    const started = new Set<string>();
+    const processMessage = (record: SQSRecord): Promise<PresignResponse> => {
+      started.add(record.messageId);
+      return runMessage(runJob, write, record, context, budget);
+    };
     const records = (event as Partial<SQSEvent> | undefined)?.Records;
     if (Array.isArray(records)) checkRecords(records, write, context);
     const fifo = Array.isArray(records) && records.some((record) => record.attributes?.MessageGroupId !== undefined);
     if (fifo) {
-      return processPartialResponse(event, processMessage, new SqsFifoPartialProcessorAsync(), {
+      const response = await processPartialResponse(event, processMessage, new SqsFifoPartialProcessorAsync(), {
         ...(context !== undefined ? { context } : {}),
         skipGroupOnError: true,
         throwOnFullBatchFailure: false,
       });
+      logSkipped(response, started, write);
+      return response;
     }
     const limit = limiter(recordConcurrency);
     return processPartialResponse(
@@ -129,6 +134,23 @@ function checkRecords(records: readonly unknown[], write: (line: string) => void
     write(JSON.stringify({ event: 'invalid_request', request_id: context?.awsRequestId ?? null, field, error }));
     throw new PresignPipelineError('INVALID_INPUT', `createSqsHandler: ${error}; no message of the batch was run`);
   });
+}
+
+/**
+ * Logs each FIFO message returned unrun because an earlier message of its group failed: it is in
+ * `batchItemFailures` without a job of its own, and without this line nothing would say why.
+ */
+function logSkipped(response: SQSBatchResponse, started: ReadonlySet<string>, write: (line: string) => void): void {
+  for (const { itemIdentifier } of response.batchItemFailures) {
+    if (started.has(itemIdentifier)) continue;
+    write(
+      JSON.stringify({
+        event: 'message_skipped',
+        request_id: itemIdentifier,
+        reason: 'an earlier message of its FIFO message group failed; it is returned to the queue unrun, in order',
+      }),
+    );
+  }
 }
 
 /** One message: its body parsed as a presign event and run as a job; any answer but a complete 200 fails it. */

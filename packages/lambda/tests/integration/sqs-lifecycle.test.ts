@@ -136,8 +136,8 @@ describe('createSqsHandler against the S3 endpoint', () => {
     }
   });
 
-  it('on a FIFO queue, fails only the failed message group from the failure on', async () => {
-    const { handler } = sqsHandler();
+  it('on a FIFO queue, fails only the failed message group from the failure on, and says why a message went unrun', async () => {
+    const { handler, sink } = sqsHandler();
     const event = sqsEvent([
       ['g1-a', JSON.stringify({ bucket, prefix })],
       ['g1-b', 'broken'],
@@ -150,6 +150,8 @@ describe('createSqsHandler against the S3 endpoint', () => {
     const response = await handler({ Records: [...event.Records, ...other.Records] }, lambdaContext('fifo'));
     // Order within g1 is kept: the message after the failure is not run and is returned too; g2 goes on.
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['g1-b', 'g1-c']);
+    const skipped = readCaptured(sink.lines).logs.filter((line) => line.event === 'message_skipped');
+    expect(skipped).toEqual([expect.objectContaining({ request_id: 'g1-c', reason: expect.stringMatching(/FIFO/) })]);
   });
 });
 
