@@ -15,8 +15,9 @@ export const handler = createPresignHandler({
   idempotencyStore: dynamoDbIdempotencyStore(),
   idempotency: {
     tableName: requiredEnv('IDEMPOTENCY_TABLE'),
-    // The longest a result is reused. A record never outlives the URLs it points to: it lives
-    // min(ttlSeconds, expiry_seconds - marginSeconds, the signing credentials' life - marginSeconds).
+    // The longest a result is reused. A record never outlives the URLs it points to: counted from the
+    // run's start, it lives min(ttlSeconds, expiry_seconds - marginSeconds, the signing credentials'
+    // life - marginSeconds), so a slow run leaves a shorter record (none if the run took it all).
     ttlSeconds: 3600,
     // A reused manifest must still have this much life left in its URLs.
     marginSeconds: 60,

@@ -351,8 +351,13 @@ export const CONFIG_FIELDS: readonly ConfigFieldRow[] = [
   {
     env: ['IDEMPOTENCY_TABLE', 'IDEMPOTENCY_TTL_SECONDS', 'DYNAMODB_ENDPOINT_URL'],
     default: 'off, 3600, AWS',
-    accepted: 'deduplication (below): a table name, a positive integer TTL in seconds, an endpoint URL',
-    examples: [{ name: 'IDEMPOTENCY_TTL_SECONDS', value: 'a day', with: { IDEMPOTENCY_TABLE: 'jobs' }, refused: 400 }],
+    accepted:
+      'deduplication (below): a DynamoDB table name (3 to 255 of `A-Za-z0-9_.-`, surrounding whitespace trimmed), a positive integer TTL in seconds, an absolute http(s) endpoint URL',
+    examples: [
+      { name: 'IDEMPOTENCY_TTL_SECONDS', value: 'a day', with: { IDEMPOTENCY_TABLE: 'jobs' }, refused: 400 },
+      { name: 'IDEMPOTENCY_TABLE', value: 'dedup jobs', refused: 400 },
+      { name: 'DYNAMODB_ENDPOINT_URL', value: '127.0.0.1:8000', with: { IDEMPOTENCY_TABLE: 'jobs' }, refused: 400 },
+    ],
   },
   {
     env: ['AWS_MAX_ATTEMPTS'],

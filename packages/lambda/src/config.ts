@@ -277,7 +277,8 @@ function integerFrom(min: number, max: number): (picked: Picked) => Resolved {
   };
 }
 
-function endpointProblem(value: string): string | undefined {
+/** Why `value` is not a usable endpoint URL, or undefined when it is. @internal */
+export function endpointProblem(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);

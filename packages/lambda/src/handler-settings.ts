@@ -11,7 +11,7 @@ import {
   type ResolveConfigOptions,
 } from './config.js';
 import type { PresignHandlerOptions } from './handler-types.js';
-import type { IdempotencyOptions, IdempotencyStore } from './idempotency.js';
+import { checkIdempotencyOption, type IdempotencyOptions, type IdempotencyStore } from './idempotency.js';
 import { messageOf, optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 
 /** The reference handler's CloudWatch namespace. */
@@ -83,7 +83,7 @@ export function resolveHandlerSettings(options: PresignHandlerOptions = {}): Han
     configOptions,
     accessOptions: accessOptionsOf(options),
     onExpiryCapped,
-    idempotency: options.idempotency,
+    idempotency: checkIdempotencyOption(OWNER, options.idempotency),
     idempotencyStore: checkIdempotencyStoreOption(options.idempotencyStore),
     reporters: options.reporters ?? [],
     signal: options.signal,

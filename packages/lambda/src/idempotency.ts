@@ -1,5 +1,6 @@
+import { checkInteger, checkObject, optionRangeError, optionTypeError } from '@presign-pipeline/core/internal';
 import type { Context } from 'aws-lambda';
-import { parsePythonInt, type HandlerEnv, type RequestRejection } from './config.js';
+import { endpointProblem, parsePythonInt, type HandlerEnv, type RequestRejection } from './config.js';
 
 /**
  * Opt-in deduplication of jobs through a DynamoDB table (hash key `id`, a string), built on Powertools idempotency. It
@@ -7,16 +8,21 @@ import { parsePythonInt, type HandlerEnv, type RequestRejection } from './config
  * which is kept out of the main entry so handlers without idempotency neither bundle nor load DynamoDB and Powertools.
  */
 export interface IdempotencyOptions {
-  /** The DynamoDB table. Its hash key must be `id` (S); enable its TTL on the `expiration` attribute. */
+  /**
+   * The DynamoDB table: 3 to 255 characters of letters, digits, `_`, `.` and `-`, taken as written. Its hash key must
+   * be `id` (S); enable its TTL on the `expiration` attribute. To turn deduplication off, pass `idempotency: false`.
+   */
   readonly tableName: string;
   /**
-   * Longest time a result is reused, in seconds. Default 3600. A record never outlives the URLs it points to: the
-   * record lives `min(ttlSeconds, expiry − marginSeconds, credentials' remaining life − marginSeconds)`.
+   * Longest time a result is reused, in whole seconds, 1 or more. Default 3600. A record never outlives the URLs it
+   * points to: counted from when the run starts, the record lives `min(ttlSeconds, expiry − marginSeconds,
+   * credentials' remaining life − marginSeconds)`, so a slow run leaves a shorter record, and none when the run took
+   * all of it.
    */
   readonly ttlSeconds?: number;
-  /** Seconds of URL life a reused result must still have. Default 60. */
+  /** Seconds of URL life a reused result must still have, a whole number, 0 or more. Default 60. */
   readonly marginSeconds?: number;
-  /** A DynamoDB endpoint (a local one in tests); default `DYNAMODB_ENDPOINT_URL`. */
+  /** A DynamoDB endpoint, an absolute http:// or https:// URL (a local one in tests); default `DYNAMODB_ENDPOINT_URL`. */
   readonly endpoint?: string;
 }
 
@@ -57,7 +63,7 @@ export interface StoredResult {
   readonly manifest_key: string;
   /** The manifest's size in bytes. */
   readonly manifest_bytes: number;
-  /** When the URLs inside the manifest die, in epoch seconds. */
+  /** When the first URL inside the manifest dies, in epoch seconds (counted from before the run signed its first URL). */
   readonly urls_expire_at: number;
   /** False for a run cut short by its deadline (such results are returned, never stored). Absent means true. */
   readonly complete?: boolean;
@@ -84,33 +90,104 @@ export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 3600;
 /** Default URL life a reused result must still have. */
 export const DEFAULT_IDEMPOTENCY_MARGIN_SECONDS = 60;
 
-/** The idempotency settings in force for an invocation, undefined when off, or a rejection naming a bad variable. */
+/** DynamoDB's rule for table names. */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/** Why `name` is not a DynamoDB table name, or undefined when it is. */
+function tableNameProblem(name: string): string | undefined {
+  return TABLE_NAME.test(name)
+    ? undefined
+    : 'must be a DynamoDB table name: 3 to 255 characters of letters, digits, "_", "." and "-"';
+}
+
+/**
+ * Checks the `idempotency` option when the handler is created, with the ranges the environment variables accept;
+ * each error (code `INVALID_OPTION`) names the bad field. @internal
+ */
+export function checkIdempotencyOption(owner: string, option: unknown): IdempotencyOptions | false | undefined {
+  if (option === undefined || option === false) return option;
+  checkObject(owner, 'idempotency', option);
+  const { tableName, ttlSeconds, marginSeconds, endpoint } = option as Record<string, unknown>;
+  if (typeof tableName !== 'string') {
+    throw optionTypeError(
+      `${owner}: idempotency.tableName must be a string (got ${typeof tableName}); pass idempotency: false to turn deduplication off`,
+    );
+  }
+  const tableProblem = tableNameProblem(tableName);
+  if (tableProblem !== undefined) {
+    throw optionRangeError(`${owner}: idempotency.tableName ${tableProblem} (got ${JSON.stringify(tableName)})`);
+  }
+  if (ttlSeconds !== undefined) checkInteger(owner, 'idempotency.ttlSeconds', ttlSeconds, 1);
+  if (marginSeconds !== undefined) checkInteger(owner, 'idempotency.marginSeconds', marginSeconds, 0);
+  if (endpoint !== undefined) {
+    if (typeof endpoint !== 'string') throw optionTypeError(`${owner}: idempotency.endpoint must be a string URL`);
+    const problem = endpointProblem(endpoint);
+    if (problem !== undefined) throw optionRangeError(`${owner}: idempotency.endpoint ${problem}`);
+  }
+  return option as IdempotencyOptions;
+}
+
+/**
+ * The idempotency settings in force for an invocation, undefined when off, or a rejection naming a bad variable.
+ * The option is checked when the handler is created ({@link checkIdempotencyOption}); the variables here.
+ */
 export function resolveIdempotencySettings(
   env: HandlerEnv,
   option: IdempotencyOptions | false | undefined,
 ): IdempotencySettings | undefined | RequestRejection {
   if (option === false) return undefined;
-  const tableName = option?.tableName ?? (env.IDEMPOTENCY_TABLE || undefined);
-  if (tableName === undefined) return undefined;
-  let ttlSeconds = option?.ttlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS;
-  if (option?.ttlSeconds === undefined && env.IDEMPOTENCY_TTL_SECONDS !== undefined) {
-    const parsed = parsePythonInt(env.IDEMPOTENCY_TTL_SECONDS);
-    if (parsed === undefined || parsed < 1) {
-      return {
-        statusCode: 400,
-        field: 'IDEMPOTENCY_TTL_SECONDS',
-        error: `IDEMPOTENCY_TTL_SECONDS must be a positive integer (got ${JSON.stringify(env.IDEMPOTENCY_TTL_SECONDS)})`,
-      };
-    }
-    ttlSeconds = parsed;
-  }
-  const endpoint = option?.endpoint ?? (env.DYNAMODB_ENDPOINT_URL || undefined);
+  const table = option !== undefined ? { value: option.tableName } : tableFromEnv(env);
+  if (table === undefined || 'rejection' in table) return table?.rejection;
+  const ttl = option?.ttlSeconds !== undefined ? { value: option.ttlSeconds } : ttlFromEnv(env);
+  if ('rejection' in ttl) return ttl.rejection;
+  const endpoint = option?.endpoint !== undefined ? { value: option.endpoint } : endpointFromEnv(env);
+  if ('rejection' in endpoint) return endpoint.rejection;
   return {
-    tableName,
-    ttlSeconds,
+    tableName: table.value,
+    ttlSeconds: ttl.value,
     marginSeconds: option?.marginSeconds ?? DEFAULT_IDEMPOTENCY_MARGIN_SECONDS,
-    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(endpoint.value !== undefined ? { endpoint: endpoint.value } : {}),
   };
+}
+
+type FromEnv<T> = { readonly value: T } | { readonly rejection: RequestRejection };
+
+function rejected(field: string, error: string): { rejection: RequestRejection } {
+  return { rejection: { statusCode: 400, field, error } };
+}
+
+/** `IDEMPOTENCY_TABLE`, surrounding whitespace trimmed as for other names (empty or blank: off). */
+function tableFromEnv(env: HandlerEnv): FromEnv<string> | undefined {
+  const raw = env.IDEMPOTENCY_TABLE;
+  const name = raw?.trim();
+  if (name === undefined || name === '') return undefined;
+  const problem = tableNameProblem(name);
+  return problem === undefined
+    ? { value: name }
+    : rejected('IDEMPOTENCY_TABLE', `IDEMPOTENCY_TABLE ${problem} (got ${JSON.stringify(raw)})`);
+}
+
+/** `IDEMPOTENCY_TTL_SECONDS`: a positive integer, default 3600. */
+function ttlFromEnv(env: HandlerEnv): FromEnv<number> {
+  const raw = env.IDEMPOTENCY_TTL_SECONDS;
+  if (raw === undefined) return { value: DEFAULT_IDEMPOTENCY_TTL_SECONDS };
+  const parsed = parsePythonInt(raw);
+  if (parsed === undefined || parsed < 1) {
+    return rejected(
+      'IDEMPOTENCY_TTL_SECONDS',
+      `IDEMPOTENCY_TTL_SECONDS must be a positive integer (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return { value: parsed };
+}
+
+/** `DYNAMODB_ENDPOINT_URL`, read and checked as `S3_ENDPOINT_URL` is (empty: AWS's). */
+function endpointFromEnv(env: HandlerEnv): FromEnv<string | undefined> {
+  const endpoint = env.DYNAMODB_ENDPOINT_URL || undefined;
+  const problem = endpoint === undefined ? undefined : endpointProblem(endpoint);
+  return problem === undefined
+    ? { value: endpoint }
+    : rejected('DYNAMODB_ENDPOINT_URL', `DYNAMODB_ENDPOINT_URL ${problem}`);
 }
 
 /**
@@ -146,7 +223,12 @@ export interface IdempotentJob {
   readonly key: JobKey;
   /** Prefix of the record id, the function's name: two functions never share records. */
   readonly keyPrefix: string;
-  /** How long the record may live, in seconds: min(TTL, URL expiry − margin, credentials' life − margin); always 1 or more. */
+  /**
+   * How long the record may live, in seconds: min(TTL, URL expiry − margin, credentials' life − margin); always 1 or
+   * more. Counted from when `run` is called, not from when the result is saved: a job that takes 40 s of a 100 s
+   * lifetime leaves a record of at most 60 s, and none when it takes all of it. The record must also expire
+   * `settings.marginSeconds` before the result's `urls_expire_at`.
+   */
   readonly lifetimeSeconds: number;
   /** The invocation's context: an in-progress lock expires when the invocation would time out. */
   readonly context: Context | undefined;

@@ -132,9 +132,11 @@ export class JobRun {
 
   /** The job the idempotency store runs: the pipeline, its result as the record stores it. */
   private async storedJob(): Promise<StoredResult> {
+    // Taken before the first URL is signed: the first URL dies no earlier than this plus the effective expiry.
+    const signingFrom = Date.now();
     const { result, key } = await this.pipeline();
     this.freshUrl = result.manifest.url;
-    return storedResultOf(result, key, this.input.plan);
+    return storedResultOf(result, key, this.input.plan, signingFrom);
   }
 
   private async pipeline(): Promise<{ result: PipelineResult; key: string }> {
@@ -197,11 +199,16 @@ export class JobRun {
   }
 }
 
-/** A run's result as an idempotency record holds it, with where the next invocation continues when it stopped early. @internal */
+/**
+ * A run's result as an idempotency record holds it, with where the next invocation continues when it stopped early.
+ * `signingFrom` (epoch ms) is a time before the run signed its first URL: `urls_expire_at` counts from it, so it is
+ * when the earliest URL in the manifest dies, however long the run took. @internal
+ */
 export function storedResultOf(
   result: PipelineResult,
   key: string,
   plan: Pick<JobPlan, 'config' | 'inventory'>,
+  signingFrom: number,
 ): StoredResult {
   return {
     count: result.count,
@@ -209,7 +216,7 @@ export function storedResultOf(
     pages: result.pages,
     manifest_key: key,
     manifest_bytes: result.manifest.bytes,
-    urls_expire_at: Math.floor(Date.now() / 1000) + result.effectiveExpiresIn,
+    urls_expire_at: Math.floor(signingFrom / 1000) + result.effectiveExpiresIn,
     complete: result.complete,
     ...(result.complete ? {} : continuationOf(result, plan)),
   };

@@ -45,6 +45,16 @@ async function createTable(): Promise<string> {
   return tableName;
 }
 
+/** When a SigV4 query-presigned URL dies, in epoch seconds: X-Amz-Date plus X-Amz-Expires. */
+function urlExpiresAt(url: string): number {
+  const query = new URL(url).searchParams;
+  const date = String(query.get('X-Amz-Date'));
+  const signedAt = Date.parse(
+    `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+  );
+  return signedAt / 1000 + Number(query.get('X-Amz-Expires'));
+}
+
 async function records(tableName: string): Promise<Array<Record<string, { S?: string; N?: string; M?: unknown }>>> {
   const scan = await dynamo.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
   return (scan.Items ?? []) as Array<Record<string, { S?: string; N?: string; M?: unknown }>>;
@@ -292,6 +302,122 @@ describe('idempotency on a real DynamoDB API (Powertools persistence layer)', ()
     const second = parse(await handler({ bucket, prefix }, lambdaContext('again')));
     expect(second).toMatchObject({ count: 12, errors: 0 });
     expect(observed.count('ListObjectsV2')).toBe(2);
+  });
+});
+
+describe('idempotency of a run slower than the margin', () => {
+  it('keeps the record and the replayed manifest URL within the life of the first URL the run signed', async () => {
+    // Prepare: every ListObjectsV2 is held back 1.5 s, so a run over 13 objects in pages of 5 (3 pages) takes about
+    // 4.5 s, longer than the 2 s margin; its first URL is signed about 3 s before it ends.
+    const tableName = await createTable();
+    const proxy = await startFaultProxy({
+      target: endpoint,
+      rules: [{ fault: 'delay', operation: 'ListObjectsV2', delayMs: 1500 }],
+    });
+    try {
+      const { handler } = handlerThrough(endpoint, proxy, {
+        write: () => undefined,
+        env: {},
+        idempotency: { tableName, marginSeconds: 2 },
+        idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
+      });
+      const event = { bucket, prefix, expiry_seconds: 10, page_size: 5 };
+
+      // Act: the run, then its replay.
+      const first = parse(await handler(event, lambdaContext('slow-1')));
+      const replay = parse(await handler(event, lambdaContext('slow-2')));
+
+      // Assess: the earliest URL in the manifest bounds the stored urls_expire_at, the record (by the margin) and the
+      // replayed manifest URL.
+      expect(first).toMatchObject({ count: 12, complete: true });
+      expect(replay.manifest_key).toBe(first.manifest_key);
+      const lines = (await readText(endpoint.client, bucket, String(first.manifest_key))).split('\n').filter(Boolean);
+      const urls = lines
+        .map((line) => Object.values(JSON.parse(line) as Record<string, unknown>))
+        .map((values) => String(values.find((v) => typeof v === 'string' && v.startsWith('http'))));
+      const firstUrlDies = Math.min(...urls.map(urlExpiresAt));
+      const [record] = await records(tableName);
+      const data = (record?.data?.M ?? {}) as Record<string, { N?: string }>;
+      const storedUrlsExpireAt = Number(data.urls_expire_at?.N);
+      expect(storedUrlsExpireAt).toBeLessThanOrEqual(firstUrlDies);
+      expect(Number(record?.expiration?.N)).toBeLessThanOrEqual(firstUrlDies - 2);
+      expect(urlExpiresAt(String(replay.manifest_url))).toBeLessThanOrEqual(firstUrlDies);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe('idempotency misconfigured', () => {
+  async function failureOf(handler: ReturnType<typeof dedupHandler>['handler']): Promise<Error> {
+    return handler({ bucket, prefix }, lambdaContext('misconfigured')).then(
+      () => {
+        throw new Error('the invocation did not fail');
+      },
+      (error: unknown) => error as Error,
+    );
+  }
+
+  it('says which DynamoDB error a missing table or a table keyed on another attribute gave, and names the setting', async () => {
+    const wrongKey = `idempotency-pk-${randomBytes(4).toString('hex')}`;
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: wrongKey,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await waitUntilTableExists({ client: dynamo, maxWaitTime: 30, minDelay: 1 }, { TableName: wrongKey });
+
+    const missing = dedupHandler('no-such-table');
+    const missingFailure = await failureOf(missing.handler);
+    expect(missingFailure.name).toBe('IdempotencyPersistenceLayerError');
+    expect(missingFailure.message).toContain('ResourceNotFoundException');
+    expect(missingFailure.message).toContain('"no-such-table"');
+    expect(missingFailure.message).toContain('IDEMPOTENCY_TABLE');
+    const errorLine = readCaptured(missing.sink.lines).logs.find((line) => line.event === 'error');
+    expect(errorLine?.error).toBe(missingFailure.message);
+    expect(missing.observed.count('ListObjectsV2')).toBe(0);
+
+    const keyedOnPk = await failureOf(dedupHandler(wrongKey).handler);
+    expect(keyedOnPk.message).toContain('ValidationException');
+    expect(keyedOnPk.message).toContain('hash key "id"');
+  });
+
+  it('answers 400 naming IDEMPOTENCY_TABLE or DYNAMODB_ENDPOINT_URL when they cannot be used, before listing', async () => {
+    const observed = observedClient(endpoint);
+    const handlerWith = (env: Record<string, string>) =>
+      createPresignHandler({
+        s3Client: observed.client,
+        write: () => undefined,
+        env,
+        idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
+      });
+    const badName = await handlerWith({ IDEMPOTENCY_TABLE: 'bad name!' })({ bucket, prefix }, lambdaContext('n'));
+    expect(badName.statusCode).toBe(400);
+    expect(parse(badName).field).toBe('IDEMPOTENCY_TABLE');
+    const noScheme = await handlerWith({ IDEMPOTENCY_TABLE: 'jobs', DYNAMODB_ENDPOINT_URL: '127.0.0.1:5611' })(
+      { bucket, prefix },
+      lambdaContext('e'),
+    );
+    expect(noScheme.statusCode).toBe(400);
+    expect(parse(noScheme).field).toBe('DYNAMODB_ENDPOINT_URL');
+    expect(observed.count('ListObjectsV2')).toBe(0);
+  });
+
+  it('trims IDEMPOTENCY_TABLE, so a name with stray spaces still finds its table', async () => {
+    const tableName = await createTable();
+    const observed = observedClient(endpoint);
+    const handler = createPresignHandler({
+      s3Client: observed.client,
+      write: () => undefined,
+      env: { IDEMPOTENCY_TABLE: ` ${tableName} ` },
+      idempotencyStore: dynamoDbIdempotencyStore({ client: dynamo }),
+    });
+    expect((await handler({ bucket, prefix }, lambdaContext('t1'))).statusCode).toBe(200);
+    expect((await handler({ bucket, prefix }, lambdaContext('t2'))).statusCode).toBe(200);
+    expect(observed.count('ListObjectsV2')).toBe(1);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Presigner } from '@presign-pipeline/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { resolveHandlerSettings } from '../../src/handler-settings.js';
 import type { IdempotencyOptions, IdempotencyStore, IdempotentJob, StoredResult } from '../../src/idempotency.js';
 import { Invocation } from '../../src/invocation.js';
@@ -31,7 +31,7 @@ function planOf(event: Record<string, unknown>, idempotency?: IdempotencyOptions
 /** One job against a memory S3 bucket holding KEYS. */
 function jobRun(
   event: Record<string, unknown>,
-  options: { idempotency?: IdempotencyOptions; store?: IdempotencyStore } = {},
+  options: { idempotency?: IdempotencyOptions; store?: IdempotencyStore; presigner?: Presigner } = {},
 ) {
   const s3 = memoryS3Client({ keys: KEYS });
   const presigner = recordingPresigner();
@@ -47,7 +47,7 @@ function jobRun(
     settings,
     invocation,
     plan: planOf(event, options.idempotency),
-    clients: { client: s3.client, signingClient: s3.client, presigner },
+    clients: { client: s3.client, signingClient: s3.client, presigner: options.presigner ?? presigner },
     deadline: undefined,
     env: settings.env(),
     context: undefined,
@@ -130,6 +130,45 @@ describe('JobRun', () => {
     expect(longLived.s3.calls).toEqual([]);
   });
 
+  it('stores urls_expire_at as when the first URL dies, counted from before the run signed it, however long the run takes', async () => {
+    // Prepare: every presign takes 1.5 s of a clock that only the presigner moves, so the run lasts 6 s.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const startedAt = Math.floor(Date.now() / 1000);
+      const urlsDie: number[] = [];
+      const slowPresigner: Presigner = {
+        async presign(object, options) {
+          vi.setSystemTime(Date.now() + 1500);
+          urlsDie.push(Math.floor(Date.now() / 1000) + options.expiresIn);
+          return `https://${object.bucket}.example/${object.key}`;
+        },
+      };
+      const seen: StoredResult[] = [];
+      const store: IdempotencyStore = {
+        async run(job) {
+          const result = await job.job();
+          seen.push(result);
+          return { stored: result, replay: false };
+        },
+      };
+      const { run, s3 } = jobRun(
+        { bucket: 'reports', prefix: 'a/', expiry_seconds: 900 },
+        { idempotency: { tableName: 'jobs' }, store, presigner: slowPresigner },
+      );
+
+      // Act
+      await run.outcome();
+
+      // Assess: the record's urls_expire_at is no later than the first URL's death (not the run's end + expiry).
+      expect(s3.calls.length).toBeGreaterThan(0);
+      expect(Math.floor(Date.now() / 1000) - startedAt).toBeGreaterThanOrEqual(4);
+      expect(seen[0]?.urls_expire_at).toBe(startedAt + 900);
+      expect(seen[0]?.urls_expire_at).toBeLessThanOrEqual(Math.min(...urlsDie));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('says a duplicate is in progress when the store refuses with IdempotencyAlreadyInProgressError, and rethrows other errors', async () => {
     const failing = (name: string): IdempotencyStore => ({
       run: async () => {
@@ -205,11 +244,12 @@ describe('jobKeyOf and storedResultOf', () => {
       effectiveExpiresIn: 60,
       manifest: { key: 'k', bytes: 3 },
     };
-    const listing = storedResultOf(result as never, 'k', planOf({ bucket: 'reports' }));
+    const listing = storedResultOf(result as never, 'k', planOf({ bucket: 'reports' }), Date.now());
     const inventory = storedResultOf(
       { ...result, nextStartAfter: 'inv1.x' } as never,
       'k',
       planOf({ bucket: 'reports', inventory_manifest: 's3://inv/m.json' }),
+      Date.now(),
     );
     expect(listing).toMatchObject({
       manifest_key: 'k',
