@@ -14,7 +14,7 @@ export const PACKAGES = [
   {
     name: 'lambda',
     parts: [
-      ['handler', /^(handler|idempotency-entry|job-|invocation|respond|run-)/],
+      ['handler', /^(handler|idempotency-entry|job-|invocation|respond|run-|cut-manifest)/],
       ['SQS and batch handlers', /^(sqs|batch)/],
       ['local runner and tester', /^(cli\.ts|runner|tester\/)/],
       ['event and environment', /^(config|freshness|listing|inventory|access|memory-size)/],

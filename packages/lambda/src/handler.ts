@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { cutManifestKey, discardCutManifest } from './cut-manifest.js';
 import { armHardStop, invocationBudget, jobDeadline, type InvocationBudget } from './job-budget.js';
 import { resolveHandlerSettings, type HandlerSettings } from './handler-settings.js';
 import { inventoryRejection } from './inventory.js';
@@ -15,7 +16,8 @@ export type { PresignHandler, PresignHandlerOptions, PresignResponse, PresignSuc
 
 /**
  * Runs one job; shared by the direct handler and the SQS handler, which passes one budget for all jobs of a batch
- * (without it, the job's own context is read). @internal
+ * (without it, the job's own context is read). A job given that shared budget is one message, redelivered whole when
+ * its deadline cuts it short, so the manifest of a cut job is deleted. @internal
  */
 export type JobRunner = (
   event: unknown,
@@ -58,6 +60,9 @@ async function runInvocation(
     const clients = settings.clientsFor(env, plan.config.endpoint, plan.config.publicEndpoint);
     const stop = hardStop.signal;
     const outcome = await new JobRun({ settings, invocation, plan, clients, deadline, stop, env, context }).outcome();
+    // A job of a batch is redelivered whole when cut short: the part it wrote would only be an orphan.
+    const cutKey = sharedBudget === undefined ? undefined : cutManifestKey(outcome);
+    if (cutKey !== undefined) await discardCutManifest(clients.client, plan.config.bucket, cutKey, invocation, stop);
     return respondTo(outcome, plan, invocation);
   } catch (error) {
     const rejection = inventoryRejection(error);

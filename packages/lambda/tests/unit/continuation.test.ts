@@ -250,6 +250,14 @@ describe('createSqsHandler: one deadline for the batch', () => {
     expect(s3.count('ListObjectsV2')).toBe(5);
     const logs = readCaptured(sink.lines).logs;
     expect(logs).toContainEqual(expect.objectContaining({ event: 'complete', request_id: 'm1', complete: false }));
+    // The cut job's manifest is deleted: the redelivered message writes its own, so this one would be an orphan.
+    const cut = logs.find((line) => line.event === 'complete' && line.request_id === 'm1');
+    expect(s3.count('PutObject')).toBe(1);
+    expect(s3.objects.has(String(cut?.manifest_key))).toBe(false);
+    expect([...s3.objects.keys()].filter((key) => key.startsWith('manifests/'))).toEqual([]);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: 'manifest_discarded', request_id: 'm1', manifest_key: cut?.manifest_key }),
+    );
     expect(logs).toContainEqual(
       expect.objectContaining({
         event: 'error',
