@@ -6,7 +6,8 @@ import {
   asSqsEvent,
   type CapturedRun,
   captureInvocation,
-  maskPresignedUrls,
+  MAX_TIMEOUT_MS,
+  maskPresignedUrlsIn,
   progressReporter,
   renderPanels,
   stubContext,
@@ -24,12 +25,14 @@ the result, the structured logs and the EMF metrics. Configuration comes from th
   --event-json JSON   the event inline (default: {})
   --handler NAME      presign (default) or sqs (a plain event is sent as a one-message batch)
   --json              print one JSON object {result, logs, metrics} instead of the panels
-  --timeout-ms N      the stub context's time budget; the run is abandoned after it (default 900000)
+  --timeout-ms N      the stub context's time budget, at most 2147483647; the run is aborted after it
+                      (default 900000)
   --quiet             no progress on stderr
   --help              this text
 
 Exit status: 0 for a 200 response (or an SQS batch without failures), 2 for any other response,
-1 when the handler throws or times out, 64 for bad arguments.`;
+1 when the handler throws or times out, 64 for bad arguments, 130 when interrupted. Ctrl+C (or SIGTERM) aborts
+the run and gives it up to 5 s to clean up (its manifest upload is aborted); a second Ctrl+C exits at once.`;
 
 function fail(message: string): never {
   process.stderr.write(`presign-local: ${message}\n\n${USAGE}\n`);
@@ -78,8 +81,8 @@ function parseCli(): CliRequest | undefined {
   if (handlerName !== 'presign' && handlerName !== 'sqs') fail(`--handler must be presign or sqs (got ${handlerName})`);
   const timeoutText = values['timeout-ms'] ?? '900000';
   const timeoutMs = Number(timeoutText);
-  if (!/^\d+$/.test(timeoutText) || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
-    fail(`--timeout-ms must be a positive integer (got ${timeoutText})`);
+  if (!/^\d+$/.test(timeoutText) || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS)
+    fail(`--timeout-ms must be a positive integer up to ${MAX_TIMEOUT_MS} (got ${timeoutText})`);
   const event = readEvent(values.event, values['event-json']);
   return { handlerName, timeoutMs, json: values.json === true, quiet: values.quiet === true, event };
 }
@@ -101,14 +104,52 @@ function readEvent(file: string | undefined, inline: string | undefined): unknow
   }
 }
 
+/** How long an interrupted run may take to clean up (abort its manifest upload) before the process exits anyway. */
+const INTERRUPT_GRACE_MS = 5000;
+/** The exit status of a run stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it). */
+const INTERRUPTED = 130;
+
+/**
+ * On the first SIGINT or SIGTERM, aborts the run (the handler stops and cleans up) and exits after the grace time
+ * if it has not ended by then; a second signal exits at once. Returns whether a signal came, and the remover.
+ */
+function abortOnInterrupt(controller: AbortController): { readonly interrupted: () => boolean; remove(): void } {
+  let interrupted = false;
+  let grace: NodeJS.Timeout | undefined;
+  const onSignal = (): void => {
+    if (interrupted) process.exit(INTERRUPTED);
+    interrupted = true;
+    process.stderr.write('presign-local: interrupted, stopping the run (again to exit at once)\n');
+    controller.abort();
+    grace = setTimeout(() => {
+      process.stderr.write(`presign-local: the run did not stop within ${INTERRUPT_GRACE_MS} ms\n`);
+      process.exit(INTERRUPTED);
+    }, INTERRUPT_GRACE_MS);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    interrupted: () => interrupted,
+    remove() {
+      clearTimeout(grace);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 /** Invokes the handler once with a stub context, printing progress to stderr each second unless quiet. */
-async function invokeOnce(request: CliRequest): Promise<CapturedRun> {
+async function invokeOnce(request: CliRequest, controller: AbortController): Promise<CapturedRun> {
   const progress = progressReporter();
   // DynamoDB and Powertools load only when the environment turns idempotency on.
   const idempotencyStore = process.env.IDEMPOTENCY_TABLE
     ? (await import('./dynamodb-idempotency.js')).dynamoDbIdempotencyStore()
     : undefined;
-  const options = { reporters: [progress], ...(idempotencyStore !== undefined ? { idempotencyStore } : {}) };
+  const options = {
+    reporters: [progress],
+    signal: controller.signal,
+    ...(idempotencyStore !== undefined ? { idempotencyStore } : {}),
+  };
   const context = stubContext(process.env.AWS_LAMBDA_FUNCTION_NAME || 'presign-local', request.timeoutMs);
   const invoke =
     request.handlerName === 'sqs'
@@ -124,7 +165,7 @@ async function invokeOnce(request: CliRequest): Promise<CapturedRun> {
         );
       }, 1000);
   ticker?.unref();
-  const run = await captureInvocation(invoke, request.timeoutMs);
+  const run = await captureInvocation(invoke, request.timeoutMs, controller);
   if (ticker !== undefined) clearInterval(ticker);
   return run;
 }
@@ -140,7 +181,7 @@ function printRun(run: CapturedRun, json: boolean): void {
       result: run.result ?? null,
       ...(run.error !== undefined ? { error: run.error } : {}),
       ...(run.timedOut ? { timedOut: true } : {}),
-      logs: JSON.parse(maskPresignedUrls(JSON.stringify(run.logs))) as unknown,
+      logs: maskPresignedUrlsIn(run.logs),
       metrics: run.metrics.map(({ name, unit, value, namespace, dimensions }) => ({
         name,
         unit,
@@ -164,9 +205,15 @@ function exitCodeOf(run: CapturedRun, handlerName: CliRequest['handlerName']): n
 async function main(): Promise<number> {
   const request = parseCli();
   if (request === undefined) return 0;
-  const run = await invokeOnce(request);
-  printRun(run, request.json);
-  return exitCodeOf(run, request.handlerName);
+  const controller = new AbortController();
+  const interrupt = abortOnInterrupt(controller);
+  try {
+    const run = await invokeOnce(request, controller);
+    printRun(run, request.json);
+    return interrupt.interrupted() ? INTERRUPTED : exitCodeOf(run, request.handlerName);
+  } finally {
+    interrupt.remove();
+  }
 }
 
 // `presign-local ui` serves the tester page; everything else is the one-shot runner.

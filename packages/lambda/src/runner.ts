@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { extractEmfMetrics, extractJsonLogs, type ExtractedEmfMetric } from '@presign-pipeline/emf';
 import type { PipelineEventEmitter, Reporter } from '@presign-pipeline/core';
@@ -71,46 +72,104 @@ export interface CapturedRun {
   readonly otherOutput: string[];
 }
 
+/** The longest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** Where one invocation's stdout goes: its chunks while it is captured; nowhere once it was abandoned. */
+interface OutputSink {
+  readonly chunks: string[];
+  open: boolean;
+}
+
+const invocationOutput = new AsyncLocalStorage<OutputSink>();
+let stdoutRouted = false;
+
 /**
- * Calls `invoke` with stdout captured (not printed) for its duration, racing it against `timeoutMs` like Lambda
- * would. Whatever the handler printed is parsed into logs and metrics.
+ * Routes stdout by invocation, once per process: a write made inside a captured invocation (however late, through
+ * timers and promises) goes to that invocation's chunks, or nowhere once its capture ended (a timed-out or cancelled
+ * handler that keeps running must not fill another run's panels); any other write goes to the terminal.
  */
-export async function captureInvocation(invoke: () => Promise<unknown>, timeoutMs: number): Promise<CapturedRun> {
-  const chunks: string[] = [];
+function routeStdoutByInvocation(): void {
+  if (stdoutRouted) return;
+  stdoutRouted = true;
   const stdout = process.stdout;
-  const originalWrite = stdout.write;
-  stdout.write = ((chunk: unknown, encodingOrCallback?: unknown, callback?: unknown): boolean => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+  const original = stdout.write;
+  stdout.write = function write(this: unknown, chunk: unknown, encodingOrCallback?: unknown, callback?: unknown) {
+    const sink = invocationOutput.getStore();
+    if (sink === undefined) return Reflect.apply(original, stdout, [chunk, encodingOrCallback, callback]) as boolean;
+    if (sink.open)
+      sink.chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
     const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
     if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
     return true;
-  }) as typeof stdout.write;
+  } as typeof stdout.write;
+}
 
+/** Settles with the invocation's value, `'timeout'` after `timeoutMs`, clearing the timer either way. */
+async function raceTimeout<T>(invocation: Promise<T>, timeoutMs: number): Promise<{ value: T } | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), Math.min(timeoutMs, MAX_TIMEOUT_MS));
+  });
+  try {
+    return await Promise.race([invocation.then((value) => ({ value })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Lines that are not JSON objects: what neither the logs nor the metrics panel shows. */
+function linesNotJsonObjects(text: string): string[] {
+  return text.split(/\r?\n/).filter((line) => line.trim() !== '' && !isJsonObjectLine(line));
+}
+
+function isJsonObjectLine(line: string): boolean {
+  // The readers tolerate a Lambda console prefix before a tab.
+  const tab = line.lastIndexOf('\t');
+  const candidate = (tab < 0 ? line : line.slice(tab + 1)).trim();
+  if (!candidate.startsWith('{')) return false;
+  try {
+    const parsed: unknown = JSON.parse(candidate);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Calls `invoke` with its stdout captured (not printed), racing it against `timeoutMs` like Lambda would. Whatever
+ * the handler printed is parsed into logs and metrics. On a timeout `abort` (if given) is aborted so the handler can
+ * stop; whatever it prints afterwards is dropped, never shown in another invocation's output.
+ */
+export async function captureInvocation(
+  invoke: () => Promise<unknown>,
+  timeoutMs: number,
+  abort?: AbortController,
+): Promise<CapturedRun> {
+  routeStdoutByInvocation();
+  const sink: OutputSink = { chunks: [], open: true };
   let result: unknown;
   let error: { name: string; message: string } | undefined;
   let timedOut = false;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    const outcome = await Promise.race([invoke().then((value) => ({ value })), timeout]);
-    if (outcome === 'timeout') timedOut = true;
-    else result = outcome.value;
+    const outcome = await invocationOutput.run(sink, () => raceTimeout(Promise.resolve().then(invoke), timeoutMs));
+    if (outcome === 'timeout') {
+      timedOut = true;
+      abort?.abort();
+    } else result = outcome.value;
   } catch (thrown) {
     error =
       thrown instanceof Error
         ? { name: thrown.name, message: thrown.message }
         : { name: 'Error', message: String(thrown) };
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    stdout.write = originalWrite;
+    sink.open = false;
   }
 
-  const text = chunks.join('');
+  const text = sink.chunks.join('');
   const logs = extractJsonLogs(text);
   const metrics = extractEmfMetrics(text);
-  const otherOutput = text.split(/\r?\n/).filter((line) => line.trim() !== '' && !line.trim().startsWith('{'));
+  const otherOutput = linesNotJsonObjects(text);
   return { result, ...(error !== undefined ? { error } : {}), timedOut, stdout: text, logs, metrics, otherOutput };
 }
 
@@ -121,9 +180,22 @@ export function maskPresignedUrls(text: string): string {
   return text.replace(PRESIGNED, '[presigned URL]');
 }
 
+/**
+ * A copy of a JSON value with every string masked by {@link maskPresignedUrls}. Masking the values, not their
+ * serialised text, keeps the result valid JSON: an escaped quote next to a URL is never swallowed.
+ */
+export function maskPresignedUrlsIn<T>(value: T): T {
+  if (typeof value === 'string') return maskPresignedUrls(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => maskPresignedUrlsIn(item)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([name, item]) => [maskPresignedUrls(name), maskPresignedUrlsIn(item)]),
+  ) as T;
+}
+
 function cell(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return maskPresignedUrls(text ?? String(value));
+  const masked = maskPresignedUrlsIn(value);
+  return typeof masked === 'string' ? masked : (JSON.stringify(masked) ?? String(masked));
 }
 
 function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -75,6 +75,17 @@ function logsPanel(logs) {
   );
 }
 
+/** Lines the handler printed that are not JSON objects (already masked by the server); nothing when there are none. */
+function otherOutputPanel(lines) {
+  if (lines === undefined || lines.length === 0) return '';
+  return h(
+    'section',
+    { class: 'panel other-output', 'aria-label': 'Other output' },
+    h('h3', {}, `Other output (${lines.length})`),
+    h('pre', { class: 'body' }, lines.join('\n')),
+  );
+}
+
 function metricsPanel(metrics) {
   const section = h(
     'section',
@@ -171,6 +182,7 @@ export function renderSide(container, label, panels) {
     ),
     resultPanel(panels),
     logsPanel(panels.logs),
+    otherOutputPanel(panels.otherOutput),
     metricsPanel(panels.metrics),
     manifestPanel(panels.manifest),
   );

@@ -1,10 +1,13 @@
 import type { ExtractedEmfMetric } from '@presign-pipeline/emf';
-import { captureInvocation, maskPresignedUrls, stubContext } from '../runner.js';
+import { type CapturedRun, captureInvocation, maskPresignedUrls, maskPresignedUrlsIn, stubContext } from '../runner.js';
 import type { TesterLambdaHandler, TesterSide } from './handler-module.js';
 import { noProgress, progressEventsReporter, type TesterProgress } from './progress.js';
 
-/** How one side's run ended. */
-export type SideStatus = 'ok' | 'threw' | 'cancelled' | 'timed-out';
+/**
+ * How one side's run ended; `unserialisable` when it returned a value JSON cannot hold (a BigInt, a cycle), which
+ * Lambda would fail.
+ */
+export type SideStatus = 'ok' | 'threw' | 'cancelled' | 'timed-out' | 'unserialisable';
 
 /** What the page shows for one side of a run. */
 export interface SideOutcome {
@@ -40,7 +43,7 @@ export interface SideRunOptions {
   readonly overrides: Readonly<Record<string, string>>;
   /** The stub context's time budget. */
   readonly timeoutMs: number;
-  /** Aborted by Cancel. */
+  /** Aborted by Cancel (the side's own signal is also aborted when it times out). */
   readonly signal: AbortSignal;
   /** Called on each progress update. */
   readonly onProgress: (progress: TesterProgress) => void;
@@ -82,7 +85,12 @@ async function untilAbandoned<T>(run: Promise<T>, signal: AbortSignal): Promise<
   }
 }
 
-function handlerFor(side: TesterSide, options: SideRunOptions, progress: TesterProgress): TesterLambdaHandler {
+function handlerFor(
+  side: TesterSide,
+  options: SideRunOptions,
+  progress: TesterProgress,
+  signal: AbortSignal,
+): TesterLambdaHandler {
   const changed = (): void => options.onProgress(progress);
   const create = side.module.createHandler;
   if (create !== undefined) {
@@ -94,46 +102,76 @@ function handlerFor(side: TesterSide, options: SideRunOptions, progress: TesterP
         Object.assign(progress, update);
         changed();
       },
-      signal: options.signal,
+      signal,
     });
   }
   const plain = side.module.handler as TesterLambdaHandler;
   return async (event, context) => {
     const restore = patchEnv(options.overrides);
     try {
-      return await untilAbandoned(plain(event, context), options.signal);
+      return await untilAbandoned(plain(event, context), signal);
     } finally {
       restore();
     }
   };
 }
 
-/** Invokes one side with the run's event and environment, capturing its output into the panels' data. */
+/** The side's own signal: aborted by the run's Cancel, and by its timeout. The remover unlinks it from the run's. */
+function sideController(runSignal: AbortSignal): { controller: AbortController; unlink: () => void } {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort(runSignal.reason);
+  if (runSignal.aborted) abort();
+  else runSignal.addEventListener('abort', abort, { once: true });
+  return { controller, unlink: () => runSignal.removeEventListener('abort', abort) };
+}
+
+/** The response fields of the panels; a value JSON cannot hold is replaced by an error saying so. */
+function responseFields(result: unknown): Pick<SideOutcome, 'statusCode' | 'body' | 'result' | 'error'> {
+  const response = result as { statusCode?: unknown; body?: unknown } | undefined;
+  const shaped = response !== null && typeof response === 'object' && typeof response.statusCode === 'number';
+  const fields = shaped
+    ? { statusCode: response.statusCode as number, body: parseBody(response.body) }
+    : result !== undefined
+      ? { result }
+      : {};
+  try {
+    JSON.stringify(fields);
+    return fields;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const message = `the handler returned a value JSON cannot hold (${reason}): Lambda would fail this invocation`;
+    return { error: { name: 'UnserialisableResult', message } };
+  }
+}
+
+function statusOf(run: CapturedRun, cancelled: boolean, response: Pick<SideOutcome, 'error'>): SideStatus {
+  if (run.timedOut) return 'timed-out';
+  if (run.error !== undefined) return cancelled ? 'cancelled' : 'threw';
+  return response.error === undefined ? 'ok' : 'unserialisable';
+}
+
+/**
+ * Invokes one side with the run's event and environment, capturing its output into the panels' data. The side's
+ * handler is built inside the capture, so a `createHandler` that throws shows as `threw`; a timeout aborts the
+ * side's signal as Cancel does.
+ */
 export async function invokeSide(side: TesterSide, options: SideRunOptions): Promise<SideOutcome> {
   const progress = noProgress();
-  const handler = handlerFor(side, options, progress);
+  const { controller, unlink } = sideController(options.signal);
   const context = stubContext(side.functionName, options.timeoutMs);
   const started = performance.now();
-  const run = await captureInvocation(() => handler(options.event, context), options.timeoutMs);
+  const invoke = () => handlerFor(side, options, progress, controller.signal)(options.event, context);
+  const run = await captureInvocation(invoke, options.timeoutMs, controller).finally(unlink);
   const durationMs = Math.round((performance.now() - started) * 10) / 10;
-  const status: SideStatus = run.timedOut
-    ? 'timed-out'
-    : run.error === undefined
-      ? 'ok'
-      : options.signal.aborted
-        ? 'cancelled'
-        : 'threw';
-  const response = run.result as { statusCode?: unknown; body?: unknown } | undefined;
-  const shaped = response !== null && typeof response === 'object' && typeof response.statusCode === 'number';
+  const response = responseFields(run.result);
   return {
     label: side.label,
-    status,
-    ...(shaped ? { statusCode: response.statusCode as number, body: parseBody(response.body) } : {}),
-    ...(!shaped && run.result !== undefined ? { result: run.result } : {}),
+    status: statusOf(run, options.signal.aborted, response),
+    ...response,
     ...(run.error !== undefined
       ? { error: { name: run.error.name, message: maskPresignedUrls(run.error.message) } }
       : {}),
-    logs: JSON.parse(maskPresignedUrls(JSON.stringify(run.logs))) as Array<Record<string, unknown>>,
+    logs: maskPresignedUrlsIn(run.logs),
     metrics: run.metrics.map(({ namespace, name, unit, value, dimensions }) => ({
       namespace,
       name,

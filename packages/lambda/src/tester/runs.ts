@@ -38,8 +38,20 @@ export class LiveRun {
   readonly controller = new AbortController();
   private readonly listeners = new Set<(update: RunUpdate) => void>();
   private lastProgressAt = 0;
+  private markDone: () => void = () => undefined;
+  /** Settles once the run is done. */
+  readonly done: Promise<void> = new Promise((resolve) => {
+    this.markDone = resolve;
+  });
 
   constructor(readonly record: RunRecord) {}
+
+  /** Cancels the run if it is still going: its sides' signals abort, so their handlers stop and clean up. */
+  cancel(): void {
+    if (this.record.state !== 'running') return;
+    this.record.cancelled = true;
+    this.controller.abort();
+  }
 
   /** Adds a listener; returns its remover. */
   listen(listener: (update: RunUpdate) => void): () => void {
@@ -66,10 +78,18 @@ export class LiveRun {
     this.record.state = 'done';
     this.publish({ type: 'done', run: this.record });
     this.listeners.clear();
+    this.markDone();
   }
 
+  /** Tells every listener; one that throws (a closed page) neither stops the others nor the run. */
   private publish(update: RunUpdate): void {
-    for (const listener of this.listeners) listener(update);
+    for (const listener of this.listeners) {
+      try {
+        listener(update);
+      } catch {
+        this.listeners.delete(listener);
+      }
+    }
   }
 }
 
@@ -108,6 +128,19 @@ export class RunHistory {
   /** The run still going, if any: runs go one at a time, since each captures the process's output. */
   active(): LiveRun | undefined {
     return this.runs.find((run) => run.record.state === 'running');
+  }
+
+  /** Cancels the run still going, if any, and waits for it to end, at most `graceMs`. */
+  async cancelActive(graceMs: number): Promise<void> {
+    const run = this.active();
+    if (run === undefined) return;
+    run.cancel();
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([run.done, gaveUp]);
+    clearTimeout(timer);
   }
 
   /** One line per run for the history list. */

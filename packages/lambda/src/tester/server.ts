@@ -6,6 +6,7 @@ import { loadAssets } from './assets.js';
 import { ENV_VARIABLES, EVENT_FIELDS, exampleEvents, isOverridable } from './catalog.js';
 import { loopbackGuard, type OriginGuard } from './guard.js';
 import type { TesterSide } from './handler-module.js';
+import { maskPresignedUrls } from '../runner.js';
 import { invokeSide } from './invoke.js';
 import { manifestLocation, manifestPreviewer } from './manifest-preview.js';
 import { RunHistory, type LiveRun, type RunUpdate } from './runs.js';
@@ -34,8 +35,11 @@ export interface RunningTester {
   readonly url: string;
   /** The port. */
   readonly port: number;
-  /** Stops listening and drops open connections. */
-  close(): Promise<void>;
+  /**
+   * Cancels a run in progress as the page's Cancel does and waits for it to end (at most `graceMs`, default 5000,
+   * for its handler to clean up), then stops listening and drops open connections.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 type Body = { event?: unknown; env?: unknown; sides?: unknown };
@@ -71,39 +75,71 @@ function parseRunRequest(
   return { event: body.event, overrides, sides: sides as number[] };
 }
 
-/** Runs each chosen side in turn (one at a time: each captures the process's output), then the manifest previews. */
+/** Runs one side and records its panels, with the manifest preview when it made a manifest. */
+async function executeSide(
+  run: LiveRun,
+  index: number,
+  options: TesterOptions,
+  preview: ReturnType<typeof manifestPreviewer>,
+): Promise<void> {
+  const { record } = run;
+  const side = options.sides[index] as TesterSide;
+  const started = Date.now();
+  const outcome = await invokeSide(side, {
+    event: record.event,
+    overrides: record.overrides,
+    timeoutMs: options.timeoutMs ?? 900_000,
+    signal: run.controller.signal,
+    onProgress: (progress) => run.progress(index, progress, Date.now() - started),
+  });
+  const env = { ...process.env, ...record.overrides };
+  const location = outcome.statusCode === 200 ? manifestLocation(record.event, env, outcome.body) : undefined;
+  const manifest = location === undefined ? undefined : await preview(location, env, options.previewLines ?? 10);
+  run.sideDone(index, { ...outcome, ...(manifest !== undefined ? { manifest } : {}) });
+  options.log?.(`run ${record.id}: ${side.label}: ${outcome.statusCode ?? outcome.status} in ${outcome.durationMs} ms`);
+}
+
+/**
+ * Runs each chosen side in turn (one at a time: each captures the process's output), then the manifest previews.
+ * Never rejects: whatever goes wrong is logged, and the run is always marked done.
+ */
 async function execute(
   run: LiveRun,
   options: TesterOptions,
   preview: ReturnType<typeof manifestPreviewer>,
 ): Promise<void> {
-  const { record } = run;
-  for (const index of record.sides) {
-    const side = options.sides[index] as TesterSide;
-    const started = Date.now();
-    const outcome = await invokeSide(side, {
-      event: record.event,
-      overrides: record.overrides,
-      timeoutMs: options.timeoutMs ?? 900_000,
-      signal: run.controller.signal,
-      onProgress: (progress) => run.progress(index, progress, Date.now() - started),
-    });
-    const env = { ...process.env, ...record.overrides };
-    const location = outcome.statusCode === 200 ? manifestLocation(record.event, env, outcome.body) : undefined;
-    const manifest = location === undefined ? undefined : await preview(location, env, options.previewLines ?? 10);
-    run.sideDone(index, { ...outcome, ...(manifest !== undefined ? { manifest } : {}) });
-    options.log?.(
-      `run ${record.id}: ${side.label}: ${outcome.statusCode ?? outcome.status} in ${outcome.durationMs} ms`,
-    );
-    if (run.controller.signal.aborted) break;
+  try {
+    for (const index of run.record.sides) {
+      await executeSide(run, index, options, preview);
+      if (run.controller.signal.aborted) break;
+    }
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error';
+    options.log?.(`run ${run.record.id}: stopped by ${name}: ${maskPresignedUrls(errorMessage(error))}`);
+  } finally {
+    run.finish();
   }
-  run.finish();
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An update as server-sent-event data; one that JSON cannot hold becomes an `error` event saying so. */
+function sseMessage(update: RunUpdate): { event: string; data: string } {
+  try {
+    return { event: update.type, data: JSON.stringify(update) };
+  } catch (error) {
+    return {
+      event: 'error',
+      data: JSON.stringify({ type: 'error', error: `unserialisable ${update.type} update: ${errorMessage(error)}` }),
+    };
+  }
 }
 
 function sseOf(c: HonoContext, run: LiveRun) {
   return streamSSE(c, async (stream) => {
-    const send = (update: RunUpdate): Promise<void> =>
-      stream.writeSSE({ event: update.type, data: JSON.stringify(update) });
+    const send = (update: RunUpdate): Promise<void> => stream.writeSSE(sseMessage(update)).catch(() => undefined);
     for (const [i, panels] of run.record.panels.entries())
       await send({ type: 'side', side: run.record.sides[i] as number, panels });
     if (run.record.state === 'done') {
@@ -112,8 +148,9 @@ function sseOf(c: HonoContext, run: LiveRun) {
     }
     await new Promise<void>((resolve) => {
       const stop = run.listen((update) => {
-        void send(update);
-        if (update.type === 'done') resolve();
+        const sent = send(update);
+        // The stream ends only once the last event is written.
+        if (update.type === 'done') void sent.then(resolve);
       });
       stream.onAbort(() => {
         stop();
@@ -123,13 +160,25 @@ function sseOf(c: HonoContext, run: LiveRun) {
   });
 }
 
+/** A run's record; 500 naming the problem, never a stack, if it cannot be sent as JSON. */
+function recordAnswer(c: HonoContext, run: LiveRun) {
+  try {
+    return c.body(JSON.stringify(run.record), 200, { 'Content-Type': 'application/json' });
+  } catch (error) {
+    return c.json({ error: `run ${run.record.id} cannot be sent as JSON: ${errorMessage(error)}` }, 500);
+  }
+}
+
 /** Reads the first lines of a run's manifest for the page. */
 type ManifestPreviewer = ReturnType<typeof manifestPreviewer>;
 
 /** Builds the tester's routes. */
-export function testerApp(options: TesterOptions, guard: () => OriginGuard): Hono {
+export function testerApp(
+  options: TesterOptions,
+  guard: () => OriginGuard,
+  history: RunHistory = new RunHistory(),
+): Hono {
   const assets = loadAssets();
-  const history = new RunHistory();
   const preview = manifestPreviewer();
   const app = new Hono();
   app.use('*', guardedHeaders(guard));
@@ -180,7 +229,7 @@ function serveRuns(app: Hono, options: TesterOptions, history: RunHistory, previ
   const runOf = (c: HonoContext): LiveRun | undefined => history.get(Number(c.req.param('id')));
   app.get('/api/runs/:id', (c) => {
     const run = runOf(c);
-    return run === undefined ? c.json({ error: 'no such run' }, 404) : c.json(run.record);
+    return run === undefined ? c.json({ error: 'no such run' }, 404) : recordAnswer(c, run);
   });
   app.get('/api/runs/:id/events', (c) => {
     const run = runOf(c);
@@ -189,10 +238,7 @@ function serveRuns(app: Hono, options: TesterOptions, history: RunHistory, previ
   app.post('/api/runs/:id/cancel', (c) => {
     const run = runOf(c);
     if (run === undefined) return c.json({ error: 'no such run' }, 404);
-    if (run.record.state === 'running') {
-      run.record.cancelled = true;
-      run.controller.abort();
-    }
+    run.cancel();
     return c.json({ id: run.record.id, state: run.record.state, cancelled: run.record.cancelled });
   });
 }
@@ -225,7 +271,8 @@ export async function startTester(options: TesterOptions): Promise<RunningTester
   if (options.sides.length < 1 || options.sides.length > 2)
     throw new RangeError('presign-local ui: give one or two handlers');
   let guard: OriginGuard | undefined;
-  const app = testerApp(options, () => guard as OriginGuard);
+  const history = new RunHistory();
+  const app = testerApp(options, () => guard as OriginGuard, history);
   const server: ServerType = await new Promise((resolve, reject) => {
     const started = serve(
       { fetch: app.fetch, hostname: '127.0.0.1', port: options.port ?? 0, overrideGlobalObjects: false },
@@ -239,11 +286,13 @@ export async function startTester(options: TesterOptions): Promise<RunningTester
   return {
     url,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async (graceMs = 5000) => {
+      await history.cancelActive(graceMs);
+      await new Promise<void>((resolve) => {
         const http = server as import('node:http').Server;
         http.close(() => resolve());
         http.closeAllConnections?.();
-      }),
+      });
+    },
   };
 }

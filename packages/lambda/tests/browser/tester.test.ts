@@ -33,9 +33,24 @@ const longSide: TesterSide = {
   module: asHandlerModule('long', long),
 };
 
+/** A handler that prints lines which are not JSON objects, as `console.log({ ... })` or a cut-off line would. */
+const chattySide: TesterSide = {
+  label: 'chatty',
+  functionName: 'chatty',
+  module: {
+    handler: async () => {
+      process.stdout.write("{ step: 'listed', keys: 3 }\n");
+      process.stdout.write('{"event":"truncated"\n');
+      process.stdout.write('{"event":"ok"}\n');
+      return { statusCode: 200, body: '{}' };
+    },
+  },
+};
+
 let browser: Browser;
 let pair: RunningTester;
 let single: RunningTester;
+let chatty: RunningTester;
 
 beforeAll(async () => {
   // The handlers read the endpoint and credentials from the environment, as under `npm run tester`.
@@ -56,6 +71,7 @@ beforeAll(async () => {
   );
   pair = await startTester({ sides: [baselineSide, documentedSide()], bucket, prefix });
   single = await startTester({ sides: [longSide] });
+  chatty = await startTester({ sides: [chattySide] });
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
 }, 60_000);
 
@@ -63,6 +79,7 @@ afterAll(async () => {
   await browser?.close();
   await pair?.close();
   await single?.close();
+  await chatty?.close();
 });
 
 async function open(url: string): Promise<Page> {
@@ -284,6 +301,18 @@ describe('the tester page in Chromium', () => {
     // Only the manifests of the earlier runs (each named in a 200 body) are there; none is the cancelled run's.
     expect(before).toBeLessThanOrEqual(3);
     expect(await page.locator('#history-list li').last().textContent()).toContain('(cancelled)');
+    await page.close();
+  });
+});
+
+describe('the tester page shows everything a handler printed', () => {
+  it('lists lines that start with a brace but are not JSON objects under Other output', async () => {
+    const page = await open(chatty.url);
+    await setEvent(page, {});
+    await runAndWait(page, '0');
+    const other = side(page, 0).locator('.other-output');
+    expect(await other.locator('h3').textContent()).toBe('Other output (2)');
+    expect(await other.locator('pre').textContent()).toBe('{ step: \'listed\', keys: 3 }\n{"event":"truncated"');
     await page.close();
   });
 });

@@ -1,4 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,31 +53,52 @@ interface CliRun {
   stderr: string;
 }
 
-function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: scratch,
-      env: {
-        PATH: process.env.PATH ?? '',
-        S3_ENDPOINT_URL: endpoint.endpoint,
-        AWS_REGION: endpoint.region,
-        AWS_ACCESS_KEY_ID: endpoint.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: endpoint.credentials.secretAccessKey,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+/** A running child of the bin, its output so far, and its exit. */
+interface CliChild {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly output: { stdout: string; stderr: string };
+  readonly exited: Promise<CliRun>;
+}
+
+function startCli(args: string[], env: Record<string, string> = {}): CliChild {
+  const child = spawn(process.execPath, [cli, ...args], {
+    cwd: scratch,
+    env: {
+      PATH: process.env.PATH ?? '',
+      S3_ENDPOINT_URL: endpoint.endpoint,
+      AWS_REGION: endpoint.region,
+      AWS_ACCESS_KEY_ID: endpoint.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: endpoint.credentials.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...env,
+    },
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+  const exited = new Promise<CliRun>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, ...output });
     });
   });
+  return { child, output, exited };
+}
+
+function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return startCli(args, env).exited;
+}
+
+/** Resolves once `text` holds a match of `pattern`, polling; rejects after 20 s. */
+async function until(read: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
+  for (let waited = 0; waited < 20_000; waited += 50) {
+    const match = read().match(pattern);
+    if (match !== null) return match;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`never saw ${pattern} in:\n${read()}`);
 }
 
 describe('presign-local (the bin) as a child process', () => {
@@ -186,5 +208,95 @@ describe('presign-local (the bin) as a child process', () => {
     const slow = await runCli(['--event-json', JSON.stringify({ bucket, prefix }), '--timeout-ms', '1']);
     expect(slow.code).toBe(1);
     expect(slow.stdout).toContain('Timed out');
+  });
+
+  it('--json masks a presigned URL quoted in a log line and still prints valid JSON', async () => {
+    const event = { bucket, prefix, expiry_seconds: 'http://h/?X-Amz-Signature=a' };
+    const run = await runCli(['--quiet', '--json', '--event-json', JSON.stringify(event)]);
+    expect(run.code).toBe(2);
+    const output = JSON.parse(run.stdout) as { result: { statusCode: number }; logs: Array<{ error: string }> };
+    expect(output.result.statusCode).toBe(400);
+    expect(output.logs[0]?.error).toContain('(got "[presigned URL]")');
+  });
+
+  it('refuses a --timeout-ms setTimeout cannot hold, in the runner and in the tester', async () => {
+    const runner = await runCli(['--timeout-ms', '3000000000', '--event-json', JSON.stringify({ bucket, prefix })]);
+    expect(runner.code).toBe(64);
+    expect(runner.stderr).toContain('--timeout-ms must be a positive integer up to 2147483647 (got 3000000000)');
+    const ui = await runCli(['ui', '--timeout-ms', '3000000000']);
+    expect(ui.code).toBe(64);
+    expect(ui.stderr).toContain('--timeout-ms must be a positive integer up to 2147483647 (got 3000000000)');
+  });
+
+  it('says which handler module never finished loading, and exits 1', async () => {
+    writeFileSync(
+      join(scratch, 'tla-hang.mjs'),
+      'await new Promise(() => {});\nexport const handler = async () => ({});\n',
+    );
+    const run = await runCli(['ui', '--handler', 'tla-hang.mjs']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('tla-hang.mjs never finished loading: its top-level await never settles');
+  });
+});
+
+describe('presign-local interrupted', () => {
+  let silent: Server | undefined;
+  afterAll(() => silent?.close());
+
+  it('aborts the run on SIGINT, shows the AbortError and exits 130', async () => {
+    // Prepare: an S3 endpoint that accepts connections and never answers, so the run waits until it is stopped.
+    const sockets: import('node:net').Socket[] = [];
+    silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent?.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    const running = startCli(['--event-json', JSON.stringify({ bucket, prefix })], {
+      S3_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+    });
+
+    // Act
+    await until(() => running.output.stderr, /0 pages listed/);
+    running.child.kill('SIGINT');
+    const run = await running.exited;
+    for (const socket of sockets) socket.destroy();
+
+    // Assess
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain('interrupted, stopping the run');
+    expect(run.stdout).toContain('Threw AbortError');
+  });
+
+  it('presign-local ui cancels the run in progress on SIGINT and lets it clean up before exiting', async () => {
+    // Prepare: a handler that, once cancelled, takes 300 ms to clean up and leaves a mark when it has.
+    const mark = join(scratch, 'cleaned-up');
+    writeFileSync(
+      join(scratch, 'cleans-up.mjs'),
+      `import { writeFileSync } from 'node:fs';
+export const createHandler = ({ signal }) => () =>
+  new Promise((_resolve, reject) => {
+    signal.addEventListener('abort', () =>
+      setTimeout(() => {
+        writeFileSync(${JSON.stringify(mark)}, 'yes');
+        reject(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
+      }, 300),
+    );
+  });
+`,
+    );
+    const running = startCli(['ui', '--handler', 'cleans-up.mjs']);
+    const [, url] = await until(() => running.output.stdout, /the tester is at (\S+)/);
+
+    // Act
+    const started = await fetch(`${url}api/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"event":{}}',
+    });
+    running.child.kill('SIGINT');
+    const run = await running.exited;
+
+    // Assess
+    expect(started.status).toBe(202);
+    expect(run.code).toBe(0);
+    expect(existsSync(mark)).toBe(true);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { asSqsEvent, captureInvocation, maskPresignedUrls, renderPanels, stubContext } from '../../src/runner.js';
+import {
+  asSqsEvent,
+  captureInvocation,
+  maskPresignedUrls,
+  maskPresignedUrlsIn,
+  renderPanels,
+  stubContext,
+} from '../../src/runner.js';
 
 const EMF = JSON.stringify({
   _aws: {
@@ -37,15 +44,13 @@ describe('asSqsEvent', () => {
 });
 
 describe('captureInvocation', () => {
-  it('captures stdout during the call, restores it, and splits logs from metrics', async () => {
-    const before = process.stdout.write;
+  it('captures stdout during the call, and splits logs from metrics', async () => {
     const run = await captureInvocation(async () => {
       process.stdout.write('{"event":"complete","request_id":"r","count":3}\n');
       process.stdout.write(`${EMF}\n`);
       process.stdout.write('plain text\n');
       return { statusCode: 200, body: '{}' };
     }, 5000);
-    expect(process.stdout.write).toBe(before);
     expect(run.result).toEqual({ statusCode: 200, body: '{}' });
     expect(run.logs).toEqual([{ event: 'complete', request_id: 'r', count: 3 }]);
     expect(run.metrics.map((m) => [m.name, m.unit, m.value])).toEqual([['PresignCount', 'Count', 3]]);
@@ -61,6 +66,56 @@ describe('captureInvocation', () => {
     expect(thrown.error).toEqual({ name: 'NoSuchBucket', message: 'no bucket' });
     const slow = await captureInvocation(() => new Promise(() => undefined), 20);
     expect(slow.timedOut).toBe(true);
+  });
+});
+
+describe('captureInvocation and the invocations it abandons', () => {
+  const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('drops what an abandoned invocation prints later, instead of giving it to the next invocation', async () => {
+    // Prepare: a handler that outlives its timeout and prints afterwards.
+    const abandoned = await captureInvocation(async () => {
+      await later(60);
+      process.stdout.write('{"event":"late"}\n');
+      process.stdout.write('late plain line\n');
+    }, 10);
+
+    // Act: the next invocation runs while the abandoned one prints.
+    const next = await captureInvocation(async () => {
+      await later(120);
+      process.stdout.write('{"event":"mine"}\n');
+      return 'done';
+    }, 5000);
+
+    // Assess
+    expect(abandoned.timedOut).toBe(true);
+    expect(next.logs).toEqual([{ event: 'mine' }]);
+    expect(next.otherOutput).toEqual([]);
+  });
+
+  it('aborts the invocation on a timeout, so a handler that takes a signal stops', async () => {
+    const controller = new AbortController();
+    const run = await captureInvocation(() => new Promise(() => undefined), 10, controller);
+    expect(run.timedOut).toBe(true);
+    expect(controller.signal.aborted).toBe(true);
+  });
+
+  it('waits out a timeout longer than setTimeout can hold instead of firing at once', async () => {
+    const run = await captureInvocation(async () => {
+      await later(30);
+      return 'answered';
+    }, 3_000_000_000);
+    expect(run).toMatchObject({ timedOut: false, result: 'answered' });
+  });
+
+  it('shows lines that start with a brace but are not JSON objects as other output', async () => {
+    const run = await captureInvocation(async () => {
+      process.stdout.write("{ step: 'listed', keys: 3 }\n");
+      process.stdout.write('{"event":"truncated"\n');
+      process.stdout.write('{"event":"ok"}\n');
+    }, 5000);
+    expect(run.logs).toEqual([{ event: 'ok' }]);
+    expect(run.otherOutput).toEqual(["{ step: 'listed', keys: 3 }", '{"event":"truncated"']);
   });
 });
 
@@ -91,5 +146,16 @@ describe('renderPanels', () => {
       'see [presigned URL] now',
     );
     expect(maskPresignedUrls('https://example.com/plain')).toBe('https://example.com/plain');
+  });
+
+  it('masks the strings of a value, which stays valid JSON when a URL sits in escaped quotes', () => {
+    const logs = [
+      { event: 'invalid_request', error: 'expiry_seconds must be an integer (got "http://h/?X-Amz-Signature=a")' },
+    ];
+    const masked = maskPresignedUrlsIn(logs);
+    expect(JSON.parse(JSON.stringify(masked))).toEqual([
+      { event: 'invalid_request', error: 'expiry_seconds must be an integer (got "[presigned URL]")' },
+    ]);
+    expect(logs[0]?.error).toContain('X-Amz-Signature');
   });
 });

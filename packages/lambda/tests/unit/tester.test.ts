@@ -56,6 +56,8 @@ describe('presign-local ui arguments', () => {
     const err = (text: string) => void errors.push(text);
     expect(await runUi(['--port', 'http'], () => undefined, err)).toBe(64);
     expect(errors.pop()).toContain('--port must be an integer from 0');
+    expect(await runUi(['--timeout-ms', '3000000000'], () => undefined, err)).toBe(64);
+    expect(errors.pop()).toContain('--timeout-ms must be a positive integer up to 2147483647 (got 3000000000)');
     expect(await runUi(['--bogus'], () => undefined, err)).toBe(64);
     expect(errors.pop()).toContain('Usage: presign-local ui');
     const dir = await mkdtemp(join(tmpdir(), 'tester-module-'));
