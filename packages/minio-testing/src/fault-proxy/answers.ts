@@ -1,4 +1,10 @@
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  STATUS_CODES,
+  type ServerResponse,
+} from 'node:http';
 import { s3RequestId } from '../loopback-server.js';
 import { errorXml } from '../simulator/xml.js';
 import type { ChosenFault } from './rules.js';
@@ -88,20 +94,52 @@ export function answerWith(req: IncomingMessage, res: ServerResponse, fault: Ans
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** Passes S3's status and headers on, then half of its body, then resets the connection. */
+/**
+ * Passes S3's answer on cut in half, then resets the connection: half of the body after S3's status and headers, or,
+ * when the answer has no body (a PutObject or UploadPart answer, any HEAD), half of the status line and headers.
+ * Either way the client never sees a complete response, and the connection is gone before it could carry another.
+ */
 export function truncate(req: IncomingMessage, res: ServerResponse, upstreamRes: IncomingMessage): void {
   const chunks: Buffer[] = [];
   upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
   upstreamRes.once('end', () => {
     if (res.destroyed) return;
     const body = Buffer.concat(chunks);
-    const headers = endToEndHeaders(upstreamRes.headers);
-    headers['content-length'] = body.length;
-    res.writeHead(upstreamRes.statusCode ?? 200, upstreamRes.statusMessage, headers);
-    // Flushes the headers and the first half, then cuts the connection once they are on the wire.
-    res.write(body.subarray(0, Math.floor(body.length / 2)), () => reset(req));
+    if (req.method !== 'HEAD' && body.length > 0) sendHalfBody(req, res, upstreamRes, body);
+    else sendHalfHead(req, res, upstreamRes);
   });
   upstreamRes.once('error', () => reset(req));
+}
+
+/** S3's status and headers (promising the whole body), half of the body, then a reset. */
+function sendHalfBody(req: IncomingMessage, res: ServerResponse, upstreamRes: IncomingMessage, body: Buffer): void {
+  const headers = endToEndHeaders(upstreamRes.headers);
+  headers['content-length'] = body.length;
+  res.writeHead(upstreamRes.statusCode ?? 200, upstreamRes.statusMessage, headers);
+  // Flushes the headers and the first half, then cuts the connection once they are on the wire.
+  res.write(body.subarray(0, Math.floor(body.length / 2)), () => reset(req));
+}
+
+/** Half of S3's status line and headers, written straight to the socket, then a reset. */
+function sendHalfHead(req: IncomingMessage, res: ServerResponse, upstreamRes: IncomingMessage): void {
+  const socket = res.socket;
+  if (!socket) {
+    reset(req);
+    return;
+  }
+  // Bypassing the response object is the only way to stop inside the head: it writes whole heads or none.
+  const head = Buffer.from(rawHead(upstreamRes));
+  socket.write(head.subarray(0, Math.floor(head.length / 2)), () => reset(req));
+}
+
+/** The HTTP/1.1 status line and end-to-end headers of an answer, as they go on the wire. */
+function rawHead(upstreamRes: IncomingMessage): string {
+  const status = upstreamRes.statusCode ?? 200;
+  const lines = [`HTTP/1.1 ${status} ${upstreamRes.statusMessage ?? STATUS_CODES[status] ?? ''}`];
+  for (const [name, value] of Object.entries(endToEndHeaders(upstreamRes.headers))) {
+    for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${one}`);
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
 /** Resets the client's connection (TCP RST where Node can, else a plain close). */

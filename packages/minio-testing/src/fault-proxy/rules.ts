@@ -11,7 +11,8 @@ import { S3_OPERATIONS } from '../s3-operations.js';
  *   gateway or captive portal sends; the rule's `body` and `contentType` replace it (foreign XML, JSON, garbage).
  * - `empty-body`: HTTP 200 with an empty body and no S3 headers (no ETag, no request id).
  * - `truncate`: the request is forwarded; the client gets S3's status and headers, then half of S3's body, and the
- *   connection is reset (a response cut off mid-body). It always acts after S3 has answered, whatever `phase` says.
+ *   connection is reset (a response cut off mid-body). An answer without a body (PutObject, UploadPart, any HEAD) is
+ *   cut off inside its headers instead. It always acts after S3 has answered, whatever `phase` says.
  *
  * With `phase: 'request'` (the default) the target never sees the request; with `phase: 'response'` it carries the
  * request out and the client gets the fault instead of its answer.

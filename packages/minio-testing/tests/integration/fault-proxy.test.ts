@@ -236,6 +236,28 @@ describe('startFaultProxy against a real S3 endpoint', () => {
     expect(proxy.hits).toMatchObject({ forwarded: 1, injected: 1 });
   });
 
+  it('truncate on answers without a body: the targeted request fails, the next one on the connection succeeds', async () => {
+    proxy.setRules([{ fault: 'truncate', operation: ['PutObject', 'UploadPart', 'HeadObject'] }]);
+    const client = viaProxy(1);
+    const key = 'truncate/bodiless.txt';
+
+    const put = await failure(client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'hello' })));
+    // Unmatched, and sent on the connection the truncated answer came over if it had survived.
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const part = await failure(
+      client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'part' })),
+    );
+    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }));
+    const head = await failure(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+
+    for (const error of [put, part, head]) expect(error.code).toBe('ECONNRESET');
+    expect(await exists(key)).toBe(true);
+    expect(proxy.hits).toMatchObject({
+      injected: 3,
+      injectedByOperation: { PutObject: 1, UploadPart: 1, HeadObject: 1 },
+    });
+  });
+
   it('a match predicate narrows a rule to chosen keys', async () => {
     proxy.setRules([{ fault: 'internal-error', operation: 'GetObject', match: (r) => r.key === 'list/b' }]);
     const client = viaProxy(1);
