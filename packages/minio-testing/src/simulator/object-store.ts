@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { compareUtf8 } from './key-layouts.js';
 import type { BodySummary } from './request-body.js';
 import { S3SimulatorRequestError } from './xml.js';
 
@@ -111,11 +112,15 @@ export class SimulatedObjectStore {
     this.objects.get(bucket)?.delete(key);
   }
 
-  /** Uploads in progress, in key then creation order, optionally only those whose key starts with `prefix`. */
+  /**
+   * Uploads in progress in the order S3 lists them (keys by UTF-8 bytes, a key's uploads by creation), optionally
+   * only those whose key starts with `prefix`.
+   */
   listUploads(bucket: string, prefix = ''): SimulatedUpload[] {
+    // The map holds uploads in creation order, and the sort is stable: a key's uploads keep that order.
     return [...this.uploads.values()]
       .filter((upload) => upload.bucket === bucket && upload.key.startsWith(prefix))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated.localeCompare(b.initiated)));
+      .sort((a, b) => compareUtf8(a.key, b.key));
   }
 
   /** Every upload in progress, all buckets. */
@@ -190,15 +195,17 @@ export class SimulatedObjectStore {
           "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
         );
       }
-      if (i < listed.length - 1 && part.size < this.minPartSize) {
-        throw new S3SimulatorRequestError(
-          400,
-          'EntityTooSmall',
-          'Your proposed upload is smaller than the minimum allowed object size.',
-        );
-      }
       return part;
     });
+    // Sizes are checked once every listed part is known to exist, as S3 does: a missing part is InvalidPart
+    // even when a small part comes before it.
+    if (parts.slice(0, -1).some((part) => part.size < this.minPartSize)) {
+      throw new S3SimulatorRequestError(
+        400,
+        'EntityTooSmall',
+        'Your proposed upload is smaller than the minimum allowed object size.',
+      );
+    }
     const object: SimulatedObject = {
       size: parts.reduce((sum, part) => sum + part.size, 0),
       lines: parts.reduce((sum, part) => sum + part.lines, 0),

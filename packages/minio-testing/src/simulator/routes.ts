@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { S3Operation } from '../s3-operations.js';
 import type { KeySpace } from './key-layouts.js';
 import { indexOfKey, listPage, listPageXml, objectEtag, objectSize, parseListQuery } from './list-objects-v2.js';
+import { listUploadsPage, listUploadsXml, parseListUploadsQuery } from './list-multipart-uploads.js';
 import type { SimulatedObject, SimulatedObjectStore } from './object-store.js';
 import { readBody } from './request-body.js';
 import { elementTexts, S3SimulatorRequestError, xmlEscape } from './xml.js';
@@ -128,22 +129,9 @@ async function completeUpload(state: SimulatorState, request: SimulatorRequest):
 }
 
 function listUploads(state: SimulatorState, request: SimulatorRequest): SimulatorAnswer {
-  const prefix = request.query.get('prefix') ?? '';
-  const uploads = state.store.listUploads(request.bucket, prefix);
-  const items = uploads.map(
-    (upload) =>
-      `<Upload><Key>${xmlEscape(upload.key)}</Key><UploadId>${upload.uploadId}</UploadId>` +
-      `<Initiated>${upload.initiated}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`,
-  );
-  return {
-    status: 200,
-    headers: XML,
-    body:
-      '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
-      `<Bucket>${xmlEscape(request.bucket)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>` +
-      `<Prefix>${xmlEscape(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>` +
-      `${items.join('')}</ListMultipartUploadsResult>`,
-  };
+  const query = parseListUploadsQuery(request.query);
+  const page = listUploadsPage(state.store.listUploads(request.bucket, query.prefix), query);
+  return { status: 200, headers: XML, body: listUploadsXml(request.bucket, query, page) };
 }
 
 /** A written object, else a listed (generated) key, whose body is the key itself. */

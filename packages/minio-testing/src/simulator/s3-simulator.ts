@@ -150,7 +150,17 @@ async function answerRequest(ctx: RequestContext, req: IncomingMessage, res: Ser
   const operation = classifyS3Request(method, req.url ?? '/', req.headers);
   counters.total += 1;
   counters.byOperation[operation] = (counters.byOperation[operation] ?? 0) + 1;
-  const { bucket, key } = splitPath(url.pathname);
+  let target: { bucket: string; key: string };
+  try {
+    target = splitPath(url.pathname);
+  } catch (error) {
+    await drain(req);
+    sendError(res, error, url.pathname, () => {
+      counters.errors += 1;
+    });
+    return;
+  }
+  const { bucket, key } = target;
   const listPrefix = operation === 'ListObjectsV2' ? (url.searchParams.get('prefix') ?? '') : undefined;
   const admitted = ctx.limiter.admit(rateLimitPrefix(key, listPrefix), WRITE_METHODS.has(method.toUpperCase()));
   try {
@@ -262,11 +272,20 @@ function checkNonNegative(value: number | undefined, fallback: number, field: st
   return value;
 }
 
+/** The bucket and key a path-style request names, or S3's `InvalidURI` when a percent-escape is malformed. */
 function splitPath(pathname: string): { bucket: string; key: string } {
   const slash = pathname.indexOf('/', 1);
-  const bucket = decodeURIComponent(slash === -1 ? pathname.slice(1) : pathname.slice(1, slash));
-  const key = slash === -1 ? '' : decodeURIComponent(pathname.slice(slash + 1));
+  const bucket = decodePathPart(slash === -1 ? pathname.slice(1) : pathname.slice(1, slash));
+  const key = slash === -1 ? '' : decodePathPart(pathname.slice(slash + 1));
   return { bucket, key };
+}
+
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new S3SimulatorRequestError(400, 'InvalidURI', "Couldn't parse the specified URI.");
+  }
 }
 
 function sendError(res: ServerResponse, error: unknown, resource: string, countError: () => void): void {

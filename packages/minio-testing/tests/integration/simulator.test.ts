@@ -195,6 +195,77 @@ describe('startS3Simulator over HTTP', () => {
     client.destroy();
   });
 
+  it('answers InvalidPart for a part never uploaded, even after a part under the minimum size', async () => {
+    await using sim = await startS3Simulator({ buckets: { out: { layout: 'handful' } }, latencyMs: 0 });
+    const client = createS3Client(sim, { maxAttempts: 1 });
+    const Bucket = 'out';
+    const Key = 'manifests/gap.jsonl';
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const small = await client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: 'tiny\n' }));
+    const complete = client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: small.ETag },
+            { PartNumber: 2, ETag: small.ETag },
+          ],
+        },
+      }),
+    );
+    expect(await failure(complete)).toEqual({ name: 'InvalidPart', status: 400 });
+    client.destroy();
+  });
+
+  it('lists multipart uploads as S3 does: keys in UTF-8 byte order, max-uploads pages joined by the markers', async () => {
+    await using sim = await startS3Simulator({ buckets: { out: { layout: 'handful' } }, latencyMs: 0 });
+    const client = createS3Client(sim, { maxAttempts: 1 });
+    const Bucket = 'out';
+    // UTF-16 order puts U+1F600 (a surrogate pair) before U+FFFD; UTF-8 byte order puts it after.
+    const keys = ['up/\u{1F600}', 'up/b', 'up/a', 'up/\uFFFD', 'up/a', 'other/x'];
+    const created: [string, string][] = [];
+    for (const Key of keys) {
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+      created.push([Key, UploadId!]);
+    }
+    const pages: { uploads: [string, string][]; truncated?: boolean; max?: number }[] = [];
+    let marker: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (let i = 0; i < 10; i++) {
+      const page = await client.send(
+        new ListMultipartUploadsCommand({ Bucket, Prefix: 'up/', MaxUploads: 2, ...marker }),
+      );
+      pages.push({
+        uploads: (page.Uploads ?? []).map((u) => [u.Key!, u.UploadId!]),
+        truncated: page.IsTruncated,
+        max: page.MaxUploads,
+      });
+      if (!page.IsTruncated) break;
+      marker = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
+    }
+
+    const [a1, a2] = created.filter(([key]) => key === 'up/a');
+    const byKey = (key: string) => created.find(([k]) => k === key)!;
+    expect(pages).toEqual([
+      { uploads: [a1, a2], truncated: true, max: 2 },
+      { uploads: [byKey('up/b'), byKey('up/\uFFFD')], truncated: true, max: 2 },
+      { uploads: [byKey('up/\u{1F600}')], truncated: false, max: 2 },
+    ]);
+    // A key marker alone resumes after every upload of that key.
+    const afterA = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'up/', KeyMarker: 'up/a' }));
+    expect(afterA.Uploads?.map((u) => u.Key)).toEqual(['up/b', 'up/\uFFFD', 'up/\u{1F600}']);
+    client.destroy();
+  });
+
+  it('answers a malformed percent-escape in the path with 400 InvalidURI, counted as an error', async () => {
+    await using sim = await startS3Simulator({ buckets: { bkt: { layout: 'keys', keys: ['a'] } }, latencyMs: 0 });
+    const answer = await fetch(`${sim.endpoint}/bkt/a%zz`);
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('<Code>InvalidURI</Code>');
+    expect(sim.counters.errors).toBe(1);
+  });
+
   it("in 'count' mode keeps sizes and line counts only: HeadObject answers, GetObject says why it cannot", async () => {
     await using sim = await startS3Simulator({ buckets: { out: { layout: 'handful' } }, latencyMs: 0, store: 'count' });
     const client = createS3Client(sim, { maxAttempts: 1 });

@@ -8,6 +8,8 @@ import {
   type ListObjectsV2Query,
   parseListQuery,
 } from '../../src/simulator/list-objects-v2.js';
+import { listUploadsPage, parseListUploadsQuery } from '../../src/simulator/list-multipart-uploads.js';
+import type { SimulatedUpload } from '../../src/simulator/object-store.js';
 import { PrefixRateLimiter, rateLimitPrefix } from '../../src/simulator/rate-limiter.js';
 
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -161,6 +163,26 @@ describe('simulator listing', () => {
     expect(() => listPage(space, { prefix: '', delimiter: '', maxKeys: 5, continuationToken: 'bm9wZQ' })).toThrow(
       /continuation token/,
     );
+  });
+
+  it('reads ListMultipartUploads queries as S3 does, and pages uploads after their markers', () => {
+    expect(() => parseListUploadsQuery(new URLSearchParams('max-uploads=-1'))).toThrow(/max-uploads/);
+    expect(() => parseListUploadsQuery(new URLSearchParams('max-uploads=two'))).toThrow(/max-uploads/);
+    expect(parseListUploadsQuery(new URLSearchParams('upload-id-marker=u1'))).toEqual({
+      prefix: '',
+      keyMarker: '',
+      uploadIdMarker: '',
+      maxUploads: 1000,
+    });
+    const upload = (key: string, uploadId: string) => ({ key, uploadId }) as SimulatedUpload;
+    const sorted = Array.from({ length: 1_500 }, (_, i) => upload(`k/${String(i).padStart(4, '0')}`, `u${i}`));
+    const ids = (query: string) =>
+      listUploadsPage(sorted, parseListUploadsQuery(new URLSearchParams(query))).uploads.map((u) => u.uploadId);
+    expect(ids('max-uploads=5000')).toHaveLength(1000);
+    expect(listUploadsPage(sorted, parseListUploadsQuery(new URLSearchParams(''))).isTruncated).toBe(true);
+    expect(ids('max-uploads=2&key-marker=k/0009')).toEqual(['u10', 'u11']);
+    expect(ids('max-uploads=2&key-marker=k/0009&upload-id-marker=u9')).toEqual(['u10', 'u11']);
+    expect(ids('key-marker=k/9999')).toEqual([]);
   });
 
   it('rejects bad key sets naming the field', () => {
