@@ -1,6 +1,7 @@
 import { compareUtf8 } from './key-layouts.js';
 import type { SimulatedUpload } from './object-store.js';
-import { S3SimulatorRequestError, xmlEscape } from './xml.js';
+import { pageLimit } from './list-objects-v2.js';
+import { xmlEscape } from './xml.js';
 
 /** S3 returns at most 1,000 uploads a page whatever max-uploads asks for. */
 export const MAX_UPLOADS_PER_PAGE = 1_000;
@@ -23,15 +24,7 @@ export interface ListUploadsPage {
 
 /** Reads the query of a ListMultipartUploads request; max-uploads must be a non-negative integer, as on S3. */
 export function parseListUploadsQuery(query: URLSearchParams): ListUploadsQuery {
-  const maxText = query.get('max-uploads');
-  const maxUploads = maxText === null ? MAX_UPLOADS_PER_PAGE : Number(maxText);
-  if (!/^\d+$/.test(maxText ?? '0') || !Number.isSafeInteger(maxUploads)) {
-    throw new S3SimulatorRequestError(
-      400,
-      'InvalidArgument',
-      'Provided max-uploads not an integer or within integer range',
-    );
-  }
+  const maxUploads = pageLimit(query, 'max-uploads', MAX_UPLOADS_PER_PAGE);
   const keyMarker = query.get('key-marker') ?? '';
   return {
     prefix: query.get('prefix') ?? '',

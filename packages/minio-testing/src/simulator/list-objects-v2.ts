@@ -33,19 +33,28 @@ export const MAX_KEYS_PER_PAGE = 1_000;
 const TOKEN_VERSION = 's1';
 
 /**
+ * A listing's page limit (`max-keys`, `max-uploads`): `fallback` when absent, else a non-negative integer, as S3
+ * requires (InvalidArgument otherwise).
+ */
+export function pageLimit(query: URLSearchParams, name: string, fallback: number): number {
+  const text = query.get(name);
+  const limit = text === null ? fallback : Number(text);
+  if (!/^\d+$/.test(text ?? '0') || !Number.isSafeInteger(limit)) {
+    throw new S3SimulatorRequestError(
+      400,
+      'InvalidArgument',
+      `Provided ${name} not an integer or within integer range`,
+    );
+  }
+  return limit;
+}
+
+/**
  * Reads the query of a ListObjectsV2 request. max-keys must be a non-negative integer (S3 answers
  * InvalidArgument otherwise); an empty continuation token is invalid, as on S3.
  */
 export function parseListQuery(query: URLSearchParams): ListObjectsV2Query {
-  const maxKeysText = query.get('max-keys');
-  const maxKeys = maxKeysText === null ? MAX_KEYS_PER_PAGE : Number(maxKeysText);
-  if (!/^\d+$/.test(maxKeysText ?? '0') || !Number.isSafeInteger(maxKeys)) {
-    throw new S3SimulatorRequestError(
-      400,
-      'InvalidArgument',
-      'Provided max-keys not an integer or within integer range',
-    );
-  }
+  const maxKeys = pageLimit(query, 'max-keys', MAX_KEYS_PER_PAGE);
   const encoding = query.get('encoding-type');
   if (encoding !== null && encoding !== 'url') {
     throw new S3SimulatorRequestError(400, 'InvalidArgument', 'Invalid Encoding Method specified in Request');
